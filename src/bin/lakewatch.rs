@@ -1,0 +1,683 @@
+//! `lakewatch`: the command-line face of the plugin — run the demo, generate a lake, print a
+//! query's SQL, run a query on a local lake, check a lake. All logic lives in the library.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use lakewatch::dashboards::{self, parse_time};
+use lakewatch::demo::{self, DemoConfig};
+use lakewatch::engine::local::LocalEngine;
+use lakewatch::engine::Engine;
+use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
+use lakewatch::grafana_host::{HostQuery, PluginProcess};
+use lakewatch::lake::SourceVersion;
+use lakewatch::pipeline::{prepare, run_panel, PanelRequest};
+use lakewatch::settings::{EngineChoice, Settings};
+use lakewatch::sql::Dialect;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "lakewatch",
+    version,
+    about = "Amazon Security Lake for Grafana: demo, lake generator, SQL and query tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the demo lake (once), start the plugin as Grafana does and show every shipped panel.
+    Demo {
+        /// Lake folder (generated when missing).
+        #[arg(long, default_value = "demo-lake")]
+        lake: PathBuf,
+        /// Throw the lake away and generate it anew.
+        #[arg(long)]
+        regenerate: bool,
+        /// Plugin executable (default: gpx_lakewatch next to this program).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+    },
+    /// Generate a demo Security Lake (real Parquet in the Security Lake folder layout).
+    DemoLake {
+        /// Output folder (the lake root).
+        #[arg(long)]
+        out: PathBuf,
+        /// Days of data.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Number of AWS accounts.
+        #[arg(long, default_value_t = 3)]
+        accounts: u32,
+        /// Regions, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "us-east-1,eu-west-1")]
+        regions: Vec<String>,
+        /// Random seed: the same seed and end give byte-identical files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Source version(s) to write.
+        #[arg(long, value_enum, default_value_t = VersionArg::V2)]
+        source_version: VersionArg,
+        /// End of the lake (RFC 3339 or now-…); default now.
+        #[arg(long)]
+        end: Option<String>,
+        /// Flow records per account, region and hour at the daily peak.
+        #[arg(long)]
+        flows_per_hour: Option<u32>,
+        /// Replace an existing lake.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the SQL of a query.
+    Sql {
+        /// Query JSON file, or - for stdin.
+        #[arg(long)]
+        query: String,
+        /// Range start (RFC 3339 or now-…).
+        #[arg(long)]
+        from: String,
+        /// Range end.
+        #[arg(long, default_value = "now")]
+        to: String,
+        /// SQL dialect.
+        #[arg(long, value_enum, default_value_t = DialectArg::Athena)]
+        dialect: DialectArg,
+        /// Source version of the tables.
+        #[arg(long, default_value = "2")]
+        source_version: String,
+        /// Region whose database holds the tables.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Grafana's intervalMs.
+        #[arg(long, default_value_t = 0)]
+        interval_ms: i64,
+        /// Grafana's maxDataPoints.
+        #[arg(long, default_value_t = 1000)]
+        max_data_points: i64,
+    },
+    /// Run a query on a local lake and print the result and what was read.
+    Query {
+        /// Lake folder.
+        #[arg(long, default_value = "demo-lake")]
+        lake: PathBuf,
+        /// Query JSON file, or - for stdin.
+        #[arg(long)]
+        query: String,
+        /// Range start (RFC 3339 or now-…).
+        #[arg(long)]
+        from: String,
+        /// Range end.
+        #[arg(long, default_value = "now")]
+        to: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Source version of the tables.
+        #[arg(long, default_value = "2")]
+        source_version: String,
+        /// Grafana's intervalMs.
+        #[arg(long, default_value_t = 0)]
+        interval_ms: i64,
+        /// Grafana's maxDataPoints.
+        #[arg(long, default_value_t = 1000)]
+        max_data_points: i64,
+    },
+    /// Check that a local lake is usable.
+    Check {
+        /// Lake folder.
+        #[arg(long, default_value = "demo-lake")]
+        lake: PathBuf,
+    },
+    /// Serve the plugin protocol (what gpx_lakewatch does).
+    #[command(hide = true)]
+    ServePlugin,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VersionArg {
+    #[value(name = "1")]
+    V1,
+    #[value(name = "2")]
+    V2,
+    Both,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DialectArg {
+    Athena,
+    Local,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::ServePlugin) {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .try_init();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+async fn run(command: Command) -> CliResult {
+    match command {
+        Command::Demo {
+            lake,
+            regenerate,
+            plugin,
+        } => run_demo(&lake, regenerate, plugin).await,
+        Command::DemoLake {
+            out,
+            days,
+            accounts,
+            regions,
+            seed,
+            source_version,
+            end,
+            flows_per_hour,
+            force,
+        } => {
+            let mut cfg = DemoConfig {
+                days,
+                accounts,
+                regions,
+                seed,
+                versions: match source_version {
+                    VersionArg::V1 => vec![SourceVersion::V1],
+                    VersionArg::V2 => vec![SourceVersion::V2],
+                    VersionArg::Both => vec![SourceVersion::V1, SourceVersion::V2],
+                },
+                ..DemoConfig::default()
+            };
+            if let Some(end) = end {
+                cfg.end = parse_time(&end, Utc::now())?;
+            }
+            if let Some(n) = flows_per_hour {
+                cfg.flows_per_hour = n;
+            }
+            validate_demo_config(&cfg)?;
+            if out.exists() {
+                if force {
+                    std::fs::remove_dir_all(&out)?;
+                } else {
+                    return Err(format!(
+                        "{} already exists; pass --force to replace it",
+                        out.display()
+                    )
+                    .into());
+                }
+            }
+            generate(&cfg, &out)?;
+            Ok(())
+        }
+        Command::Sql {
+            query,
+            from,
+            to,
+            dialect,
+            source_version,
+            region,
+            interval_ms,
+            max_data_points,
+        } => {
+            let settings = Settings::from_json(&json!({
+                "sourceVersion": source_version, "rollupRegion": region
+            }))?;
+            let json = read_query(&query)?;
+            let (from, to) = range(&from, &to)?;
+            let dialect = match dialect {
+                DialectArg::Athena => Dialect::Athena,
+                DialectArg::Local => Dialect::Local,
+            };
+            let prepared = prepare(
+                &settings,
+                dialect,
+                &PanelRequest {
+                    ref_id: "A",
+                    json: &json,
+                    from,
+                    to,
+                    interval_ms,
+                    max_data_points,
+                },
+            )?;
+            println!("{}", prepared.sql);
+            Ok(())
+        }
+        Command::Query {
+            lake,
+            query,
+            from,
+            to,
+            format,
+            source_version,
+            interval_ms,
+            max_data_points,
+        } => {
+            let settings = Settings::from_json(&json!({
+                "lakePath": lake.display().to_string(), "sourceVersion": source_version
+            }))?;
+            let json = read_query(&query)?;
+            let (from, to) = range(&from, &to)?;
+            let engine = LocalEngine::new(&lake);
+            let frames = run_panel(
+                &engine,
+                &settings,
+                &PanelRequest {
+                    ref_id: "A",
+                    json: &json,
+                    from,
+                    to,
+                    interval_ms,
+                    max_data_points,
+                },
+            )
+            .await?;
+            let decoded = frames
+                .iter()
+                .map(|f| decode_frames(&encode_frame(f, "A")?))
+                .collect::<Result<Vec<_>, _>>()?;
+            match format {
+                FormatArg::Json => println!("{}", serde_json::to_string_pretty(&decoded)?),
+                FormatArg::Csv => {
+                    for f in &decoded {
+                        print_csv(f);
+                    }
+                }
+                FormatArg::Table => {
+                    for f in &decoded {
+                        print_table(f);
+                    }
+                }
+            }
+            for f in &decoded {
+                eprintln!("{}", read_line(f));
+            }
+            Ok(())
+        }
+        Command::Check { lake } => {
+            let settings = Settings {
+                engine: EngineChoice::Local {
+                    lake_path: lake.clone(),
+                },
+                ..Settings::default()
+            };
+            let EngineChoice::Local { lake_path } = &settings.engine;
+            println!("{}", LocalEngine::new(lake_path).check().await?);
+            Ok(())
+        }
+        Command::ServePlugin => lakewatch::service::serve().await,
+    }
+}
+
+fn validate_demo_config(cfg: &DemoConfig) -> Result<(), String> {
+    if cfg.days == 0 || cfg.days > 366 {
+        return Err(format!("--days {} is out of range; use 1 to 366", cfg.days));
+    }
+    if cfg.accounts == 0 || cfg.accounts > 50 {
+        return Err(format!(
+            "--accounts {} is out of range; use 1 to 50",
+            cfg.accounts
+        ));
+    }
+    for r in &cfg.regions {
+        lakewatch::query::Region::parse(r).map_err(|e| format!("--regions {r:?}: {e}"))?;
+    }
+    if cfg.regions.is_empty() {
+        return Err("--regions needs at least one region".into());
+    }
+    Ok(())
+}
+
+fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
+    eprintln!(
+        "generating a demo lake in {}: {} accounts x {} regions x {} days, seed {}, ending {}",
+        out.display(),
+        cfg.accounts,
+        cfg.regions.len(),
+        cfg.days,
+        cfg.seed,
+        cfg.end.to_rfc3339()
+    );
+    let summary = demo::write_lake(cfg, out, true)?;
+    let secs = summary.elapsed.as_secs_f64();
+    eprintln!(
+        "generated {} flow records per version, {} files, {} in {:.1} s ({:.0} records/s)",
+        summary.records_per_version,
+        summary.files,
+        human_bytes(summary.bytes as f64),
+        secs,
+        summary.records_per_version as f64 * cfg.versions.len() as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+fn read_query(path: &str) -> Result<Vec<u8>, std::io::Error> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+fn range(from: &str, to: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let now = Utc::now();
+    Ok((
+        parse_time(from, now).map_err(|e| format!("--from: {e}"))?,
+        parse_time(to, now).map_err(|e| format!("--to: {e}"))?,
+    ))
+}
+
+fn human_bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v:.0} {}", UNITS[i])
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+fn field_title(f: &lakewatch::frame::DecodedField) -> String {
+    if f.labels.is_empty() {
+        f.name.clone()
+    } else {
+        let labels: Vec<String> = f.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} {{{}}}", f.name, labels.join(", "))
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn print_table(f: &DecodedFrame) {
+    let headers: Vec<String> = f.fields.iter().map(field_title).collect();
+    let rows = f.fields.first().map_or(0, |x| x.values.len());
+    let cells: Vec<Vec<String>> = (0..rows)
+        .map(|r| f.fields.iter().map(|x| cell(&x.values[r])).collect())
+        .collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            cells
+                .iter()
+                .map(|r| r[i].len())
+                .chain([h.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |items: &[String]| {
+        items
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&headers));
+    for r in &cells {
+        println!("{}", line(r));
+    }
+}
+
+fn print_csv(f: &DecodedFrame) {
+    let esc = |s: String| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    };
+    let headers: Vec<String> = f.fields.iter().map(|x| esc(field_title(x))).collect();
+    println!("{}", headers.join(","));
+    let rows = f.fields.first().map_or(0, |x| x.values.len());
+    for r in 0..rows {
+        let cells: Vec<String> = f.fields.iter().map(|x| esc(cell(&x.values[r]))).collect();
+        println!("{}", cells.join(","));
+    }
+}
+
+fn read_line(f: &DecodedFrame) -> String {
+    let c = &f.meta["custom"];
+    format!(
+        "rows {} · partitions (files) read {} · bytes read {} ({} in those files) · engine {} ms",
+        c["rows"],
+        c["filesRead"],
+        human_bytes(c["bytesRead"].as_f64().unwrap_or(0.0)),
+        human_bytes(c["fileBytes"].as_f64().unwrap_or(0.0)),
+        c["engineMs"]
+    )
+}
+
+/// A compact per-series summary of a time-series frame: total, peak and last value.
+fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
+    let mut series: Vec<(String, f64, f64, f64)> = f
+        .fields
+        .iter()
+        .filter(|x| x.type_name == "number")
+        .map(|x| {
+            let nums: Vec<f64> = x.values.iter().filter_map(Value::as_f64).collect();
+            let total: f64 = nums.iter().sum();
+            let peak = nums.iter().copied().fold(0.0, f64::max);
+            let last = nums.last().copied().unwrap_or(0.0);
+            let name = if x.labels.is_empty() {
+                x.name.clone()
+            } else {
+                x.labels.values().cloned().collect::<Vec<_>>().join(" / ")
+            };
+            (name, total, peak, last)
+        })
+        .collect();
+    series.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let fmt = |v: f64| {
+        if unit_bytes {
+            human_bytes(v)
+        } else {
+            format!("{v:.0}")
+        }
+    };
+    let width = series
+        .iter()
+        .map(|s| s.0.len())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 48);
+    println!(
+        "    {:<width$}  {:>12}  {:>12}  {:>12}",
+        "series", "total", "peak", "last"
+    );
+    let shown = 8;
+    for (name, total, peak, last) in series.iter().take(shown) {
+        println!(
+            "    {:<width$}  {:>12}  {:>12}  {:>12}",
+            name,
+            fmt(*total),
+            fmt(*peak),
+            fmt(*last)
+        );
+    }
+    if series.len() > shown {
+        println!("    … and {} more series", series.len() - shown);
+    }
+}
+
+fn lake_end(lake: &Path) -> Option<DateTime<Utc>> {
+    let text = std::fs::read_to_string(lake.join("lake.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let end = v["config"]["end"].as_str().or_else(|| v["end"].as_str())?;
+    DateTime::parse_from_rfc3339(end).ok().map(|t| t.to_utc())
+}
+
+fn plugin_path(explicit: Option<PathBuf>) -> Result<(PathBuf, Vec<&'static str>), String> {
+    if let Some(p) = explicit {
+        return Ok((p, Vec::new()));
+    }
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let sibling = me.with_file_name("gpx_lakewatch");
+    if sibling.is_file() {
+        return Ok((sibling, Vec::new()));
+    }
+    // `cargo run --bin lakewatch` builds only this binary: build the plugin the same way.
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let release = me.components().any(|c| c.as_os_str() == "release");
+        eprintln!("building the plugin binary gpx_lakewatch …");
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "--bin", "gpx_lakewatch"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().map_err(|e| e.to_string())?;
+        if status.success() && sibling.is_file() {
+            return Ok((sibling, Vec::new()));
+        }
+    }
+    // The same plugin code is in this binary.
+    Ok((me, vec!["serve-plugin"]))
+}
+
+async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
+    let complete = lake.join("lake.json").is_file();
+    if regenerate || !complete {
+        if lake.exists() {
+            std::fs::remove_dir_all(lake)?;
+        }
+        generate(&DemoConfig::default(), lake)?;
+    } else {
+        eprintln!(
+            "reusing the demo lake in {} (pass --regenerate for a fresh one)",
+            lake.display()
+        );
+    }
+    let lake_abs = lake.canonicalize()?;
+    let (exe, args) = plugin_path(plugin)?;
+    let log = std::env::temp_dir().join("lakewatch-demo-plugin.log");
+    let started = Instant::now();
+    let plugin = PluginProcess::launch(&exe, &args, Some(&log)).await?;
+    println!(
+        "plugin {} started; handshake {:?} in {} ms (logs: {})",
+        exe.display(),
+        plugin.handshake,
+        started.elapsed().as_millis(),
+        log.display()
+    );
+    let settings = json!({"engine": "local", "lakePath": lake_abs.display().to_string(), "sourceVersion": "2"});
+    let (status, message) = plugin.check_health(&settings).await?;
+    println!(
+        "CheckHealth: {} — {message}",
+        if status == 1 { "OK" } else { "ERROR" }
+    );
+
+    let now = Utc::now();
+    let anchor = lake_end(lake).map_or(now, |end| end.min(now));
+    if anchor < now - chrono::Duration::minutes(5) {
+        println!(
+            "note: the lake ends at {}; panels show the time range ending there (pass --regenerate for data up to now)",
+            anchor.to_rfc3339()
+        );
+    }
+    let targets = dashboards::panel_targets()?;
+    let mut calls = Vec::new();
+    for t in &targets {
+        let from = parse_time(&t.time.0, anchor)?;
+        let to = parse_time(&t.time.1, anchor)?;
+        let query = HostQuery {
+            ref_id: t.ref_id.clone(),
+            json: serde_json::to_vec(&t.query)?,
+            from_ms: from.timestamp_millis(),
+            to_ms: to.timestamp_millis(),
+            interval_ms: 60_000,
+            max_data_points: 300,
+        };
+        let plugin = &plugin;
+        let settings = &settings;
+        calls.push(async move { plugin.query(settings, &[query], &[]).await });
+    }
+    let answers = futures::future::join_all(calls).await;
+    let mut failed = 0;
+    let mut current = String::new();
+    for (t, answer) in targets.iter().zip(answers) {
+        if t.dashboard != current {
+            current = t.dashboard.clone();
+            println!("\n══ {current} ({} .. {}) ══", t.time.0, t.time.1);
+        }
+        println!("\n▸ {}", t.panel);
+        let answer = answer?;
+        let Some(r) = answer.get(&t.ref_id) else {
+            println!("    no answer");
+            failed += 1;
+            continue;
+        };
+        if !r.error.is_empty() {
+            println!("    error ({}): {}", r.status, r.error);
+            failed += 1;
+            continue;
+        }
+        for f in &r.frames {
+            let bytes = t.query["measure"].as_str().unwrap_or("bytes") == "bytes";
+            print_series_summary(f, bytes);
+            for n in f.meta["notices"].as_array().into_iter().flatten() {
+                println!("    note: {}", n["text"].as_str().unwrap_or_default());
+            }
+            println!("    {}", read_line(f));
+        }
+    }
+    plugin.stop().await;
+    println!(
+        "\n{} panels, {} failed. Raw SQL of any panel: lakewatch sql --query FILE --from now-24h; the same query on the lake: lakewatch query --query FILE --from now-24h",
+        targets.len(),
+        failed
+    );
+    if failed > 0 {
+        return Err(format!("{failed} panels failed").into());
+    }
+    Ok(())
+}

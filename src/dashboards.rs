@@ -1,0 +1,120 @@
+//! The shipped dashboards (`dashboards/*.json`, embedded at build time) and the panel queries in
+//! them, so the demo and the tests send exactly what Grafana would.
+
+use serde_json::Value;
+
+/// The shipped dashboards: (file name, JSON text).
+pub const DASHBOARDS: [(&str, &str); 1] = [(
+    "vpc-flow-overview.json",
+    include_str!("../dashboards/vpc-flow-overview.json"),
+)];
+
+/// One query of one panel.
+#[derive(Debug, Clone)]
+pub struct PanelTarget {
+    /// Dashboard title.
+    pub dashboard: String,
+    /// Panel title.
+    pub panel: String,
+    /// Target refId.
+    pub ref_id: String,
+    /// The query JSON as the dashboard stores it.
+    pub query: Value,
+    /// The dashboard's default time range, e.g. (`now-24h`, `now`).
+    pub time: (String, String),
+}
+
+/// Every panel target of every shipped dashboard, in dashboard and panel order.
+pub fn panel_targets() -> Result<Vec<PanelTarget>, serde_json::Error> {
+    let mut out = Vec::new();
+    for (_, text) in DASHBOARDS {
+        let dash: Value = serde_json::from_str(text)?;
+        let title = dash["title"].as_str().unwrap_or_default().to_string();
+        let time = (
+            dash["time"]["from"]
+                .as_str()
+                .unwrap_or("now-24h")
+                .to_string(),
+            dash["time"]["to"].as_str().unwrap_or("now").to_string(),
+        );
+        for panel in dash["panels"].as_array().into_iter().flatten() {
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                out.push(PanelTarget {
+                    dashboard: title.clone(),
+                    panel: panel["title"].as_str().unwrap_or_default().to_string(),
+                    ref_id: target["refId"].as_str().unwrap_or("A").to_string(),
+                    query: target.clone(),
+                    time: time.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses Grafana-style relative times (`now`, `now-24h`, `now-7d`, `now-30m`) or RFC 3339.
+pub fn parse_time(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let text = text.trim();
+    if text == "now" {
+        return Ok(now);
+    }
+    if let Some(rest) = text.strip_prefix("now-") {
+        let (num, unit) = rest.split_at(
+            rest.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len()),
+        );
+        let n: i64 = num.parse().map_err(|_| {
+            format!(
+                "{text:?} is not a time; use RFC 3339 (2024-06-01T00:00:00Z) or now-<N><s|m|h|d|w>"
+            )
+        })?;
+        let secs = match unit {
+            "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            "d" => n * 86_400,
+            "w" => n * 604_800,
+            _ => return Err(format!("{text:?} has an unknown unit; use s, m, h, d or w")),
+        };
+        return Ok(now - chrono::Duration::seconds(secs));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|_| {
+            format!(
+                "{text:?} is not a time; use RFC 3339 (2024-06-01T00:00:00Z) or now-<N><s|m|h|d|w>"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_panel_has_a_lakewatch_query() {
+        let targets = panel_targets().unwrap();
+        assert!(targets.len() >= 8);
+        for t in &targets {
+            crate::query::PanelQuery::from_json(&t.query)
+                .unwrap_or_else(|e| panic!("{}: {e}", t.panel));
+        }
+    }
+
+    #[test]
+    fn relative_times() {
+        let now = parse_time("2024-06-10T12:00:00Z", chrono::Utc::now()).unwrap();
+        assert_eq!(
+            parse_time("now-24h", now).unwrap().to_rfc3339(),
+            "2024-06-09T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("now-7d", now).unwrap().to_rfc3339(),
+            "2024-06-03T12:00:00+00:00"
+        );
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! The local engine: DataFusion over a Parquet lake in the Security Lake folder layout
+//! (`aws/<SOURCE>/<ver>/region=…/accountId=…/eventDay=…/*.parquet`). The partition folders are
+//! table partition columns, so the same partition predicates that prune Athena prune files here,
+//! and the engine reports the files and bytes it actually read.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::datatypes::DataType;
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_plan::{collect, ExecutionPlan};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use tokio::sync::Mutex;
+
+use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
+use crate::plan::TableRef;
+use crate::sql::Dialect;
+
+/// The partition folder keys of the Security Lake layout, in folder order.
+pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
+
+/// DataFusion over a local lake folder.
+pub struct LocalEngine {
+    root: PathBuf,
+    ctx: SessionContext,
+    registered: Mutex<HashSet<(String, String)>>,
+}
+
+impl LocalEngine {
+    /// An engine over the lake rooted at `root` (the folder that holds `aws/`).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let config = SessionConfig::new()
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .with_information_schema(false);
+        LocalEngine {
+            root: root.into(),
+            ctx: SessionContext::new_with_config(config),
+            registered: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The lake root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn table_folder(&self, table: &TableRef) -> PathBuf {
+        self.root
+            .join("aws")
+            .join(table.source.api_name())
+            .join(table.version.dir())
+    }
+
+    async fn register(&self, table: &TableRef) -> Result<(), EngineError> {
+        let key = (table.database(), table.table());
+        let mut registered = self.registered.lock().await;
+        if registered.contains(&key) {
+            return Ok(());
+        }
+        if !self.root.is_dir() {
+            return Err(EngineError::LakeMissing {
+                path: self.root.display().to_string(),
+            });
+        }
+        let folder = self.table_folder(table);
+        let missing = || EngineError::TableMissing {
+            lake: self.root.display().to_string(),
+            source_name: table.source.api_name().to_string(),
+            version: table.version.to_string(),
+            folder: folder.display().to_string(),
+        };
+        if !folder.is_dir() {
+            return Err(missing());
+        }
+        let folder = folder
+            .canonicalize()
+            .map_err(|e| EngineError::Execution(format!("{}: {e}", folder.display())))?;
+        let url = ListingTableUrl::parse(format!("{}/", folder.display()))
+            .map_err(|e| EngineError::Execution(e.to_string()))?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(
+                PARTITION_KEYS
+                    .iter()
+                    .map(|k| (k.to_string(), DataType::Utf8))
+                    .collect(),
+            );
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .infer_schema(&self.ctx.state())
+            .await
+            .map_err(|_| missing())?;
+        let provider =
+            ListingTable::try_new(config).map_err(|e| EngineError::Execution(e.to_string()))?;
+        let catalog = self
+            .ctx
+            .catalog("datafusion")
+            .ok_or_else(|| EngineError::Execution("default catalog missing".into()))?;
+        if catalog.schema(&key.0).is_none() {
+            catalog
+                .register_schema(&key.0, Arc::new(MemorySchemaProvider::new()))
+                .map_err(|e| EngineError::Execution(e.to_string()))?;
+        }
+        let schema = catalog
+            .schema(&key.0)
+            .ok_or_else(|| EngineError::Execution(format!("schema {} missing", key.0)))?;
+        schema
+            .register_table(key.1.clone(), Arc::new(provider))
+            .map_err(|e| EngineError::Execution(e.to_string()))?;
+        registered.insert(key);
+        Ok(())
+    }
+}
+
+/// Adds up the files and bytes read by every scan in an executed plan.
+fn scan_stats(plan: &Arc<dyn ExecutionPlan>, stats: &mut ScanStats, parts: &mut BTreeSet<String>) {
+    if let Some(exec) = plan.downcast_ref::<DataSourceExec>() {
+        if let Some(scan) = exec.data_source().downcast_ref::<FileScanConfig>() {
+            for group in &scan.file_groups {
+                for file in group.iter() {
+                    stats.files += 1;
+                    stats.file_bytes += file.object_meta.size;
+                    let path = file.object_meta.location.as_ref();
+                    let folder: Vec<&str> = path
+                        .split('/')
+                        .filter(|seg| {
+                            PARTITION_KEYS
+                                .iter()
+                                .any(|k| seg.starts_with(&format!("{k}=")))
+                        })
+                        .collect();
+                    parts.insert(folder.join("/"));
+                }
+            }
+        }
+        if let Some(metrics) = exec.metrics() {
+            stats.bytes_read += metrics
+                .sum_by_name("bytes_scanned")
+                .map_or(0, |m| m.as_usize() as u64);
+        }
+    }
+    for child in plan.children() {
+        scan_stats(child, stats, parts);
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for LocalEngine {
+    fn dialect(&self) -> Dialect {
+        Dialect::Local
+    }
+
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError> {
+        let started = Instant::now();
+        for table in &request.tables {
+            self.register(table).await?;
+        }
+        let exec = |e: datafusion::error::DataFusionError| EngineError::Execution(e.to_string());
+        let frame = self.ctx.sql(&request.sql).await.map_err(exec)?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let plan = frame.create_physical_plan().await.map_err(exec)?;
+        let batches = collect(plan.clone(), self.ctx.task_ctx())
+            .await
+            .map_err(exec)?;
+        let mut stats = ScanStats::default();
+        let mut parts = BTreeSet::new();
+        scan_stats(&plan, &mut stats, &mut parts);
+        stats.partitions = parts.into_iter().collect();
+        Ok(QueryOutput {
+            schema,
+            batches,
+            stats,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    async fn check(&self) -> Result<String, EngineError> {
+        if !self.root.is_dir() {
+            return Err(EngineError::LakeMissing {
+                path: self.root.display().to_string(),
+            });
+        }
+        let aws = self.root.join("aws");
+        let mut found = Vec::new();
+        for source in std::fs::read_dir(&aws).into_iter().flatten().flatten() {
+            for version in std::fs::read_dir(source.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let files = count_parquet(&version.path());
+                if files > 0 {
+                    found.push(format!(
+                        "{} {} ({files} files)",
+                        source.file_name().to_string_lossy(),
+                        version.file_name().to_string_lossy()
+                    ));
+                }
+            }
+        }
+        if found.is_empty() {
+            return Err(EngineError::LakeMissing {
+                path: self.root.display().to_string(),
+            });
+        }
+        found.sort();
+        Ok(format!(
+            "local lake {}: {}",
+            self.root.display(),
+            found.join(", ")
+        ))
+    }
+}
+
+fn count_parquet(dir: &Path) -> u64 {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            n += count_parquet(&path);
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            n += 1;
+        }
+    }
+    n
+}

@@ -1,0 +1,151 @@
+//! The Security Lake catalogue: database and table names per region and source version, and
+//! where each flow-log concept lives in the OCSF columns of each version.
+
+use std::fmt;
+
+/// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceVersion {
+    /// OCSF 1.0.0-rc.2 tables (`_1_0`): Hive partitions `region`, `accountid`, `eventday`.
+    V1,
+    /// OCSF 1.1.0 tables (`_2_0`): Iceberg, partitioned by `time_dt` (day), `region`, `accountid`.
+    V2,
+}
+
+impl SourceVersion {
+    /// The version folder in the S3 layout (`1.0` / `2.0`).
+    pub fn dir(self) -> &'static str {
+        match self {
+            SourceVersion::V1 => "1.0",
+            SourceVersion::V2 => "2.0",
+        }
+    }
+
+    /// The table-name suffix (`1_0` / `2_0`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            SourceVersion::V1 => "1_0",
+            SourceVersion::V2 => "2_0",
+        }
+    }
+
+    /// Parses `1`, `2`, `1.0`, `2.0`, `v1`, `v2`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "1" | "1.0" | "v1" => Some(SourceVersion::V1),
+            "2" | "2.0" | "v2" => Some(SourceVersion::V2),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SourceVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceVersion::V1 => "1",
+            SourceVersion::V2 => "2",
+        })
+    }
+}
+
+/// A Security Lake log source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Amazon VPC flow logs (`VPC_FLOW`, OCSF Network Activity 4001).
+    VpcFlow,
+}
+
+impl Source {
+    /// The table-name part (`vpc_flow`).
+    pub fn table_part(self) -> &'static str {
+        match self {
+            Source::VpcFlow => "vpc_flow",
+        }
+    }
+
+    /// The API source name, which is also the S3 folder (`VPC_FLOW`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Source::VpcFlow => "VPC_FLOW",
+        }
+    }
+}
+
+/// Glue database name for a region: `amazon_security_lake_glue_db_us_east_1`.
+pub fn database_name(region: &str) -> String {
+    format!("amazon_security_lake_glue_db_{}", region.replace('-', "_"))
+}
+
+/// Table name: `amazon_security_lake_table_us_east_1_vpc_flow_2_0`.
+pub fn table_name(region: &str, source: Source, version: SourceVersion) -> String {
+    format!(
+        "amazon_security_lake_table_{}_{}_{}",
+        region.replace('-', "_"),
+        source.table_part(),
+        version.suffix()
+    )
+}
+
+/// A column path inside an OCSF table, e.g. `["src_endpoint", "ip"]`.
+pub type ColumnPath = &'static [&'static str];
+
+/// The partition columns of a Security Lake table (the same names in v1 and v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartitionColumn {
+    /// `region` (string).
+    Region,
+    /// `accountid` (string); the folder key is `accountId`.
+    AccountId,
+    /// `eventday` (`'YYYYMMDD'` string); v1 only in Athena, the folder key `eventDay` everywhere.
+    EventDay,
+}
+
+/// Where the flow-log concepts live in the `vpc_flow` columns of a source version.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowColumns {
+    /// Event time as bigint epoch milliseconds (flow start).
+    pub time_ms: ColumnPath,
+    /// Event time as a timestamp column (v2 only; the Iceberg partition source).
+    pub time_dt: Option<ColumnPath>,
+    /// Account id inside the record.
+    pub account_uid: ColumnPath,
+    /// Accept/reject as an id: 1 allowed, 2 denied/blocked.
+    pub action_id: ColumnPath,
+}
+
+impl FlowColumns {
+    /// The column map of a version.
+    pub fn of(version: SourceVersion) -> Self {
+        match version {
+            SourceVersion::V1 => FlowColumns {
+                time_ms: &["time"],
+                time_dt: None,
+                account_uid: &["cloud", "account_uid"],
+                action_id: &["disposition_id"],
+            },
+            SourceVersion::V2 => FlowColumns {
+                time_ms: &["time"],
+                time_dt: Some(&["time_dt"]),
+                account_uid: &["cloud", "account", "uid"],
+                action_id: &["action_id"],
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_security_lake_conventions() {
+        assert_eq!(
+            database_name("us-east-1"),
+            "amazon_security_lake_glue_db_us_east_1"
+        );
+        assert_eq!(
+            table_name("eu-west-1", Source::VpcFlow, SourceVersion::V1),
+            "amazon_security_lake_table_eu_west_1_vpc_flow_1_0"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! # Lakewatch
+//!
+//! A Grafana backend datasource for Amazon Security Lake: panel queries become partition-pruned
+//! SQL over the OCSF tables, run on an engine, and come back as typed Arrow data frames.
+//!
+//! # Layout
+//!
+//! Data flows one way: `query → plan → sql → engine → frame`.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`service`] | the gRPC services Grafana calls (QueryData, CheckHealth) and the handshake |
+//! | [`settings`] | datasource `jsonData` → typed [`settings::Settings`] |
+//! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors |
+//! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
+//! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
+//! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
+//! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake |
+//! | [`frame`] | record batches → Grafana frames (wide time series), Arrow IPC on the wire |
+//! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
+//! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
+//! | [`dashboards`] | the shipped dashboards and the panel queries in them |
+//! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
+
+pub mod dashboards;
+pub mod demo;
+pub mod engine;
+pub mod frame;
+pub mod grafana_host;
+pub mod lake;
+pub mod pipeline;
+pub mod plan;
+pub mod query;
+pub mod service;
+pub mod settings;
+pub mod sql;

@@ -1,0 +1,233 @@
+//! One panel query through the whole path: query → plan → sql → engine → frame.
+//! Used by the plugin service and by the CLI alike, so both answer the same.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::engine::{Engine, EngineRequest, Fault};
+use crate::frame::{time_series_frame, Frame, Notice, SeriesOptions};
+use crate::plan::{self, Plan, PlanOptions, Shape};
+use crate::query::{PanelQuery, TimeWindow};
+use crate::settings::Settings;
+use crate::sql::{self, Dialect};
+
+/// A query that failed: which query, whose fault, and a message that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryFailure {
+    /// Grafana refId of the query.
+    pub ref_id: String,
+    /// Who has to act.
+    pub fault: Fault,
+    /// The message shown on the panel.
+    pub message: String,
+}
+
+impl QueryFailure {
+    /// A failure caused by the user's input or setup.
+    pub fn user(ref_id: &str, message: impl ToString) -> Self {
+        QueryFailure {
+            ref_id: ref_id.to_string(),
+            fault: Fault::User,
+            message: message.to_string(),
+        }
+    }
+
+    /// A failure inside the plugin.
+    pub fn plugin(ref_id: &str, message: impl ToString) -> Self {
+        QueryFailure {
+            ref_id: ref_id.to_string(),
+            fault: Fault::Plugin,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// A panel query as Grafana sends it.
+#[derive(Debug, Clone)]
+pub struct PanelRequest<'a> {
+    /// refId.
+    pub ref_id: &'a str,
+    /// The query JSON bytes.
+    pub json: &'a [u8],
+    /// Range start.
+    pub from: DateTime<Utc>,
+    /// Range end.
+    pub to: DateTime<Utc>,
+    /// `intervalMs`.
+    pub interval_ms: i64,
+    /// `maxDataPoints`.
+    pub max_data_points: i64,
+}
+
+/// A query parsed and planned, with its SQL.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The typed query.
+    pub query: PanelQuery,
+    /// Its time window.
+    pub window: TimeWindow,
+    /// Its plan.
+    pub plan: Plan,
+    /// The SQL for the chosen dialect.
+    pub sql: String,
+}
+
+/// Parses, plans and renders a query without running it.
+pub fn prepare(
+    settings: &Settings,
+    dialect: Dialect,
+    request: &PanelRequest<'_>,
+) -> Result<Prepared, QueryFailure> {
+    let ref_id = request.ref_id;
+    let query =
+        PanelQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?;
+    let window = TimeWindow::new(
+        request.from,
+        request.to,
+        request.interval_ms,
+        request.max_data_points,
+    )
+    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    let options = PlanOptions {
+        version: settings.source_version,
+        home_region: settings.home_region.clone(),
+        max_rows: settings.max_rows,
+    };
+    let plan = plan::plan(&query, &window, &options);
+    let sql = sql::render(&plan, dialect);
+    Ok(Prepared {
+        query,
+        window,
+        plan,
+        sql,
+    })
+}
+
+/// Runs a panel query on an engine and shapes the frames.
+pub async fn run_panel(
+    engine: &dyn Engine,
+    settings: &Settings,
+    request: &PanelRequest<'_>,
+) -> Result<Vec<Frame>, QueryFailure> {
+    let ref_id = request.ref_id;
+    let prepared = prepare(settings, engine.dialect(), request)?;
+    let span = tracing::info_span!(
+        "query",
+        ref_id,
+        kind = prepared.query.kind(),
+        engine = engine.name(),
+        duration_ms = tracing::field::Empty,
+        rows = tracing::field::Empty,
+        files_read = tracing::field::Empty,
+        bytes_read = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let output = engine
+        .run(&EngineRequest {
+            ref_id: ref_id.to_string(),
+            sql: prepared.sql.clone(),
+            tables: vec![prepared.plan.table.clone()],
+        })
+        .instrument(span.clone())
+        .await
+        .map_err(|e| QueryFailure {
+            ref_id: ref_id.to_string(),
+            fault: e.fault(),
+            message: e.to_string(),
+        })?;
+    let rows = output.rows();
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.record("rows", rows);
+    span.record("files_read", output.stats.files);
+    span.record("bytes_read", output.stats.bytes_read);
+    span.in_scope(|| tracing::info!("query done"));
+
+    let mut notices = Vec::new();
+    let mut batches = output.batches.clone();
+    if rows as u64 > settings.max_rows {
+        batches = truncate(&batches, settings.max_rows as usize);
+        notices.push(Notice {
+            severity: "warning",
+            text: format!(
+                "The result was cut at {} rows (the datasource's row cap); narrow the time range or filters, or group by fewer dimensions.",
+                settings.max_rows
+            ),
+        });
+    }
+    let Shape::TimeSeries {
+        labels,
+        measure,
+        bucket_ms,
+        top,
+    } = &prepared.plan.shape;
+    let mut frame = time_series_frame(
+        ref_id,
+        &batches,
+        &SeriesOptions {
+            labels: labels.clone(),
+            measure: *measure,
+            bucket_ms: *bucket_ms,
+            from_ms: prepared.window.from.timestamp_millis(),
+            to_ms: prepared.window.to.timestamp_millis(),
+            top: *top,
+            max_series: settings.max_series,
+        },
+    )
+    .map_err(|e| QueryFailure::plugin(ref_id, e))?;
+    let stats = &output.stats;
+    frame.meta.executed_query_string = Some(prepared.sql.clone());
+    frame.meta.notices.extend(notices);
+    frame.meta.stats = vec![
+        ("Rows returned".to_string(), rows as f64, "short"),
+        ("Files read".to_string(), stats.files as f64, "short"),
+        (
+            "Bytes read".to_string(),
+            stats.bytes_read as f64,
+            "decbytes",
+        ),
+        (
+            "Engine time".to_string(),
+            output.elapsed.as_secs_f64() * 1000.0,
+            "ms",
+        ),
+    ];
+    let custom = json!({
+        "engine": engine.name(),
+        "kind": prepared.query.kind(),
+        "table": format!("{}.{}", prepared.plan.table.database(), prepared.plan.table.table()),
+        "sourceVersion": prepared.plan.table.version.to_string(),
+        "bucketMs": bucket_ms,
+        "rows": rows,
+        "filesRead": stats.files,
+        "fileBytes": stats.file_bytes,
+        "bytesRead": stats.bytes_read,
+        "partitionsRead": stats.partitions.len(),
+        "partitions": stats.partitions,
+        "engineMs": output.elapsed.as_millis() as u64,
+    });
+    if let serde_json::Value::Object(map) = custom {
+        frame.meta.custom = map;
+    }
+    Ok(vec![frame])
+}
+
+fn truncate(
+    batches: &[arrow::record_batch::RecordBatch],
+    max: usize,
+) -> Vec<arrow::record_batch::RecordBatch> {
+    let mut left = max;
+    let mut out = Vec::new();
+    for b in batches {
+        if left == 0 {
+            break;
+        }
+        let take = b.num_rows().min(left);
+        out.push(b.slice(0, take));
+        left -= take;
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! Shared fixtures of the end-to-end tests: one generated lake per test binary, and the plugin.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use lakewatch::demo::{self, DemoConfig, FlowRecord};
+use lakewatch::grafana_host::{HostQuery, PluginProcess};
+use lakewatch::lake::SourceVersion;
+use serde_json::{json, Value};
+
+/// The fixture lake's configuration: small, both versions, a fixed end.
+pub fn config() -> DemoConfig {
+    DemoConfig {
+        days: 14,
+        accounts: 2,
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        seed: 7,
+        end: t("2024-06-15T12:00:00Z"),
+        versions: vec![SourceVersion::V1, SourceVersion::V2],
+        flows_per_hour: 12,
+    }
+}
+
+/// Parses RFC 3339.
+pub fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// The fixture lake, generated once per test binary.
+pub fn lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("lakewatch-e2e-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        demo::write_lake(&config(), &dir, false).expect("fixture lake");
+        dir
+    })
+}
+
+/// Every generated record of the fixture lake.
+pub fn records() -> &'static [FlowRecord] {
+    static RECORDS: OnceLock<Vec<FlowRecord>> = OnceLock::new();
+    RECORDS.get_or_init(|| demo::all_records(&config()))
+}
+
+/// Datasource settings (`jsonData`) for the fixture lake.
+pub fn settings(version: &str) -> Value {
+    json!({"engine": "local", "lakePath": lake().display().to_string(), "sourceVersion": version})
+}
+
+/// Starts the real plugin binary as Grafana does.
+pub async fn plugin() -> PluginProcess {
+    PluginProcess::launch(Path::new(env!("CARGO_BIN_EXE_gpx_lakewatch")), &[], None)
+        .await
+        .expect("plugin starts")
+}
+
+/// A host query.
+pub fn query(ref_id: &str, json: Value, from: &str, to: &str, interval_ms: i64) -> HostQuery {
+    HostQuery {
+        ref_id: ref_id.to_string(),
+        json: serde_json::to_vec(&json).unwrap(),
+        from_ms: t(from).timestamp_millis(),
+        to_ms: t(to).timestamp_millis(),
+        interval_ms,
+        max_data_points: 100_000,
+    }
+}

@@ -1,0 +1,419 @@
+//! End-to-end: the real `gpx_lakewatch` binary, launched as Grafana launches it, answers
+//! QueryData and CheckHealth over gRPC; every value is checked against a brute-force computation
+//! over the generated records.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{lake, plugin, query, records, settings, t};
+use lakewatch::demo::{FlowAction, FlowDirection, FlowRecord};
+use lakewatch::frame::DecodedFrame;
+use serde_json::{json, Value};
+
+type Series = BTreeMap<Vec<String>, BTreeMap<i64, i64>>;
+
+/// Brute force: sum `measure` per (labels, bucket) over records in `[from, to]` that `keep`.
+fn brute(
+    from: &str,
+    to: &str,
+    width: i64,
+    labels: impl Fn(&FlowRecord) -> Vec<String>,
+    keep: impl Fn(&FlowRecord) -> bool,
+    measure: impl Fn(&FlowRecord) -> i64,
+) -> Series {
+    let (from, to) = (t(from).timestamp_millis(), t(to).timestamp_millis());
+    let mut out = Series::new();
+    for r in records() {
+        if r.start_ms < from || r.start_ms > to || !keep(r) {
+            continue;
+        }
+        *out.entry(labels(r))
+            .or_default()
+            .entry(r.start_ms.div_euclid(width) * width)
+            .or_default() += measure(r);
+    }
+    out
+}
+
+/// The frame's series as (labels in `dims` order) → bucket → value; checks the time axis.
+fn frame_series(frame: &DecodedFrame, dims: &[&str], from: &str, to: &str, width: i64) -> Series {
+    let time = &frame.fields[0];
+    assert_eq!(time.type_name, "time");
+    let first = t(from).timestamp_millis().div_euclid(width) * width;
+    let last = t(to).timestamp_millis().div_euclid(width) * width;
+    let times: Vec<i64> = time
+        .values
+        .iter()
+        .map(|v| t(v.as_str().unwrap()).timestamp_millis())
+        .collect();
+    assert_eq!(times.first(), Some(&first));
+    assert_eq!(times.last(), Some(&last));
+    assert_eq!(times.len() as i64, (last - first) / width + 1);
+    let mut out = Series::new();
+    for f in &frame.fields[1..] {
+        assert_eq!(f.type_name, "number", "values stay numbers");
+        let key: Vec<String> = dims.iter().map(|d| f.labels[*d].clone()).collect();
+        assert_eq!(f.labels.len(), dims.len(), "labels arrive: {:?}", f.labels);
+        let points = out.entry(key).or_default();
+        for (t, v) in times.iter().zip(&f.values) {
+            let v = v.as_i64().unwrap();
+            if v != 0 {
+                points.insert(*t, v);
+            }
+        }
+    }
+    out.retain(|_, p| !p.is_empty());
+    out
+}
+
+fn action(r: &FlowRecord) -> String {
+    match r.action {
+        FlowAction::Accept => "ACCEPT".into(),
+        FlowAction::Reject => "REJECT".into(),
+    }
+}
+
+#[tokio::test]
+async fn flow_volume_matches_brute_force_on_both_source_versions() {
+    let p = plugin().await;
+    assert!(p.handshake.starts_with("1|2|tcp|127.0.0.1:") && p.handshake.ends_with("|grpc"));
+    let (from, to) = ("2024-06-10T05:17:00Z", "2024-06-12T18:42:00Z");
+    let hour = 3_600_000;
+    for version in ["1", "2"] {
+        // Bytes by account: every value of every series and bucket.
+        let q = query(
+            "A",
+            json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}),
+            from,
+            to,
+            hour,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        let a = &answer["A"];
+        assert_eq!(a.error, "", "v{version}");
+        let frame = &a.frames[0];
+        assert_eq!(frame.meta["type"], "timeseries-wide");
+        assert!(frame.meta["executedQueryString"]
+            .as_str()
+            .unwrap()
+            .contains("SUM("));
+        let want = brute(
+            from,
+            to,
+            hour,
+            |r| vec![r.account_id.clone()],
+            |_| true,
+            |r| r.bytes,
+        );
+        assert_eq!(want.len(), 2);
+        assert_eq!(
+            frame_series(frame, &["account"], from, to, hour),
+            want,
+            "v{version}"
+        );
+
+        // Packets by VPC and action, filtered to egress on 443.
+        let q = query(
+            "B",
+            json!({"kind": "flow_volume", "measure": "packets", "group_by": ["vpc", "action"],
+                   "filters": {"direction": "egress", "dst_ports": [443]}}),
+            from,
+            to,
+            hour,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        let b = &answer["B"];
+        assert_eq!(b.error, "", "v{version}");
+        let want = brute(
+            from,
+            to,
+            hour,
+            |r| vec![r.vpc_id.clone(), action(r)],
+            |r| r.direction == FlowDirection::Egress && r.dst_port == 443,
+            |r| r.packets,
+        );
+        assert!(!want.is_empty());
+        assert_eq!(
+            frame_series(&b.frames[0], &["vpc", "action"], from, to, hour),
+            want,
+            "v{version}"
+        );
+
+        // Flows by protocol for one account and region, in 15-minute buckets.
+        let acct = records()[0].account_id.clone();
+        let q = query(
+            "C",
+            json!({"kind": "flow_volume", "measure": "flows", "group_by": ["protocol"],
+                   "filters": {"accounts": [acct.clone()], "regions": ["eu-west-1"]}}),
+            from,
+            to,
+            900_000,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        let c = &answer["C"];
+        assert_eq!(c.error, "", "v{version}");
+        let want = brute(
+            from,
+            to,
+            900_000,
+            |r| {
+                vec![match r.protocol {
+                    6 => "TCP".to_string(),
+                    17 => "UDP".to_string(),
+                    1 => "ICMP".to_string(),
+                    n => n.to_string(),
+                }]
+            },
+            |r| r.account_id == acct && r.region == "eu-west-1",
+            |_| 1,
+        );
+        assert_eq!(
+            frame_series(&c.frames[0], &["protocol"], from, to, 900_000),
+            want,
+            "v{version}"
+        );
+    }
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn top_n_folds_the_rest_into_other() {
+    let p = plugin().await;
+    let (from, to) = ("2024-06-11T00:00:00Z", "2024-06-11T23:59:59.999Z");
+    let q = query(
+        "A",
+        json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["src_ip"], "limit": 3}),
+        from,
+        to,
+        3_600_000,
+    );
+    let answer = p.query(&settings("2"), &[q], &[]).await.unwrap();
+    let frame = &answer["A"].frames[0];
+    let all = brute(
+        from,
+        to,
+        3_600_000,
+        |r| vec![r.src_addr.clone()],
+        |_| true,
+        |r| r.bytes,
+    );
+    let mut totals: Vec<(i64, String)> = all
+        .iter()
+        .map(|(k, v)| (v.values().sum::<i64>(), k[0].clone()))
+        .collect();
+    totals.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut want: Vec<String> = totals.iter().take(3).map(|x| x.1.clone()).collect();
+    want.sort();
+    want.push("other".into());
+    let got: Vec<String> = frame.fields[1..]
+        .iter()
+        .map(|f| f.labels["src_ip"].clone())
+        .collect();
+    assert_eq!(got, want);
+    let other_total: i64 = totals.iter().skip(3).map(|x| x.0).sum();
+    let got_other: i64 = frame
+        .fields
+        .last()
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(got_other, other_total);
+    assert_eq!(
+        frame.meta["notices"][0]["text"],
+        format!(
+            "{} of {} series are folded into \"other\" (top 3 series shown).",
+            totals.len() - 3,
+            totals.len()
+        )
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_query_fails_alone_with_a_message_naming_field_and_value() {
+    let p = plugin().await;
+    let (from, to) = ("2024-06-11T00:00:00Z", "2024-06-11T06:00:00Z");
+    let good = query(
+        "A",
+        json!({"kind": "flow_volume", "measure": "flows"}),
+        from,
+        to,
+        0,
+    );
+    let unknown_kind = query("B", json!({"kind": "flow_sum"}), from, to, 0);
+    let bad_dim = query(
+        "C",
+        json!({"kind": "flow_volume", "group_by": ["account", "colour"]}),
+        from,
+        to,
+        0,
+    );
+    let reversed = query("D", json!({"kind": "flow_volume"}), to, from, 0);
+    let mut malformed = query("E", json!({}), from, to, 0);
+    malformed.json = br#"{"kind": "flow_volume", "measure": "#.to_vec();
+    let bad_value = query(
+        "F",
+        json!({"filters": {"accounts": ["1111'; DROP TABLE x; --"]}}),
+        from,
+        to,
+        0,
+    );
+    let answer = p
+        .query(
+            &settings("2"),
+            &[good, unknown_kind, bad_dim, reversed, malformed, bad_value],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["A"].error, "");
+    assert_eq!(answer["A"].status, 200);
+    assert!(!answer["A"].frames[0].fields.is_empty());
+    let expect = [
+        ("B", "query field `kind` has the value \"flow_sum\": unknown query kind; supported kinds: flow_volume"),
+        ("C", "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary"),
+        ("D", "query field `timeRange` has the value 2024-06-11T06:00:00+00:00 .. 2024-06-11T00:00:00+00:00: the start is after the end; pick a range whose start comes first"),
+        ("F", "query field `filters.accounts[0]` has the value \"1111'; DROP TABLE x; --\": an AWS account id is 12 digits, e.g. 111122223333"),
+    ];
+    for (ref_id, message) in expect {
+        assert_eq!(answer[ref_id].error, message, "{ref_id}");
+        assert_eq!(answer[ref_id].status, 400, "{ref_id}");
+        assert!(answer[ref_id].frames.is_empty());
+    }
+    assert!(
+        answer["E"].error.starts_with(
+            "query field `(query JSON)` has the value {\"kind\": \"flow_volume\", \"measure\": : it is not valid JSON (EOF while parsing a value"
+        ),
+        "{}",
+        answer["E"].error
+    );
+    p.stop().await;
+}
+
+fn custom(frame: &DecodedFrame) -> &Value {
+    &frame.meta["custom"]
+}
+
+#[tokio::test]
+async fn a_one_day_panel_reads_exactly_that_days_files() {
+    let p = plugin().await;
+    let acct = records()[0].account_id.clone();
+    for version in ["1", "2"] {
+        // One UTC day, one account, one region: one file.
+        let q = query(
+            "A",
+            json!({"kind": "flow_volume", "filters": {"accounts": [acct.clone()], "regions": ["us-east-1"]}}),
+            "2024-06-11T00:00:00Z",
+            "2024-06-11T23:59:59.999Z",
+            0,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        let c = custom(&answer["A"].frames[0]);
+        assert_eq!(c["filesRead"], 1, "v{version}: {c}");
+        assert_eq!(
+            c["partitions"],
+            json!([format!(
+                "region=us-east-1/accountId={acct}/eventDay=20240611"
+            )])
+        );
+        assert!(c["bytesRead"].as_u64().unwrap() > 0);
+        assert!(c["bytesRead"].as_u64().unwrap() <= c["fileBytes"].as_u64().unwrap());
+
+        // The same day for every account and region: 2 x 2 files.
+        let q = query(
+            "A",
+            json!({"kind": "flow_volume"}),
+            "2024-06-11T00:00:00Z",
+            "2024-06-11T23:59:59.999Z",
+            0,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        assert_eq!(custom(&answer["A"].frames[0])["filesRead"], 4, "v{version}");
+
+        // Two hours across midnight touch both days: 2 days x 4.
+        let q = query(
+            "A",
+            json!({"kind": "flow_volume"}),
+            "2024-06-11T23:00:00Z",
+            "2024-06-12T01:00:00Z",
+            0,
+        );
+        let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+        assert_eq!(custom(&answer["A"].frames[0])["filesRead"], 8, "v{version}");
+    }
+    // The whole lake, for comparison: 15 touched days x 4.
+    let q = query(
+        "A",
+        json!({"kind": "flow_volume"}),
+        "2024-06-01T12:00:00Z",
+        "2024-06-15T12:00:00Z",
+        0,
+    );
+    let answer = p.query(&settings("2"), &[q], &[]).await.unwrap();
+    assert_eq!(custom(&answer["A"].frames[0])["filesRead"], 60);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn check_health_says_what_to_do() {
+    let p = plugin().await;
+    let (status, message) = p.check_health(&settings("2")).await.unwrap();
+    assert_eq!(status, 1, "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "Lakewatch is ready: local lake {}: VPC_FLOW 1.0 (60 files), VPC_FLOW 2.0 (60 files); source version 2, tables in us-east-1",
+            lake().display()
+        )
+    );
+    let (status, message) = p
+        .check_health(&json!({"lakePath": "/nonexistent/lake"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 2);
+    assert_eq!(
+        message,
+        "the local lake folder /nonexistent/lake does not exist; generate it with `lakewatch demo-lake --out /nonexistent/lake` or set the datasource's lake path"
+    );
+    let (status, message) = p
+        .check_health(&json!({"sourceVersion": "3"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 2);
+    assert_eq!(
+        message,
+        "datasource setting `sourceVersion` has the value \"3\": expected 1 or 2"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn every_shipped_dashboard_panel_answers_with_data() {
+    let p = plugin().await;
+    for target in lakewatch::dashboards::panel_targets().unwrap() {
+        let q = lakewatch::grafana_host::HostQuery {
+            ref_id: target.ref_id.clone(),
+            json: serde_json::to_vec(&target.query).unwrap(),
+            from_ms: t("2024-06-14T12:00:00Z").timestamp_millis(),
+            to_ms: t("2024-06-15T12:00:00Z").timestamp_millis(),
+            interval_ms: 60_000,
+            max_data_points: 500,
+        };
+        let answer = p
+            .query(&settings("2"), &[q], &[("FromAlert", "true")])
+            .await
+            .unwrap();
+        let r = &answer[&target.ref_id];
+        assert_eq!(r.error, "", "{}", target.panel);
+        let frame = &r.frames[0];
+        let total: i64 = frame.fields[1..]
+            .iter()
+            .flat_map(|f| f.values.iter().filter_map(Value::as_i64))
+            .sum();
+        assert!(total > 0, "panel {:?} is empty", target.panel);
+    }
+    p.stop().await;
+}
