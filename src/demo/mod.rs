@@ -1,70 +1,197 @@
-//! TEMP stub until the generator lands.
-#![allow(missing_docs, dead_code)]
+//! The demo lake generator: a realistic, deterministic VPC-flow lake in the Security Lake layout
+//! (`aws/VPC_FLOW/<ver>/region=…/accountId=…/eventDay=…/part-00000.parquet`), written as real
+//! Parquet with the OCSF nested columns of the v1 and v2 tables.
+//!
+//! `model.rs` makes the records (topology, traffic mix, diurnal cycle, a VPC that goes silent);
+//! `write.rs` turns them into Arrow batches and Parquet files.
+
+mod model;
+mod write;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+
 use crate::lake::SourceVersion;
-use chrono::{DateTime, Utc};
-#[derive(Debug, thiserror::Error)]
-#[error("demo")]
-pub struct DemoError;
+
+pub use model::{all_records, partition_keys, partition_records, silent_vpc};
+pub use write::{flow_batch, vpc_flow_schema, write_lake};
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoConfig {
+    /// Days of data before `end`.
     pub days: u32,
+    /// Number of AWS accounts.
     pub accounts: u32,
+    /// Regions.
     pub regions: Vec<String>,
+    /// PRNG seed: the same seed and end give identical records and files.
     pub seed: u64,
+    /// End of the lake (exclusive).
     pub end: DateTime<Utc>,
+    /// Table layouts to write.
     pub versions: Vec<SourceVersion>,
+    /// Flow records per account × region × hour at the daily peak.
     pub flows_per_hour: u32,
 }
+
 impl Default for DemoConfig {
     fn default() -> Self {
-        todo!()
+        let now = Utc::now();
+        DemoConfig {
+            days: 14,
+            accounts: 3,
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            seed: 42,
+            end: now
+                .with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(now),
+            versions: vec![SourceVersion::V2],
+            flows_per_hour: 1_200,
+        }
     }
 }
+
+impl DemoConfig {
+    /// Start of the lake (inclusive): `end - days`.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.end - Duration::days(i64::from(self.days))
+    }
+
+    /// The account ids, deterministic by index.
+    pub fn account_ids(&self) -> Vec<String> {
+        (0..self.accounts).map(model::account_id).collect()
+    }
+}
+
+/// Accept or reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FlowAction {
+    /// ACCEPT.
     Accept,
+    /// REJECT.
     Reject,
 }
+
+/// Flow direction relative to the ENI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FlowDirection {
+    /// Traffic to the ENI.
     Ingress,
+    /// Traffic from the ENI.
     Egress,
 }
+
+/// One VPC flow-log record, in flow-log terms (version independent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowRecord {
+    /// account-id.
     pub account_id: String,
+    /// region.
     pub region: String,
+    /// Availability zone.
     pub zone: String,
+    /// vpc-id.
     pub vpc_id: String,
+    /// subnet-id.
     pub subnet_id: String,
+    /// interface-id.
     pub eni_id: String,
+    /// instance-id (none for NAT/ELB ENIs).
     pub instance_id: Option<String>,
+    /// srcaddr.
     pub src_addr: String,
+    /// dstaddr.
     pub dst_addr: String,
+    /// srcport.
     pub src_port: i32,
+    /// dstport.
     pub dst_port: i32,
+    /// protocol: 6 TCP, 17 UDP, 1 ICMP.
     pub protocol: i32,
+    /// packets.
     pub packets: i64,
+    /// bytes.
     pub bytes: i64,
+    /// start, epoch ms UTC.
     pub start_ms: i64,
+    /// end, epoch ms UTC (start + 60 s).
     pub end_ms: i64,
+    /// action.
     pub action: FlowAction,
+    /// tcp-flags.
     pub tcp_flags: i32,
+    /// flow-direction.
     pub direction: FlowDirection,
+    /// traffic-path boundary id (see [`boundary_name`]).
     pub boundary_id: i32,
 }
+
+impl FlowRecord {
+    /// `YYYYMMDD` of the start time in UTC.
+    pub fn event_day(&self) -> String {
+        DateTime::from_timestamp_millis(self.start_ms)
+            .map(|t| t.format("%Y%m%d").to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The OCSF boundary name of a traffic-path id.
+pub fn boundary_name(id: i32) -> &'static str {
+    match id {
+        1 => "Same VPC",
+        2 => "Intra-region VPC",
+        3 => "Inter-region VPC",
+        4 => "Virtual Private Gateway",
+        5 => "Internet Gateway",
+        6 => "Intra-region VPC Peering",
+        7 => "Inter-region VPC Peering",
+        8 => "Local Gateway",
+        _ => "Unknown",
+    }
+}
+
+/// One partition of the lake: account × region × UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartitionKey {
+    /// Account id.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// UTC day.
+    pub day: NaiveDate,
+}
+
+/// What `write_lake` wrote.
+#[derive(Debug, Clone)]
 pub struct LakeSummary {
+    /// Flow records written per version.
     pub records_per_version: u64,
+    /// Parquet files written.
     pub files: u64,
+    /// Bytes of Parquet written.
     pub bytes: u64,
+    /// Wall time.
     pub elapsed: std::time::Duration,
 }
-pub fn write_lake(
-    _cfg: &DemoConfig,
-    _out: &std::path::Path,
-    _progress: bool,
-) -> Result<LakeSummary, DemoError> {
-    todo!()
-}
-pub fn all_records(_cfg: &DemoConfig) -> Vec<FlowRecord> {
-    todo!()
+
+/// Generator failures.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The output folder exists already.
+    #[error("{0} already exists; remove it or choose another folder")]
+    Exists(PathBuf),
+    /// Reading or writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Arrow or Parquet failed.
+    #[error("cannot encode demo data: {0}")]
+    Encode(String),
 }

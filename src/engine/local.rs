@@ -124,11 +124,16 @@ impl LocalEngine {
 fn scan_stats(plan: &Arc<dyn ExecutionPlan>, stats: &mut ScanStats, parts: &mut BTreeSet<String>) {
     if let Some(exec) = plan.downcast_ref::<DataSourceExec>() {
         if let Some(scan) = exec.data_source().downcast_ref::<FileScanConfig>() {
+            // A large file may be split into byte ranges across groups: count each file once.
+            let mut seen = HashSet::new();
             for group in &scan.file_groups {
                 for file in group.iter() {
+                    let path = file.object_meta.location.as_ref();
+                    if !seen.insert(path.to_string()) {
+                        continue;
+                    }
                     stats.files += 1;
                     stats.file_bytes += file.object_meta.size;
-                    let path = file.object_meta.location.as_ref();
                     let folder: Vec<&str> = path
                         .split('/')
                         .filter(|seg| {

@@ -15,7 +15,7 @@ use crate::plan::{
 pub enum Dialect {
     /// Amazon Athena (Trino): `"a"."b"` for struct fields, Glue partition names.
     Athena,
-    /// The embedded DataFusion lake: `"a"['b']` for struct fields, folder partition names.
+    /// The embedded DataFusion lake: `get_field("a", 'b')` for struct fields, folder partition names.
     Local,
 }
 
@@ -75,17 +75,10 @@ fn partition_column(dialect: Dialect, column: PartitionColumn) -> String {
 fn column(dialect: Dialect, path: &[&str]) -> String {
     let mut out = ident(path[0]);
     for part in &path[1..] {
-        match dialect {
-            Dialect::Athena => {
-                out.push('.');
-                out.push_str(&ident(part));
-            }
-            Dialect::Local => {
-                out.push('[');
-                out.push_str(&string_literal(part));
-                out.push(']');
-            }
-        }
+        out = match dialect {
+            Dialect::Athena => format!("{out}.{}", ident(part)),
+            Dialect::Local => format!("get_field({out}, {})", string_literal(part)),
+        };
     }
     out
 }
@@ -223,6 +216,16 @@ pub fn partition_predicates(
 
 /// Renders a plan as SQL for a dialect.
 pub fn render(plan: &Plan, dialect: Dialect) -> String {
+    render_with(plan, dialect, true)
+}
+
+/// Renders a plan the way peers do — the exact time filter only, no partition predicates — so
+/// benchmarks can measure what pruning saves. Never used to answer a panel.
+pub fn render_unpruned(plan: &Plan, dialect: Dialect) -> String {
+    render_with(plan, dialect, false)
+}
+
+fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
     let mut sql = String::from("SELECT\n");
     let selects: Vec<String> = plan
         .outputs
@@ -243,8 +246,16 @@ pub fn render(plan: &Plan, dialect: Dialect) -> String {
         ident(&plan.table.database()),
         ident(&plan.table.table())
     );
-    let mut conditions =
-        partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time);
+    let mut conditions = if prune {
+        partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time)
+    } else {
+        vec![format!(
+            "{} BETWEEN {} AND {}",
+            column(dialect, plan.time.time_ms),
+            plan.time.from.timestamp_millis(),
+            plan.time.to.timestamp_millis()
+        )]
+    };
     conditions.extend(plan.filters.iter().map(|p| predicate(dialect, p)));
     let _ = write!(sql, "\nWHERE {}", conditions.join("\n  AND "));
     let groups: Vec<String> = plan

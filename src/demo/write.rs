@@ -1,0 +1,576 @@
+//! Flow records → Arrow batches with the OCSF columns of each source version → Parquet files in
+//! the Security Lake folder layout, written in parallel into a temporary folder and renamed.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use arrow::array::{
+    ArrayRef, Int32Array, Int64Array, ListArray, MapBuilder, StringArray, StringBuilder,
+    StructArray, TimestampMillisecondArray,
+};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field, Fields, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::{
+    boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
+    FlowDirection, FlowRecord, LakeSummary, PartitionKey,
+};
+use crate::lake::SourceVersion;
+
+type Col = (Arc<Field>, ArrayRef);
+
+fn col(name: &str, values: ArrayRef) -> Col {
+    (
+        Arc::new(Field::new(name, values.data_type().clone(), true)),
+        values,
+    )
+}
+
+fn strs<'a>(n: usize, f: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
+    Arc::new((0..n).map(f).collect::<StringArray>())
+}
+
+fn same(n: usize, value: &str) -> ArrayRef {
+    Arc::new(StringArray::from(vec![Some(value); n]))
+}
+
+fn int32(n: usize, f: impl Fn(usize) -> i32) -> ArrayRef {
+    Arc::new((0..n).map(|i| Some(f(i))).collect::<Int32Array>())
+}
+
+fn int64(n: usize, f: impl Fn(usize) -> i64) -> ArrayRef {
+    Arc::new((0..n).map(|i| Some(f(i))).collect::<Int64Array>())
+}
+
+fn ts(n: usize, f: impl Fn(usize) -> i64) -> ArrayRef {
+    Arc::new(
+        (0..n)
+            .map(|i| Some(f(i)))
+            .collect::<TimestampMillisecondArray>(),
+    )
+}
+
+fn structure(cols: Vec<Col>) -> ArrayRef {
+    Arc::new(StructArray::from(cols))
+}
+
+/// A list column where every row holds the same strings.
+fn same_list(n: usize, items: &[&str]) -> ArrayRef {
+    let values: StringArray = (0..n)
+        .flat_map(|_| items.iter().map(|s| Some(*s)))
+        .collect();
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(items.len(), n));
+    Arc::new(ListArray::new(
+        Arc::new(Field::new("item", DataType::Utf8, true)),
+        offsets,
+        Arc::new(values),
+        None,
+    ))
+}
+
+/// A list column of nulls (`intermediate_ips`).
+fn null_list(n: usize) -> ArrayRef {
+    Arc::new(ListArray::new_null(
+        Arc::new(Field::new("item", DataType::Utf8, true)),
+        n,
+    ))
+}
+
+fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
+    let n = records.len();
+    let own = |r: &FlowRecord| (r.direction == FlowDirection::Egress) == src;
+    structure(vec![
+        col(
+            "port",
+            int32(n, |i| {
+                if src {
+                    records[i].src_port
+                } else {
+                    records[i].dst_port
+                }
+            }),
+        ),
+        col("svc_name", strs(n, |_| None)),
+        col(
+            "ip",
+            strs(n, |i| {
+                Some(if src {
+                    &records[i].src_addr
+                } else {
+                    &records[i].dst_addr
+                })
+            }),
+        ),
+        col("intermediate_ips", null_list(n)),
+        col(
+            "interface_uid",
+            strs(n, |i| {
+                own(&records[i]).then_some(records[i].eni_id.as_str())
+            }),
+        ),
+        col(
+            "vpc_uid",
+            strs(n, |i| {
+                own(&records[i]).then_some(records[i].vpc_id.as_str())
+            }),
+        ),
+        col(
+            "instance_uid",
+            strs(n, |i| {
+                if own(&records[i]) {
+                    records[i].instance_id.as_deref()
+                } else {
+                    None
+                }
+            }),
+        ),
+        col(
+            "subnet_uid",
+            strs(n, |i| {
+                own(&records[i]).then_some(records[i].subnet_id.as_str())
+            }),
+        ),
+    ])
+}
+
+fn accepted(r: &FlowRecord) -> bool {
+    r.action == FlowAction::Accept
+}
+
+/// Flow records → one batch with the `vpc_flow` columns of a version (no partition columns).
+pub fn flow_batch(
+    version: SourceVersion,
+    records: &[FlowRecord],
+) -> Result<RecordBatch, DemoError> {
+    let n = records.len();
+    let v2 = version == SourceVersion::V2;
+    let metadata = structure(vec![
+        col(
+            "product",
+            structure(vec![
+                col("version", same(n, if v2 { "2" } else { "1" })),
+                col("name", same(n, "Amazon VPC")),
+                col("feature", structure(vec![col("name", same(n, "Flowlogs"))])),
+                col("vendor_name", same(n, "AWS")),
+            ]),
+        ),
+        col(
+            "profiles",
+            same_list(n, &["cloud", "security_control", "datetime"]),
+        ),
+        col("version", same(n, if v2 { "1.1.0" } else { "1.0.0-rc.2" })),
+    ]);
+    let account = if v2 {
+        col(
+            "account",
+            structure(vec![col("uid", strs(n, |i| Some(&records[i].account_id)))]),
+        )
+    } else {
+        col("account_uid", strs(n, |i| Some(&records[i].account_id)))
+    };
+    let cloud = structure(vec![
+        account,
+        col("region", strs(n, |i| Some(&records[i].region))),
+        col("zone", strs(n, |i| Some(&records[i].zone))),
+        col("provider", same(n, "AWS")),
+    ]);
+    let connection = structure(vec![
+        col("protocol_num", int32(n, |i| records[i].protocol)),
+        col("tcp_flags", int32(n, |i| records[i].tcp_flags)),
+        col("protocol_ver", same(n, "IPv4")),
+        col("boundary_id", int32(n, |i| records[i].boundary_id)),
+        col(
+            "boundary",
+            strs(n, |i| Some(boundary_name(records[i].boundary_id))),
+        ),
+        col(
+            "direction_id",
+            int32(n, |i| match records[i].direction {
+                FlowDirection::Ingress => 1,
+                FlowDirection::Egress => 2,
+            }),
+        ),
+        col(
+            "direction",
+            strs(n, |i| {
+                Some(match records[i].direction {
+                    FlowDirection::Ingress => "Inbound",
+                    FlowDirection::Egress => "Outbound",
+                })
+            }),
+        ),
+    ]);
+    let traffic = structure(vec![
+        col("packets", int64(n, |i| records[i].packets)),
+        col("bytes", int64(n, |i| records[i].bytes)),
+    ]);
+    let activity_id = |r: &FlowRecord| if accepted(r) { 6 } else { 5 };
+    let mut cols = vec![
+        col("metadata", metadata),
+        col("cloud", cloud),
+        col("src_endpoint", endpoint(records, true)),
+        col("dst_endpoint", endpoint(records, false)),
+        col("connection_info", connection),
+        col("traffic", traffic),
+        col("time", int64(n, |i| records[i].start_ms)),
+    ];
+    if v2 {
+        cols.push(col("time_dt", ts(n, |i| records[i].start_ms)));
+        cols.push(col("start_time_dt", ts(n, |i| records[i].start_ms)));
+        cols.push(col("end_time_dt", ts(n, |i| records[i].end_ms)));
+    } else {
+        cols.push(col("start_time", int64(n, |i| records[i].start_ms)));
+        cols.push(col("end_time", int64(n, |i| records[i].end_ms)));
+    }
+    cols.extend([
+        col("status_code", same(n, "OK")),
+        col("severity_id", int32(n, |_| 1)),
+        col("severity", same(n, "Informational")),
+        col("class_name", same(n, "Network Activity")),
+        col("class_uid", int32(n, |_| 4001)),
+        col("category_name", same(n, "Network Activity")),
+        col("category_uid", int32(n, |_| 4)),
+        col(
+            "activity_name",
+            strs(n, |i| {
+                Some(if accepted(&records[i]) {
+                    "Traffic"
+                } else {
+                    "Refuse"
+                })
+            }),
+        ),
+        col("activity_id", int32(n, |i| activity_id(&records[i]))),
+    ]);
+    if v2 {
+        cols.push(col(
+            "action",
+            strs(n, |i| {
+                Some(if accepted(&records[i]) {
+                    "Allowed"
+                } else {
+                    "Denied"
+                })
+            }),
+        ));
+        cols.push(col(
+            "action_id",
+            int32(n, |i| if accepted(&records[i]) { 1 } else { 2 }),
+        ));
+    }
+    cols.push(col(
+        "disposition",
+        strs(n, |i| {
+            Some(if accepted(&records[i]) {
+                "Allowed"
+            } else {
+                "Blocked"
+            })
+        }),
+    ));
+    if !v2 {
+        cols.push(col(
+            "disposition_id",
+            int32(n, |i| if accepted(&records[i]) { 1 } else { 2 }),
+        ));
+    }
+    cols.extend([
+        col(
+            "type_uid",
+            int64(n, |i| 400_100 + i64::from(activity_id(&records[i]))),
+        ),
+        col(
+            "type_name",
+            strs(n, |i| {
+                Some(if accepted(&records[i]) {
+                    "Network Activity: Traffic"
+                } else {
+                    "Network Activity: Refuse"
+                })
+            }),
+        ),
+    ]);
+    if v2 {
+        cols.push(col("asl_version", same(n, "2.0")));
+    }
+    let mut unmapped = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for _ in 0..n {
+        unmapped
+            .append(true)
+            .map_err(|e| DemoError::Encode(e.to_string()))?;
+    }
+    cols.push(col("unmapped", Arc::new(unmapped.finish())));
+    // Two IP observables per record: source and destination.
+    let obs_values = structure(vec![
+        col(
+            "name",
+            strs(2 * n, |i| {
+                Some(if i % 2 == 0 {
+                    "src_endpoint.ip"
+                } else {
+                    "dst_endpoint.ip"
+                })
+            }),
+        ),
+        col(
+            "value",
+            strs(2 * n, |i| {
+                let r = &records[i / 2];
+                Some(if i % 2 == 0 {
+                    r.src_addr.as_str()
+                } else {
+                    r.dst_addr.as_str()
+                })
+            }),
+        ),
+        col("type", same(2 * n, "IP Address")),
+        col("type_id", int32(2 * n, |_| 2)),
+    ]);
+    let obs_fields: Fields = match obs_values.data_type() {
+        DataType::Struct(f) => f.clone(),
+        _ => Fields::empty(),
+    };
+    cols.push(col(
+        "observables",
+        Arc::new(ListArray::new(
+            Arc::new(Field::new("item", DataType::Struct(obs_fields), true)),
+            OffsetBuffer::from_lengths(std::iter::repeat_n(2, n)),
+            obs_values,
+            None,
+        )),
+    ));
+    let (fields, arrays): (Vec<Arc<Field>>, Vec<ArrayRef>) = cols.into_iter().unzip();
+    let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+    RecordBatch::try_new(schema, arrays).map_err(|e| DemoError::Encode(e.to_string()))
+}
+
+/// The Arrow schema of the `vpc_flow` Parquet files of a version (without partition columns).
+pub fn vpc_flow_schema(version: SourceVersion) -> SchemaRef {
+    flow_batch(version, &[]).map_or_else(
+        |_| Arc::new(arrow::datatypes::Schema::empty()),
+        |b| b.schema(),
+    )
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
+    move |source| DemoError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write_file(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by("lakewatch demo".to_string())
+        .build();
+    let file = fs::File::create(path).map_err(io(path))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .map_err(|e| DemoError::Encode(e.to_string()))?;
+    writer
+        .write(batch)
+        .map_err(|e| DemoError::Encode(e.to_string()))?;
+    writer
+        .close()
+        .map_err(|e| DemoError::Encode(e.to_string()))?;
+    Ok(fs::metadata(path).map_err(io(path))?.len())
+}
+
+/// The folder of a partition under a lake root.
+pub fn partition_dir(root: &Path, version: SourceVersion, key: &PartitionKey) -> PathBuf {
+    root.join("aws")
+        .join("VPC_FLOW")
+        .join(version.dir())
+        .join(format!("region={}", key.region))
+        .join(format!("accountId={}", key.account_id))
+        .join(format!("eventDay={}", key.day.format("%Y%m%d")))
+}
+
+/// Writes the lake into `out` (which must not exist): every partition in parallel into
+/// `<out>.tmp-<pid>`, then `lake.json`, then one rename, so a crash never leaves half a lake.
+pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSummary, DemoError> {
+    let started = Instant::now();
+    if out.exists() {
+        return Err(DemoError::Exists(out.to_path_buf()));
+    }
+    let tmp = PathBuf::from(format!("{}.tmp-{}", out.display(), std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    let keys = partition_keys(cfg);
+    let next = AtomicUsize::new(0);
+    let totals = Mutex::new((0u64, 0u64, 0u64)); // records, files, bytes
+    let failure: Mutex<Option<DemoError>> = Mutex::new(None);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= keys.len() || failure.lock().map_or(true, |f| f.is_some()) {
+                    break;
+                }
+                let records = partition_records(cfg, &keys[i]);
+                let mut files = 0;
+                let mut bytes = 0;
+                for version in &cfg.versions {
+                    let path = partition_dir(&tmp, *version, &keys[i]).join("part-00000.parquet");
+                    match flow_batch(*version, &records).and_then(|b| write_file(&path, &b)) {
+                        Ok(size) => {
+                            files += 1;
+                            bytes += size;
+                        }
+                        Err(e) => {
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(e);
+                            }
+                            return;
+                        }
+                    }
+                }
+                if let Ok(mut t) = totals.lock() {
+                    t.0 += records.len() as u64;
+                    t.1 += files;
+                    t.2 += bytes;
+                }
+                let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if progress && (finished % 10 == 0 || finished == keys.len()) {
+                    eprint!("\r  partitions {finished}/{}", keys.len());
+                    if finished == keys.len() {
+                        eprintln!();
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let (records, files, bytes) = totals.into_inner().unwrap_or_default();
+    let versions: Vec<String> = cfg
+        .versions
+        .iter()
+        .map(|v| format!("\"{}\"", v.dir()))
+        .collect();
+    let regions: Vec<String> = cfg.regions.iter().map(|r| format!("\"{r}\"")).collect();
+    let json = format!(
+        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
+        cfg.days,
+        cfg.accounts,
+        regions.join(", "),
+        cfg.seed,
+        cfg.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        versions.join(", "),
+        cfg.flows_per_hour
+    );
+    let meta = tmp.join("lake.json");
+    fs::File::create(&meta)
+        .and_then(|mut f| f.write_all(json.as_bytes()))
+        .map_err(io(&meta))?;
+    fs::rename(&tmp, out).map_err(io(out))?;
+    Ok(LakeSummary {
+        records_per_version: records,
+        files,
+        bytes,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{all_records, silent_vpc};
+    use chrono::DateTime;
+
+    fn cfg() -> DemoConfig {
+        DemoConfig {
+            days: 2,
+            accounts: 2,
+            regions: vec!["us-east-1".into()],
+            seed: 3,
+            end: DateTime::parse_from_rfc3339("2024-06-03T12:00:00Z")
+                .unwrap()
+                .to_utc(),
+            versions: vec![SourceVersion::V1, SourceVersion::V2],
+            flows_per_hour: 20,
+        }
+    }
+
+    #[test]
+    fn same_seed_same_bytes_and_a_readable_schema() {
+        let base = std::env::temp_dir().join(format!("lakewatch-demo-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let (a, b) = (base.join("a"), base.join("b"));
+        let sa = write_lake(&cfg(), &a, false).unwrap();
+        write_lake(&cfg(), &b, false).unwrap();
+        assert_eq!(
+            sa.files,
+            2 * 3 * 2,
+            "3 touched days x 2 accounts x 2 versions"
+        );
+        let keys = partition_keys(&cfg());
+        assert_eq!(keys.len(), 6);
+        for version in [SourceVersion::V1, SourceVersion::V2] {
+            for key in &keys {
+                let rel = partition_dir(Path::new(""), version, key).join("part-00000.parquet");
+                let (fa, fb) = (
+                    fs::read(a.join(&rel)).unwrap(),
+                    fs::read(b.join(&rel)).unwrap(),
+                );
+                assert_eq!(fa, fb, "{}", rel.display());
+            }
+            let rel = partition_dir(Path::new(""), version, &keys[1]).join("part-00000.parquet");
+            let file = fs::File::open(a.join(rel)).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            let rows: usize = reader
+                .map(|b| {
+                    let b = b.unwrap();
+                    assert_eq!(b.schema().fields(), vpc_flow_schema(version).fields());
+                    b.num_rows()
+                })
+                .sum();
+            assert_eq!(rows, partition_records(&cfg(), &keys[1]).len());
+        }
+        assert!(a.join("lake.json").is_file());
+        assert!(matches!(
+            write_lake(&cfg(), &a, false),
+            Err(DemoError::Exists(_))
+        ));
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn records_are_deterministic_and_the_silent_vpc_stops() {
+        let c = DemoConfig { days: 4, ..cfg() };
+        let records = all_records(&c);
+        assert_eq!(records, all_records(&c));
+        let (account, region, vpc, stop) = silent_vpc(&c);
+        let of_vpc: Vec<&FlowRecord> = records
+            .iter()
+            .filter(|r| r.account_id == account && r.region == region && r.vpc_id == vpc)
+            .collect();
+        assert!(of_vpc.iter().any(|r| r.start_ms < stop.timestamp_millis()));
+        assert!(of_vpc.iter().all(|r| r.start_ms < stop.timestamp_millis()));
+        let start = c.start().timestamp_millis();
+        assert!(records
+            .iter()
+            .all(|r| r.start_ms >= start && r.start_ms < c.end.timestamp_millis()));
+        assert!(records.iter().any(|r| r.action == FlowAction::Reject));
+    }
+}
