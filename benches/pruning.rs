@@ -77,7 +77,7 @@ async fn main() {
     ];
     println!(
         "{:<28} {:>3} {:>14} {:>14} {:>8} {:>12} {:>12} {:>8}",
-        "panel", "ver", "files pruned", "files all", "ratio", "ms pruned", "ms all", "ratio"
+        "panel", "ver", "bytes pruned", "bytes all", "ratio", "ms pruned", "ms all", "ratio"
     );
     for version in ["1", "2"] {
         let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();

@@ -109,6 +109,8 @@ pub struct FlowColumns {
     pub time_dt: Option<ColumnPath>,
     /// Account id inside the record.
     pub account_uid: ColumnPath,
+    /// Region inside the record.
+    pub region: ColumnPath,
     /// Accept/reject as an id: 1 allowed, 2 denied/blocked.
     pub action_id: ColumnPath,
 }
@@ -121,12 +123,14 @@ impl FlowColumns {
                 time_ms: &["time"],
                 time_dt: None,
                 account_uid: &["cloud", "account_uid"],
+                region: &["cloud", "region"],
                 action_id: &["disposition_id"],
             },
             SourceVersion::V2 => FlowColumns {
                 time_ms: &["time"],
                 time_dt: Some(&["time_dt"]),
                 account_uid: &["cloud", "account", "uid"],
+                region: &["cloud", "region"],
                 action_id: &["action_id"],
             },
         }

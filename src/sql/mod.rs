@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::lake::{PartitionColumn, SourceVersion};
+use crate::lake::{FlowColumns, PartitionColumn, SourceVersion};
 use crate::plan::{
     partitions, Aggregate, Expr, Literal, OutputValue, PartitionFilter, Plan, Predicate, TimeFilter,
 };
@@ -249,12 +249,34 @@ fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
     let mut conditions = if prune {
         partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time)
     } else {
-        vec![format!(
+        // Peers filter accounts and regions on the record's own columns, which prunes nothing.
+        let cols = FlowColumns::of(plan.table.version);
+        let mut out = vec![format!(
             "{} BETWEEN {} AND {}",
             column(dialect, plan.time.time_ms),
             plan.time.from.timestamp_millis(),
             plan.time.to.timestamp_millis()
-        )]
+        )];
+        let record_filter = |path: &[&str], values: Vec<String>| {
+            (!values.is_empty()).then(|| in_list(column(dialect, path), &values))
+        };
+        out.extend(record_filter(
+            cols.region,
+            plan.partitions
+                .regions
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+        ));
+        out.extend(record_filter(
+            cols.account_uid,
+            plan.partitions
+                .accounts
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect(),
+        ));
+        out
     };
     conditions.extend(plan.filters.iter().map(|p| predicate(dialect, p)));
     let _ = write!(sql, "\nWHERE {}", conditions.join("\n  AND "));
