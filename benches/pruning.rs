@@ -69,6 +69,18 @@ async fn main() {
             json!({"measure": "flows", "group_by": ["dst_port"], "filters": {"action": "REJECT"}}),
         ),
         (
+            "1 hour, flow search by CIDR",
+            "2024-06-15T10:00:00Z",
+            "2024-06-15T11:00:00Z",
+            json!({"kind": "flow_search", "limit": 100, "filters": {"ip": ["10.0.0.0/16"], "protocols": ["tcp"]}}),
+        ),
+        (
+            "1 day, top talkers either",
+            "2024-06-14T00:00:00Z",
+            "2024-06-14T23:59:59.999Z",
+            json!({"kind": "top_talkers", "by": "either", "limit": 10}),
+        ),
+        (
             "1 day, one account+region",
             "2024-06-14T00:00:00Z",
             "2024-06-14T23:59:59.999Z",
@@ -76,7 +88,7 @@ async fn main() {
         ),
     ];
     println!(
-        "{:<28} {:>3} {:>14} {:>14} {:>8} {:>12} {:>12} {:>8}",
+        "{:<28} {:>3} {:>17} {:>17} {:>8} {:>12} {:>12} {:>8}",
         "panel", "ver", "bytes pruned", "bytes all", "ratio", "ms pruned", "ms all", "ratio"
     );
     for version in ["1", "2"] {
@@ -116,7 +128,7 @@ async fn main() {
             };
             let (mp, ma) = (median(&mut tp), median(&mut ta));
             println!(
-                "{:<28} {:>3} {:>7} ({:>4}) {:>7} ({:>4}) {:>8.3} {:>12.1} {:>12.1} {:>8.3}",
+                "{:<28} {:>3} {:>10} ({:>4}) {:>10} ({:>4}) {:>8.3} {:>12.1} {:>12.1} {:>8.3}",
                 name,
                 version,
                 p.stats.bytes_read,

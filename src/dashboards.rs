@@ -4,10 +4,20 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 1] = [(
-    "vpc-flow-overview.json",
-    include_str!("../dashboards/vpc-flow-overview.json"),
-)];
+pub const DASHBOARDS: [(&str, &str); 3] = [
+    (
+        "vpc-flow-overview.json",
+        include_str!("../dashboards/vpc-flow-overview.json"),
+    ),
+    (
+        "threats-and-rejects.json",
+        include_str!("../dashboards/threats-and-rejects.json"),
+    ),
+    (
+        "flow-search.json",
+        include_str!("../dashboards/flow-search.json"),
+    ),
+];
 
 /// One query of one panel.
 #[derive(Debug, Clone)]

@@ -12,11 +12,12 @@
 //! | [`service`] | the gRPC services Grafana calls (QueryData, CheckHealth) and the handshake |
 //! | [`settings`] | datasource `jsonData` → typed [`settings::Settings`] |
 //! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors |
+//! | [`net`] | IP addresses and CIDR blocks (IPv4, IPv6), parsed strictly and matched exactly |
 //! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
 //! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
 //! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake |
-//! | [`frame`] | record batches → Grafana frames (wide time series), Arrow IPC on the wire |
+//! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
 //! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod frame;
 pub mod grafana_host;
 pub mod lake;
+pub mod net;
 pub mod pipeline;
 pub mod plan;
 pub mod query;

@@ -8,7 +8,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::engine::{Engine, EngineRequest, Fault};
-use crate::frame::{time_series_frame, Frame, Notice, SeriesOptions};
+use crate::frame::{table_frame, time_series_frame, Frame, Notice, SeriesOptions, TableOptions};
 use crate::plan::{self, Plan, PlanOptions, Shape};
 use crate::query::{PanelQuery, TimeWindow};
 use crate::settings::Settings;
@@ -126,19 +126,42 @@ pub async fn run_panel(
         bytes_read = tracing::field::Empty,
     );
     let started = Instant::now();
-    let output = engine
-        .run(&EngineRequest {
+    let count_total = matches!(
+        prepared.plan.shape,
+        Shape::Table {
+            count_total: true,
+            ..
+        }
+    );
+    let run = |sql: String| {
+        let request = EngineRequest {
             ref_id: ref_id.to_string(),
-            sql: prepared.sql.clone(),
+            sql,
             tables: vec![prepared.plan.table.clone()],
-        })
-        .instrument(span.clone())
-        .await
-        .map_err(|e| QueryFailure {
-            ref_id: ref_id.to_string(),
-            fault: e.fault(),
-            message: e.to_string(),
-        })?;
+        };
+        async move {
+            engine.run(&request).await.map_err(|e| QueryFailure {
+                ref_id: ref_id.to_string(),
+                fault: e.fault(),
+                message: e.to_string(),
+            })
+        }
+    };
+    // A table that shows a page of a larger result also counts the whole result, concurrently.
+    let count_sql = count_total.then(|| sql::render(&prepared.plan.counting(), engine.dialect()));
+    let (output, counted) = async {
+        match &count_sql {
+            Some(count_sql) => {
+                let (rows, count) =
+                    futures::join!(run(prepared.sql.clone()), run(count_sql.clone()));
+                Ok::<_, QueryFailure>((rows?, Some(count?)))
+            }
+            None => Ok((run(prepared.sql.clone()).await?, None)),
+        }
+    }
+    .instrument(span.clone())
+    .await?;
+    let total = counted.as_ref().map(|c| first_count(&c.batches));
     let rows = output.rows();
     span.record("duration_ms", started.elapsed().as_millis() as u64);
     span.record("rows", rows);
@@ -158,26 +181,57 @@ pub async fn run_panel(
             ),
         });
     }
-    let Shape::TimeSeries {
-        labels,
-        measure,
-        bucket_ms,
-        top,
-    } = &prepared.plan.shape;
-    let mut frame = time_series_frame(
-        ref_id,
-        &batches,
-        &SeriesOptions {
-            labels: labels.clone(),
-            measure: *measure,
-            bucket_ms: *bucket_ms,
-            from_ms: prepared.window.from.timestamp_millis(),
-            to_ms: prepared.window.to.timestamp_millis(),
-            top: *top,
-            max_series: settings.max_series,
-        },
-    )
+    let mut bucket = None;
+    let mut frame = match &prepared.plan.shape {
+        Shape::TimeSeries {
+            labels,
+            measure,
+            bucket_ms,
+            top,
+        } => {
+            bucket = Some(*bucket_ms);
+            time_series_frame(
+                ref_id,
+                &batches,
+                &SeriesOptions {
+                    labels: labels.clone(),
+                    measure: *measure,
+                    bucket_ms: *bucket_ms,
+                    from_ms: prepared.window.from.timestamp_millis(),
+                    to_ms: prepared.window.to.timestamp_millis(),
+                    top: *top,
+                    max_series: settings.max_series,
+                },
+            )
+        }
+        Shape::Table {
+            time_columns,
+            units,
+            protocol_columns,
+            ..
+        } => table_frame(
+            ref_id,
+            &output.schema,
+            &batches,
+            &TableOptions {
+                time_columns: time_columns.clone(),
+                units: units.clone(),
+                protocol_columns: protocol_columns.clone(),
+            },
+        ),
+    }
     .map_err(|e| QueryFailure::plugin(ref_id, e))?;
+    if let Some(total) = total {
+        let shown = frame.rows() as u64;
+        if total > shown {
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "Showing the {shown} newest of {total} matching flows; narrow the filters or raise the limit to see more."
+                ),
+            });
+        }
+    }
     let stats = &output.stats;
     frame.meta.executed_query_string = Some(prepared.sql.clone());
     frame.meta.notices.extend(notices);
@@ -200,7 +254,8 @@ pub async fn run_panel(
         "kind": prepared.query.kind(),
         "table": format!("{}.{}", prepared.plan.table.database(), prepared.plan.table.table()),
         "sourceVersion": prepared.plan.table.version.to_string(),
-        "bucketMs": bucket_ms,
+        "bucketMs": bucket,
+        "totalMatches": total,
         "rows": rows,
         "filesRead": stats.files,
         "fileBytes": stats.file_bytes,
@@ -209,10 +264,35 @@ pub async fn run_panel(
         "partitions": stats.partitions,
         "engineMs": output.elapsed.as_millis() as u64,
     });
+    let mut custom = custom;
+    if let serde_json::Value::Object(map) = &mut custom {
+        map.retain(|_, v| !v.is_null());
+        if let Some(counted) = &counted {
+            // The count query reads the same partitions again; show what both read.
+            map.insert("countFilesRead".into(), json!(counted.stats.files));
+            map.insert("countBytesRead".into(), json!(counted.stats.bytes_read));
+            map.insert("countQuery".into(), json!(count_sql));
+        }
+    }
     if let serde_json::Value::Object(map) = custom {
         frame.meta.custom = map;
     }
     Ok(vec![frame])
+}
+
+/// The single integer of a `COUNT(*)` result.
+fn first_count(batches: &[arrow::record_batch::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .and_then(|b| {
+            let col =
+                arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::UInt64).ok()?;
+            col.as_any()
+                .downcast_ref::<arrow::array::UInt64Array>()
+                .map(|a| a.value(0))
+        })
+        .unwrap_or(0)
 }
 
 fn truncate(

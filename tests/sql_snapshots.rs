@@ -76,3 +76,85 @@ fn flow_volume_flows_over_a_long_range_uses_between() {
         "2024-01-14T06:00:00Z",
     );
 }
+
+const DAY_FROM: &str = "2024-06-01T00:00:00Z";
+const DAY_TO: &str = "2024-06-01T23:59:59.999Z";
+
+#[test]
+fn top_talkers_by_source_and_by_either_side() {
+    all_dialects(
+        "top_talkers_src",
+        json!({"kind": "top_talkers", "by": "src_ip", "measure": "bytes", "limit": 10}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_talkers_either",
+        json!({"kind": "top_talkers", "by": "either", "measure": "packets", "limit": 5,
+               "filters": {"ip": ["10.0.0.0/8"], "exclude_ips": ["10.9.9.9"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn top_pairs_ports_and_interfaces() {
+    all_dialects(
+        "top_pairs",
+        json!({"kind": "top_pairs", "filters": {"dst_ip": ["2001:db8::/32"], "protocols": ["udp"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_ports",
+        json!({"kind": "top_ports", "measure": "flows"}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_interfaces_by_vpc",
+        json!({"kind": "top_interfaces", "group_by": ["account", "vpc"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn rejected_threats_and_egress() {
+    all_dialects(
+        "rejected_over_time",
+        json!({"kind": "rejected", "group_by": ["dst_port"], "limit": 5}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "rejected_top_sources",
+        json!({"kind": "rejected", "view": "top_sources", "limit": 20}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "port_scan",
+        json!({"kind": "port_scan", "threshold": 25, "window_minutes": 10}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "internet_egress",
+        json!({"kind": "internet_egress", "own_cidrs": ["198.51.100.0/24"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn flow_search_every_field() {
+    all_dialects(
+        "flow_search",
+        json!({"kind": "flow_search", "limit": 50,
+               "filters": {"ip": "10.0.1.0/24", "dst_ports": ["22"], "protocols": ["tcp"], "action": "reject",
+                           "accounts": ["111122223333"], "regions": ["eu-west-1"]}}),
+        "2024-06-01T10:00:00Z",
+        "2024-06-01T11:00:00Z",
+    );
+}

@@ -550,6 +550,74 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
     }
 }
 
+/// The first rows of a table frame, compactly: wide flow-search tables show their key columns,
+/// times to the second, byte counts in human units.
+fn print_table_summary(f: &DecodedFrame) {
+    const KEY_COLUMNS: [&str; 9] = [
+        "start",
+        "srcaddr",
+        "srcport",
+        "dstaddr",
+        "dstport",
+        "protocol-name",
+        "bytes",
+        "action",
+        "interface-id",
+    ];
+    const SHOWN: usize = 8;
+    let fields: Vec<&lakewatch::frame::DecodedField> = if f.fields.len() > 10 {
+        f.fields
+            .iter()
+            .filter(|x| KEY_COLUMNS.contains(&x.name.as_str()))
+            .collect()
+    } else {
+        f.fields.iter().collect()
+    };
+    let rows = f.fields.first().map_or(0, |x| x.values.len());
+    if rows == 0 {
+        println!("    (no rows)");
+        return;
+    }
+    let show = |x: &lakewatch::frame::DecodedField, v: &Value| -> String {
+        match (x.type_name.as_str(), v) {
+            ("time", Value::String(s)) => s.get(5..19).unwrap_or(s).replace('T', " "),
+            ("number", Value::Number(n)) if x.name == "bytes" => {
+                human_bytes(n.as_f64().unwrap_or(0.0))
+            }
+            _ => cell(v),
+        }
+    };
+    let headers: Vec<String> = fields.iter().map(|x| x.name.clone()).collect();
+    let cells: Vec<Vec<String>> = (0..rows.min(SHOWN))
+        .map(|r| fields.iter().map(|x| show(x, &x.values[r])).collect())
+        .collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |items: &[String]| {
+        items
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("    {}", line(&headers));
+    for r in &cells {
+        println!("    {}", line(r));
+    }
+    if rows > SHOWN {
+        println!("    … and {} more rows", rows - SHOWN);
+    }
+}
+
 fn lake_end(lake: &Path) -> Option<DateTime<Utc>> {
     let text = std::fs::read_to_string(lake.join("lake.json")).ok()?;
     let v: Value = serde_json::from_str(&text).ok()?;
@@ -662,8 +730,12 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
             continue;
         }
         for f in &r.frames {
-            let bytes = t.query["measure"].as_str().unwrap_or("bytes") == "bytes";
-            print_series_summary(f, bytes);
+            if f.meta["preferredVisualisationType"] == "table" {
+                print_table_summary(f);
+            } else {
+                let bytes = t.query["measure"].as_str().unwrap_or("bytes") == "bytes";
+                print_series_summary(f, bytes);
+            }
             for n in f.meta["notices"].as_array().into_iter().flatten() {
                 println!("    note: {}", n["text"].as_str().unwrap_or_default());
             }

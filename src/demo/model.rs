@@ -209,9 +209,20 @@ pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord
             hour_ms as u64,
         ]));
         let count = (f64::from(cfg.flows_per_hour) * diurnal(hour) * day_factor).round() as u64;
-        for _ in 0..count {
+        let mut burst_rng = Rng::new(mix(&[
+            cfg.seed,
+            17,
+            account as u64,
+            region_idx as u64,
+            hour_ms as u64,
+        ]));
+        let scans = bursts(&mut burst_rng, &enis, &key.account_id, &key.region, hour_ms);
+        let background = (0..count).map(|_| {
             let start = hour_ms + rng.below(3600) as i64 * 1000;
-            let record = flow(&mut rng, &enis, &key.account_id, &key.region, start);
+            flow(&mut rng, &enis, &key.account_id, &key.region, start)
+        });
+        for record in background.collect::<Vec<_>>().into_iter().chain(scans) {
+            let start = record.start_ms;
             if start < start_ms || start >= end_ms {
                 continue;
             }
@@ -273,6 +284,62 @@ fn record(
         direction,
         boundary_id,
     }
+}
+
+/// Scan bursts, independent of the background rate so that small lakes have them too: about one
+/// port scan every 8 hours per account and region (one scanner, 30–120 distinct ports of one
+/// host within a few minutes) and one host sweep every 12 hours (port 22 on every ENI).
+fn bursts(
+    rng: &mut Rng,
+    enis: &[Eni],
+    account: &str,
+    region: &str,
+    hour_ms: i64,
+) -> Vec<FlowRecord> {
+    let mut out = Vec::new();
+    let scan = |target: &Eni, scanner: &str, start: i64, port: i32, packets: i64| {
+        record(
+            target,
+            account,
+            region,
+            start,
+            (scanner, &target.ip),
+            (40_000 + port % 20_000, port, 6),
+            (packets, packets * 44),
+            FlowAction::Reject,
+            FlowDirection::Ingress,
+            0,
+        )
+    };
+    if rng.below(8) == 0 {
+        let scanner = *rng.pick(&SCANNERS);
+        let target = if rng.below(10) < 7 {
+            &enis[WEB]
+        } else {
+            rng.pick(enis)
+        };
+        let begin = hour_ms + rng.below(50) as i64 * 60_000;
+        let ports = 30 + rng.below(91) as i32;
+        let first = 1 + rng.below(60_000) as i32;
+        for i in 0..ports {
+            let start = begin + i64::from(i) * 2_000;
+            out.push(scan(
+                target,
+                scanner,
+                start,
+                first + i,
+                1 + rng.below(2) as i64,
+            ));
+        }
+    }
+    if rng.below(12) == 0 {
+        let scanner = *rng.pick(&SCANNERS);
+        let begin = hour_ms + rng.below(55) as i64 * 60_000;
+        for (i, target) in enis.iter().enumerate() {
+            out.push(scan(target, scanner, begin + i as i64 * 5_000, 22, 1));
+        }
+    }
+    out
 }
 
 fn ephemeral(rng: &mut Rng) -> i32 {

@@ -40,9 +40,11 @@ impl LocalEngine {
         let config = SessionConfig::new()
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
             .with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_udf(super::udf::CidrContains::udf());
         LocalEngine {
             root: root.into(),
-            ctx: SessionContext::new_with_config(config),
+            ctx,
             registered: Mutex::new(HashSet::new()),
         }
     }

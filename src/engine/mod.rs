@@ -3,6 +3,7 @@
 //! `local.rs`: DataFusion over a Parquet lake in the Security Lake folder layout.
 
 pub mod local;
+pub mod udf;
 
 use std::time::Duration;
 

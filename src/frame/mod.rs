@@ -6,6 +6,7 @@
 
 mod encode;
 mod series;
+mod table;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
 pub use series::{time_series_frame, SeriesOptions};
+pub use table::{table_frame, TableOptions};
 
 /// A Grafana field: values plus labels and display config.
 #[derive(Debug, Clone)]

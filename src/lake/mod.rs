@@ -111,6 +111,8 @@ pub struct FlowColumns {
     pub account_uid: ColumnPath,
     /// Region inside the record.
     pub region: ColumnPath,
+    /// Flow end: bigint epoch ms in v1, a timestamp in v2.
+    pub end_time: ColumnPath,
     /// Accept/reject as an id: 1 allowed, 2 denied/blocked.
     pub action_id: ColumnPath,
 }
@@ -124,6 +126,7 @@ impl FlowColumns {
                 time_dt: None,
                 account_uid: &["cloud", "account_uid"],
                 region: &["cloud", "region"],
+                end_time: &["end_time"],
                 action_id: &["disposition_id"],
             },
             SourceVersion::V2 => FlowColumns {
@@ -131,6 +134,7 @@ impl FlowColumns {
                 time_dt: Some(&["time_dt"]),
                 account_uid: &["cloud", "account", "uid"],
                 region: &["cloud", "region"],
+                end_time: &["end_time_dt"],
                 action_id: &["action_id"],
             },
         }

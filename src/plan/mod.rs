@@ -6,8 +6,10 @@ pub mod partitions;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, SourceVersion};
+use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
-    AccountId, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, Region, TimeWindow,
+    AccountId, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure, PanelQuery, PortScan,
+    Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
 };
 
 /// Where the plan reads from.
@@ -58,6 +60,8 @@ pub enum Expr {
         /// Bucket width in milliseconds.
         width_ms: i64,
     },
+    /// The address on either side of a flow, one row per side ([`Plan::sides`]).
+    SideIp,
 }
 
 /// A literal value; strings are validated before they get here and escaped by the renderer.
@@ -76,6 +80,10 @@ pub enum Predicate {
     In(Expr, Vec<Literal>),
     /// Any of the predicates.
     Or(Vec<Predicate>),
+    /// The predicate does not hold.
+    Not(Box<Predicate>),
+    /// The address expression lies in the CIDR block (a single address: equality).
+    InCidr(Expr, Cidr),
 }
 
 /// An aggregate value column.
@@ -85,6 +93,12 @@ pub enum Aggregate {
     Sum(Expr),
     /// `COUNT(*)`.
     Count,
+    /// `COUNT(DISTINCT e)`.
+    CountDistinct(Expr),
+    /// `MIN(e)`.
+    Min(Expr),
+    /// `MAX(e)`.
+    Max(Expr),
 }
 
 /// The partition predicates of a plan: the pruning lever.
@@ -125,6 +139,17 @@ pub enum Shape {
         /// Keep the top N series and fold the rest into `other`.
         top: Option<u32>,
     },
+    /// Rows as they come, one field per column.
+    Table {
+        /// Epoch-ms columns to show as time fields.
+        time_columns: Vec<&'static str>,
+        /// Grafana units per column.
+        units: Vec<(&'static str, &'static str)>,
+        /// Protocol-number columns to show by name (TCP, UDP, …).
+        protocol_columns: Vec<&'static str>,
+        /// Also count every matching row ([`Plan::counting`]) and report the total.
+        count_total: bool,
+    },
 }
 
 /// A named output column.
@@ -143,6 +168,35 @@ pub enum OutputValue {
     Group(Expr),
     /// An aggregate.
     Aggregate(Aggregate),
+    /// A plain per-row expression (plans without aggregates).
+    Row(Expr),
+}
+
+/// One ORDER BY key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    /// Output alias.
+    pub alias: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl OrderKey {
+    /// Ascending by `alias`.
+    pub fn asc(alias: &str) -> Self {
+        OrderKey {
+            alias: alias.to_string(),
+            descending: false,
+        }
+    }
+
+    /// Descending by `alias`.
+    pub fn desc(alias: &str) -> Self {
+        OrderKey {
+            alias: alias.to_string(),
+            descending: true,
+        }
+    }
 }
 
 /// Name of the bucket column in time-series results.
@@ -159,10 +213,15 @@ pub struct Plan {
     pub time: TimeFilter,
     /// Other filters (AND-ed).
     pub filters: Vec<Predicate>,
-    /// Output columns; groups first, then aggregates.
+    /// Output columns; groups first, then aggregates (or plain rows only).
     pub outputs: Vec<Output>,
-    /// Order by these aliases, ascending.
-    pub order_by: Vec<String>,
+    /// One row per side of each flow, [`Expr::SideIp`] standing for the side's address:
+    /// `[source, destination]` expressions.
+    pub sides: Option<[Expr; 2]>,
+    /// Groups are kept when each aggregate is greater than its number (`HAVING`).
+    pub having: Vec<(Aggregate, i64)>,
+    /// Order by these output aliases.
+    pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
     pub limit: u64,
     /// How to shape the result.
@@ -183,7 +242,34 @@ pub struct PlanOptions {
 /// Builds the plan of a panel query.
 pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
     match query {
-        PanelQuery::FlowVolume(fv) => plan_flow_volume(fv, window, options),
+        PanelQuery::Series { query, .. } => plan_flow_volume(query, window, options),
+        PanelQuery::Top { query, .. } => plan_top(query, window, options),
+        PanelQuery::PortScan(q) => plan_port_scan(q, window, options),
+        PanelQuery::FlowSearch(q) => plan_flow_search(q, window, options),
+    }
+}
+
+impl Plan {
+    /// The plan that counts every row this plan's filters match (`COUNT(*) AS total`), for
+    /// tables that show a limited page of a larger result.
+    pub fn counting(&self) -> Plan {
+        Plan {
+            outputs: vec![Output {
+                alias: "total".to_string(),
+                value: OutputValue::Aggregate(Aggregate::Count),
+            }],
+            sides: None,
+            having: Vec::new(),
+            order_by: Vec::new(),
+            limit: 1,
+            shape: Shape::Table {
+                time_columns: Vec::new(),
+                units: Vec::new(),
+                protocol_columns: Vec::new(),
+                count_total: false,
+            },
+            ..self.clone()
+        }
     }
 }
 
@@ -210,7 +296,8 @@ pub fn bucket_ms(window: &TimeWindow) -> i64 {
 }
 
 fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
-    let cols = FlowColumns::of(options.version);
+    let scope = flow_scope(&fv.filters, window, options);
+    let cols = scope.cols;
     let width = bucket_ms(window);
     let mut outputs = vec![Output {
         alias: TIME_BUCKET.to_string(),
@@ -230,27 +317,16 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         value: OutputValue::Aggregate(measure_aggregate(fv.measure)),
     });
     Plan {
-        table: TableRef {
-            source: Source::VpcFlow,
-            version: options.version,
-            home_region: options.home_region.clone(),
-        },
-        partitions: PartitionFilter {
-            days: partitions::utc_days(window.from, window.to),
-            accounts: fv.filters.accounts.clone(),
-            regions: fv.filters.regions.clone(),
-        },
-        time: TimeFilter {
-            from: window.from,
-            to: window.to,
-            time_ms: cols.time_ms,
-            time_dt: cols.time_dt,
-        },
-        filters: flow_filters(&fv.filters, &cols),
-        order_by: std::iter::once(TIME_BUCKET.to_string())
-            .chain(fv.group_by.iter().map(|d| d.name().to_string()))
+        table: scope.table,
+        partitions: scope.partitions,
+        time: scope.time,
+        filters: scope.filters,
+        order_by: std::iter::once(OrderKey::asc(TIME_BUCKET))
+            .chain(fv.group_by.iter().map(|d| OrderKey::asc(d.name())))
             .collect(),
         outputs,
+        sides: None,
+        having: Vec::new(),
         limit: options.max_rows + 1,
         shape: Shape::TimeSeries {
             labels: fv.group_by.clone(),
@@ -260,6 +336,317 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         },
     }
 }
+
+/// The table, partitions, exact time filter and flow filters every flow plan starts from.
+struct FlowScope {
+    table: TableRef,
+    partitions: PartitionFilter,
+    time: TimeFilter,
+    filters: Vec<Predicate>,
+    cols: FlowColumns,
+}
+
+fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions) -> FlowScope {
+    let cols = FlowColumns::of(options.version);
+    FlowScope {
+        table: TableRef {
+            source: Source::VpcFlow,
+            version: options.version,
+            home_region: options.home_region.clone(),
+        },
+        partitions: PartitionFilter {
+            days: partitions::utc_days(window.from, window.to),
+            accounts: filters.accounts.clone(),
+            regions: filters.regions.clone(),
+        },
+        time: TimeFilter {
+            from: window.from,
+            to: window.to,
+            time_ms: cols.time_ms,
+            time_dt: cols.time_dt,
+        },
+        filters: flow_filters(filters, &cols),
+        cols,
+    }
+}
+
+/// A user's row limit, capped by the row cap; one more row than the cap is asked for so that
+/// a cut can be detected and reported.
+fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
+    let limit = u64::from(limit);
+    if limit > options.max_rows {
+        options.max_rows + 1
+    } else {
+        limit
+    }
+}
+
+fn output(alias: &str, value: OutputValue) -> Output {
+    Output {
+        alias: alias.to_string(),
+        value,
+    }
+}
+
+/// The three flow measures as aggregate outputs, in a fixed order.
+fn measure_outputs() -> Vec<Output> {
+    [Measure::Bytes, Measure::Packets, Measure::Flows]
+        .into_iter()
+        .map(|m| output(m.name(), OutputValue::Aggregate(measure_aggregate(m))))
+        .collect()
+}
+
+fn measure_units() -> Vec<(&'static str, &'static str)> {
+    [Measure::Bytes, Measure::Packets, Measure::Flows]
+        .into_iter()
+        .map(|m| (m.name(), m.unit()))
+        .collect()
+}
+
+fn protocol_columns(dims: &[Dimension]) -> Vec<&'static str> {
+    dims.iter()
+        .filter(|d| **d == Dimension::Protocol)
+        .map(|d| d.name())
+        .collect()
+}
+
+/// The alias of the address column of an either-side top-talkers table.
+pub const SIDE_IP: &str = "ip";
+
+fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let mut scope = flow_scope(&q.filters, window, options);
+    if let Some(own) = &q.egress {
+        scope
+            .filters
+            .push(not_in_blocks(Expr::Column(DST_IP), &internet_excluded(own)));
+    }
+    let (mut outputs, sides, key_names, dims): (Vec<Output>, _, Vec<&str>, Vec<Dimension>) =
+        match &q.keys {
+            TopKeys::Dimensions(dims) => (
+                dims.iter()
+                    .map(|d| {
+                        output(
+                            d.name(),
+                            OutputValue::Group(dimension_expr(*d, &scope.cols)),
+                        )
+                    })
+                    .collect(),
+                None,
+                dims.iter().map(|d| d.name()).collect(),
+                dims.clone(),
+            ),
+            TopKeys::EitherIp => (
+                vec![output(SIDE_IP, OutputValue::Group(Expr::SideIp))],
+                Some([Expr::Column(SRC_IP), Expr::Column(DST_IP)]),
+                vec![SIDE_IP],
+                Vec::new(),
+            ),
+        };
+    outputs.extend(measure_outputs());
+    Plan {
+        table: scope.table,
+        partitions: scope.partitions,
+        time: scope.time,
+        filters: scope.filters,
+        outputs,
+        sides,
+        having: Vec::new(),
+        order_by: std::iter::once(OrderKey::desc(q.measure.name()))
+            .chain(key_names.iter().map(|k| OrderKey::asc(k)))
+            .collect(),
+        limit: table_limit(q.limit, options),
+        shape: Shape::Table {
+            time_columns: Vec::new(),
+            units: measure_units(),
+            protocol_columns: protocol_columns(&dims),
+            count_total: false,
+        },
+    }
+}
+
+fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let scope = flow_scope(&q.filters, window, options);
+    let mut outputs = Vec::new();
+    let mut order_by = Vec::new();
+    let mut time_columns = vec!["first_seen", "last_seen"];
+    if let Some(minutes) = q.window_minutes {
+        outputs.push(output(
+            "window_start",
+            OutputValue::Group(Expr::BucketMs {
+                expr: Box::new(Expr::Column(scope.cols.time_ms)),
+                width_ms: i64::from(minutes) * 60_000,
+            }),
+        ));
+        time_columns.insert(0, "window_start");
+    }
+    outputs.push(output("src_ip", OutputValue::Group(Expr::Column(SRC_IP))));
+    let ports = Aggregate::CountDistinct(Expr::Column(DST_PORT));
+    let hosts = Aggregate::CountDistinct(Expr::Column(DST_IP));
+    outputs.push(output("ports", OutputValue::Aggregate(ports.clone())));
+    outputs.push(output("hosts", OutputValue::Aggregate(hosts.clone())));
+    outputs.push(output("flows", OutputValue::Aggregate(Aggregate::Count)));
+    outputs.push(output(
+        "first_seen",
+        OutputValue::Aggregate(Aggregate::Min(Expr::Column(scope.cols.time_ms))),
+    ));
+    outputs.push(output(
+        "last_seen",
+        OutputValue::Aggregate(Aggregate::Max(Expr::Column(scope.cols.time_ms))),
+    ));
+    let (counted, alias) = match q.target {
+        ScanTarget::Ports => (ports, "ports"),
+        ScanTarget::Hosts => (hosts, "hosts"),
+    };
+    order_by.push(OrderKey::desc(alias));
+    if q.window_minutes.is_some() {
+        order_by.push(OrderKey::asc("window_start"));
+    }
+    order_by.push(OrderKey::asc("src_ip"));
+    Plan {
+        table: scope.table,
+        partitions: scope.partitions,
+        time: scope.time,
+        filters: scope.filters,
+        outputs,
+        sides: None,
+        having: vec![(counted, i64::from(q.threshold))],
+        order_by,
+        limit: table_limit(q.limit, options),
+        shape: Shape::Table {
+            time_columns,
+            units: vec![("flows", "short"), ("ports", "short"), ("hosts", "short")],
+            protocol_columns: Vec::new(),
+            count_total: false,
+        },
+    }
+}
+
+/// The columns of a flow search, named as in the VPC flow-log format.
+pub fn flow_search_columns(cols: &FlowColumns) -> Vec<(&'static str, Expr)> {
+    vec![
+        ("start", Expr::Column(cols.time_ms)),
+        ("end", Expr::Column(cols.end_time)),
+        ("srcaddr", Expr::Column(SRC_IP)),
+        ("srcport", Expr::Column(&["src_endpoint", "port"])),
+        ("dstaddr", Expr::Column(DST_IP)),
+        ("dstport", Expr::Column(DST_PORT)),
+        ("protocol", Expr::Column(PROTOCOL)),
+        (
+            "protocol-name",
+            Expr::Labels {
+                expr: Box::new(Expr::Column(PROTOCOL)),
+                cases: vec![
+                    (1, "ICMP"),
+                    (6, "TCP"),
+                    (17, "UDP"),
+                    (47, "GRE"),
+                    (50, "ESP"),
+                    (58, "ICMPv6"),
+                ],
+                default: "other",
+            },
+        ),
+        ("packets", Expr::Column(&["traffic", "packets"])),
+        ("bytes", Expr::Column(&["traffic", "bytes"])),
+        ("action", dimension_expr(Dimension::Action, cols)),
+        ("flow-direction", dimension_expr(Dimension::Direction, cols)),
+        ("log-status", Expr::Column(&["status_code"])),
+        ("account-id", Expr::Column(cols.account_uid)),
+        ("region", Expr::Column(cols.region)),
+        ("az-id", Expr::Column(&["cloud", "zone"])),
+        ("vpc-id", dimension_expr(Dimension::Vpc, cols)),
+        ("subnet-id", dimension_expr(Dimension::Subnet, cols)),
+        ("interface-id", dimension_expr(Dimension::Eni, cols)),
+        (
+            "instance-id",
+            eni_side(
+                &["src_endpoint", "instance_uid"],
+                &["dst_endpoint", "instance_uid"],
+            ),
+        ),
+        ("tcp-flags", Expr::Column(&["connection_info", "tcp_flags"])),
+        (
+            "traffic-path",
+            Expr::Column(&["connection_info", "boundary_id"]),
+        ),
+    ]
+}
+
+fn plan_flow_search(q: &FlowSearch, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let scope = flow_scope(&q.filters, window, options);
+    let outputs = flow_search_columns(&scope.cols)
+        .into_iter()
+        .map(|(alias, e)| output(alias, OutputValue::Row(e)))
+        .collect();
+    Plan {
+        table: scope.table,
+        partitions: scope.partitions,
+        time: scope.time,
+        filters: scope.filters,
+        outputs,
+        sides: None,
+        having: Vec::new(),
+        // Newest first; the rest only makes ties come out the same on every engine.
+        order_by: vec![
+            OrderKey::desc("start"),
+            OrderKey::asc("srcaddr"),
+            OrderKey::asc("srcport"),
+            OrderKey::asc("dstaddr"),
+            OrderKey::asc("dstport"),
+            OrderKey::desc("bytes"),
+        ],
+        limit: table_limit(q.limit, options),
+        shape: Shape::Table {
+            time_columns: vec!["start", "end"],
+            units: vec![("bytes", "decbytes"), ("packets", "short")],
+            protocol_columns: Vec::new(),
+            count_total: true,
+        },
+    }
+}
+
+/// Blocks that are never internet destinations: the special-purpose ranges plus the user's own.
+fn internet_excluded(own: &[Cidr]) -> Vec<Cidr> {
+    NON_PUBLIC_BLOCKS
+        .iter()
+        .map(|b| Cidr::parse(b).expect("built-in blocks parse"))
+        .chain(own.iter().copied())
+        .collect()
+}
+
+fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+    Predicate::Not(Box::new(in_blocks(e, blocks)))
+}
+
+/// The address lies in any of the blocks: single addresses as one `IN` list, blocks each by
+/// CIDR matching.
+fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+    let singles: Vec<Literal> = blocks
+        .iter()
+        .filter(|b| b.is_single_address())
+        .map(|b| Literal::Str(b.addr.to_string()))
+        .collect();
+    let mut any: Vec<Predicate> = Vec::new();
+    if !singles.is_empty() {
+        any.push(Predicate::In(e.clone(), singles));
+    }
+    any.extend(
+        blocks
+            .iter()
+            .filter(|b| !b.is_single_address())
+            .map(|b| Predicate::InCidr(e.clone(), *b)),
+    );
+    if any.len() == 1 {
+        any.remove(0)
+    } else {
+        Predicate::Or(any)
+    }
+}
+
+const SRC_IP: ColumnPath = &["src_endpoint", "ip"];
+const DST_IP: ColumnPath = &["dst_endpoint", "ip"];
+const DST_PORT: ColumnPath = &["dst_endpoint", "port"];
+const PROTOCOL: ColumnPath = &["connection_info", "protocol_num"];
 
 fn measure_aggregate(measure: Measure) -> Aggregate {
     match measure {
@@ -330,12 +717,11 @@ fn flow_filters(f: &FlowFilters, cols: &FlowColumns) -> Vec<Predicate> {
         strs(&f.enis, |v| v.as_str().to_string()),
     );
     push(
-        Expr::Column(&["src_endpoint", "ip"]),
-        strs(&f.src_ips, |v| v.to_string()),
-    );
-    push(
-        Expr::Column(&["dst_endpoint", "ip"]),
-        strs(&f.dst_ips, |v| v.to_string()),
+        Expr::Column(&["src_endpoint", "port"]),
+        f.src_ports
+            .iter()
+            .map(|p| Literal::Int(i64::from(*p)))
+            .collect(),
     );
     push(
         Expr::Column(&["dst_endpoint", "port"]),
@@ -372,12 +758,21 @@ fn flow_filters(f: &FlowFilters, cols: &FlowColumns) -> Vec<Predicate> {
             .map(|b| Literal::Int(i64::from(*b)))
             .collect(),
     );
+    if !f.src_ips.is_empty() {
+        out.push(in_blocks(Expr::Column(SRC_IP), &f.src_ips));
+    }
+    if !f.dst_ips.is_empty() {
+        out.push(in_blocks(Expr::Column(DST_IP), &f.dst_ips));
+    }
     if !f.ips.is_empty() {
-        let values = strs(&f.ips, |v| v.to_string());
         out.push(Predicate::Or(vec![
-            Predicate::In(Expr::Column(&["src_endpoint", "ip"]), values.clone()),
-            Predicate::In(Expr::Column(&["dst_endpoint", "ip"]), values),
+            in_blocks(Expr::Column(SRC_IP), &f.ips),
+            in_blocks(Expr::Column(DST_IP), &f.ips),
         ]));
+    }
+    if !f.exclude_ips.is_empty() {
+        out.push(not_in_blocks(Expr::Column(SRC_IP), &f.exclude_ips));
+        out.push(not_in_blocks(Expr::Column(DST_IP), &f.exclude_ips));
     }
     out
 }

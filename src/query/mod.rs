@@ -3,11 +3,16 @@
 //! Unknown fields are ignored (dashboards carry editor state); a known field with a bad value fails
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
+mod flow;
 mod values;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+pub use flow::{
+    any_contains, FlowFilters, FlowSearch, FlowVolume, PortScan, ScanTarget, TalkerSide, TopKeys,
+    TopQuery, FLOW_KINDS,
+};
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 
 /// The time window of a panel: Grafana's time range plus its interval hints.
@@ -86,7 +91,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    const NAMES: &'static str = "bytes, packets, flows";
+    pub(crate) const NAMES: &'static str = "bytes, packets, flows";
 
     fn parse(text: &str) -> Option<Self> {
         match text {
@@ -191,62 +196,47 @@ impl Dimension {
     }
 }
 
-/// Filters shared by the flow query kinds. Empty lists mean "no restriction".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FlowFilters {
-    /// Accounts to include.
-    pub accounts: Vec<AccountId>,
-    /// Regions to include.
-    pub regions: Vec<Region>,
-    /// VPC ids to include.
-    pub vpcs: Vec<ResourceId>,
-    /// Subnet ids to include.
-    pub subnets: Vec<ResourceId>,
-    /// ENI ids to include.
-    pub enis: Vec<ResourceId>,
-    /// Addresses on either side.
-    pub ips: Vec<std::net::IpAddr>,
-    /// Source addresses.
-    pub src_ips: Vec<std::net::IpAddr>,
-    /// Destination addresses.
-    pub dst_ips: Vec<std::net::IpAddr>,
-    /// Destination ports.
-    pub dst_ports: Vec<u16>,
-    /// Protocols.
-    pub protocols: Vec<Protocol>,
-    /// ACCEPT or REJECT.
-    pub action: Option<FlowActionFilter>,
-    /// ingress or egress.
-    pub direction: Option<FlowDirectionFilter>,
-    /// Traffic-path boundary ids.
-    pub boundaries: Vec<i32>,
-}
-
-/// `flow_volume`: a measure over time, one series per group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlowVolume {
-    /// What to add up.
-    pub measure: Measure,
-    /// Dimensions that split the series (none: one series).
-    pub group_by: Vec<Dimension>,
-    /// Which flows count.
-    pub filters: FlowFilters,
-    /// Keep the top `limit` series by total and fold the rest into `other`.
-    pub limit: Option<u32>,
-}
-
 /// A panel query, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PanelQuery {
-    /// Flow volume over time.
-    FlowVolume(FlowVolume),
+    /// A measure over time (`flow_volume`; `rejected` over time).
+    Series {
+        /// The kind name as written.
+        kind: &'static str,
+        /// The query.
+        query: FlowVolume,
+    },
+    /// A top-N table (`top_talkers`, `top_pairs`, `top_ports`, `top_interfaces`,
+    /// `rejected` with `view: top_sources`, `internet_egress`).
+    Top {
+        /// The kind name as written.
+        kind: &'static str,
+        /// The query.
+        query: TopQuery,
+    },
+    /// `port_scan`.
+    PortScan(PortScan),
+    /// `flow_search`.
+    FlowSearch(FlowSearch),
 }
 
 impl PanelQuery {
     /// The kind name used in JSON.
     pub fn kind(&self) -> &'static str {
         match self {
-            PanelQuery::FlowVolume(_) => "flow_volume",
+            PanelQuery::Series { kind, .. } | PanelQuery::Top { kind, .. } => kind,
+            PanelQuery::PortScan(_) => "port_scan",
+            PanelQuery::FlowSearch(_) => "flow_search",
+        }
+    }
+
+    /// The flow filters of the query.
+    pub fn filters(&self) -> &FlowFilters {
+        match self {
+            PanelQuery::Series { query, .. } => &query.filters,
+            PanelQuery::Top { query, .. } => &query.filters,
+            PanelQuery::PortScan(q) => &q.filters,
+            PanelQuery::FlowSearch(q) => &q.filters,
         }
     }
 
@@ -273,150 +263,176 @@ impl PanelQuery {
         })?;
         let kind = match obj.get("kind") {
             None | Some(Value::Null) => "flow_volume",
+            Some(Value::String(s)) if s.is_empty() => "flow_volume",
             Some(Value::String(s)) => s.as_str(),
             Some(other) => {
                 return Err(QueryError::new(
                     "kind",
                     snippet(&other.to_string()),
-                    "expected a string; supported kinds: flow_volume",
+                    format!("expected a string; supported kinds: {FLOW_KINDS}"),
                 ))
             }
         };
+        let filters = flow::parse_filters_field(obj)?;
+        let limit = |default: u32| -> Result<u32, QueryError> {
+            Ok(flow::parse_number(obj, "limit", 1..=10_000)?.unwrap_or(default))
+        };
+        let top =
+            |kind: &'static str, keys: TopKeys, default_measure: Measure, filters: FlowFilters| {
+                Ok(PanelQuery::Top {
+                    kind,
+                    query: TopQuery {
+                        keys,
+                        measure: flow::parse_measure(obj, default_measure)?,
+                        filters,
+                        limit: limit(10)?,
+                        egress: None,
+                    },
+                })
+            };
         match kind {
-            "flow_volume" => Ok(PanelQuery::FlowVolume(parse_flow_volume(obj)?)),
+            "flow_volume" => Ok(PanelQuery::Series {
+                kind: "flow_volume",
+                query: FlowVolume {
+                    measure: flow::parse_measure(obj, Measure::Bytes)?,
+                    group_by: flow::parse_group_by(obj, &[])?,
+                    filters,
+                    limit: flow::parse_number(obj, "limit", 1..=10_000)?,
+                },
+            }),
+            "rejected" => {
+                let filters = FlowFilters {
+                    action: Some(FlowActionFilter::Reject),
+                    ..filters
+                };
+                match string_list(obj.get("view"), "view")?.as_slice() {
+                    [] => Ok(PanelQuery::Series {
+                        kind: "rejected",
+                        query: FlowVolume {
+                            measure: flow::parse_measure(obj, Measure::Flows)?,
+                            group_by: flow::parse_group_by(obj, &[])?,
+                            filters,
+                            limit: flow::parse_number(obj, "limit", 1..=10_000)?,
+                        },
+                    }),
+                    [v] if v == "over_time" => Ok(PanelQuery::Series {
+                        kind: "rejected",
+                        query: FlowVolume {
+                            measure: flow::parse_measure(obj, Measure::Flows)?,
+                            group_by: flow::parse_group_by(obj, &[])?,
+                            filters,
+                            limit: flow::parse_number(obj, "limit", 1..=10_000)?,
+                        },
+                    }),
+                    [v] if v == "top_sources" => top(
+                        "rejected",
+                        TopKeys::Dimensions(flow::parse_group_by(obj, &[Dimension::SrcIp])?),
+                        Measure::Flows,
+                        filters,
+                    ),
+                    [v] => Err(QueryError::new(
+                        "view",
+                        quoted(v),
+                        "expected over_time or top_sources",
+                    )),
+                    many => Err(QueryError::new(
+                        "view",
+                        format!("{many:?}"),
+                        "expected a single value: over_time or top_sources",
+                    )),
+                }
+            }
+            "top_talkers" => {
+                let keys = match flow::parse_talker_side(obj)? {
+                    TalkerSide::Src => TopKeys::Dimensions(vec![Dimension::SrcIp]),
+                    TalkerSide::Dst => TopKeys::Dimensions(vec![Dimension::DstIp]),
+                    TalkerSide::Either => TopKeys::EitherIp,
+                };
+                top("top_talkers", keys, Measure::Bytes, filters)
+            }
+            "top_pairs" => top(
+                "top_pairs",
+                TopKeys::Dimensions(vec![
+                    Dimension::SrcIp,
+                    Dimension::DstIp,
+                    Dimension::DstPort,
+                    Dimension::Protocol,
+                ]),
+                Measure::Bytes,
+                filters,
+            ),
+            "top_ports" => top(
+                "top_ports",
+                TopKeys::Dimensions(nonempty(
+                    flow::parse_group_by(obj, &[Dimension::DstPort, Dimension::Protocol])?,
+                    "top_ports",
+                )?),
+                Measure::Flows,
+                filters,
+            ),
+            "top_interfaces" => top(
+                "top_interfaces",
+                TopKeys::Dimensions(nonempty(
+                    flow::parse_group_by(obj, &[Dimension::Eni])?,
+                    "top_interfaces",
+                )?),
+                Measure::Bytes,
+                filters,
+            ),
+            "internet_egress" => {
+                let own = flow::parse_own_cidrs(obj)?;
+                let filters = FlowFilters {
+                    direction: Some(FlowDirectionFilter::Egress),
+                    ..filters
+                };
+                let keys = nonempty(
+                    flow::parse_group_by(obj, &[Dimension::Vpc, Dimension::DstIp])?,
+                    "internet_egress",
+                )?;
+                match top(
+                    "internet_egress",
+                    TopKeys::Dimensions(keys),
+                    Measure::Bytes,
+                    filters,
+                )? {
+                    PanelQuery::Top { kind, mut query } => {
+                        query.egress = Some(own);
+                        Ok(PanelQuery::Top { kind, query })
+                    }
+                    other => Ok(other),
+                }
+            }
+            "port_scan" => Ok(PanelQuery::PortScan(PortScan {
+                target: flow::parse_scan_target(obj)?,
+                threshold: flow::parse_number(obj, "threshold", 1..=65_535)?.unwrap_or(20),
+                window_minutes: flow::parse_number(obj, "window_minutes", 1..=10_080)?,
+                filters,
+                limit: limit(100)?,
+            })),
+            "flow_search" => Ok(PanelQuery::FlowSearch(FlowSearch {
+                filters,
+                limit: limit(100)?,
+            })),
             other => Err(QueryError::new(
                 "kind",
                 quoted(other),
-                "unknown query kind; supported kinds: flow_volume",
+                format!("unknown query kind; supported kinds: {FLOW_KINDS}"),
             )),
         }
     }
 }
 
-fn parse_flow_volume(obj: &Map<String, Value>) -> Result<FlowVolume, QueryError> {
-    let measure = match obj.get("measure") {
-        None | Some(Value::Null) => Measure::Bytes,
-        Some(Value::String(s)) => Measure::parse(s).ok_or_else(|| {
-            QueryError::new(
-                "measure",
-                quoted(s),
-                format!("unknown measure; expected one of {}", Measure::NAMES),
-            )
-        })?,
-        Some(other) => {
-            return Err(QueryError::new(
-                "measure",
-                snippet(&other.to_string()),
-                format!("expected a string, one of {}", Measure::NAMES),
-            ))
-        }
-    };
-    let mut group_by = Vec::new();
-    for (i, item) in string_list(obj.get("group_by"), "group_by")?
-        .into_iter()
-        .enumerate()
-    {
-        let dim = Dimension::parse(&item).ok_or_else(|| {
-            QueryError::new(
-                format!("group_by[{i}]"),
-                quoted(&item),
-                format!("unknown dimension; expected one of {}", Dimension::names()),
-            )
-        })?;
-        if !group_by.contains(&dim) {
-            group_by.push(dim);
-        }
+/// A top-N table needs at least one dimension to rank.
+fn nonempty(dims: Vec<Dimension>, kind: &str) -> Result<Vec<Dimension>, QueryError> {
+    if dims.is_empty() {
+        Err(QueryError::new(
+            "group_by",
+            "[]",
+            format!("{kind} ranks groups; name at least one dimension or leave group_by out"),
+        ))
+    } else {
+        Ok(dims)
     }
-    let limit = match obj.get("limit") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(v) if (1..=10_000).contains(&v) => Some(v as u32),
-            _ => {
-                return Err(QueryError::new(
-                    "limit",
-                    n.to_string(),
-                    "expected a whole number from 1 to 10000",
-                ))
-            }
-        },
-        Some(other) => {
-            return Err(QueryError::new(
-                "limit",
-                snippet(&other.to_string()),
-                "expected a whole number from 1 to 10000",
-            ))
-        }
-    };
-    let filters = match obj.get("filters") {
-        None | Some(Value::Null) => FlowFilters::default(),
-        Some(Value::Object(f)) => parse_filters(f)?,
-        Some(other) => {
-            return Err(QueryError::new(
-                "filters",
-                snippet(&other.to_string()),
-                "expected an object such as {\"accounts\":[\"111122223333\"]}",
-            ))
-        }
-    };
-    Ok(FlowVolume {
-        measure,
-        group_by,
-        filters,
-        limit,
-    })
-}
-
-fn parse_filters(f: &Map<String, Value>) -> Result<FlowFilters, QueryError> {
-    fn each<T>(
-        f: &Map<String, Value>,
-        key: &str,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Vec<T>, QueryError> {
-        let field = format!("filters.{key}");
-        string_list(f.get(key), &field)?
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                parse(text).map_err(|reason| {
-                    QueryError::new(format!("{field}[{i}]"), quoted(text), reason)
-                })
-            })
-            .collect()
-    }
-    fn one<T>(
-        f: &Map<String, Value>,
-        key: &str,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, QueryError> {
-        let field = format!("filters.{key}");
-        let list = string_list(f.get(key), &field)?;
-        match list.as_slice() {
-            [] => Ok(None),
-            [one] => parse(one)
-                .map(Some)
-                .map_err(|reason| QueryError::new(field, quoted(one), reason)),
-            _ => Err(QueryError::new(
-                field,
-                format!("{list:?}"),
-                "expected a single value",
-            )),
-        }
-    }
-    Ok(FlowFilters {
-        accounts: each(f, "accounts", AccountId::parse)?,
-        regions: each(f, "regions", Region::parse)?,
-        vpcs: each(f, "vpcs", |s| ResourceId::parse(s, "vpc"))?,
-        subnets: each(f, "subnets", |s| ResourceId::parse(s, "subnet"))?,
-        enis: each(f, "enis", |s| ResourceId::parse(s, "eni"))?,
-        ips: each(f, "ip", values::parse_ip)?,
-        src_ips: each(f, "src_ip", values::parse_ip)?,
-        dst_ips: each(f, "dst_ip", values::parse_ip)?,
-        dst_ports: each(f, "dst_ports", values::parse_port)?,
-        protocols: each(f, "protocols", Protocol::parse)?,
-        action: one(f, "action", FlowActionFilter::parse)?,
-        direction: one(f, "direction", FlowDirectionFilter::parse)?,
-        boundaries: each(f, "boundary", values::parse_boundary)?,
-    })
 }
 
 /// A field that may hold one value or a list of values (Grafana multi-value variables give lists);
@@ -483,7 +499,9 @@ mod tests {
             "limit": 5, "refId": "A", "datasource": {"uid": "x"}, "editorMode": "builder"
         }))
         .unwrap();
-        let PanelQuery::FlowVolume(fv) = q;
+        let PanelQuery::Series { query: fv, .. } = q else {
+            panic!("a series query")
+        };
         assert_eq!(fv.measure, Measure::Packets);
         assert_eq!(fv.group_by, vec![Dimension::Account, Dimension::Eni]);
         assert_eq!(fv.limit, Some(5));
@@ -497,7 +515,7 @@ mod tests {
     fn errors_name_the_field_and_the_value() {
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume"
+            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search"
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),
@@ -518,6 +536,53 @@ mod tests {
     }
 
     #[test]
+    fn parses_every_flow_kind() {
+        let q = |v: Value| PanelQuery::from_json(&v).unwrap();
+        let PanelQuery::Top { kind, query } = q(
+            json!({"kind": "top_talkers", "by": "either", "limit": "7", "filters": {"ip": "10.0.0.0/8"}}),
+        ) else {
+            panic!("top")
+        };
+        assert_eq!(kind, "top_talkers");
+        assert_eq!(query.keys, TopKeys::EitherIp);
+        assert_eq!(query.limit, 7);
+        assert_eq!(query.filters.ips[0].to_string(), "10.0.0.0/8");
+        let PanelQuery::Top { query, .. } = q(json!({"kind": "rejected", "view": "top_sources"}))
+        else {
+            panic!("rejected top")
+        };
+        assert_eq!(query.filters.action, Some(FlowActionFilter::Reject));
+        assert_eq!(query.measure, Measure::Flows);
+        let PanelQuery::Series { query, .. } = q(json!({"kind": "rejected", "action": "ACCEPT"}))
+        else {
+            panic!("rejected series")
+        };
+        assert_eq!(query.filters.action, Some(FlowActionFilter::Reject));
+        let PanelQuery::Top { query, .. } =
+            q(json!({"kind": "internet_egress", "own_cidrs": ["198.51.100.0/24"]}))
+        else {
+            panic!("egress")
+        };
+        assert_eq!(query.egress.as_ref().map(Vec::len), Some(1));
+        assert_eq!(query.filters.direction, Some(FlowDirectionFilter::Egress));
+        assert_eq!(
+            q(json!({"kind": "port_scan"})),
+            PanelQuery::PortScan(PortScan {
+                target: ScanTarget::Ports,
+                threshold: 20,
+                window_minutes: None,
+                filters: FlowFilters::default(),
+                limit: 100,
+            })
+        );
+        assert_eq!(q(json!({"kind": "flow_search"})).kind(), "flow_search");
+        assert_eq!(
+            err(json!({"kind": "top_ports", "group_by": []})),
+            "query field `group_by` has the value []: top_ports ranks groups; name at least one dimension or leave group_by out"
+        );
+    }
+
+    #[test]
     fn malformed_json_is_a_query_error() {
         let e = PanelQuery::from_json_bytes(b"{\"kind\": ").unwrap_err();
         assert_eq!(e.field, "(query JSON)");
@@ -529,7 +594,9 @@ mod tests {
         let q =
             PanelQuery::from_json(&json!({"filters": {"accounts": ["$__all"], "regions": "All"}}))
                 .unwrap();
-        let PanelQuery::FlowVolume(fv) = q;
+        let PanelQuery::Series { query: fv, .. } = q else {
+            panic!("a series query")
+        };
         assert!(fv.filters.accounts.is_empty() && fv.filters.regions.is_empty());
     }
 

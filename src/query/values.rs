@@ -1,7 +1,6 @@
 //! Validated user values: every one of them is checked here before it can reach a plan.
 
 use std::fmt;
-use std::net::IpAddr;
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -183,12 +182,6 @@ impl FlowDirectionFilter {
     }
 }
 
-/// Parses one IPv4 or IPv6 address.
-pub fn parse_ip(text: &str) -> Result<IpAddr, String> {
-    text.parse::<IpAddr>()
-        .map_err(|_| "expected an IPv4 or IPv6 address, e.g. 10.0.1.17".to_string())
-}
-
 /// Parses a port 0–65535.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     text.parse::<u16>()
@@ -252,8 +245,6 @@ mod tests {
         assert!(ResourceId::parse("subnet-0a1b2c3d", "vpc").is_err());
         assert_eq!(Protocol::parse("TCP"), Ok(Protocol(6)));
         assert!(Protocol::parse("256").is_err());
-        assert!(parse_ip("10.0.0.1/8").is_err());
-        assert!(parse_ip("2001:db8::1").is_ok());
         assert_eq!(parse_boundary("Internet Gateway"), Ok(5));
     }
 }

@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::lake::{FlowColumns, PartitionColumn, SourceVersion};
+use crate::net::Cidr;
 use crate::plan::{
-    partitions, Aggregate, Expr, Literal, OutputValue, PartitionFilter, Plan, Predicate, TimeFilter,
+    partitions, Aggregate, Expr, Literal, OutputValue, PartitionFilter, Plan, Predicate,
+    TimeFilter, SIDE_IP,
 };
 
 /// The SQL dialect of an engine.
@@ -81,58 +83,6 @@ fn column(dialect: Dialect, path: &[&str]) -> String {
         };
     }
     out
-}
-
-fn expr(dialect: Dialect, e: &Expr) -> String {
-    match e {
-        Expr::Column(path) => column(dialect, path),
-        Expr::Partition(p) => partition_column(dialect, *p),
-        Expr::Coalesce(items) => format!(
-            "COALESCE({})",
-            items
-                .iter()
-                .map(|i| expr(dialect, i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Expr::Labels {
-            expr: inner,
-            cases,
-            default,
-        } => {
-            let mut out = format!("CASE {}", expr(dialect, inner));
-            for (id, label) in cases {
-                let _ = write!(out, " WHEN {id} THEN {}", string_literal(label));
-            }
-            let _ = write!(out, " ELSE {} END", string_literal(default));
-            out
-        }
-        Expr::BucketMs {
-            expr: inner,
-            width_ms,
-        } => format!("({} / {width_ms}) * {width_ms}", expr(dialect, inner)),
-    }
-}
-
-fn predicate(dialect: Dialect, p: &Predicate) -> String {
-    match p {
-        Predicate::In(e, values) => match values.as_slice() {
-            [one] => format!("{} = {}", expr(dialect, e), literal(one)),
-            many => format!(
-                "{} IN ({})",
-                expr(dialect, e),
-                many.iter().map(literal).collect::<Vec<_>>().join(", ")
-            ),
-        },
-        Predicate::Or(items) => format!(
-            "({})",
-            items
-                .iter()
-                .map(|i| predicate(dialect, i))
-                .collect::<Vec<_>>()
-                .join(" OR ")
-        ),
-    }
 }
 
 fn in_list(column: String, values: &[String]) -> String {
@@ -214,6 +164,111 @@ pub fn partition_predicates(
     out
 }
 
+/// Rendering context: the dialect, and what [`Expr::SideIp`] stands for.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    dialect: Dialect,
+    /// The side expression of one branch of a local either-side union.
+    side: Option<&'a Expr>,
+}
+
+impl Ctx<'_> {
+    fn column(self, path: &[&str]) -> String {
+        column(self.dialect, path)
+    }
+
+    fn expr(self, e: &Expr) -> String {
+        match e {
+            Expr::Column(path) => self.column(path),
+            Expr::Partition(p) => partition_column(self.dialect, *p),
+            Expr::Coalesce(items) => format!(
+                "COALESCE({})",
+                items
+                    .iter()
+                    .map(|i| self.expr(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Expr::Labels {
+                expr: inner,
+                cases,
+                default,
+            } => {
+                let mut out = format!("CASE {}", self.expr(inner));
+                for (id, label) in cases {
+                    let _ = write!(out, " WHEN {id} THEN {}", string_literal(label));
+                }
+                let _ = write!(out, " ELSE {} END", string_literal(default));
+                out
+            }
+            Expr::BucketMs {
+                expr: inner,
+                width_ms,
+            } => format!("({} / {width_ms}) * {width_ms}", self.expr(inner)),
+            Expr::SideIp => match self.side {
+                Some(side) => self.expr(side),
+                None => format!("{}.{}", ident(SIDE_RELATION), ident(SIDE_IP)),
+            },
+        }
+    }
+
+    fn predicate(self, p: &Predicate) -> String {
+        match p {
+            Predicate::In(e, values) => match values.as_slice() {
+                [one] => format!("{} = {}", self.expr(e), literal(one)),
+                many => format!(
+                    "{} IN ({})",
+                    self.expr(e),
+                    many.iter().map(literal).collect::<Vec<_>>().join(", ")
+                ),
+            },
+            Predicate::Or(items) => format!(
+                "({})",
+                items
+                    .iter()
+                    .map(|i| self.predicate(i))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+            Predicate::Not(inner) => match inner.as_ref() {
+                Predicate::Or(_) => format!("NOT {}", self.predicate(inner)),
+                other => format!("NOT ({})", self.predicate(other)),
+            },
+            Predicate::InCidr(e, block) => self.cidr(e, block),
+        }
+    }
+
+    /// CIDR matching: equality for a single address; Trino's `contains` on Athena; the
+    /// `cidr_contains` function the local engine registers.
+    fn cidr(self, e: &Expr, block: &Cidr) -> String {
+        if block.is_single_address() {
+            return format!(
+                "{} = {}",
+                self.expr(e),
+                string_literal(&block.addr.to_string())
+            );
+        }
+        let text = string_literal(&block.to_string());
+        match self.dialect {
+            Dialect::Athena => format!("contains({text}, CAST({} AS IPADDRESS))", self.expr(e)),
+            Dialect::Local => format!("cidr_contains({text}, {})", self.expr(e)),
+        }
+    }
+
+    fn aggregate(self, a: &Aggregate) -> String {
+        match a {
+            Aggregate::Sum(e) => format!("SUM({})", self.expr(e)),
+            Aggregate::Count => "COUNT(*)".to_string(),
+            Aggregate::CountDistinct(e) => format!("COUNT(DISTINCT {})", self.expr(e)),
+            Aggregate::Min(e) => format!("MIN({})", self.expr(e)),
+            Aggregate::Max(e) => format!("MAX({})", self.expr(e)),
+        }
+    }
+}
+
+/// The relation and column names of Athena's `CROSS JOIN UNNEST` for either-side plans.
+const SIDE_RELATION: &str = "side";
+
 /// Renders a plan as SQL for a dialect.
 pub fn render(plan: &Plan, dialect: Dialect) -> String {
     render_with(plan, dialect, true)
@@ -226,15 +281,91 @@ pub fn render_unpruned(plan: &Plan, dialect: Dialect) -> String {
 }
 
 fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
+    match (&plan.sides, dialect) {
+        (Some(sides), Dialect::Local) => render_sides_union(plan, sides, prune),
+        _ => {
+            let mut sql = select_block(
+                plan,
+                Ctx {
+                    dialect,
+                    side: None,
+                },
+                prune,
+            );
+            finish(&mut sql, plan);
+            sql
+        }
+    }
+}
+
+/// The local engine has no lateral UNNEST: aggregate each side in one branch of a UNION ALL
+/// and add the branches up (sums and counts only — what either-side plans use).
+fn render_sides_union(plan: &Plan, sides: &[Expr; 2], prune: bool) -> String {
+    let branch = |side: &Expr| {
+        let sql = select_block(
+            plan,
+            Ctx {
+                dialect: Dialect::Local,
+                side: Some(side),
+            },
+            prune,
+        );
+        sql.lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut sql = String::from("SELECT\n");
+    let selects: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| {
+            let alias = ident(&o.alias);
+            match &o.value {
+                OutputValue::Group(_) | OutputValue::Row(_) => format!("  {alias}"),
+                OutputValue::Aggregate(Aggregate::Sum(_) | Aggregate::Count) => {
+                    format!("  SUM({alias}) AS {alias}")
+                }
+                OutputValue::Aggregate(Aggregate::Min(_)) => format!("  MIN({alias}) AS {alias}"),
+                OutputValue::Aggregate(Aggregate::Max(_)) => format!("  MAX({alias}) AS {alias}"),
+                OutputValue::Aggregate(Aggregate::CountDistinct(_)) => {
+                    unreachable!("distinct counts cannot be added across sides")
+                }
+            }
+        })
+        .collect();
+    sql.push_str(&selects.join(",\n"));
+    let _ = write!(
+        sql,
+        "\nFROM (\n{}\n  UNION ALL\n{}\n) AS {}",
+        branch(&sides[0]),
+        branch(&sides[1]),
+        ident("sides")
+    );
+    let groups: Vec<String> = plan
+        .outputs
+        .iter()
+        .filter(|o| matches!(o.value, OutputValue::Group(_)))
+        .map(|o| ident(&o.alias))
+        .collect();
+    if !groups.is_empty() {
+        let _ = write!(sql, "\nGROUP BY {}", groups.join(", "));
+    }
+    finish(&mut sql, plan);
+    sql
+}
+
+/// `SELECT … FROM … WHERE … GROUP BY … HAVING …` of a plan.
+fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
+    let dialect = ctx.dialect;
     let mut sql = String::from("SELECT\n");
     let selects: Vec<String> = plan
         .outputs
         .iter()
         .map(|o| {
             let value = match &o.value {
-                OutputValue::Group(e) => expr(dialect, e),
-                OutputValue::Aggregate(Aggregate::Sum(e)) => format!("SUM({})", expr(dialect, e)),
-                OutputValue::Aggregate(Aggregate::Count) => "COUNT(*)".to_string(),
+                OutputValue::Group(e) | OutputValue::Row(e) => ctx.expr(e),
+                OutputValue::Aggregate(a) => ctx.aggregate(a),
             };
             format!("  {value} AS {}", ident(&o.alias))
         })
@@ -246,6 +377,16 @@ fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
         ident(&plan.table.database()),
         ident(&plan.table.table())
     );
+    if let (Some([src, dst]), Dialect::Athena) = (&plan.sides, dialect) {
+        let _ = write!(
+            sql,
+            "\nCROSS JOIN UNNEST(ARRAY[{}, {}]) AS {}({})",
+            ctx.expr(src),
+            ctx.expr(dst),
+            ident(SIDE_RELATION),
+            ident(SIDE_IP)
+        );
+    }
     let mut conditions = if prune {
         partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time)
     } else {
@@ -278,25 +419,51 @@ fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
         ));
         out
     };
-    conditions.extend(plan.filters.iter().map(|p| predicate(dialect, p)));
+    conditions.extend(plan.filters.iter().map(|p| ctx.predicate(p)));
     let _ = write!(sql, "\nWHERE {}", conditions.join("\n  AND "));
+    let has_aggregates = plan
+        .outputs
+        .iter()
+        .any(|o| matches!(o.value, OutputValue::Aggregate(_)));
     let groups: Vec<String> = plan
         .outputs
         .iter()
         .filter_map(|o| match &o.value {
-            OutputValue::Group(e) => Some(expr(dialect, e)),
-            OutputValue::Aggregate(_) => None,
+            OutputValue::Group(e) => Some(ctx.expr(e)),
+            _ => None,
         })
         .collect();
-    if !groups.is_empty() {
+    if has_aggregates && !groups.is_empty() {
         let _ = write!(sql, "\nGROUP BY {}", groups.join(", "));
     }
+    if !plan.having.is_empty() {
+        let having: Vec<String> = plan
+            .having
+            .iter()
+            .map(|(a, n)| format!("{} > {n}", ctx.aggregate(a)))
+            .collect();
+        let _ = write!(sql, "\nHAVING {}", having.join(" AND "));
+    }
+    sql
+}
+
+/// `ORDER BY … LIMIT …`.
+fn finish(sql: &mut String, plan: &Plan) {
     if !plan.order_by.is_empty() {
-        let order: Vec<String> = plan.order_by.iter().map(|a| ident(a)).collect();
+        let order: Vec<String> = plan
+            .order_by
+            .iter()
+            .map(|k| {
+                if k.descending {
+                    format!("{} DESC", ident(&k.alias))
+                } else {
+                    ident(&k.alias)
+                }
+            })
+            .collect();
         let _ = write!(sql, "\nORDER BY {}", order.join(", "));
     }
     let _ = write!(sql, "\nLIMIT {}", plan.limit);
-    sql
 }
 
 #[cfg(test)]
