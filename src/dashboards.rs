@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 3] = [
+pub const DASHBOARDS: [(&str, &str); 4] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -16,6 +16,10 @@ pub const DASHBOARDS: [(&str, &str); 3] = [
     (
         "flow-search.json",
         include_str!("../dashboards/flow-search.json"),
+    ),
+    (
+        "flow-log-coverage.json",
+        include_str!("../dashboards/flow-log-coverage.json"),
     ),
 ];
 

@@ -8,7 +8,10 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::engine::{Engine, EngineRequest, Fault};
-use crate::frame::{table_frame, time_series_frame, Frame, Notice, SeriesOptions, TableOptions};
+use crate::frame::{
+    coverage_frame, table_frame, time_series_frame, CoverageOptions, Frame, Notice, SeriesOptions,
+    TableOptions,
+};
 use crate::plan::{self, Plan, PlanOptions, Shape};
 use crate::query::{PanelQuery, TimeWindow};
 use crate::settings::Settings;
@@ -96,6 +99,7 @@ pub fn prepare(
         version: settings.source_version,
         home_region: settings.home_region.clone(),
         max_rows: settings.max_rows,
+        lookback_days: settings.lookback_days,
     };
     let plan = plan::plan(&query, &window, &options);
     let sql = sql::render(&plan, dialect);
@@ -219,6 +223,29 @@ pub async fn run_panel(
                 protocol_columns: protocol_columns.clone(),
             },
         ),
+        Shape::Coverage {
+            keys,
+            reference_ms,
+            lookback_days,
+            format,
+        } => {
+            let lookback = *lookback_days;
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "Looked back {lookback} days from the end of the time range for the last flow record of each group; groups with no records in that window are not listed (set lookback_days or the lookbackDays setting to look further)."
+                ),
+            });
+            coverage_frame(
+                ref_id,
+                &batches,
+                &CoverageOptions {
+                    keys: keys.clone(),
+                    reference_ms: *reference_ms,
+                    format: *format,
+                },
+            )
+        }
     }
     .map_err(|e| QueryFailure::plugin(ref_id, e))?;
     if let Some(total) = total {

@@ -30,6 +30,8 @@ pub struct Settings {
     pub max_rows: u64,
     /// Most series a time-series frame may carry.
     pub max_series: usize,
+    /// How far back coverage and freshness queries look for the last record, in days.
+    pub lookback_days: u32,
 }
 
 /// Default lake folder when none is configured: `$LAKEWATCH_LAKE`, else `./demo-lake`.
@@ -59,6 +61,7 @@ impl Default for Settings {
             home_region: "us-east-1".to_string(),
             max_rows: 100_000,
             max_series: 100,
+            lookback_days: 7,
         }
     }
 }
@@ -154,6 +157,9 @@ impl Settings {
         }
         if let Some(n) = number("maxSeries", 10_000)? {
             s.max_series = n as usize;
+        }
+        if let Some(n) = number("lookbackDays", 90)? {
+            s.lookback_days = n as u32;
         }
         Ok(s)
     }

@@ -569,3 +569,154 @@ async fn bad_addresses_and_fields_are_per_query_errors() {
     assert_eq!(answer["OK"].error, "");
     assert!(!answer["OK"].frames[0].fields[0].values.is_empty());
 }
+
+/// Brute force: the last record start per group within the look-back window ending at `to`.
+fn last_seen(
+    to: &str,
+    days: i64,
+    key: impl Fn(&FlowRecord) -> Vec<String>,
+) -> Vec<(Vec<String>, i64, i64)> {
+    let end = t(to).timestamp_millis();
+    let begin = end - days * 86_400_000;
+    let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
+    for r in records() {
+        if (begin..=end).contains(&r.start_ms) {
+            let e = groups.entry(key(r)).or_insert((i64::MIN, 0));
+            e.0 = e.0.max(r.start_ms);
+            e.1 += 1;
+        }
+    }
+    let mut out: Vec<_> = groups.into_iter().map(|(k, (l, n))| (k, l, n)).collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+fn minutes(to: &str, last: i64) -> f64 {
+    ((t(to).timestamp_millis() - last) as f64 / 60_000.0 * 10.0).round() / 10.0
+}
+
+#[tokio::test]
+async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
+    let p = plugin().await;
+    let cfg = common::config();
+    let (silent_account, silent_region, silent_vpc, stop) = lakewatch::demo::silent_vpc(&cfg);
+    let to = "2024-06-15T12:00:00Z";
+    let from = "2024-06-15T11:00:00Z";
+    let vpc_key = |r: &FlowRecord| vec![r.account_id.clone(), r.region.clone(), r.vpc_id.clone()];
+    let all = last_seen(to, 7, vpc_key);
+    let silent: Vec<_> = all
+        .iter()
+        .filter(|(_, last, _)| *last < t(to).timestamp_millis() - 60 * 60_000)
+        .cloned()
+        .collect();
+    assert!(
+        silent.iter().any(|(k, last, _)| k
+            == &vec![
+                silent_account.clone(),
+                silent_region.clone(),
+                silent_vpc.clone()
+            ]
+            && *last < stop.timestamp_millis()),
+        "the silent VPC is silent: {silent:?}"
+    );
+    for version in ["1", "2"] {
+        // Every VPC, longest-silent first.
+        let frame = ask(&p, version, json!({"kind": "coverage"}), from, to).await;
+        let got: Vec<_> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    vec![
+                        r["account"].as_str().unwrap().to_string(),
+                        r["region"].as_str().unwrap().to_string(),
+                        r["vpc"].as_str().unwrap().to_string(),
+                    ],
+                    t(r["last_seen"].as_str().unwrap()).timestamp_millis(),
+                    r["flows"].as_i64().unwrap(),
+                    r["minutes_since"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = all
+            .iter()
+            .map(|(k, l, n)| (k.clone(), *l, *n, minutes(to, *l)))
+            .collect();
+        assert_eq!(got, want, "v{version}");
+        assert!(frame.meta["notices"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Looked back 7 days"));
+
+        // The alert rule's query: silent for more than an hour, one labelled number per VPC.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "coverage", "silent_for_minutes": 60, "format": "series"}),
+            from,
+            to,
+        )
+        .await;
+        assert_eq!(frame.meta["type"], "timeseries-wide");
+        assert_eq!(frame.fields[0].type_name, "time");
+        assert_eq!(
+            frame.fields[0].values,
+            vec![json!("2024-06-15T12:00:00.000Z")]
+        );
+        let got: Vec<_> = frame.fields[1..]
+            .iter()
+            .map(|f| {
+                assert_eq!(f.type_name, "number");
+                (
+                    vec![
+                        f.labels["account"].clone(),
+                        f.labels["region"].clone(),
+                        f.labels["vpc"].clone(),
+                    ],
+                    f.values[0].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = silent
+            .iter()
+            .map(|(k, l, _)| (k.clone(), minutes(to, *l)))
+            .collect();
+        assert_eq!(got, want, "v{version}");
+    }
+}
+
+#[tokio::test]
+async fn freshness_per_account_and_region_matches_brute_force() {
+    let p = plugin().await;
+    let to = "2024-06-12T08:30:00Z";
+    let want = last_seen(to, 2, |r| vec![r.account_id.clone(), r.region.clone()]);
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "freshness", "lookback_days": 2}),
+            "2024-06-12T08:00:00Z",
+            to,
+        )
+        .await;
+        let got: Vec<_> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    vec![
+                        r["account"].as_str().unwrap().to_string(),
+                        r["region"].as_str().unwrap().to_string(),
+                    ],
+                    t(r["last_seen"].as_str().unwrap()).timestamp_millis(),
+                    r["flows"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "v{version}");
+        let custom = &frame.meta["custom"];
+        assert_eq!(
+            custom["partitionsRead"],
+            json!(2 * 2 * 3),
+            "2 accounts × 2 regions × 3 days"
+        );
+    }
+}

@@ -158,3 +158,19 @@ fn flow_search_every_field() {
         "2024-06-01T11:00:00Z",
     );
 }
+
+#[test]
+fn coverage_and_freshness_look_back_from_the_range_end() {
+    all_dialects(
+        "coverage_silent",
+        json!({"kind": "coverage", "silent_for_minutes": 60, "format": "series"}),
+        "2024-06-15T11:00:00Z",
+        "2024-06-15T12:00:00Z",
+    );
+    all_dialects(
+        "freshness",
+        json!({"kind": "freshness", "lookback_days": 2, "filters": {"regions": ["us-east-1"]}}),
+        "2024-06-15T11:00:00Z",
+        "2024-06-15T12:00:00Z",
+    );
+}

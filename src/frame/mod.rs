@@ -4,6 +4,7 @@
 //! Frames are written with arrow-rs in Grafana's wire convention (schema metadata `name`, `refId`,
 //! `meta`; field metadata `labels`, `config`), so labels and config always travel together.
 
+mod coverage;
 mod encode;
 mod series;
 mod table;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use arrow::array::ArrayRef;
 use serde_json::{json, Map, Value};
 
+pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
 pub use series::{time_series_frame, SeriesOptions};
 pub use table::{table_frame, TableOptions};

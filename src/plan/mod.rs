@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, SourceVersion};
 use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
-    AccountId, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure, PanelQuery, PortScan,
-    Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
+    AccountId, Coverage, CoverageFormat, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure,
+    PanelQuery, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
 };
 
 /// Where the plan reads from.
@@ -150,6 +150,17 @@ pub enum Shape {
         /// Also count every matching row ([`Plan::counting`]) and report the total.
         count_total: bool,
     },
+    /// Last-record times per group, measured against a reference time.
+    Coverage {
+        /// Key columns, in order.
+        keys: Vec<Dimension>,
+        /// "Now": the end of the panel's range, epoch ms.
+        reference_ms: i64,
+        /// How far back the plan looked, days.
+        lookback_days: u32,
+        /// Table or alertable series.
+        format: CoverageFormat,
+    },
 }
 
 /// A named output column.
@@ -170,6 +181,26 @@ pub enum OutputValue {
     Aggregate(Aggregate),
     /// A plain per-row expression (plans without aggregates).
     Row(Expr),
+}
+
+/// A condition on a group's aggregate: `aggregate <op> value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Having {
+    /// The aggregate compared.
+    pub aggregate: Aggregate,
+    /// The comparison.
+    pub op: Comparison,
+    /// The number compared with.
+    pub value: i64,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// `>`.
+    Greater,
+    /// `<`.
+    Less,
 }
 
 /// One ORDER BY key.
@@ -218,8 +249,8 @@ pub struct Plan {
     /// One row per side of each flow, [`Expr::SideIp`] standing for the side's address:
     /// `[source, destination]` expressions.
     pub sides: Option<[Expr; 2]>,
-    /// Groups are kept when each aggregate is greater than its number (`HAVING`).
-    pub having: Vec<(Aggregate, i64)>,
+    /// Groups are kept when every condition holds (`HAVING`).
+    pub having: Vec<Having>,
     /// Order by these output aliases.
     pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
@@ -237,6 +268,8 @@ pub struct PlanOptions {
     pub home_region: String,
     /// Most rows a result may carry.
     pub max_rows: u64,
+    /// Default look-back of coverage and freshness queries, days.
+    pub lookback_days: u32,
 }
 
 /// Builds the plan of a panel query.
@@ -246,6 +279,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Top { query, .. } => plan_top(query, window, options),
         PanelQuery::PortScan(q) => plan_port_scan(q, window, options),
         PanelQuery::FlowSearch(q) => plan_flow_search(q, window, options),
+        PanelQuery::Coverage { query, .. } => plan_coverage(query, window, options),
     }
 }
 
@@ -509,7 +543,11 @@ fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> P
         filters: scope.filters,
         outputs,
         sides: None,
-        having: vec![(counted, i64::from(q.threshold))],
+        having: vec![Having {
+            aggregate: counted,
+            op: Comparison::Greater,
+            value: i64::from(q.threshold),
+        }],
         order_by,
         limit: table_limit(q.limit, options),
         shape: Shape::Table {
@@ -601,6 +639,61 @@ fn plan_flow_search(q: &FlowSearch, window: &TimeWindow, options: &PlanOptions) 
             units: vec![("bytes", "decbytes"), ("packets", "short")],
             protocol_columns: Vec::new(),
             count_total: true,
+        },
+    }
+}
+
+/// The alias of the last-record time in coverage results.
+pub const LAST_SEEN: &str = "last_seen";
+
+fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let days = q.lookback_days.unwrap_or(options.lookback_days);
+    let reference = window.to;
+    let lookback = TimeWindow {
+        from: reference - chrono::Duration::days(i64::from(days)),
+        ..*window
+    };
+    let scope = flow_scope(&q.filters, &lookback, options);
+    let mut outputs: Vec<Output> = q
+        .group_by
+        .iter()
+        .map(|d| {
+            output(
+                d.name(),
+                OutputValue::Group(dimension_expr(*d, &scope.cols)),
+            )
+        })
+        .collect();
+    let last = Aggregate::Max(Expr::Column(scope.cols.time_ms));
+    outputs.push(output(LAST_SEEN, OutputValue::Aggregate(last.clone())));
+    outputs.push(output("flows", OutputValue::Aggregate(Aggregate::Count)));
+    let having = q
+        .silent_for_minutes
+        .map(|m| Having {
+            aggregate: last,
+            op: Comparison::Less,
+            value: reference.timestamp_millis() - i64::from(m) * 60_000,
+        })
+        .into_iter()
+        .collect();
+    Plan {
+        table: scope.table,
+        partitions: scope.partitions,
+        time: scope.time,
+        filters: scope.filters,
+        outputs,
+        sides: None,
+        having,
+        // The longest-silent first.
+        order_by: std::iter::once(OrderKey::asc(LAST_SEEN))
+            .chain(q.group_by.iter().map(|d| OrderKey::asc(d.name())))
+            .collect(),
+        limit: options.max_rows + 1,
+        shape: Shape::Coverage {
+            keys: q.group_by.clone(),
+            reference_ms: reference.timestamp_millis(),
+            lookback_days: days,
+            format: q.format,
         },
     }
 }

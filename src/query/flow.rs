@@ -125,8 +125,57 @@ pub struct FlowSearch {
     pub limit: u32,
 }
 
+/// How a coverage result is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoverageFormat {
+    /// One row per group: last record time and minutes since.
+    Table,
+    /// One wide frame, a number field (minutes since the last record) per group with labels:
+    /// what Grafana alert rules threshold.
+    Series,
+}
+
+/// `coverage` / `freshness`: when each account × region (× VPC) last sent flow records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// Groups: account, region and (coverage) VPC, or any dimensions the user picks.
+    pub group_by: Vec<Dimension>,
+    /// Keep only groups silent for more than this many minutes.
+    pub silent_for_minutes: Option<u32>,
+    /// Look back this many days (default: the `lookbackDays` setting).
+    pub lookback_days: Option<u32>,
+    /// Which flows count.
+    pub filters: FlowFilters,
+    /// Table or alertable series.
+    pub format: CoverageFormat,
+}
+
 /// The flow kinds by name, as written in query JSON.
-pub const FLOW_KINDS: &str = "flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search";
+pub const FLOW_KINDS: &str = "flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness";
+
+/// The `format` field of `coverage` and `freshness`.
+pub(super) fn parse_coverage_format(
+    obj: &Map<String, Value>,
+    default: CoverageFormat,
+) -> Result<CoverageFormat, QueryError> {
+    match string_list(obj.get("format"), "format")?.as_slice() {
+        [] => Ok(default),
+        [one] if one == "table" => Ok(CoverageFormat::Table),
+        [one] if one == "series" || one == "time_series" || one == "timeseries" => {
+            Ok(CoverageFormat::Series)
+        }
+        [one] => Err(QueryError::new(
+            "format",
+            quoted(one),
+            "expected table or series",
+        )),
+        many => Err(QueryError::new(
+            "format",
+            format!("{many:?}"),
+            "expected a single value: table or series",
+        )),
+    }
+}
 
 /// Which address blocks the `internet_egress` kind treats as the user's own (never internet).
 pub(super) fn parse_own_cidrs(obj: &Map<String, Value>) -> Result<Vec<Cidr>, QueryError> {

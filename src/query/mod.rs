@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use flow::{
-    any_contains, FlowFilters, FlowSearch, FlowVolume, PortScan, ScanTarget, TalkerSide, TopKeys,
-    TopQuery, FLOW_KINDS,
+    any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
+    ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
 };
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 
@@ -218,13 +218,22 @@ pub enum PanelQuery {
     PortScan(PortScan),
     /// `flow_search`.
     FlowSearch(FlowSearch),
+    /// `coverage` and `freshness`: when flow records last arrived.
+    Coverage {
+        /// The kind name as written.
+        kind: &'static str,
+        /// The query.
+        query: Coverage,
+    },
 }
 
 impl PanelQuery {
     /// The kind name used in JSON.
     pub fn kind(&self) -> &'static str {
         match self {
-            PanelQuery::Series { kind, .. } | PanelQuery::Top { kind, .. } => kind,
+            PanelQuery::Series { kind, .. }
+            | PanelQuery::Top { kind, .. }
+            | PanelQuery::Coverage { kind, .. } => kind,
             PanelQuery::PortScan(_) => "port_scan",
             PanelQuery::FlowSearch(_) => "flow_search",
         }
@@ -237,6 +246,7 @@ impl PanelQuery {
             PanelQuery::Top { query, .. } => &query.filters,
             PanelQuery::PortScan(q) => &q.filters,
             PanelQuery::FlowSearch(q) => &q.filters,
+            PanelQuery::Coverage { query, .. } => &query.filters,
         }
     }
 
@@ -413,6 +423,35 @@ impl PanelQuery {
                 filters,
                 limit: limit(100)?,
             })),
+            "coverage" | "freshness" => {
+                let (kind, dims, format): (&'static str, &[Dimension], _) = if kind == "coverage" {
+                    (
+                        "coverage",
+                        &[Dimension::Account, Dimension::Region, Dimension::Vpc],
+                        CoverageFormat::Table,
+                    )
+                } else {
+                    (
+                        "freshness",
+                        &[Dimension::Account, Dimension::Region],
+                        CoverageFormat::Table,
+                    )
+                };
+                Ok(PanelQuery::Coverage {
+                    kind,
+                    query: Coverage {
+                        group_by: nonempty(flow::parse_group_by(obj, dims)?, kind)?,
+                        silent_for_minutes: flow::parse_number(
+                            obj,
+                            "silent_for_minutes",
+                            1..=129_600,
+                        )?,
+                        lookback_days: flow::parse_number(obj, "lookback_days", 1..=90)?,
+                        filters,
+                        format: flow::parse_coverage_format(obj, format)?,
+                    },
+                })
+            }
             other => Err(QueryError::new(
                 "kind",
                 quoted(other),
@@ -515,7 +554,7 @@ mod tests {
     fn errors_name_the_field_and_the_value() {
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search"
+            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness"
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),

@@ -8,8 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::lake::{FlowColumns, PartitionColumn, SourceVersion};
 use crate::net::Cidr;
 use crate::plan::{
-    partitions, Aggregate, Expr, Literal, OutputValue, PartitionFilter, Plan, Predicate,
-    TimeFilter, SIDE_IP,
+    partitions, Aggregate, Comparison, Expr, Literal, OutputValue, PartitionFilter, Plan,
+    Predicate, TimeFilter, SIDE_IP,
 };
 
 /// The SQL dialect of an engine.
@@ -440,7 +440,13 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
         let having: Vec<String> = plan
             .having
             .iter()
-            .map(|(a, n)| format!("{} > {n}", ctx.aggregate(a)))
+            .map(|h| {
+                let op = match h.op {
+                    Comparison::Greater => ">",
+                    Comparison::Less => "<",
+                };
+                format!("{} {op} {}", ctx.aggregate(&h.aggregate), h.value)
+            })
             .collect();
         let _ = write!(sql, "\nHAVING {}", having.join(" AND "));
     }

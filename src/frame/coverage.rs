@@ -1,0 +1,150 @@
+//! Last-record times per group → a coverage table (last seen, minutes since) or one wide frame
+//! with a "minutes since the last flow record" number per group, labelled, for alert rules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use serde_json::json;
+
+use super::encode::FrameError;
+use super::{Field, Frame};
+use crate::query::{CoverageFormat, Dimension};
+
+/// How to shape a coverage result.
+#[derive(Debug, Clone)]
+pub struct CoverageOptions {
+    /// Key columns, in order.
+    pub keys: Vec<Dimension>,
+    /// "Now", epoch ms.
+    pub reference_ms: i64,
+    /// Table or series.
+    pub format: CoverageFormat,
+}
+
+/// One group's last record.
+struct Row {
+    keys: Vec<String>,
+    last_ms: i64,
+    flows: i64,
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, FrameError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| FrameError::Unsupported {
+            column: name.to_string(),
+            data_type: "missing".to_string(),
+        })
+}
+
+fn rows(batches: &[RecordBatch], keys: &[Dimension]) -> Result<Vec<Row>, FrameError> {
+    let mut out = Vec::new();
+    for batch in batches {
+        let key_columns: Vec<StringArray> = keys
+            .iter()
+            .map(|k| {
+                let c = cast(column(batch, k.name())?, &DataType::Utf8)?;
+                Ok(c.as_any()
+                    .downcast_ref::<StringArray>()
+                    .expect("cast to Utf8")
+                    .clone())
+            })
+            .collect::<Result<_, FrameError>>()?;
+        let int = |name: &str| -> Result<Int64Array, FrameError> {
+            let c = cast(column(batch, name)?, &DataType::Int64)?;
+            Ok(c.as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("cast to Int64")
+                .clone())
+        };
+        let last = int(crate::plan::LAST_SEEN)?;
+        let flows = int("flows")?;
+        for i in 0..batch.num_rows() {
+            out.push(Row {
+                keys: key_columns
+                    .iter()
+                    .map(|c| {
+                        if c.is_null(i) {
+                            String::new()
+                        } else {
+                            c.value(i).to_string()
+                        }
+                    })
+                    .collect(),
+                last_ms: last.value(i),
+                flows: flows.value(i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn minutes_since(reference_ms: i64, last_ms: i64) -> f64 {
+    ((reference_ms - last_ms).max(0) as f64 / 60_000.0 * 10.0).round() / 10.0
+}
+
+/// The coverage frame of `batches` (columns: keys…, `last_seen` epoch ms, `flows`).
+pub fn coverage_frame(
+    ref_id: &str,
+    batches: &[RecordBatch],
+    options: &CoverageOptions,
+) -> Result<Frame, FrameError> {
+    let rows = rows(batches, &options.keys)?;
+    match options.format {
+        CoverageFormat::Table => {
+            let mut fields: Vec<Field> = options
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(k, dim)| {
+                    let values: StringArray =
+                        rows.iter().map(|r| Some(r.keys[k].as_str())).collect();
+                    Field::new(dim.name(), Arc::new(values) as ArrayRef)
+                })
+                .collect();
+            let last: TimestampMillisecondArray = rows.iter().map(|r| Some(r.last_ms)).collect();
+            fields.push(Field::new("last_seen", Arc::new(last) as ArrayRef));
+            let since: Float64Array = rows
+                .iter()
+                .map(|r| Some(minutes_since(options.reference_ms, r.last_ms)))
+                .collect();
+            let mut since = Field::new("minutes_since", Arc::new(since) as ArrayRef);
+            since.config = Some(json!({"unit": "m"}));
+            fields.push(since);
+            let flows: Int64Array = rows.iter().map(|r| Some(r.flows)).collect();
+            fields.push(Field::new("flows", Arc::new(flows) as ArrayRef));
+            let mut frame = Frame::new(ref_id, fields);
+            frame.meta.preferred_visualisation = Some("table");
+            Ok(frame)
+        }
+        CoverageFormat::Series => {
+            let time = TimestampMillisecondArray::from(vec![options.reference_ms]);
+            let mut fields = vec![Field::new("time", Arc::new(time) as ArrayRef)];
+            for r in &rows {
+                let labels: BTreeMap<String, String> = options
+                    .keys
+                    .iter()
+                    .zip(&r.keys)
+                    .map(|(d, v)| (d.name().to_string(), v.clone()))
+                    .collect();
+                let value =
+                    Float64Array::from(vec![minutes_since(options.reference_ms, r.last_ms)]);
+                let mut field = Field::new("minutes_since", Arc::new(value) as ArrayRef);
+                field.config = Some(json!({
+                    "unit": "m",
+                    "displayNameFromDS": r.keys.join(" / "),
+                }));
+                field.labels = labels;
+                fields.push(field);
+            }
+            let mut frame = Frame::new(ref_id, fields);
+            frame.meta.frame_type = Some("timeseries-wide");
+            Ok(frame)
+        }
+    }
+}
