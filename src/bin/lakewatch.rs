@@ -443,14 +443,17 @@ fn print_table(f: &DecodedFrame) {
     let cells: Vec<Vec<String>> = (0..rows)
         .map(|r| f.fields.iter().map(|x| cell(&x.values[r])).collect())
         .collect();
-    let widths: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
+    print_aligned("", &headers, &cells);
+}
+
+/// Right-aligned columns, each as wide as its widest cell, every line after `indent`.
+fn print_aligned(indent: &str, headers: &[String], cells: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
             cells
                 .iter()
-                .map(|r| r[i].len())
-                .chain([h.len()])
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
@@ -463,9 +466,9 @@ fn print_table(f: &DecodedFrame) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!("{}", line(&headers));
-    for r in &cells {
-        println!("{}", line(r));
+    println!("{indent}{}", line(headers));
+    for r in cells {
+        println!("{indent}{}", line(r));
     }
 }
 
@@ -591,28 +594,7 @@ fn print_table_summary(f: &DecodedFrame) {
     let cells: Vec<Vec<String>> = (0..rows.min(SHOWN))
         .map(|r| fields.iter().map(|x| show(x, &x.values[r])).collect())
         .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |items: &[String]| {
-        items
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!("{s:>w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    println!("    {}", line(&headers));
-    for r in &cells {
-        println!("    {}", line(r));
-    }
+    print_aligned("    ", &headers, &cells);
     if rows > SHOWN {
         println!("    … and {} more rows", rows - SHOWN);
     }

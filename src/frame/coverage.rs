@@ -12,7 +12,7 @@ use arrow::datatypes::DataType;
 use serde_json::json;
 
 use super::encode::FrameError;
-use super::{Field, Frame};
+use super::{column, Field, Frame};
 use crate::query::{CoverageFormat, Dimension};
 
 /// How to shape a coverage result.
@@ -31,15 +31,6 @@ struct Row {
     keys: Vec<String>,
     last_ms: i64,
     flows: i64,
-}
-
-fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, FrameError> {
-    batch
-        .column_by_name(name)
-        .ok_or_else(|| FrameError::Unsupported {
-            column: name.to_string(),
-            data_type: "missing".to_string(),
-        })
 }
 
 fn rows(batches: &[RecordBatch], keys: &[Dimension]) -> Result<Vec<Row>, FrameError> {

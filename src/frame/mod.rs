@@ -140,6 +140,19 @@ impl Frame {
     }
 }
 
+/// A result column by name; a missing column is a plugin bug (plans name every column).
+pub(crate) fn column<'a>(
+    batch: &'a arrow::record_batch::RecordBatch,
+    name: &str,
+) -> Result<&'a ArrayRef, encode::FrameError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| encode::FrameError::Unsupported {
+            column: name.to_string(),
+            data_type: "missing".to_string(),
+        })
+}
+
 /// Shorthand for an `ArrayRef`.
 pub fn array<A: arrow::array::Array + 'static>(a: A) -> ArrayRef {
     Arc::new(a)

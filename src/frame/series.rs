@@ -11,7 +11,7 @@ use arrow::datatypes::DataType;
 use serde_json::json;
 
 use super::encode::FrameError;
-use super::{Field, Frame, Notice};
+use super::{column, Field, Frame, Notice};
 use crate::query::{Dimension, Measure, Protocol};
 
 /// How to shape a time series.
@@ -43,15 +43,6 @@ pub fn label_text(dim: Dimension, raw: &str) -> String {
             .map_or_else(|| raw.to_string(), str::to_string),
         _ => raw.to_string(),
     }
-}
-
-fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, FrameError> {
-    batch
-        .column_by_name(name)
-        .ok_or_else(|| FrameError::Unsupported {
-            column: name.to_string(),
-            data_type: "missing".to_string(),
-        })
 }
 
 fn as_i64(values: &ArrayRef) -> Result<Int64Array, FrameError> {

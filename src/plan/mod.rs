@@ -350,25 +350,19 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         alias: fv.measure.name().to_string(),
         value: OutputValue::Aggregate(measure_aggregate(fv.measure)),
     });
-    Plan {
-        table: scope.table,
-        partitions: scope.partitions,
-        time: scope.time,
-        filters: scope.filters,
-        order_by: std::iter::once(OrderKey::asc(TIME_BUCKET))
+    scope.into_plan(
+        outputs,
+        std::iter::once(OrderKey::asc(TIME_BUCKET))
             .chain(fv.group_by.iter().map(|d| OrderKey::asc(d.name())))
             .collect(),
-        outputs,
-        sides: None,
-        having: Vec::new(),
-        limit: options.max_rows + 1,
-        shape: Shape::TimeSeries {
+        options.max_rows + 1,
+        Shape::TimeSeries {
             labels: fv.group_by.clone(),
             measure: fv.measure,
             bucket_ms: width,
             top: fv.limit,
         },
-    }
+    )
 }
 
 /// The table, partitions, exact time filter and flow filters every flow plan starts from.
@@ -378,6 +372,30 @@ struct FlowScope {
     time: TimeFilter,
     filters: Vec<Predicate>,
     cols: FlowColumns,
+}
+
+impl FlowScope {
+    /// A plan over this scope with no either-side rows and no group conditions.
+    fn into_plan(
+        self,
+        outputs: Vec<Output>,
+        order_by: Vec<OrderKey>,
+        limit: u64,
+        shape: Shape,
+    ) -> Plan {
+        Plan {
+            table: self.table,
+            partitions: self.partitions,
+            time: self.time,
+            filters: self.filters,
+            outputs,
+            sides: None,
+            having: Vec::new(),
+            order_by,
+            limit,
+            shape,
+        }
+    }
 }
 
 fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions) -> FlowScope {
@@ -477,25 +495,21 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
             ),
         };
     outputs.extend(measure_outputs());
-    Plan {
-        table: scope.table,
-        partitions: scope.partitions,
-        time: scope.time,
-        filters: scope.filters,
+    let mut plan = scope.into_plan(
         outputs,
-        sides,
-        having: Vec::new(),
-        order_by: std::iter::once(OrderKey::desc(q.measure.name()))
+        std::iter::once(OrderKey::desc(q.measure.name()))
             .chain(key_names.iter().map(|k| OrderKey::asc(k)))
             .collect(),
-        limit: table_limit(q.limit, options),
-        shape: Shape::Table {
+        table_limit(q.limit, options),
+        Shape::Table {
             time_columns: Vec::new(),
             units: measure_units(),
             protocol_columns: protocol_columns(&dims),
             count_total: false,
         },
-    }
+    );
+    plan.sides = sides;
+    plan
 }
 
 fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> Plan {
@@ -536,27 +550,23 @@ fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> P
         order_by.push(OrderKey::asc("window_start"));
     }
     order_by.push(OrderKey::asc("src_ip"));
-    Plan {
-        table: scope.table,
-        partitions: scope.partitions,
-        time: scope.time,
-        filters: scope.filters,
+    let mut plan = scope.into_plan(
         outputs,
-        sides: None,
-        having: vec![Having {
-            aggregate: counted,
-            op: Comparison::Greater,
-            value: i64::from(q.threshold),
-        }],
         order_by,
-        limit: table_limit(q.limit, options),
-        shape: Shape::Table {
+        table_limit(q.limit, options),
+        Shape::Table {
             time_columns,
             units: vec![("flows", "short"), ("ports", "short"), ("hosts", "short")],
             protocol_columns: Vec::new(),
             count_total: false,
         },
-    }
+    );
+    plan.having = vec![Having {
+        aggregate: counted,
+        op: Comparison::Greater,
+        value: i64::from(q.threshold),
+    }];
+    plan
 }
 
 /// The columns of a flow search, named as in the VPC flow-log format.
@@ -616,16 +626,10 @@ fn plan_flow_search(q: &FlowSearch, window: &TimeWindow, options: &PlanOptions) 
         .into_iter()
         .map(|(alias, e)| output(alias, OutputValue::Row(e)))
         .collect();
-    Plan {
-        table: scope.table,
-        partitions: scope.partitions,
-        time: scope.time,
-        filters: scope.filters,
+    scope.into_plan(
         outputs,
-        sides: None,
-        having: Vec::new(),
         // Newest first; the rest only makes ties come out the same on every engine.
-        order_by: vec![
+        vec![
             OrderKey::desc("start"),
             OrderKey::asc("srcaddr"),
             OrderKey::asc("srcport"),
@@ -633,14 +637,14 @@ fn plan_flow_search(q: &FlowSearch, window: &TimeWindow, options: &PlanOptions) 
             OrderKey::asc("dstport"),
             OrderKey::desc("bytes"),
         ],
-        limit: table_limit(q.limit, options),
-        shape: Shape::Table {
+        table_limit(q.limit, options),
+        Shape::Table {
             time_columns: vec!["start", "end"],
             units: vec![("bytes", "decbytes"), ("packets", "short")],
             protocol_columns: Vec::new(),
             count_total: true,
         },
-    }
+    )
 }
 
 /// The alias of the last-record time in coverage results.
@@ -676,26 +680,22 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
         })
         .into_iter()
         .collect();
-    Plan {
-        table: scope.table,
-        partitions: scope.partitions,
-        time: scope.time,
-        filters: scope.filters,
+    let mut plan = scope.into_plan(
         outputs,
-        sides: None,
-        having,
         // The longest-silent first.
-        order_by: std::iter::once(OrderKey::asc(LAST_SEEN))
+        std::iter::once(OrderKey::asc(LAST_SEEN))
             .chain(q.group_by.iter().map(|d| OrderKey::asc(d.name())))
             .collect(),
-        limit: options.max_rows + 1,
-        shape: Shape::Coverage {
+        options.max_rows + 1,
+        Shape::Coverage {
             keys: q.group_by.clone(),
             reference_ms: reference.timestamp_millis(),
             lookback_days: days,
             format: q.format,
         },
-    }
+    );
+    plan.having = having;
+    plan
 }
 
 /// Blocks that are never internet destinations: the special-purpose ranges plus the user's own.

@@ -300,40 +300,27 @@ impl PanelQuery {
                     },
                 })
             };
-        match kind {
-            "flow_volume" => Ok(PanelQuery::Series {
-                kind: "flow_volume",
+        let series = |kind: &'static str, default_measure: Measure, filters: FlowFilters| {
+            Ok(PanelQuery::Series {
+                kind,
                 query: FlowVolume {
-                    measure: flow::parse_measure(obj, Measure::Bytes)?,
+                    measure: flow::parse_measure(obj, default_measure)?,
                     group_by: flow::parse_group_by(obj, &[])?,
                     filters,
                     limit: flow::parse_number(obj, "limit", 1..=10_000)?,
                 },
-            }),
+            })
+        };
+        match kind {
+            "flow_volume" => series("flow_volume", Measure::Bytes, filters),
             "rejected" => {
                 let filters = FlowFilters {
                     action: Some(FlowActionFilter::Reject),
                     ..filters
                 };
                 match string_list(obj.get("view"), "view")?.as_slice() {
-                    [] => Ok(PanelQuery::Series {
-                        kind: "rejected",
-                        query: FlowVolume {
-                            measure: flow::parse_measure(obj, Measure::Flows)?,
-                            group_by: flow::parse_group_by(obj, &[])?,
-                            filters,
-                            limit: flow::parse_number(obj, "limit", 1..=10_000)?,
-                        },
-                    }),
-                    [v] if v == "over_time" => Ok(PanelQuery::Series {
-                        kind: "rejected",
-                        query: FlowVolume {
-                            measure: flow::parse_measure(obj, Measure::Flows)?,
-                            group_by: flow::parse_group_by(obj, &[])?,
-                            filters,
-                            limit: flow::parse_number(obj, "limit", 1..=10_000)?,
-                        },
-                    }),
+                    [] => series("rejected", Measure::Flows, filters),
+                    [v] if v == "over_time" => series("rejected", Measure::Flows, filters),
                     [v] if v == "top_sources" => top(
                         "rejected",
                         TopKeys::Dimensions(flow::parse_group_by(obj, &[Dimension::SrcIp])?),
