@@ -13,7 +13,7 @@ use crate::frame::{
     TableOptions,
 };
 use crate::plan::{self, Plan, PlanOptions, Shape};
-use crate::query::{PanelQuery, TimeWindow};
+use crate::query::{unknown_fields, PanelQuery, TimeWindow};
 use crate::settings::Settings;
 use crate::sql::{self, Dialect};
 
@@ -174,6 +174,18 @@ pub async fn run_panel(
     span.in_scope(|| tracing::info!("query done"));
 
     let mut notices = Vec::new();
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(request.json) {
+        let unknown = unknown_fields(&value);
+        if !unknown.is_empty() {
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "Ignored query fields Lakewatch does not know: {}. Check their spelling (docs/queries.md lists every field).",
+                    unknown.join(", ")
+                ),
+            });
+        }
+    }
     let mut batches = output.batches.clone();
     if rows as u64 > settings.max_rows {
         batches = truncate(&batches, settings.max_rows as usize);

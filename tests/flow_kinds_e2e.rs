@@ -720,3 +720,40 @@ async fn freshness_per_account_and_region_matches_brute_force() {
         );
     }
 }
+
+#[tokio::test]
+async fn either_side_ports_and_unknown_fields_are_noticed() {
+    let p = plugin().await;
+    let want: i64 = records()
+        .iter()
+        .filter(|r| {
+            in_range(r, FROM, TO) && (r.src_port == 5432 || r.dst_port == 5432) && r.protocol == 6
+        })
+        .map(|r| r.bytes)
+        .sum();
+    assert!(want > 0);
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_volume", "mesure": "packets",
+                   "filters": {"ports": [5432], "protocol": "tcp", "acounts": ["111122223333"]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let total: i64 = frame.fields[1]
+            .values
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            total, want,
+            "v{version}: bytes (the misspelt measure is ignored)"
+        );
+        assert_eq!(
+            frame.meta["notices"][0]["text"],
+            "Ignored query fields Lakewatch does not know: mesure, filters.acounts. Check their spelling (docs/queries.md lists every field)."
+        );
+    }
+}

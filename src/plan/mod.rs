@@ -851,6 +851,17 @@ fn flow_filters(f: &FlowFilters, cols: &FlowColumns) -> Vec<Predicate> {
             .map(|b| Literal::Int(i64::from(*b)))
             .collect(),
     );
+    if !f.ports.is_empty() {
+        let ports: Vec<Literal> = f
+            .ports
+            .iter()
+            .map(|p| Literal::Int(i64::from(*p)))
+            .collect();
+        out.push(Predicate::Or(vec![
+            Predicate::In(Expr::Column(&["src_endpoint", "port"]), ports.clone()),
+            Predicate::In(Expr::Column(DST_PORT), ports),
+        ]));
+    }
     if !f.src_ips.is_empty() {
         out.push(in_blocks(Expr::Column(SRC_IP), &f.src_ips));
     }

@@ -30,6 +30,8 @@ pub struct FlowFilters {
     pub dst_ips: Vec<Cidr>,
     /// Addresses or blocks on neither side.
     pub exclude_ips: Vec<Cidr>,
+    /// Ports on either side.
+    pub ports: Vec<u16>,
     /// Source ports.
     pub src_ports: Vec<u16>,
     /// Destination ports.
@@ -334,9 +336,14 @@ fn parse_filters(f: &Map<String, Value>) -> Result<FlowFilters, QueryError> {
         src_ips: cidrs(["src_ip", "src_ips"])?,
         dst_ips: cidrs(["dst_ip", "dst_ips"])?,
         exclude_ips: cidrs(["exclude_ip", "exclude_ips"])?,
+        ports: each(f, "ports", &list("ports"), values::parse_port)?,
         src_ports: each(f, "src_ports", &list("src_ports"), values::parse_port)?,
         dst_ports: each(f, "dst_ports", &list("dst_ports"), values::parse_port)?,
-        protocols: each(f, "protocols", &list("protocols"), Protocol::parse)?,
+        protocols: {
+            let mut all = each(f, "protocols", &list("protocols"), Protocol::parse)?;
+            all.extend(each(f, "protocol", &list("protocol"), Protocol::parse)?);
+            all
+        },
         action: one(f, "action", FlowActionFilter::parse)?,
         direction: one(f, "direction", FlowDirectionFilter::parse)?,
         boundaries: each(f, "boundary", &list("boundary"), values::parse_boundary)?,
@@ -382,6 +389,87 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
             "expected a single value: ports or hosts",
         )),
     }
+}
+
+/// The query fields Lakewatch reads, and the ones Grafana adds to every query.
+const KNOWN_FIELDS: [&str; 31] = [
+    "kind",
+    "measure",
+    "group_by",
+    "by",
+    "limit",
+    "filters",
+    "view",
+    "threshold",
+    "scan_by",
+    "window_minutes",
+    "own_cidrs",
+    "silent_for_minutes",
+    "lookback_days",
+    "format",
+    "refId",
+    "datasource",
+    "datasourceId",
+    "hide",
+    "key",
+    "queryType",
+    "intervalMs",
+    "maxDataPoints",
+    "editorMode",
+    "interval",
+    "intervalFactor",
+    "legendFormat",
+    "alias",
+    "instant",
+    "range",
+    "exemplar",
+    "timeRange",
+];
+
+/// The filter names Lakewatch reads.
+const KNOWN_FILTERS: [&str; 21] = [
+    "accounts",
+    "regions",
+    "vpcs",
+    "subnets",
+    "enis",
+    "ip",
+    "ips",
+    "src_ip",
+    "src_ips",
+    "dst_ip",
+    "dst_ips",
+    "exclude_ip",
+    "exclude_ips",
+    "ports",
+    "src_ports",
+    "dst_ports",
+    "protocols",
+    "protocol",
+    "action",
+    "direction",
+    "boundary",
+];
+
+/// Fields of a query JSON that no kind reads (typos such as `mesure` or `filters.acounts`):
+/// they are ignored, and the panel says so.
+pub fn unknown_fields(value: &Value) -> Vec<String> {
+    let Some(obj) = value.as_object() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = obj
+        .keys()
+        .filter(|k| !KNOWN_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if let Some(Value::Object(f)) = obj.get("filters") {
+        out.extend(
+            f.keys()
+                .filter(|k| !KNOWN_FILTERS.contains(&k.as_str()))
+                .map(|k| format!("filters.{k}")),
+        );
+    }
+    out
 }
 
 /// Whether any address filter would match this address (test helper for brute-force checks).

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use flow::{
-    any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
-    ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
+    any_contains, unknown_fields, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume,
+    PortScan, ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
 };
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 
