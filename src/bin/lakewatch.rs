@@ -525,7 +525,8 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
         if unit_bytes {
             human_bytes(v)
         } else {
-            format!("{v:.0}")
+            let text = format!("{v:.1}");
+            text.trim_end_matches(".0").to_string()
         }
     };
     let width = series
@@ -715,7 +716,11 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
             if f.meta["preferredVisualisationType"] == "table" {
                 print_table_summary(f);
             } else {
-                let bytes = t.query["measure"].as_str().unwrap_or("bytes") == "bytes";
+                // Units come from the fields' config, as Grafana would show them.
+                let bytes = f
+                    .fields
+                    .iter()
+                    .any(|x| x.config.as_ref().is_some_and(|c| c["unit"] == "decbytes"));
                 print_series_summary(f, bytes);
             }
             for n in f.meta["notices"].as_array().into_iter().flatten() {
