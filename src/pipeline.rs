@@ -9,8 +9,8 @@ use tracing::Instrument;
 
 use crate::engine::{Engine, EngineRequest, Fault};
 use crate::frame::{
-    coverage_frame, table_frame, time_series_frame, CoverageOptions, Frame, Notice, SeriesOptions,
-    TableOptions,
+    coverage_frame, state_series_frame, table_frame, time_series_frame, CoverageOptions, Frame,
+    Notice, SeriesOptions, StateSeriesOptions, TableOptions,
 };
 use crate::plan::{self, Plan, PlanOptions, Shape};
 use crate::query::{unknown_fields, PanelQuery, TimeWindow};
@@ -197,6 +197,15 @@ pub async fn run_panel(
             ),
         });
     }
+    if let PanelQuery::ComplianceStatus(q) = &prepared.query {
+        let days = q.scope.lookback_days.unwrap_or(settings.lookback_days);
+        notices.push(Notice {
+            severity: "info",
+            text: format!(
+                "Latest state of each finding updated in the {days} days before the end of the time range (newest update wins, archived findings left out); set lookback_days or the lookbackDays setting to look further."
+            ),
+        });
+    }
     let mut bucket = None;
     let mut frame = match &prepared.plan.shape {
         Shape::TimeSeries {
@@ -235,6 +244,31 @@ pub async fn run_panel(
                 protocol_columns: protocol_columns.clone(),
             },
         ),
+        Shape::StateOverTime {
+            labels,
+            fields,
+            bucket_ms,
+            lookback_days,
+        } => {
+            bucket = Some(*bucket_ms);
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "Each point counts the state in force at the end of its bucket (newest finding update at or before it, archived findings left out); updates up to {lookback_days} days before the range start are read, so findings not updated in that window count from their first update in the range."
+                ),
+            });
+            state_series_frame(
+                ref_id,
+                &batches,
+                &StateSeriesOptions {
+                    labels: labels.clone(),
+                    fields,
+                    bucket_ms: *bucket_ms,
+                    from_ms: prepared.window.from.timestamp_millis(),
+                    to_ms: prepared.window.to.timestamp_millis(),
+                },
+            )
+        }
         Shape::Coverage {
             keys,
             reference_ms,

@@ -174,3 +174,32 @@ fn coverage_and_freshness_look_back_from_the_range_end() {
         "2024-06-15T12:00:00Z",
     );
 }
+
+#[test]
+fn compliance_status_and_counts_newest_row_per_finding() {
+    all_dialects(
+        "compliance_status_table",
+        json!({"kind": "compliance_status", "controls": ["EC2.6"], "config_rule": "flow-logs-central-bucket",
+               "statuses": ["FAILED"], "lookback_days": 3,
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1", "eu-west-1"],
+                           "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-10T12:00:00Z",
+    );
+    all_dialects(
+        "compliance_status_counts",
+        json!({"kind": "compliance_status", "view": "counts"}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-10T12:00:00Z",
+    );
+}
+
+#[test]
+fn compliance_over_time_reads_state_changes_from_the_look_back() {
+    all_dialects(
+        "compliance_over_time",
+        json!({"kind": "compliance_over_time", "controls": ["EC2.6", "EC2.10"], "group_by": ["account", "control"]}),
+        "2024-06-08T00:00:00Z",
+        "2024-06-10T00:00:00Z",
+    );
+}

@@ -3,8 +3,10 @@
 //! Parquet with the OCSF nested columns of the v1 and v2 tables.
 //!
 //! `model.rs` makes the records (topology, traffic mix, diurnal cycle, a VPC that goes silent);
+//! `findings.rs` makes the Security Hub findings that go with them (EC2.6 and friends);
 //! `write.rs` turns them into Arrow batches and Parquet files.
 
+mod findings;
 mod model;
 mod write;
 
@@ -14,8 +16,11 @@ use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
 use crate::lake::SourceVersion;
 
+pub use findings::{
+    all_findings, flapping_vpc, partition_findings, retired_vpc, FindingRecord, CENTRAL_BUCKET_RULE,
+};
 pub use model::{all_records, partition_keys, partition_records, silent_vpc};
-pub use write::{flow_batch, vpc_flow_schema, write_lake};
+pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]

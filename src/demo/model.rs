@@ -42,16 +42,18 @@ impl Rng {
     }
 }
 
-fn mix(parts: &[u64]) -> u64 {
-    let mut rng = Rng::new(0x5EED);
+/// A hash of the parts. Every part goes through the full SplitMix finaliser, so lists that differ
+/// anywhere give unrelated values (folding parts into the state alone made `[1, a, r, v]` collide
+/// across accounts).
+pub(super) fn mix(parts: &[u64]) -> u64 {
+    let mut h = 0x5EED;
     for p in parts {
-        rng.0 ^= *p;
-        rng.next();
+        h = Rng::new(h ^ p).next();
     }
-    rng.next()
+    Rng::new(h).next()
 }
 
-fn hex17(parts: &[u64]) -> String {
+pub(super) fn hex17(parts: &[u64]) -> String {
     format!("{:017x}", mix(parts))
 }
 
@@ -127,6 +129,17 @@ const SCANNERS: [&str; 4] = [
     "185.220.101.4",
     "185.220.101.46",
 ];
+
+/// The VPC ids of an account × region, in topology order.
+pub(super) fn vpc_ids(account: u32, region_idx: usize, region: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for eni in topology(account, region_idx, region) {
+        if !out.contains(&eni.vpc_id) {
+            out.push(eni.vpc_id);
+        }
+    }
+    out
+}
 
 /// The VPC whose flow logs stop: (account, region, vpc id, stopped at).
 pub fn silent_vpc(cfg: &DemoConfig) -> (String, String, String, DateTime<Utc>) {

@@ -19,11 +19,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::findings::{all_findings, partition_findings, FindingRecord};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
     FlowDirection, FlowRecord, LakeSummary, PartitionKey,
 };
-use crate::lake::SourceVersion;
+use crate::lake::{Source, SourceVersion};
 
 type Col = (Arc<Field>, ArrayRef);
 
@@ -352,6 +353,129 @@ pub fn flow_batch(
     RecordBatch::try_new(schema, arrays).map_err(|e| DemoError::Encode(e.to_string()))
 }
 
+/// A `map<string,string>` column with one entry per row.
+fn one_entry_map(
+    n: usize,
+    key: &str,
+    value: impl Fn(usize) -> String,
+) -> Result<ArrayRef, DemoError> {
+    let mut map = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for i in 0..n {
+        map.keys().append_value(key);
+        map.values().append_value(value(i));
+        map.append(true)
+            .map_err(|e| DemoError::Encode(e.to_string()))?;
+    }
+    Ok(Arc::new(map.finish()))
+}
+
+/// Findings rows → one batch with the `sh_findings` columns of a version (no partition columns):
+/// v2 Compliance Finding 2003 (`finding_info`, `compliance.control`, `resource`), v1 Security
+/// Finding 2001 (`finding`, `resources[]`, no control column).
+pub fn findings_batch(
+    version: SourceVersion,
+    rows: &[FindingRecord],
+) -> Result<RecordBatch, DemoError> {
+    let n = rows.len();
+    let v2 = version == SourceVersion::V2;
+    let metadata = structure(vec![
+        col(
+            "product",
+            structure(vec![
+                col("name", strs(n, |i| Some(rows[i].product))),
+                col("vendor_name", same(n, "AWS")),
+                col(
+                    "feature",
+                    structure(vec![col("uid", strs(n, |i| Some(&rows[i].generator_id)))]),
+                ),
+            ]),
+        ),
+        col("version", same(n, if v2 { "1.1.0" } else { "1.0.0-rc.2" })),
+    ]);
+    let account = if v2 {
+        col(
+            "account",
+            structure(vec![col("uid", strs(n, |i| Some(&rows[i].account_id)))]),
+        )
+    } else {
+        col("account_uid", strs(n, |i| Some(&rows[i].account_id)))
+    };
+    let cloud = structure(vec![
+        account,
+        col("region", strs(n, |i| Some(&rows[i].region))),
+        col("provider", same(n, "AWS")),
+    ]);
+    let info = |uid: &str| {
+        structure(vec![
+            col(uid, strs(n, |i| Some(&rows[i].finding_uid))),
+            col("title", strs(n, |i| Some(&rows[i].title))),
+        ])
+    };
+    let resource_fields = || {
+        vec![
+            col("type", strs(n, |i| Some(rows[i].resource_type))),
+            col("uid", strs(n, |i| Some(&rows[i].resource_uid))),
+            col("region", strs(n, |i| Some(&rows[i].region))),
+        ]
+    };
+    let mut compliance = vec![];
+    if v2 {
+        compliance.push(col("control", strs(n, |i| rows[i].control.as_deref())));
+    }
+    compliance.push(col("status", strs(n, |i| Some(rows[i].status))));
+    compliance.push(col(
+        "standards",
+        same_list(
+            n,
+            &["standards/aws-foundational-security-best-practices/v/1.0.0"],
+        ),
+    ));
+    let mut cols = vec![
+        col("metadata", metadata),
+        col("time", int64(n, |i| rows[i].time_ms)),
+    ];
+    if v2 {
+        cols.push(col("time_dt", ts(n, |i| rows[i].time_ms)));
+    }
+    cols.push(col("cloud", cloud));
+    if v2 {
+        cols.push(col("finding_info", info("uid")));
+        cols.push(col("resource", structure(resource_fields())));
+        cols.push(col("class_uid", int32(n, |_| 2003)));
+        cols.push(col("class_name", same(n, "Compliance Finding")));
+        cols.push(col("status", same(n, "New")));
+    } else {
+        cols.push(col("finding", info("uid")));
+        let values = structure(resource_fields());
+        let fields = match values.data_type() {
+            DataType::Struct(f) => f.clone(),
+            _ => Fields::empty(),
+        };
+        cols.push(col(
+            "resources",
+            Arc::new(ListArray::new(
+                Arc::new(Field::new("item", DataType::Struct(fields), true)),
+                OffsetBuffer::from_lengths(std::iter::repeat_n(1, n)),
+                values,
+                None,
+            )),
+        ));
+        cols.push(col("class_uid", int32(n, |_| 2001)));
+        cols.push(col("class_name", same(n, "Security Finding")));
+        cols.push(col("state", same(n, "New")));
+    }
+    cols.push(col("compliance", structure(compliance)));
+    cols.push(col("severity", same(n, "Medium")));
+    cols.push(col("severity_id", int32(n, |_| 3)));
+    cols.push(col(
+        "unmapped",
+        one_entry_map(n, "RecordState", |i| rows[i].record_state.to_string())?,
+    ));
+    let (fields, arrays): (Vec<Arc<Field>>, Vec<ArrayRef>) = cols.into_iter().unzip();
+    let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+    RecordBatch::try_new(schema, arrays).map_err(|e| DemoError::Encode(e.to_string()))
+}
+
 /// The Arrow schema of the `vpc_flow` Parquet files of a version (without partition columns).
 pub fn vpc_flow_schema(version: SourceVersion) -> SchemaRef {
     flow_batch(version, &[]).map_or_else(
@@ -387,10 +511,15 @@ fn write_file(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
     Ok(fs::metadata(path).map_err(io(path))?.len())
 }
 
-/// The folder of a partition under a lake root.
-pub fn partition_dir(root: &Path, version: SourceVersion, key: &PartitionKey) -> PathBuf {
+/// The folder of a partition of a source under a lake root.
+pub fn partition_dir(
+    root: &Path,
+    source: Source,
+    version: SourceVersion,
+    key: &PartitionKey,
+) -> PathBuf {
     root.join("aws")
-        .join("VPC_FLOW")
+        .join(source.api_name())
         .join(version.dir())
         .join(format!("region={}", key.region))
         .join(format!("accountId={}", key.account_id))
@@ -409,6 +538,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     let keys = partition_keys(cfg);
+    let findings = all_findings(cfg);
     let next = AtomicUsize::new(0);
     let totals = Mutex::new((0u64, 0u64, 0u64)); // records, files, bytes
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
@@ -422,13 +552,26 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     break;
                 }
                 let records = partition_records(cfg, &keys[i]);
+                let found = partition_findings(&findings, &keys[i]);
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
-                    let path = partition_dir(&tmp, *version, &keys[i]).join("part-00000.parquet");
-                    match flow_batch(*version, &records).and_then(|b| write_file(&path, &b)) {
-                        Ok(size) => {
-                            files += 1;
+                    let file = |source| {
+                        partition_dir(&tmp, source, *version, &keys[i]).join("part-00000.parquet")
+                    };
+                    let written = flow_batch(*version, &records)
+                        .and_then(|b| write_file(&file(Source::VpcFlow), &b))
+                        .and_then(|flow| {
+                            if found.is_empty() {
+                                return Ok((1, flow));
+                            }
+                            findings_batch(*version, &found)
+                                .and_then(|b| write_file(&file(Source::ShFindings), &b))
+                                .map(|sh| (2, flow + sh))
+                        });
+                    match written {
+                        Ok((n, size)) => {
+                            files += n;
                             bytes += size;
                         }
                         Err(e) => {
@@ -517,21 +660,25 @@ mod tests {
         write_lake(&cfg(), &b, false).unwrap();
         assert_eq!(
             sa.files,
-            2 * 3 * 2,
-            "3 touched days x 2 accounts x 2 versions"
+            2 * 3 * 2 * 2,
+            "3 touched days x 2 accounts x 2 versions x (flows, findings)"
         );
         let keys = partition_keys(&cfg());
         assert_eq!(keys.len(), 6);
         for version in [SourceVersion::V1, SourceVersion::V2] {
             for key in &keys {
-                let rel = partition_dir(Path::new(""), version, key).join("part-00000.parquet");
-                let (fa, fb) = (
-                    fs::read(a.join(&rel)).unwrap(),
-                    fs::read(b.join(&rel)).unwrap(),
-                );
-                assert_eq!(fa, fb, "{}", rel.display());
+                for source in [Source::VpcFlow, Source::ShFindings] {
+                    let rel = partition_dir(Path::new(""), source, version, key)
+                        .join("part-00000.parquet");
+                    let (fa, fb) = (
+                        fs::read(a.join(&rel)).unwrap(),
+                        fs::read(b.join(&rel)).unwrap(),
+                    );
+                    assert_eq!(fa, fb, "{}", rel.display());
+                }
             }
-            let rel = partition_dir(Path::new(""), version, &keys[1]).join("part-00000.parquet");
+            let rel = partition_dir(Path::new(""), Source::VpcFlow, version, &keys[1])
+                .join("part-00000.parquet");
             let file = fs::File::open(a.join(rel)).unwrap();
             let reader =
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)

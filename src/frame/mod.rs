@@ -7,6 +7,7 @@
 mod coverage;
 mod encode;
 mod series;
+mod state_series;
 mod table;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,9 @@ use serde_json::{json, Map, Value};
 pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
 pub use series::{time_series_frame, SeriesOptions};
+pub use state_series::{
+    bucket_instant, bucket_starts, pass_rate, state_series_frame, StateSeriesOptions,
+};
 pub use table::{table_frame, TableOptions};
 
 /// A Grafana field: values plus labels and display config.

@@ -53,6 +53,9 @@ impl fmt::Display for SourceVersion {
 pub enum Source {
     /// Amazon VPC flow logs (`VPC_FLOW`, OCSF Network Activity 4001).
     VpcFlow,
+    /// Security Hub findings (`SH_FINDINGS`; v1 Security Finding 2001, v2 Compliance Finding 2003
+    /// and its siblings).
+    ShFindings,
 }
 
 impl Source {
@@ -60,6 +63,22 @@ impl Source {
     pub fn table_part(self) -> &'static str {
         match self {
             Source::VpcFlow => "vpc_flow",
+            Source::ShFindings => "sh_findings",
+        }
+    }
+
+    /// The record's own account-id and region columns in a version (what queries that ignore
+    /// partitions filter on).
+    pub fn account_and_region(self, version: SourceVersion) -> (ColumnPath, ColumnPath) {
+        match self {
+            Source::VpcFlow => {
+                let cols = FlowColumns::of(version);
+                (cols.account_uid, cols.region)
+            }
+            Source::ShFindings => {
+                let cols = FindingColumns::of(version);
+                (cols.account_uid, cols.region)
+            }
         }
     }
 
@@ -67,6 +86,7 @@ impl Source {
     pub fn api_name(self) -> &'static str {
         match self {
             Source::VpcFlow => "VPC_FLOW",
+            Source::ShFindings => "SH_FINDINGS",
         }
     }
 }
@@ -136,6 +156,85 @@ impl FlowColumns {
                 region: &["cloud", "region"],
                 end_time: &["end_time_dt"],
                 action_id: &["action_id"],
+            },
+        }
+    }
+}
+
+/// Where the finding concepts live in the `sh_findings` columns of a source version.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingColumns {
+    /// Update time as bigint epoch milliseconds (`UpdatedAt`).
+    pub time_ms: ColumnPath,
+    /// Update time as a timestamp column (v2 only; the Iceberg partition source).
+    pub time_dt: Option<ColumnPath>,
+    /// Account id inside the record.
+    pub account_uid: ColumnPath,
+    /// Region inside the record.
+    pub region: ColumnPath,
+    /// Finding id: every update of a finding is a new row with the same id.
+    pub finding_uid: ColumnPath,
+    /// The control id column (v2 only; v1 derives it from the generator id or the title).
+    pub control: Option<ColumnPath>,
+    /// Generator id, e.g. `security-control/EC2.6` (both versions).
+    pub generator: ColumnPath,
+    /// Finding title (first word is the control id in v1 titles).
+    pub title: ColumnPath,
+    /// PASSED / FAILED / WARNING / NOT_AVAILABLE.
+    pub status: ColumnPath,
+    /// The resource: a struct column in v2 (`resource`), the first element of a list in v1
+    /// (`resources[1]`).
+    pub resource: ResourceColumn,
+    /// The map column holding Security Hub's `RecordState` (ACTIVE / ARCHIVED).
+    pub unmapped: ColumnPath,
+}
+
+/// Where a finding's resource lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceColumn {
+    /// A struct column: the paths of its `uid` and `type` fields.
+    Struct {
+        /// The resource id (an ARN).
+        uid: ColumnPath,
+        /// The Security Hub resource type (`AwsEc2Vpc`).
+        kind: ColumnPath,
+    },
+    /// The first element of a list of structs with `type` and `uid` fields.
+    FirstOf(ColumnPath),
+}
+
+impl FindingColumns {
+    /// The column map of a version.
+    pub fn of(version: SourceVersion) -> Self {
+        match version {
+            SourceVersion::V1 => FindingColumns {
+                time_ms: &["time"],
+                time_dt: None,
+                account_uid: &["cloud", "account_uid"],
+                region: &["cloud", "region"],
+                finding_uid: &["finding", "uid"],
+                control: None,
+                generator: &["metadata", "product", "feature", "uid"],
+                title: &["finding", "title"],
+                status: &["compliance", "status"],
+                resource: ResourceColumn::FirstOf(&["resources"]),
+                unmapped: &["unmapped"],
+            },
+            SourceVersion::V2 => FindingColumns {
+                time_ms: &["time"],
+                time_dt: Some(&["time_dt"]),
+                account_uid: &["cloud", "account", "uid"],
+                region: &["cloud", "region"],
+                finding_uid: &["finding_info", "uid"],
+                control: Some(&["compliance", "control"]),
+                generator: &["metadata", "product", "feature", "uid"],
+                title: &["finding_info", "title"],
+                status: &["compliance", "status"],
+                resource: ResourceColumn::Struct {
+                    uid: &["resource", "uid"],
+                    kind: &["resource", "type"],
+                },
+                unmapped: &["unmapped"],
             },
         }
     }

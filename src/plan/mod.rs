@@ -1,6 +1,7 @@
 //! `Plan`: one query against one Security Lake table — table, partitions, filters, group-by, time
 //! bucket, order and limit — with no SQL text in it. `sql/` renders it per dialect.
 
+mod compliance;
 pub mod partitions;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -62,6 +63,40 @@ pub enum Expr {
     },
     /// The address on either side of a flow, one row per side ([`Plan::sides`]).
     SideIp,
+    /// The value of a key in a `map<string,string>` column (NULL when absent).
+    MapValue {
+        /// The map column.
+        map: ColumnPath,
+        /// The key.
+        key: &'static str,
+    },
+    /// A field of the first element of a list-of-structs column (NULL when the list is empty).
+    FirstOf {
+        /// The list column.
+        list: ColumnPath,
+        /// The struct field.
+        field: &'static str,
+    },
+    /// The first or last piece of a string split at a separator.
+    Segment {
+        /// The string.
+        expr: Box<Expr>,
+        /// The separator.
+        separator: &'static str,
+        /// The last piece (else the first).
+        last: bool,
+    },
+    /// A column of the enclosing query's input by its alias (outer parts of history plans).
+    Alias(&'static str),
+    /// `CASE WHEN condition THEN value ELSE otherwise END`.
+    When {
+        /// The condition.
+        condition: Box<Predicate>,
+        /// The value when it holds.
+        then: Literal,
+        /// The value otherwise.
+        otherwise: Box<Expr>,
+    },
 }
 
 /// A literal value; strings are validated before they get here and escaped by the renderer.
@@ -99,6 +134,8 @@ pub enum Aggregate {
     Min(Expr),
     /// `MAX(e)`.
     Max(Expr),
+    /// The number of rows for which the predicate holds.
+    CountWhere(Box<Predicate>),
 }
 
 /// The partition predicates of a plan: the pruning lever.
@@ -149,6 +186,18 @@ pub enum Shape {
         protocol_columns: Vec<&'static str>,
         /// Also count every matching row ([`Plan::counting`]) and report the total.
         count_total: bool,
+    },
+    /// State changes of entities → per-bucket counts of the state in force
+    /// (`frame::state_series_frame`).
+    StateOverTime {
+        /// Label columns in order.
+        labels: Vec<&'static str>,
+        /// Value fields to produce.
+        fields: &'static [&'static str],
+        /// Bucket width, ms.
+        bucket_ms: i64,
+        /// How far back before the range start the plan looked, days.
+        lookback_days: u32,
     },
     /// Last-record times per group, measured against a reference time.
     Coverage {
@@ -251,6 +300,8 @@ pub struct Plan {
     pub sides: Option<[Expr; 2]>,
     /// Groups are kept when every condition holds (`HAVING`).
     pub having: Vec<Having>,
+    /// Per-entity history: the outputs become the inner rows of a windowed query.
+    pub history: Option<History>,
     /// Order by these output aliases.
     pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
@@ -258,6 +309,43 @@ pub struct Plan {
     /// How to shape the result.
     pub shape: Shape,
 }
+
+/// Which rows of each entity's history a [`History`] plan keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryRows {
+    /// The newest row of each entity, with the time its current state began ([`SINCE`]).
+    Newest,
+    /// The rows where an entity's state differs from its previous row (and its first row).
+    Changes,
+}
+
+/// A per-entity history query (findings: every update of a finding is a new row): the plan's
+/// outputs plus [`ENTITY`], [`UPDATED`], [`STATE`] and the previous state are computed per row
+/// with window functions, then filtered and projected by `outer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// The entity key (finding id), as [`ENTITY`].
+    pub entity: Expr,
+    /// The row time (epoch ms), as [`UPDATED`].
+    pub time: Expr,
+    /// The state whose changes matter, as [`STATE`].
+    pub state: Expr,
+    /// Which rows are kept.
+    pub rows: HistoryRows,
+    /// Conditions on the kept rows, over inner aliases (one-segment column paths).
+    pub outer_filters: Vec<Predicate>,
+    /// The final columns, over inner aliases; groups and aggregates allowed.
+    pub outer: Vec<Output>,
+}
+
+/// Alias of a history's entity key.
+pub const ENTITY: &str = "finding";
+/// Alias of a history row's time.
+pub const UPDATED: &str = "updated";
+/// Alias of a history row's state.
+pub const STATE: &str = "state";
+/// Alias of the time the newest row's state began.
+pub const SINCE: &str = "since";
 
 /// Plan-wide choices that come from the datasource settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +368,8 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::PortScan(q) => plan_port_scan(q, window, options),
         PanelQuery::FlowSearch(q) => plan_flow_search(q, window, options),
         PanelQuery::Coverage { query, .. } => plan_coverage(query, window, options),
+        PanelQuery::ComplianceStatus(q) => compliance::plan_status(q, window, options),
+        PanelQuery::ComplianceOverTime(q) => compliance::plan_over_time(q, window, options),
     }
 }
 
@@ -294,6 +384,7 @@ impl Plan {
             }],
             sides: None,
             having: Vec::new(),
+            history: None,
             order_by: Vec::new(),
             limit: 1,
             shape: Shape::Table {
@@ -391,6 +482,7 @@ impl FlowScope {
             outputs,
             sides: None,
             having: Vec::new(),
+            history: None,
             order_by,
             limit,
             shape,
@@ -433,7 +525,7 @@ fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
     }
 }
 
-fn output(alias: &str, value: OutputValue) -> Output {
+pub(crate) fn output(alias: &str, value: OutputValue) -> Output {
     Output {
         alias: alias.to_string(),
         value,

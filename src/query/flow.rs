@@ -459,7 +459,10 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
     };
     let mut out: Vec<String> = obj
         .keys()
-        .filter(|k| !KNOWN_FIELDS.contains(&k.as_str()))
+        .filter(|k| {
+            !KNOWN_FIELDS.contains(&k.as_str())
+                && !super::compliance::COMPLIANCE_FIELDS.contains(&k.as_str())
+        })
         .cloned()
         .collect();
     if let Some(Value::Object(f)) = obj.get("filters") {

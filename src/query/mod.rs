@@ -3,12 +3,17 @@
 //! Unknown fields are ignored (dashboards carry editor state); a known field with a bad value fails
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
+mod compliance;
 mod flow;
 mod values;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub use compliance::{
+    ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
+    ComplianceStatus, ControlId, StatusView, COMPLIANCE_KINDS, DEFAULT_CONTROL,
+};
 pub use flow::{
     any_contains, unknown_fields, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume,
     PortScan, ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
@@ -225,6 +230,10 @@ pub enum PanelQuery {
         /// The query.
         query: Coverage,
     },
+    /// `compliance_status`: the latest state of each resource for a control.
+    ComplianceStatus(ComplianceStatus),
+    /// `compliance_over_time`: pass rate and failing resources over time.
+    ComplianceOverTime(ComplianceOverTime),
 }
 
 impl PanelQuery {
@@ -236,17 +245,8 @@ impl PanelQuery {
             | PanelQuery::Coverage { kind, .. } => kind,
             PanelQuery::PortScan(_) => "port_scan",
             PanelQuery::FlowSearch(_) => "flow_search",
-        }
-    }
-
-    /// The flow filters of the query.
-    pub fn filters(&self) -> &FlowFilters {
-        match self {
-            PanelQuery::Series { query, .. } => &query.filters,
-            PanelQuery::Top { query, .. } => &query.filters,
-            PanelQuery::PortScan(q) => &q.filters,
-            PanelQuery::FlowSearch(q) => &q.filters,
-            PanelQuery::Coverage { query, .. } => &query.filters,
+            PanelQuery::ComplianceStatus(_) => "compliance_status",
+            PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
         }
     }
 
@@ -279,10 +279,27 @@ impl PanelQuery {
                 return Err(QueryError::new(
                     "kind",
                     snippet(&other.to_string()),
-                    format!("expected a string; supported kinds: {FLOW_KINDS}"),
+                    format!("expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"),
                 ))
             }
         };
+        if kind.starts_with("compliance_") {
+            return match kind {
+                "compliance_status" => {
+                    Ok(PanelQuery::ComplianceStatus(compliance::parse_status(obj)?))
+                }
+                "compliance_over_time" => Ok(PanelQuery::ComplianceOverTime(
+                    compliance::parse_over_time(obj)?,
+                )),
+                other => Err(QueryError::new(
+                    "kind",
+                    quoted(other),
+                    format!(
+                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"
+                    ),
+                )),
+            };
+        }
         let filters = flow::parse_filters_field(obj)?;
         let limit = |default: u32| -> Result<u32, QueryError> {
             Ok(flow::parse_number(obj, "limit", 1..=10_000)?.unwrap_or(default))
@@ -442,7 +459,7 @@ impl PanelQuery {
             other => Err(QueryError::new(
                 "kind",
                 quoted(other),
-                format!("unknown query kind; supported kinds: {FLOW_KINDS}"),
+                format!("unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"),
             )),
         }
     }
@@ -541,7 +558,7 @@ mod tests {
     fn errors_name_the_field_and_the_value() {
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness"
+            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time"
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),

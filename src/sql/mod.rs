@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::lake::{FlowColumns, PartitionColumn, SourceVersion};
+use crate::lake::{PartitionColumn, SourceVersion};
 use crate::net::Cidr;
 use crate::plan::{
-    partitions, Aggregate, Comparison, Expr, Literal, OutputValue, PartitionFilter, Plan,
-    Predicate, TimeFilter, SIDE_IP,
+    partitions, Aggregate, Comparison, Expr, History, HistoryRows, Literal, OutputValue,
+    PartitionFilter, Plan, Predicate, TimeFilter, ENTITY, SIDE_IP, SINCE, STATE, UPDATED,
 };
 
 /// The SQL dialect of an engine.
@@ -209,6 +209,56 @@ impl Ctx<'_> {
                 Some(side) => self.expr(side),
                 None => format!("{}.{}", ident(SIDE_RELATION), ident(SIDE_IP)),
             },
+            Expr::MapValue { map, key } => match self.dialect {
+                // `m['k']` fails on Trino when the key is absent; element_at gives NULL.
+                Dialect::Athena => {
+                    format!("element_at({}, {})", self.column(map), string_literal(key))
+                }
+                Dialect::Local => {
+                    format!("get_field({}, {})", self.column(map), string_literal(key))
+                }
+            },
+            Expr::FirstOf { list, field } => match self.dialect {
+                Dialect::Athena => format!("element_at({}, 1).{}", self.column(list), ident(field)),
+                Dialect::Local => format!(
+                    "get_field(array_element({}, 1), {})",
+                    self.column(list),
+                    string_literal(field)
+                ),
+            },
+            Expr::Segment {
+                expr: inner,
+                separator,
+                last,
+            } => match (self.dialect, last) {
+                (_, false) => format!(
+                    "split_part({}, {}, 1)",
+                    self.expr(inner),
+                    string_literal(separator)
+                ),
+                // Trino's split_part counts from the start only.
+                (Dialect::Athena, true) => format!(
+                    "element_at(split({}, {}), -1)",
+                    self.expr(inner),
+                    string_literal(separator)
+                ),
+                (Dialect::Local, true) => format!(
+                    "split_part({}, {}, -1)",
+                    self.expr(inner),
+                    string_literal(separator)
+                ),
+            },
+            Expr::Alias(alias) => ident(alias),
+            Expr::When {
+                condition,
+                then,
+                otherwise,
+            } => format!(
+                "CASE WHEN {} THEN {} ELSE {} END",
+                self.predicate(condition),
+                literal(then),
+                self.expr(otherwise)
+            ),
         }
     }
 
@@ -262,6 +312,9 @@ impl Ctx<'_> {
             Aggregate::CountDistinct(e) => format!("COUNT(DISTINCT {})", self.expr(e)),
             Aggregate::Min(e) => format!("MIN({})", self.expr(e)),
             Aggregate::Max(e) => format!("MAX({})", self.expr(e)),
+            Aggregate::CountWhere(p) => {
+                format!("SUM(CASE WHEN {} THEN 1 ELSE 0 END)", self.predicate(p))
+            }
         }
     }
 }
@@ -281,6 +334,9 @@ pub fn render_unpruned(plan: &Plan, dialect: Dialect) -> String {
 }
 
 fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
+    if let Some(history) = &plan.history {
+        return render_history(plan, history, dialect, prune);
+    }
     match (&plan.sides, dialect) {
         (Some(sides), Dialect::Local) => render_sides_union(plan, sides, prune),
         _ => {
@@ -323,7 +379,9 @@ fn render_sides_union(plan: &Plan, sides: &[Expr; 2], prune: bool) -> String {
             let alias = ident(&o.alias);
             match &o.value {
                 OutputValue::Group(_) | OutputValue::Row(_) => format!("  {alias}"),
-                OutputValue::Aggregate(Aggregate::Sum(_) | Aggregate::Count) => {
+                OutputValue::Aggregate(
+                    Aggregate::Sum(_) | Aggregate::Count | Aggregate::CountWhere(_),
+                ) => {
                     format!("  SUM({alias}) AS {alias}")
                 }
                 OutputValue::Aggregate(Aggregate::Min(_)) => format!("  MIN({alias}) AS {alias}"),
@@ -355,22 +413,157 @@ fn render_sides_union(plan: &Plan, sides: &[Expr; 2], prune: bool) -> String {
     sql
 }
 
-/// `SELECT … FROM … WHERE … GROUP BY … HAVING …` of a plan.
-fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
-    let dialect = ctx.dialect;
-    let mut sql = String::from("SELECT\n");
-    let selects: Vec<String> = plan
-        .outputs
+fn select_list(outputs: &[crate::plan::Output], ctx: Ctx<'_>) -> Vec<String> {
+    outputs
         .iter()
         .map(|o| {
             let value = match &o.value {
+                // An input column passed through under its own name.
+                OutputValue::Row(Expr::Alias(name)) if *name == o.alias => {
+                    return format!("  {}", ident(name))
+                }
                 OutputValue::Group(e) | OutputValue::Row(e) => ctx.expr(e),
                 OutputValue::Aggregate(a) => ctx.aggregate(a),
             };
             format!("  {value} AS {}", ident(&o.alias))
         })
+        .collect()
+}
+
+/// `GROUP BY` of the group outputs, when there are aggregates too.
+fn group_by(outputs: &[crate::plan::Output], ctx: Ctx<'_>) -> Option<String> {
+    let has_aggregates = outputs
+        .iter()
+        .any(|o| matches!(o.value, OutputValue::Aggregate(_)));
+    let groups: Vec<String> = outputs
+        .iter()
+        .filter_map(|o| match &o.value {
+            OutputValue::Group(e) => Some(ctx.expr(e)),
+            _ => None,
+        })
         .collect();
-    sql.push_str(&selects.join(",\n"));
+    (has_aggregates && !groups.is_empty()).then(|| format!("\nGROUP BY {}", groups.join(", ")))
+}
+
+/// `SELECT … FROM … WHERE … GROUP BY … HAVING …` of a plan.
+fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
+    let mut sql = String::from("SELECT\n");
+    sql.push_str(&select_list(&plan.outputs, ctx).join(",\n"));
+    sql.push_str(&from_where(plan, ctx, prune));
+    if let Some(groups) = group_by(&plan.outputs, ctx) {
+        sql.push_str(&groups);
+    }
+    if !plan.having.is_empty() {
+        let having: Vec<String> = plan
+            .having
+            .iter()
+            .map(|h| {
+                let op = match h.op {
+                    Comparison::Greater => ">",
+                    Comparison::Less => "<",
+                };
+                format!("{} {op} {}", ctx.aggregate(&h.aggregate), h.value)
+            })
+            .collect();
+        let _ = write!(sql, "\nHAVING {}", having.join(" AND "));
+    }
+    sql
+}
+
+/// A history plan: the rows with their entity, time, state and previous state (window
+/// functions), reduced to the newest row per entity or to the state changes, then projected.
+fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> String {
+    let ctx = Ctx {
+        dialect,
+        side: None,
+    };
+    let entity = ctx.expr(&h.entity);
+    let time = ctx.expr(&h.time);
+    let state = ctx.expr(&h.state);
+    let mut inner = select_list(&plan.outputs, ctx);
+    inner.push(format!("  {entity} AS {}", ident(ENTITY)));
+    inner.push(format!("  {time} AS {}", ident(UPDATED)));
+    inner.push(format!("  {state} AS {}", ident(STATE)));
+    inner.push(format!(
+        "  LAG({state}) OVER (PARTITION BY {entity} ORDER BY {time}, {state}) AS {}",
+        ident(PREVIOUS_STATE)
+    ));
+    let inner = format!(
+        "SELECT\n{}{}",
+        inner.join(",\n"),
+        from_where(plan, ctx, prune)
+    );
+    let indent = |sql: &str| {
+        sql.lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let changed = format!(
+        "({prev} IS NULL OR {prev} <> {state})",
+        prev = ident(PREVIOUS_STATE),
+        state = ident(STATE)
+    );
+    let (source, mut conditions) = match h.rows {
+        HistoryRows::Changes => (
+            format!("(\n{}\n) AS {}", indent(&inner), ident("history")),
+            vec![changed],
+        ),
+        HistoryRows::Newest => {
+            let mut middle: Vec<String> = plan
+                .outputs
+                .iter()
+                .map(|o| o.alias.as_str())
+                .chain([ENTITY, UPDATED, STATE])
+                .map(|a| format!("  {}", ident(a)))
+                .collect();
+            middle.push(format!(
+                "  ROW_NUMBER() OVER (PARTITION BY {e} ORDER BY {u} DESC, {s}) AS {}",
+                ident(NEWEST),
+                e = ident(ENTITY),
+                u = ident(UPDATED),
+                s = ident(STATE)
+            ));
+            middle.push(format!(
+                "  MAX(CASE WHEN {changed} THEN {u} END) OVER (PARTITION BY {e}) AS {}",
+                ident(SINCE),
+                e = ident(ENTITY),
+                u = ident(UPDATED),
+            ));
+            let middle = format!(
+                "SELECT\n{}\nFROM (\n{}\n) AS {}",
+                middle.join(",\n"),
+                indent(&inner),
+                ident("history")
+            );
+            (
+                format!("(\n{}\n) AS {}", indent(&middle), ident("latest")),
+                vec![format!("{} = 1", ident(NEWEST))],
+            )
+        }
+    };
+    conditions.extend(h.outer_filters.iter().map(|p| ctx.predicate(p)));
+    let mut sql = format!(
+        "SELECT\n{}\nFROM {source}\nWHERE {}",
+        select_list(&h.outer, ctx).join(",\n"),
+        conditions.join("\n  AND ")
+    );
+    if let Some(groups) = group_by(&h.outer, ctx) {
+        sql.push_str(&groups);
+    }
+    finish(&mut sql, plan);
+    sql
+}
+
+/// Alias of a history row's previous state.
+const PREVIOUS_STATE: &str = "previous_state";
+/// Alias of a history row's rank, newest first.
+const NEWEST: &str = "newest";
+
+/// `FROM … [CROSS JOIN UNNEST …] WHERE …` of a plan: partition, time and row filters.
+fn from_where(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
+    let dialect = ctx.dialect;
+    let mut sql = String::new();
     let _ = write!(
         sql,
         "\nFROM {}.{}",
@@ -391,7 +584,7 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
         partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time)
     } else {
         // Peers filter accounts and regions on the record's own columns, which prunes nothing.
-        let cols = FlowColumns::of(plan.table.version);
+        let (account_uid, region) = plan.table.source.account_and_region(plan.table.version);
         let mut out = vec![format!(
             "{} BETWEEN {} AND {}",
             column(dialect, plan.time.time_ms),
@@ -402,7 +595,7 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
             (!values.is_empty()).then(|| in_list(column(dialect, path), &values))
         };
         out.extend(record_filter(
-            cols.region,
+            region,
             plan.partitions
                 .regions
                 .iter()
@@ -410,7 +603,7 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
                 .collect(),
         ));
         out.extend(record_filter(
-            cols.account_uid,
+            account_uid,
             plan.partitions
                 .accounts
                 .iter()
@@ -421,35 +614,6 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
     };
     conditions.extend(plan.filters.iter().map(|p| ctx.predicate(p)));
     let _ = write!(sql, "\nWHERE {}", conditions.join("\n  AND "));
-    let has_aggregates = plan
-        .outputs
-        .iter()
-        .any(|o| matches!(o.value, OutputValue::Aggregate(_)));
-    let groups: Vec<String> = plan
-        .outputs
-        .iter()
-        .filter_map(|o| match &o.value {
-            OutputValue::Group(e) => Some(ctx.expr(e)),
-            _ => None,
-        })
-        .collect();
-    if has_aggregates && !groups.is_empty() {
-        let _ = write!(sql, "\nGROUP BY {}", groups.join(", "));
-    }
-    if !plan.having.is_empty() {
-        let having: Vec<String> = plan
-            .having
-            .iter()
-            .map(|h| {
-                let op = match h.op {
-                    Comparison::Greater => ">",
-                    Comparison::Less => "<",
-                };
-                format!("{} {op} {}", ctx.aggregate(&h.aggregate), h.value)
-            })
-            .collect();
-        let _ = write!(sql, "\nHAVING {}", having.join(" AND "));
-    }
     sql
 }
 

@@ -1,0 +1,315 @@
+//! Plans of the compliance kinds: Security Hub findings, one row per update, reduced per finding
+//! with window functions to the newest state or to the state changes.
+
+use super::{
+    bucket_ms, output, partitions, Aggregate, Expr, History, HistoryRows, Literal, OrderKey,
+    Output, OutputValue, PartitionFilter, Plan, PlanOptions, Predicate, Shape, TableRef,
+    TimeFilter, ENTITY, SINCE, STATE, UPDATED,
+};
+use crate::lake::{FindingColumns, PartitionColumn, ResourceColumn, Source};
+use crate::query::{
+    ComplianceDimension, ComplianceOverTime, ComplianceScope, ComplianceState, ComplianceStatus,
+    StatusView, TimeWindow,
+};
+
+/// The value of `unmapped['RecordState']` of a finding that Security Hub archived.
+pub const ARCHIVED: &str = "ARCHIVED";
+
+/// The control of a finding: the control column (v2), else the last part of the generator id
+/// (`security-control/EC2.6`, or a Config rule's name), else the title's first word.
+pub fn control_expr(cols: &FindingColumns) -> Expr {
+    let mut any: Vec<Expr> = cols.control.map(Expr::Column).into_iter().collect();
+    any.push(Expr::Segment {
+        expr: Box::new(Expr::Column(cols.generator)),
+        separator: "/",
+        last: true,
+    });
+    any.push(Expr::Segment {
+        expr: Box::new(Expr::Column(cols.title)),
+        separator: " ",
+        last: false,
+    });
+    Expr::Coalesce(any)
+}
+
+fn resource_field(cols: &FindingColumns, field: &'static str) -> Expr {
+    match cols.resource {
+        ResourceColumn::Struct { uid, kind } => {
+            Expr::Column(if field == "uid" { uid } else { kind })
+        }
+        ResourceColumn::FirstOf(list) => Expr::FirstOf { list, field },
+    }
+}
+
+/// The resource id: the last part of the resource ARN (`vpc-…` for a VPC).
+fn resource_id(cols: &FindingColumns) -> Expr {
+    Expr::Segment {
+        expr: Box::new(resource_field(cols, "uid")),
+        separator: "/",
+        last: true,
+    }
+}
+
+/// A finding's state: `ARCHIVED` when Security Hub archived it, else its compliance status.
+fn state_expr(cols: &FindingColumns) -> Expr {
+    Expr::When {
+        condition: Box::new(Predicate::In(
+            Expr::MapValue {
+                map: cols.unmapped,
+                key: "RecordState",
+            },
+            vec![Literal::Str(ARCHIVED.to_string())],
+        )),
+        then: Literal::Str(ARCHIVED.to_string()),
+        otherwise: Box::new(Expr::Column(cols.status)),
+    }
+}
+
+fn strs(values: impl IntoIterator<Item = String>) -> Vec<Literal> {
+    values.into_iter().map(Literal::Str).collect()
+}
+
+/// The table, partitions and filters of a compliance plan over `[from, to]`.
+struct FindingScope {
+    table: TableRef,
+    partitions: PartitionFilter,
+    time: TimeFilter,
+    filters: Vec<Predicate>,
+    cols: FindingColumns,
+}
+
+fn finding_scope(
+    scope: &ComplianceScope,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    options: &PlanOptions,
+) -> FindingScope {
+    let cols = FindingColumns::of(options.version);
+    let mut filters = vec![Predicate::In(
+        control_expr(&cols),
+        strs(scope.controls.iter().map(|c| c.as_str().to_string())),
+    )];
+    if !scope.vpcs.is_empty() {
+        filters.push(Predicate::In(
+            resource_id(&cols),
+            strs(scope.vpcs.iter().map(|v| v.as_str().to_string())),
+        ));
+    }
+    FindingScope {
+        table: TableRef {
+            source: Source::ShFindings,
+            version: options.version,
+            home_region: options.home_region.clone(),
+        },
+        partitions: PartitionFilter {
+            days: partitions::utc_days(from, to),
+            accounts: scope.accounts.clone(),
+            regions: scope.regions.clone(),
+        },
+        time: TimeFilter {
+            from,
+            to,
+            time_ms: cols.time_ms,
+            time_dt: cols.time_dt,
+        },
+        filters,
+        cols,
+    }
+}
+
+impl FindingScope {
+    fn into_plan(
+        self,
+        outputs: Vec<Output>,
+        history: History,
+        order_by: Vec<OrderKey>,
+        limit: u64,
+        shape: Shape,
+    ) -> Plan {
+        Plan {
+            table: self.table,
+            partitions: self.partitions,
+            time: self.time,
+            filters: self.filters,
+            outputs,
+            sides: None,
+            having: Vec::new(),
+            history: Some(history),
+            order_by,
+            limit,
+            shape,
+        }
+    }
+}
+
+fn lookback(scope: &ComplianceScope, options: &PlanOptions) -> u32 {
+    scope.lookback_days.unwrap_or(options.lookback_days)
+}
+
+/// The per-row columns every compliance plan computes before reducing per finding.
+fn finding_rows(cols: &FindingColumns, dims: &[ComplianceDimension]) -> Vec<Output> {
+    dims.iter()
+        .map(|d| {
+            let value = match d {
+                ComplianceDimension::Account => Expr::Partition(PartitionColumn::AccountId),
+                ComplianceDimension::Region => Expr::Partition(PartitionColumn::Region),
+                ComplianceDimension::Control => control_expr(cols),
+            };
+            output(d.name(), OutputValue::Row(value))
+        })
+        .collect()
+}
+
+fn history(cols: &FindingColumns, rows: HistoryRows) -> History {
+    History {
+        entity: Expr::Column(cols.finding_uid),
+        time: Expr::Column(cols.time_ms),
+        state: state_expr(cols),
+        rows,
+        outer_filters: Vec::new(),
+        outer: Vec::new(),
+    }
+}
+
+const ALL_DIMS: [ComplianceDimension; 3] = [
+    ComplianceDimension::Account,
+    ComplianceDimension::Region,
+    ComplianceDimension::Control,
+];
+
+/// `compliance_status`: the newest row of every finding updated within the look-back window
+/// before the end of the range; archived findings left out.
+pub(super) fn plan_status(
+    q: &ComplianceStatus,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> Plan {
+    let days = lookback(&q.scope, options);
+    let from = window.to - chrono::Duration::days(i64::from(days));
+    let scope = finding_scope(&q.scope, from, window.to, options);
+    let cols = scope.cols;
+    let mut outputs = finding_rows(&cols, &ALL_DIMS);
+    outputs.push(output("resource", OutputValue::Row(resource_id(&cols))));
+    outputs.push(output(
+        "resource_type",
+        OutputValue::Row(resource_field(&cols, "type")),
+    ));
+    outputs.push(output(
+        "resource_arn",
+        OutputValue::Row(resource_field(&cols, "uid")),
+    ));
+    outputs.push(output(
+        "status",
+        OutputValue::Row(Expr::Column(cols.status)),
+    ));
+    let mut h = history(&cols, HistoryRows::Newest);
+    h.outer_filters.push(Predicate::Not(Box::new(Predicate::In(
+        Expr::Alias(STATE),
+        vec![Literal::Str(ARCHIVED.to_string())],
+    ))));
+    if !q.statuses.is_empty() {
+        h.outer_filters.push(Predicate::In(
+            Expr::Alias("status"),
+            strs(q.statuses.iter().map(|s| s.name().to_string())),
+        ));
+    }
+    let (order_by, limit, shape) = match q.view {
+        StatusView::Table => {
+            h.outer = [
+                "account",
+                "region",
+                "control",
+                "resource",
+                "status",
+                SINCE,
+                UPDATED,
+                "resource_type",
+                "resource_arn",
+                ENTITY,
+            ]
+            .into_iter()
+            .map(|a| output(a, OutputValue::Row(Expr::Alias(a))))
+            .collect();
+            (
+                ["status", "account", "region", "control", "resource", ENTITY]
+                    .into_iter()
+                    .map(OrderKey::asc)
+                    .collect(),
+                super::table_limit(q.limit, options),
+                Shape::Table {
+                    time_columns: vec![SINCE, UPDATED],
+                    units: Vec::new(),
+                    protocol_columns: Vec::new(),
+                    count_total: false,
+                },
+            )
+        }
+        StatusView::Counts => {
+            h.outer = ComplianceState::ALL
+                .into_iter()
+                .map(|s| {
+                    output(
+                        s.name(),
+                        OutputValue::Aggregate(Aggregate::CountWhere(Box::new(Predicate::In(
+                            Expr::Alias("status"),
+                            vec![Literal::Str(s.name().to_string())],
+                        )))),
+                    )
+                })
+                .chain(std::iter::once(output(
+                    "total",
+                    OutputValue::Aggregate(Aggregate::Count),
+                )))
+                .collect();
+            (
+                Vec::new(),
+                1,
+                Shape::Table {
+                    time_columns: Vec::new(),
+                    units: ComplianceState::ALL
+                        .into_iter()
+                        .map(|s| (s.name(), "short"))
+                        .chain(std::iter::once(("total", "short")))
+                        .collect(),
+                    protocol_columns: Vec::new(),
+                    count_total: false,
+                },
+            )
+        }
+    };
+    scope.into_plan(outputs, h, order_by, limit, shape)
+}
+
+/// `compliance_over_time`: every state change of every finding from the look-back window before
+/// the range start to the range end; `frame/` folds them into the state in force per bucket.
+pub(super) fn plan_over_time(
+    q: &ComplianceOverTime,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> Plan {
+    let days = lookback(&q.scope, options);
+    let from = window.from - chrono::Duration::days(i64::from(days));
+    let scope = finding_scope(&q.scope, from, window.to, options);
+    let cols = scope.cols;
+    let outputs = finding_rows(&cols, &q.group_by);
+    let mut h = history(&cols, HistoryRows::Changes);
+    h.outer = q
+        .group_by
+        .iter()
+        .map(|d| d.name())
+        .chain([ENTITY, UPDATED, STATE])
+        .map(|a| output(a, OutputValue::Row(Expr::Alias(a))))
+        .collect();
+    scope.into_plan(
+        outputs,
+        h,
+        vec![OrderKey::asc(ENTITY), OrderKey::asc(UPDATED)],
+        options.max_rows + 1,
+        Shape::StateOverTime {
+            labels: q.group_by.iter().map(|d| d.name()).collect(),
+            fields: q.measure.fields(),
+            bucket_ms: bucket_ms(window),
+            lookback_days: days,
+        },
+    )
+}
