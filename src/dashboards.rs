@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 4] = [
+pub const DASHBOARDS: [(&str, &str); 5] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -20,6 +20,10 @@ pub const DASHBOARDS: [(&str, &str); 4] = [
     (
         "flow-log-coverage.json",
         include_str!("../dashboards/flow-log-coverage.json"),
+    ),
+    (
+        "compliance.json",
+        include_str!("../dashboards/compliance.json"),
     ),
 ];
 

@@ -13,7 +13,10 @@ use crate::frame::{
     Notice, SeriesOptions, StateSeriesOptions, TableOptions,
 };
 use crate::plan::{self, Plan, PlanOptions, Shape};
-use crate::query::{unknown_fields, PanelQuery, TimeWindow};
+use crate::query::{
+    unknown_fields, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension, FlowFilters,
+    PanelQuery, StatusView, TimeWindow, DEFAULT_CONTROL,
+};
 use crate::settings::Settings;
 use crate::sql::{self, Dialect};
 
@@ -95,13 +98,7 @@ pub fn prepare(
         request.max_data_points,
     )
     .map_err(|e| QueryFailure::user(ref_id, e))?;
-    let options = PlanOptions {
-        version: settings.source_version,
-        home_region: settings.home_region.clone(),
-        max_rows: settings.max_rows,
-        lookback_days: settings.lookback_days,
-    };
-    let plan = plan::plan(&query, &window, &options);
+    let plan = plan::plan(&query, &window, &plan_options(settings));
     let sql = sql::render(&plan, dialect);
     Ok(Prepared {
         query,
@@ -109,6 +106,91 @@ pub fn prepare(
         plan,
         sql,
     })
+}
+
+fn plan_options(settings: &Settings) -> PlanOptions {
+    PlanOptions {
+        version: settings.source_version,
+        home_region: settings.home_region.clone(),
+        max_rows: settings.max_rows,
+        lookback_days: settings.lookback_days,
+    }
+}
+
+/// For coverage by account × region × VPC with no flow-only filters: the VPCs that EC2.6
+/// findings (updated in the same look-back window, not archived) know of, so that VPCs which
+/// never sent a flow record are listed too. None when it does not apply or the findings cannot
+/// be read (then a notice says why).
+async fn vpcs_in_findings(
+    engine: &dyn Engine,
+    settings: &Settings,
+    coverage: &Coverage,
+    window: &TimeWindow,
+    ref_id: &str,
+    notices: &mut Vec<Notice>,
+) -> Option<Vec<Vec<String>>> {
+    let f = &coverage.filters;
+    let scope_only = FlowFilters {
+        accounts: f.accounts.clone(),
+        regions: f.regions.clone(),
+        vpcs: f.vpcs.clone(),
+        ..FlowFilters::default()
+    } == *f;
+    if coverage.group_by != [Dimension::Account, Dimension::Region, Dimension::Vpc] || !scope_only {
+        return None;
+    }
+    let query = PanelQuery::ComplianceStatus(ComplianceStatus {
+        scope: ComplianceScope {
+            controls: vec![ControlId::parse(DEFAULT_CONTROL).ok()?],
+            accounts: f.accounts.clone(),
+            regions: f.regions.clone(),
+            vpcs: f.vpcs.clone(),
+            lookback_days: Some(coverage.lookback_days.unwrap_or(settings.lookback_days)),
+        },
+        statuses: Vec::new(),
+        view: StatusView::Table,
+        limit: 10_000,
+    });
+    let plan = plan::plan(&query, window, &plan_options(settings));
+    let request = EngineRequest {
+        ref_id: ref_id.to_string(),
+        sql: sql::render(&plan, engine.dialect()),
+        tables: vec![plan.table.clone()],
+    };
+    let output = match engine.run(&request).await {
+        Ok(output) => output,
+        Err(e) => {
+            notices.push(Notice {
+                severity: "info",
+                text: format!("Only VPCs that sent flow records are listed: the Security Hub findings could not be read ({e})."),
+            });
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    for batch in &output.batches {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).ok())
+        };
+        let (Some(a), Some(r), Some(v)) = (text("account"), text("region"), text("resource"))
+        else {
+            continue;
+        };
+        let as_str = |c: &arrow::array::ArrayRef, i: usize| {
+            c.as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .filter(|s| !arrow::array::Array::is_null(*s, i))
+                .map(|s| s.value(i).to_string())
+        };
+        for i in 0..batch.num_rows() {
+            if let (Some(a), Some(r), Some(v)) = (as_str(&a, i), as_str(&r, i), as_str(&v, i)) {
+                out.push(vec![a, r, v]);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Runs a panel query on an engine and shapes the frames.
@@ -206,6 +288,20 @@ pub async fn run_panel(
             ),
         });
     }
+    let known = match &prepared.query {
+        PanelQuery::Coverage { query, .. } => {
+            vpcs_in_findings(
+                engine,
+                settings,
+                query,
+                &prepared.window,
+                ref_id,
+                &mut notices,
+            )
+            .await
+        }
+        _ => None,
+    };
     let mut bucket = None;
     let mut frame = match &prepared.plan.shape {
         Shape::TimeSeries {
@@ -274,12 +370,18 @@ pub async fn run_panel(
             reference_ms,
             lookback_days,
             format,
+            silent_for_minutes,
         } => {
             let lookback = *lookback_days;
+            let listed = if known.is_some() {
+                "VPCs that EC2.6 findings know of but that sent no flow record in that window are listed with no last record, silent for at least the look-back"
+            } else {
+                "groups with no records in that window are not listed"
+            };
             notices.push(Notice {
                 severity: "info",
                 text: format!(
-                    "Looked back {lookback} days from the end of the time range for the last flow record of each group; groups with no records in that window are not listed (set lookback_days or the lookbackDays setting to look further)."
+                    "Looked back {lookback} days from the end of the time range for the last flow record of each group; {listed} (set lookback_days or the lookbackDays setting to look further)."
                 ),
             });
             coverage_frame(
@@ -289,6 +391,9 @@ pub async fn run_panel(
                     keys: keys.clone(),
                     reference_ms: *reference_ms,
                     format: *format,
+                    known: known.clone().unwrap_or_default(),
+                    lookback_minutes: i64::from(lookback) * 1440,
+                    silent_for_minutes: *silent_for_minutes,
                 },
             )
         }

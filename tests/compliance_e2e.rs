@@ -174,9 +174,13 @@ async fn ec2_6_status_is_the_newest_state_of_each_vpc() {
     let (silent_account, silent_region, silent_vpc, _) = demo::silent_vpc(&cfg);
     let (flap_account, flap_region, flap_vpc) = demo::flapping_vpc(&cfg);
     let (_, _, retired, _) = demo::retired_vpc(&cfg);
+    let (_, _, unlogged, _) = demo::unlogged_vpc(&cfg);
     for version in ["1", "2"] {
         for (to, failing) in [
-            (END, vec![silent_vpc.clone(), flap_vpc.clone()]),
+            (
+                END,
+                vec![silent_vpc.clone(), flap_vpc.clone(), unlogged.clone()],
+            ),
             (EARLY, vec![flap_vpc.clone(), retired.clone()]),
         ] {
             let frame = ask(
@@ -213,10 +217,22 @@ async fn ec2_6_status_is_the_newest_state_of_each_vpc() {
             END,
         )
         .await;
-        let got = status_rows(&frame);
-        assert_eq!(got.len(), 1, "v{version} {got:?}");
-        assert_eq!(got[0].resource, silent_vpc);
-        assert!(got[0].arn.ends_with(&format!("vpc/{silent_vpc}")));
+        // In the fixture the late VPC without flow logs is in the same account and region.
+        let got: Vec<(String, String)> = status_rows(&frame)
+            .into_iter()
+            .map(|r| (r.resource, r.arn))
+            .collect();
+        let mut want = vec![silent_vpc.clone(), unlogged.clone()];
+        want.sort();
+        let arns: Vec<String> = want
+            .iter()
+            .map(|v| format!("arn:aws:ec2:{silent_region}:{silent_account}:vpc/{v}"))
+            .collect();
+        assert_eq!(
+            got,
+            want.into_iter().zip(arns).collect::<Vec<_>>(),
+            "v{version}"
+        );
         assert_ne!(
             (flap_account.as_str(), flap_region.as_str()),
             (silent_account.as_str(), silent_region.as_str())

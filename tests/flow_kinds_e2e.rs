@@ -600,6 +600,8 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
     let p = plugin().await;
     let cfg = common::config();
     let (silent_account, silent_region, silent_vpc, stop) = lakewatch::demo::silent_vpc(&cfg);
+    let (new_account, new_region, new_vpc, _) = lakewatch::demo::unlogged_vpc(&cfg);
+    let unlogged = vec![new_account, new_region, new_vpc];
     let to = "2024-06-15T12:00:00Z";
     let from = "2024-06-15T11:00:00Z";
     let vpc_key = |r: &FlowRecord| vec![r.account_id.clone(), r.region.clone(), r.vpc_id.clone()];
@@ -631,15 +633,19 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
                         r["region"].as_str().unwrap().to_string(),
                         r["vpc"].as_str().unwrap().to_string(),
                     ],
-                    t(r["last_seen"].as_str().unwrap()).timestamp_millis(),
+                    r["last_seen"].as_str().map(|s| t(s).timestamp_millis()),
                     r["flows"].as_i64().unwrap(),
                     r["minutes_since"].as_f64().unwrap(),
                 )
             })
             .collect();
-        let want: Vec<_> = all
-            .iter()
-            .map(|(k, l, n)| (k.clone(), *l, *n, minutes(to, *l)))
+        // First the VPC that EC2.6 findings know of but that never sent a flow record: silent
+        // for at least the 7-day look-back.
+        let want: Vec<_> = std::iter::once((unlogged.clone(), None, 0, 7.0 * 1440.0))
+            .chain(
+                all.iter()
+                    .map(|(k, l, n)| (k.clone(), Some(*l), *n, minutes(to, *l))),
+            )
             .collect();
         assert_eq!(got, want, "v{version}");
         assert!(frame.meta["notices"][0]["text"]
@@ -676,9 +682,8 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
                 )
             })
             .collect();
-        let want: Vec<_> = silent
-            .iter()
-            .map(|(k, l, _)| (k.clone(), minutes(to, *l)))
+        let want: Vec<_> = std::iter::once((unlogged.clone(), 7.0 * 1440.0))
+            .chain(silent.iter().map(|(k, l, _)| (k.clone(), minutes(to, *l))))
             .collect();
         assert_eq!(got, want, "v{version}");
     }

@@ -14,7 +14,7 @@ use lakewatch::engine::local::LocalEngine;
 use lakewatch::engine::Engine;
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
-use lakewatch::lake::SourceVersion;
+use lakewatch::lake::{Source, SourceVersion};
 use lakewatch::pipeline::{prepare, run_panel, PanelRequest};
 use lakewatch::settings::{EngineChoice, Settings};
 use lakewatch::sql::Dialect;
@@ -501,8 +501,10 @@ fn read_line(f: &DecodedFrame) -> String {
     )
 }
 
-/// A compact per-series summary of a time-series frame: total, peak and last value.
+/// A compact per-series summary of a time-series frame: total, peak and last value; for levels
+/// (compliance series: a pass rate or a count of resources at each point) mean, low and last.
 fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
+    let level = f.meta["custom"]["kind"] == "compliance_over_time";
     let mut series: Vec<(String, f64, f64, f64)> = f
         .fields
         .iter()
@@ -510,23 +512,35 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
         .map(|x| {
             let nums: Vec<f64> = x.values.iter().filter_map(Value::as_f64).collect();
             let total: f64 = nums.iter().sum();
-            let peak = nums.iter().copied().fold(0.0, f64::max);
+            let (first, second) = if level {
+                (
+                    total / nums.len().max(1) as f64,
+                    nums.iter().copied().fold(f64::INFINITY, f64::min),
+                )
+            } else {
+                (total, nums.iter().copied().fold(0.0, f64::max))
+            };
             let last = nums.last().copied().unwrap_or(0.0);
-            let name = if x.labels.is_empty() {
+            let mut name = if x.labels.is_empty() {
                 x.name.clone()
             } else {
                 x.labels.values().cloned().collect::<Vec<_>>().join(" / ")
             };
-            (name, total, peak, last)
+            if level && !x.labels.is_empty() {
+                name = format!("{name} {}", x.name);
+            }
+            (name, first, second, last)
         })
         .collect();
     series.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let fmt = |v: f64| {
         if unit_bytes {
             human_bytes(v)
-        } else {
+        } else if v.is_finite() {
             let text = format!("{v:.1}");
             text.trim_end_matches(".0").to_string()
+        } else {
+            "-".to_string()
         }
     };
     let width = series
@@ -535,17 +549,22 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
         .max()
         .unwrap_or(6)
         .clamp(6, 48);
+    let (first, second) = if level {
+        ("mean", "low")
+    } else {
+        ("total", "peak")
+    };
     println!(
         "    {:<width$}  {:>12}  {:>12}  {:>12}",
-        "series", "total", "peak", "last"
+        "series", first, second, "last"
     );
     let shown = 8;
-    for (name, total, peak, last) in series.iter().take(shown) {
+    for (name, first, second, last) in series.iter().take(shown) {
         println!(
             "    {:<width$}  {:>12}  {:>12}  {:>12}",
             name,
-            fmt(*total),
-            fmt(*peak),
+            fmt(*first),
+            fmt(*second),
             fmt(*last)
         );
     }
@@ -636,7 +655,12 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<(PathBuf, Vec<&'static str>)
 }
 
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
-    let complete = lake.join("lake.json").is_file();
+    // A lake from an older Lakewatch has no findings table: make a fresh one.
+    let complete = lake.join("lake.json").is_file()
+        && lake
+            .join("aws")
+            .join(Source::ShFindings.api_name())
+            .is_dir();
     if regenerate || !complete {
         if lake.exists() {
             std::fs::remove_dir_all(lake)?;

@@ -5,7 +5,9 @@
 //!
 //! The story: the VPC whose flow logs stop (`silent_vpc`) fails EC2.6 and the Config rule two
 //! hours later; one VPC fails EC2.6, is fixed, and regresses; a retired VPC that never had flow
-//! logs fails until its findings are archived half-way through.
+//! logs fails until its findings are archived half-way through; a VPC created at 80 % of the span
+//! without flow logs fails from its first evaluation on (it is known only from findings); one
+//! VPC's Config rule evaluation is NOT_AVAILABLE.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -84,6 +86,30 @@ fn at_fraction(cfg: &DemoConfig, f: f64) -> DateTime<Utc> {
     cfg.start() + Duration::milliseconds((span * f) as i64)
 }
 
+/// The VPC created late without flow logs: it exists only in findings (EC2.6 FAILED from its
+/// creation) and never sends a flow record: (account, region, vpc id, created at).
+pub fn unlogged_vpc(cfg: &DemoConfig) -> (String, String, String, DateTime<Utc>) {
+    let account = cfg.account_ids().last().cloned().unwrap_or_default();
+    let region = cfg.regions.first().cloned().unwrap_or_default();
+    (
+        account,
+        region,
+        format!("vpc-{}", hex17(&[78, cfg.seed])),
+        at_fraction(cfg, 0.8),
+    )
+}
+
+/// VPCs beyond the flow topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    /// A VPC of the flow topology.
+    No,
+    /// Retired half-way: its findings are archived.
+    Retired,
+    /// Created late without flow logs.
+    Unlogged,
+}
+
 /// One finding: its fixed parts and its status over time.
 struct Finding {
     account: String,
@@ -113,26 +139,36 @@ fn findings(cfg: &DemoConfig) -> Vec<Finding> {
     let (silent_account, silent_region, silent_vpc_id, stop) = silent_vpc(cfg);
     let (flap_account, flap_region, flap_vpc) = flapping_vpc(cfg);
     let (ret_account, ret_region, ret_vpc, archived) = retired_vpc(cfg);
+    let (new_account, new_region, new_vpc, created) = unlogged_vpc(cfg);
     let start = cfg.start().timestamp_millis();
     let ms = |t: DateTime<Utc>| t.timestamp_millis();
     let mut out = Vec::new();
     let accounts = cfg.account_ids();
     for (a, account) in accounts.iter().enumerate() {
         for (r, region) in cfg.regions.iter().enumerate() {
-            let mut vpcs: Vec<(String, bool)> = vpc_ids(a as u32, r, region)
+            let mut vpcs: Vec<(String, Extra)> = vpc_ids(a as u32, r, region)
                 .into_iter()
-                .map(|v| (v, false))
+                .map(|v| (v, Extra::No))
                 .collect();
             if *account == ret_account && *region == ret_region {
-                vpcs.push((ret_vpc.clone(), true));
+                vpcs.push((ret_vpc.clone(), Extra::Retired));
             }
-            for (v, (vpc, retired)) in vpcs.iter().enumerate() {
+            if *account == new_account && *region == new_region {
+                vpcs.push((new_vpc.clone(), Extra::Unlogged));
+            }
+            for (v, (vpc, extra)) in vpcs.iter().enumerate() {
+                let retired = *extra == Extra::Retired;
+                let created = if *extra == Extra::Unlogged {
+                    ms(created)
+                } else {
+                    start
+                };
                 let silent =
                     *account == silent_account && *region == silent_region && *vpc == silent_vpc_id;
                 let flapping =
                     *account == flap_account && *region == flap_region && *vpc == flap_vpc;
-                let ec2_6 = if *retired {
-                    vec![(start, "FAILED")]
+                let ec2_6 = if retired || *extra == Extra::Unlogged {
+                    vec![(created, "FAILED")]
                 } else if silent {
                     vec![(start, "PASSED"), (ms(stop) + 2 * 3_600_000, "FAILED")]
                 } else if flapping {
@@ -145,19 +181,19 @@ fn findings(cfg: &DemoConfig) -> Vec<Finding> {
                 } else {
                     vec![(start, "PASSED")]
                 };
-                let ec2_10 = if v % 2 == 1 || *retired {
-                    vec![(start, "FAILED")]
+                let ec2_10 = if v % 2 == 1 || retired {
+                    vec![(created, "FAILED")]
                 } else {
-                    vec![(start, "PASSED")]
+                    vec![(created, "PASSED")]
                 };
                 let central = if silent {
                     vec![(start, "PASSED"), (ms(stop) + 3_600_000, "FAILED")]
                 } else if a + 1 == accounts.len() && r + 1 == cfg.regions.len() && v == 1 {
                     vec![(start, "NOT_AVAILABLE")]
-                } else if *retired {
-                    vec![(start, "FAILED")]
+                } else if retired || *extra == Extra::Unlogged {
+                    vec![(created, "FAILED")]
                 } else {
-                    vec![(start, "PASSED")]
+                    vec![(created, "PASSED")]
                 };
                 let archived_ms = retired.then(|| ms(archived));
                 let base = |control, rule, title: &str, steps| Finding {
@@ -240,10 +276,13 @@ pub fn all_findings(cfg: &DemoConfig) -> Vec<FindingRecord> {
             .map(|k| start + offset + k * 43_200_000)
             .take_while(|t| *t < end)
             .collect();
+        // A resource created after the start is first evaluated 5 minutes after creation.
+        let created = f.steps.first().map_or(start, |(t, _)| *t);
+        times.retain(|t| *t >= created);
         times.extend(
             f.steps
                 .iter()
-                .skip(1)
+                .skip(usize::from(created <= start))
                 .map(|(t, _)| t + 300_000)
                 .filter(|t| *t < end),
         );

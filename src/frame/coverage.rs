@@ -24,12 +24,20 @@ pub struct CoverageOptions {
     pub reference_ms: i64,
     /// Table or series.
     pub format: CoverageFormat,
+    /// Groups known from elsewhere (VPCs in EC2.6 findings): listed with no last record when
+    /// the result lacks them.
+    pub known: Vec<Vec<String>>,
+    /// The look-back, minutes: how long a known group without records has been silent at least.
+    pub lookback_minutes: i64,
+    /// Keep only groups silent for more than this many minutes.
+    pub silent_for_minutes: Option<u32>,
 }
 
 /// One group's last record.
 struct Row {
     keys: Vec<String>,
-    last_ms: i64,
+    /// None: no record in the look-back window.
+    last_ms: Option<i64>,
     flows: i64,
 }
 
@@ -67,7 +75,7 @@ fn rows(batches: &[RecordBatch], keys: &[Dimension]) -> Result<Vec<Row>, FrameEr
                         }
                     })
                     .collect(),
-                last_ms: last.value(i),
+                last_ms: Some(last.value(i)),
                 flows: flows.value(i),
             });
         }
@@ -79,13 +87,49 @@ fn minutes_since(reference_ms: i64, last_ms: i64) -> f64 {
     ((reference_ms - last_ms).max(0) as f64 / 60_000.0 * 10.0).round() / 10.0
 }
 
+impl CoverageOptions {
+    /// Minutes since a group's last record; the look-back for groups with none (at least that).
+    fn silent_minutes(&self, row: &Row) -> f64 {
+        row.last_ms.map_or(self.lookback_minutes as f64, |last| {
+            minutes_since(self.reference_ms, last)
+        })
+    }
+}
+
+/// The result rows plus the known groups it lacks, which go first (silent the longest).
+fn with_known(mut rows: Vec<Row>, options: &CoverageOptions) -> Vec<Row> {
+    let mut missing: Vec<Row> = options
+        .known
+        .iter()
+        .filter(|k| !rows.iter().any(|r| &r.keys == *k))
+        .filter(|_| {
+            options
+                .silent_for_minutes
+                .is_none_or(|m| options.lookback_minutes > i64::from(m))
+        })
+        .map(|k| Row {
+            keys: k.clone(),
+            last_ms: None,
+            flows: 0,
+        })
+        .collect();
+    missing.sort_by(|a, b| a.keys.cmp(&b.keys));
+    missing.dedup_by(|a, b| a.keys == b.keys);
+    if let Some(m) = options.silent_for_minutes {
+        let threshold = options.reference_ms - i64::from(m) * 60_000;
+        rows.retain(|r| r.last_ms.is_some_and(|last| last < threshold));
+    }
+    missing.append(&mut rows);
+    missing
+}
+
 /// The coverage frame of `batches` (columns: keys…, `last_seen` epoch ms, `flows`).
 pub fn coverage_frame(
     ref_id: &str,
     batches: &[RecordBatch],
     options: &CoverageOptions,
 ) -> Result<Frame, FrameError> {
-    let rows = rows(batches, &options.keys)?;
+    let rows = with_known(rows(batches, &options.keys)?, options);
     match options.format {
         CoverageFormat::Table => {
             let mut fields: Vec<Field> = options
@@ -98,11 +142,11 @@ pub fn coverage_frame(
                     Field::new(dim.name(), Arc::new(values) as ArrayRef)
                 })
                 .collect();
-            let last: TimestampMillisecondArray = rows.iter().map(|r| Some(r.last_ms)).collect();
+            let last: TimestampMillisecondArray = rows.iter().map(|r| r.last_ms).collect();
             fields.push(Field::new("last_seen", Arc::new(last) as ArrayRef));
             let since: Float64Array = rows
                 .iter()
-                .map(|r| Some(minutes_since(options.reference_ms, r.last_ms)))
+                .map(|r| Some(options.silent_minutes(r)))
                 .collect();
             let mut since = Field::new("minutes_since", Arc::new(since) as ArrayRef);
             since.config = Some(json!({"unit": "m"}));
@@ -123,8 +167,7 @@ pub fn coverage_frame(
                     .zip(&r.keys)
                     .map(|(d, v)| (d.name().to_string(), v.clone()))
                     .collect();
-                let value =
-                    Float64Array::from(vec![minutes_since(options.reference_ms, r.last_ms)]);
+                let value = Float64Array::from(vec![options.silent_minutes(r)]);
                 let mut field = Field::new("minutes_since", Arc::new(value) as ArrayRef);
                 field.config = Some(json!({
                     "unit": "m",

@@ -209,6 +209,8 @@ pub enum Shape {
         lookback_days: u32,
         /// Table or alertable series.
         format: CoverageFormat,
+        /// Keep only groups silent for more than this many minutes.
+        silent_for_minutes: Option<u32>,
     },
 }
 
@@ -761,18 +763,11 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
         })
         .collect();
     let last = Aggregate::Max(Expr::Column(scope.cols.time_ms));
-    outputs.push(output(LAST_SEEN, OutputValue::Aggregate(last.clone())));
+    outputs.push(output(LAST_SEEN, OutputValue::Aggregate(last)));
     outputs.push(output("flows", OutputValue::Aggregate(Aggregate::Count)));
-    let having = q
-        .silent_for_minutes
-        .map(|m| Having {
-            aggregate: last,
-            op: Comparison::Less,
-            value: reference.timestamp_millis() - i64::from(m) * 60_000,
-        })
-        .into_iter()
-        .collect();
-    let mut plan = scope.into_plan(
+    // The silent filter is applied to the groups in `frame/`, where groups known only from
+    // findings (no flow record at all) are added: the engine returns every group (few rows).
+    scope.into_plan(
         outputs,
         // The longest-silent first.
         std::iter::once(OrderKey::asc(LAST_SEEN))
@@ -784,10 +779,9 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
             reference_ms: reference.timestamp_millis(),
             lookback_days: days,
             format: q.format,
+            silent_for_minutes: q.silent_for_minutes,
         },
-    );
-    plan.having = having;
-    plan
+    )
 }
 
 /// Blocks that are never internet destinations: the special-purpose ranges plus the user's own.
