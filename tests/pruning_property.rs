@@ -1,6 +1,7 @@
-//! Property: for random time ranges, accounts and regions, and every flow kind, the partitions the
-//! local engine reads are exactly the partitions whose day, account and region intersect the
-//! request — never more (no full scan), never fewer (no dropped first or last day).
+//! Property: for random time ranges, accounts and regions, and every flow and compliance kind, the
+//! partitions the local engine reads are exactly the partitions whose day, account and region
+//! intersect the request (for look-back kinds: the look-back window) — never more (no full scan),
+//! never fewer (no dropped first or last day).
 
 mod common;
 
@@ -8,29 +9,12 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{config, lake, t};
-use lakewatch::demo::partition_keys;
+use lakewatch::demo::{all_findings, partition_keys, Rng};
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
 use lakewatch::plan::partitions::{event_day, utc_days};
 use lakewatch::settings::Settings;
 use serde_json::{json, Value};
-
-/// SplitMix64: a small deterministic generator, so a failure names a reproducible case.
-struct Cases(u64);
-
-impl Cases {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 #[tokio::test]
 async fn partitions_read_are_exactly_the_ones_the_request_touches() {
@@ -48,20 +32,46 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         })
         .collect();
     let accounts = cfg.account_ids();
+    let partition_of = |region: &str, account: &str, day: chrono::NaiveDate| {
+        format!(
+            "region={region}/accountId={account}/eventDay={}",
+            event_day(day)
+        )
+    };
+    let existing_findings: BTreeSet<String> = all_findings(&cfg)
+        .iter()
+        .map(|f| {
+            let day = DateTime::from_timestamp_millis(f.time_ms)
+                .unwrap()
+                .date_naive();
+            partition_of(&f.region, &f.account_id, day)
+        })
+        .collect();
+    // (query, days read before the range start, whether the range start is replaced by the end).
     let kinds = [
-        json!({"kind": "flow_volume"}),
-        json!({"kind": "top_talkers", "by": "either"}),
-        json!({"kind": "top_ports"}),
-        json!({"kind": "rejected"}),
-        json!({"kind": "port_scan", "threshold": 1}),
-        json!({"kind": "internet_egress"}),
-        json!({"kind": "flow_search", "limit": 5}),
+        (json!({"kind": "flow_volume"}), 0, false),
+        (json!({"kind": "top_talkers", "by": "either"}), 0, false),
+        (json!({"kind": "top_ports"}), 0, false),
+        (json!({"kind": "rejected"}), 0, false),
+        (json!({"kind": "port_scan", "threshold": 1}), 0, false),
+        (json!({"kind": "internet_egress"}), 0, false),
+        (json!({"kind": "flow_search", "limit": 5}), 0, false),
+        (
+            json!({"kind": "compliance_status", "lookback_days": 2}),
+            2,
+            true,
+        ),
+        (
+            json!({"kind": "compliance_over_time", "lookback_days": 1}),
+            1,
+            false,
+        ),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
     let span_ms = (cfg.end - span_start).num_milliseconds() as u64 + 30 * 3_600_000;
-    let mut cases = Cases(20_240_615);
-    for case in 0..60 {
+    let mut cases = Rng::new(20_240_615);
+    for case in 0..90 {
         let from: DateTime<Utc> = span_start + Duration::milliseconds(cases.below(span_ms) as i64);
         // Mostly short windows, sometimes several days; edges land on any millisecond.
         let length = match cases.below(4) {
@@ -81,12 +91,19 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         if !picked_regions.is_empty() {
             filters.insert("regions".into(), json!(picked_regions));
         }
-        let mut query = kinds[case % kinds.len()].clone();
+        let (query, back_days, from_end) = &kinds[case % kinds.len()];
+        let mut query = query.clone();
         query["filters"] = Value::Object(filters);
-        let version = if case % 2 == 0 { "1" } else { "2" };
+        let version = if (case / kinds.len()) % 2 == 0 { "1" } else { "2" };
         let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();
-        let days: BTreeSet<String> = utc_days(from, to).into_iter().map(event_day).collect();
-        let want: BTreeSet<String> = existing
+        let read_from = if *from_end { to } else { from } - Duration::days(*back_days);
+        let days: BTreeSet<String> = utc_days(read_from, to).into_iter().map(event_day).collect();
+        let table = if query["kind"].as_str().unwrap().starts_with("compliance") {
+            &existing_findings
+        } else {
+            &existing
+        };
+        let want: BTreeSet<String> = table
             .iter()
             .filter(|p| {
                 let day_ok = days.iter().any(|d| p.ends_with(&format!("eventDay={d}")));

@@ -20,7 +20,7 @@ pub use findings::{
     all_findings, flapping_vpc, partition_findings, retired_vpc, unlogged_vpc, FindingRecord,
     CENTRAL_BUCKET_RULE,
 };
-pub use model::{all_records, partition_keys, partition_records, silent_vpc};
+pub use model::{all_records, partition_keys, partition_records, silent_vpc, Rng};
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
 /// What to generate.

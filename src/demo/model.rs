@@ -5,15 +5,18 @@ use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
 use super::{DemoConfig, FlowAction, FlowDirection, FlowRecord, PartitionKey};
 
-/// SplitMix64: small, fast, deterministic.
-pub(super) struct Rng(u64);
+/// SplitMix64: small, fast, deterministic (also what tests draw reproducible cases from).
+pub struct Rng(u64);
 
 impl Rng {
-    pub(super) fn new(seed: u64) -> Self {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
-    pub(super) fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,7 +25,7 @@ impl Rng {
     }
 
     /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
