@@ -94,7 +94,11 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let (query, back_days, from_end) = &kinds[case % kinds.len()];
         let mut query = query.clone();
         query["filters"] = Value::Object(filters);
-        let version = if (case / kinds.len()) % 2 == 0 { "1" } else { "2" };
+        let version = if (case / kinds.len()) % 2 == 0 {
+            "1"
+        } else {
+            "2"
+        };
         let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();
         let read_from = if *from_end { to } else { from } - Duration::days(*back_days);
         let days: BTreeSet<String> = utc_days(read_from, to).into_iter().map(event_day).collect();
