@@ -41,6 +41,9 @@ pub enum HostError {
     Frame(String),
 }
 
+/// The settings member whose string members a test host sends as `secureJsonData`.
+pub const SECURE_KEY: &str = "$secure";
+
 /// A running plugin process.
 pub struct PluginProcess {
     child: Child,
@@ -137,7 +140,20 @@ impl PluginProcess {
         format!("http://{}", self.address)
     }
 
+    /// The plugin context for datasource settings: `jsonData`, with the members of a
+    /// [`SECURE_KEY`] object sent as decrypted `secureJsonData` (as Grafana sends them).
     fn context(settings: &Value) -> pluginv2::PluginContext {
+        let mut json = settings.clone();
+        let secure: std::collections::HashMap<String, String> = json
+            .as_object_mut()
+            .and_then(|o| o.remove(SECURE_KEY))
+            .and_then(|v| v.as_object().cloned())
+            .map(|o| {
+                o.into_iter()
+                    .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
         pluginv2::PluginContext {
             org_id: 1,
             plugin_id: PLUGIN_ID.to_string(),
@@ -145,7 +161,8 @@ impl PluginProcess {
                 id: 1,
                 uid: "lakewatch-demo".to_string(),
                 name: "Lakewatch".to_string(),
-                json_data: serde_json::to_vec(settings).unwrap_or_default(),
+                json_data: serde_json::to_vec(&json).unwrap_or_default(),
+                decrypted_secure_json_data: secure,
                 last_updated_ms: 1,
                 ..Default::default()
             }),

@@ -10,19 +10,21 @@
 //! | module | owns |
 //! |---|---|
 //! | [`service`] | the gRPC services Grafana calls (QueryData, CheckHealth) and the handshake |
-//! | [`settings`] | datasource `jsonData` → typed [`settings::Settings`] |
+//! | [`settings`] | datasource `jsonData` and `secureJsonData` → typed [`settings::Settings`] |
 //! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors |
 //! | [`net`] | IP addresses and CIDR blocks (IPv4, IPv6), parsed strictly and matched exactly |
 //! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
 //! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
-//! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake |
+//! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake, [`engine::athena`] runs Amazon Athena |
+//! | [`aws`] | AWS SDK configuration: credentials, assumed role, region, endpoint override |
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
 //! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
 //! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
 
+pub mod aws;
 pub mod dashboards;
 pub mod demo;
 pub mod engine;

@@ -410,6 +410,19 @@ pub async fn run_panel(
             });
         }
     }
+    if let Some(athena) = &output.athena {
+        let cents = settings.price_per_tb_cents();
+        notices.push(Notice {
+            severity: "info",
+            text: format!(
+                "Athena scanned {} (billed {}, 10 MB minimum per query): ${:.5} at ${:.2} per TB.",
+                human_bytes(athena.scanned_bytes),
+                human_bytes(athena.billed_bytes()),
+                athena.cost_usd(cents),
+                cents as f64 / 100.0
+            ),
+        });
+    }
     let stats = &output.stats;
     frame.meta.executed_query_string = Some(prepared.sql.clone());
     frame.meta.notices.extend(notices);
@@ -452,10 +465,44 @@ pub async fn run_panel(
             map.insert("countQuery".into(), json!(count_sql));
         }
     }
+    if let (serde_json::Value::Object(map), Some(athena)) = (&mut custom, &output.athena) {
+        let cents = settings.price_per_tb_cents();
+        map.insert("athenaQueryId".into(), json!(athena.query_id));
+        map.insert("scannedBytes".into(), json!(athena.scanned_bytes));
+        map.insert("billedBytes".into(), json!(athena.billed_bytes()));
+        map.insert("costUsd".into(), json!(athena.cost_usd(cents)));
+        map.insert("queueMs".into(), json!(athena.queue_ms));
+        map.insert("athenaEngineMs".into(), json!(athena.engine_ms));
+        frame.meta.stats.push((
+            "Data scanned".to_string(),
+            athena.scanned_bytes as f64,
+            "decbytes",
+        ));
+        frame
+            .meta
+            .stats
+            .push(("Cost".to_string(), athena.cost_usd(cents), "currencyUSD"));
+    }
     if let serde_json::Value::Object(map) = custom {
         frame.meta.custom = map;
     }
     Ok(vec![frame])
+}
+
+/// Bytes in decimal units (Athena bills per 10^12-byte TB).
+fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < units.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 /// The single integer of a `COUNT(*)` result.

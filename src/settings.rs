@@ -15,6 +15,102 @@ pub enum EngineChoice {
         /// Lake root (the folder holding `aws/`).
         lake_path: PathBuf,
     },
+    /// Amazon Athena.
+    Athena(Box<AthenaSettings>),
+}
+
+/// A secret from `secureJsonData`: never printed (Debug shows a fingerprint only, so that two
+/// settings with different secrets still differ).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.0.hash(&mut h);
+        write!(f, "Secret(#{:04x})", h.finish() & 0xffff)
+    }
+}
+
+/// How the plugin gets AWS credentials (the methods of Grafana's AWS datasources).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// The SDK's default chain: environment, shared files, web identity, ECS/EC2 role
+    /// (`authType` `default` or `ec2_iam_role`).
+    Default,
+    /// Access and secret key from secureJsonData (`keys`).
+    Keys {
+        /// `accessKey`.
+        access_key: Secret,
+        /// `secretKey`.
+        secret_key: Secret,
+        /// `sessionToken`, for temporary keys.
+        session_token: Option<Secret>,
+    },
+    /// A named profile of the shared credentials file (`credentials`, `profile`).
+    Profile(String),
+}
+
+/// Athena engine settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AthenaSettings {
+    /// Region of the Athena API (`defaultRegion`).
+    pub region: String,
+    /// Workgroup (`workgroup`, default `primary`).
+    pub workgroup: String,
+    /// S3 output location for results (`outputLocation`); the workgroup's when absent.
+    pub output_location: Option<String>,
+    /// Data catalog (`catalog`, default `AwsDataCatalog`).
+    pub catalog: String,
+    /// Credentials.
+    pub auth: AuthMethod,
+    /// Role to assume on top of the credentials (`assumeRoleArn`).
+    pub assume_role_arn: Option<String>,
+    /// External id for the assumed role (`externalId`).
+    pub external_id: Option<String>,
+    /// Endpoint override for every AWS API (`endpoint`): VPC endpoints, tests.
+    pub endpoint: Option<String>,
+    /// Price per TB scanned, in US cents (`pricePerTbUsd`, default 5.00).
+    pub price_per_tb_cents: u64,
+    /// Longest a query may run before it is stopped, seconds (`queryTimeoutSeconds`, default 300).
+    pub query_timeout_s: u64,
+}
+
+impl AthenaSettings {
+    /// Defaults for a region.
+    pub fn new(region: impl Into<String>) -> Self {
+        AthenaSettings {
+            region: region.into(),
+            workgroup: "primary".to_string(),
+            output_location: None,
+            catalog: "AwsDataCatalog".to_string(),
+            auth: AuthMethod::Default,
+            assume_role_arn: None,
+            external_id: None,
+            endpoint: None,
+            price_per_tb_cents: 500,
+            query_timeout_s: 300,
+        }
+    }
+
+    /// A key that differs whenever anything that changes the client differs (secrets by
+    /// fingerprint), for reusing one engine per datasource configuration.
+    pub fn identity(&self) -> String {
+        format!("{self:?}")
+    }
 }
 
 /// Typed datasource settings.
@@ -67,8 +163,19 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Parses `jsonData` bytes (empty means defaults).
-    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, SettingsError> {
+    /// The Athena price per TB scanned, US cents (the configured one, else $5.00).
+    pub fn price_per_tb_cents(&self) -> u64 {
+        match &self.engine {
+            EngineChoice::Athena(a) => a.price_per_tb_cents,
+            EngineChoice::Local { .. } => 500,
+        }
+    }
+
+    /// Parses `jsonData` bytes (empty means defaults) with the decrypted `secureJsonData`.
+    pub fn from_json_bytes(
+        bytes: &[u8],
+        secure: &std::collections::HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Settings::default());
         }
@@ -77,11 +184,19 @@ impl Settings {
             value: String::from_utf8_lossy(bytes).chars().take(80).collect(),
             reason: format!("not valid JSON ({e}); save the datasource settings again"),
         })?;
-        Self::from_json(&value)
+        Self::from_json_with_secrets(&value, secure)
     }
 
-    /// Parses a `jsonData` value. Unknown keys are ignored.
+    /// Parses a `jsonData` value with no secrets. Unknown keys are ignored.
     pub fn from_json(json: &Value) -> Result<Self, SettingsError> {
+        Self::from_json_with_secrets(json, &std::collections::HashMap::new())
+    }
+
+    /// Parses a `jsonData` value and the decrypted `secureJsonData`. Unknown keys are ignored.
+    pub fn from_json_with_secrets(
+        json: &Value,
+        secure: &std::collections::HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
         let mut s = Settings::default();
         let Some(obj) = json.as_object() else {
             return Ok(s);
@@ -108,11 +223,14 @@ impl Settings {
                     };
                 }
             }
+            Some("athena") => {
+                s.engine = EngineChoice::Athena(Box::new(athena_settings(&text, secure, &err)?));
+            }
             Some(other) => {
                 return Err(err(
                     "engine",
                     &Value::String(other.into()),
-                    "this build runs the local lake only; set engine to \"local\"",
+                    "expected \"local\" (the embedded lake) or \"athena\"",
                 ))
             }
         }
@@ -165,6 +283,128 @@ impl Settings {
     }
 }
 
+type TextField<'a> = dyn Fn(&str) -> Result<Option<String>, SettingsError> + 'a;
+type ErrorOf<'a> = dyn Fn(&str, &Value, &str) -> SettingsError + 'a;
+
+fn athena_settings(
+    text: &TextField<'_>,
+    secure: &std::collections::HashMap<String, String>,
+    err: &ErrorOf<'_>,
+) -> Result<AthenaSettings, SettingsError> {
+    let region = text("defaultRegion")?.unwrap_or_else(|| "us-east-1".to_string());
+    Region::parse(&region).map_err(|r| err("defaultRegion", &Value::String(region.clone()), &r))?;
+    let mut a = AthenaSettings::new(region);
+    if let Some(w) = text("workgroup")? {
+        let ok = w.len() <= 128
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(err(
+                "workgroup",
+                &Value::String(w),
+                "a workgroup name has 1 to 128 letters, digits, '.', '_' or '-'",
+            ));
+        }
+        a.workgroup = w;
+    }
+    if let Some(o) = text("outputLocation")? {
+        if !o.starts_with("s3://") {
+            return Err(err(
+                "outputLocation",
+                &Value::String(o),
+                "expected an S3 URI such as s3://my-athena-results/lakewatch/",
+            ));
+        }
+        a.output_location = Some(o);
+    }
+    if let Some(c) = text("catalog")? {
+        a.catalog = c;
+    }
+    let secret = |key: &str| {
+        secure
+            .get(key)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Secret::new(v.trim()))
+    };
+    a.auth = match text("authType")?.as_deref() {
+        None | Some("default") | Some("ec2_iam_role") => AuthMethod::Default,
+        Some("keys") => match (secret("accessKey"), secret("secretKey")) {
+            (Some(access_key), Some(secret_key)) => AuthMethod::Keys {
+                access_key,
+                secret_key,
+                session_token: secret("sessionToken"),
+            },
+            _ => {
+                return Err(err(
+                    "authType",
+                    &Value::String("keys".into()),
+                    "access key and secret key are both needed in the secure settings (accessKey, secretKey)",
+                ))
+            }
+        },
+        Some("credentials") | Some("profile") => {
+            AuthMethod::Profile(text("profile")?.unwrap_or_else(|| "default".to_string()))
+        }
+        Some(other) => {
+            return Err(err(
+                "authType",
+                &Value::String(other.into()),
+                "expected default, keys, credentials (a named profile) or ec2_iam_role",
+            ))
+        }
+    };
+    if let Some(arn) = text("assumeRoleArn")? {
+        if !arn.starts_with("arn:") || !arn.contains(":role/") {
+            return Err(err(
+                "assumeRoleArn",
+                &Value::String(arn),
+                "expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader",
+            ));
+        }
+        a.assume_role_arn = Some(arn);
+    }
+    a.external_id = text("externalId")?;
+    if let Some(e) = text("endpoint")? {
+        if !(e.starts_with("https://") || e.starts_with("http://")) {
+            return Err(err(
+                "endpoint",
+                &Value::String(e),
+                "expected a URL such as https://athena.us-east-1.amazonaws.com",
+            ));
+        }
+        a.endpoint = Some(e);
+    }
+    if let Some(p) = text("pricePerTbUsd")? {
+        let cents = p
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0 && *v <= 1000.0)
+            .map(|v| (v * 100.0).round() as u64)
+            .ok_or_else(|| {
+                err(
+                    "pricePerTbUsd",
+                    &Value::String(p.clone()),
+                    "expected US dollars per TB scanned, e.g. 5",
+                )
+            })?;
+        a.price_per_tb_cents = cents;
+    }
+    if let Some(t) = text("queryTimeoutSeconds")? {
+        a.query_timeout_s = t
+            .parse::<u64>()
+            .ok()
+            .filter(|v| (1..=3600).contains(v))
+            .ok_or_else(|| {
+                err(
+                    "queryTimeoutSeconds",
+                    &Value::String(t.clone()),
+                    "expected a whole number of seconds from 1 to 3600",
+                )
+            })?;
+    }
+    Ok(a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +428,56 @@ mod tests {
                 .to_string(),
             "datasource setting `sourceVersion` has the value \"3\": expected 1 or 2"
         );
-        assert_eq!(Settings::from_json_bytes(b"").unwrap(), Settings::default());
+        assert_eq!(
+            Settings::from_json_bytes(b"", &Default::default()).unwrap(),
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn athena_settings_and_their_errors() {
+        let secure: std::collections::HashMap<String, String> = [
+            ("accessKey".to_string(), "AKID".to_string()),
+            ("secretKey".to_string(), "s3cr3t".to_string()),
+        ]
+        .into();
+        let s = Settings::from_json_with_secrets(
+            &json!({"engine": "athena", "defaultRegion": "eu-west-1", "workgroup": "sec-team",
+                    "outputLocation": "s3://results/lakewatch/", "authType": "keys",
+                    "assumeRoleArn": "arn:aws:iam::111122223333:role/reader", "externalId": "x-1",
+                    "pricePerTbUsd": "6.25", "queryTimeoutSeconds": 90}),
+            &secure,
+        )
+        .unwrap();
+        let EngineChoice::Athena(a) = &s.engine else {
+            panic!("athena")
+        };
+        assert_eq!(a.region, "eu-west-1");
+        assert_eq!(a.workgroup, "sec-team");
+        assert_eq!(a.price_per_tb_cents, 625);
+        assert_eq!(a.query_timeout_s, 90);
+        assert_eq!(a.external_id.as_deref(), Some("x-1"));
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("s3cr3t") && !debug.contains("AKID"),
+            "{debug}"
+        );
+        let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
+        assert_eq!(
+            err(json!({"engine": "athena", "authType": "keys"})),
+            "datasource setting `authType` has the value \"keys\": access key and secret key are both needed in the secure settings (accessKey, secretKey)"
+        );
+        assert_eq!(
+            err(json!({"engine": "athena", "outputLocation": "results"})),
+            "datasource setting `outputLocation` has the value \"results\": expected an S3 URI such as s3://my-athena-results/lakewatch/"
+        );
+        assert_eq!(
+            err(json!({"engine": "athena", "assumeRoleArn": "reader"})),
+            "datasource setting `assumeRoleArn` has the value \"reader\": expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader"
+        );
+        assert_eq!(
+            err(json!({"engine": "bigquery"})),
+            "datasource setting `engine` has the value \"bigquery\": expected \"local\" (the embedded lake) or \"athena\""
+        );
     }
 }

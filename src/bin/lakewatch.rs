@@ -16,7 +16,7 @@ use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
 use lakewatch::pipeline::{prepare, run_panel, PanelRequest};
-use lakewatch::settings::{EngineChoice, Settings};
+use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
 
@@ -331,14 +331,7 @@ async fn run(command: Command) -> CliResult {
             Ok(())
         }
         Command::Check { lake } => {
-            let settings = Settings {
-                engine: EngineChoice::Local {
-                    lake_path: lake.clone(),
-                },
-                ..Settings::default()
-            };
-            let EngineChoice::Local { lake_path } = &settings.engine;
-            println!("{}", LocalEngine::new(lake_path).check().await?);
+            println!("{}", LocalEngine::new(lake).check().await?);
             Ok(())
         }
         Command::ServePlugin => lakewatch::service::serve().await,

@@ -190,6 +190,7 @@ impl Engine for LocalEngine {
             batches,
             stats,
             elapsed: started.elapsed(),
+            athena: None,
         })
     }
 

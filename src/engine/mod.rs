@@ -1,7 +1,9 @@
 //! Engines run rendered SQL and return Arrow record batches plus what they read.
 //!
 //! `local.rs`: DataFusion over a Parquet lake in the Security Lake folder layout.
+//! `athena.rs`: Amazon Athena.
 
+pub mod athena;
 pub mod local;
 pub mod udf;
 
@@ -57,6 +59,36 @@ pub struct QueryOutput {
     pub stats: ScanStats,
     /// Wall time in the engine.
     pub elapsed: Duration,
+    /// What Athena reports (and bills) for the query; None on the local engine.
+    pub athena: Option<AthenaStats>,
+}
+
+/// Athena's statistics of one query execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AthenaStats {
+    /// The query execution id.
+    pub query_id: String,
+    /// DataScannedInBytes: what the query is billed by.
+    pub scanned_bytes: u64,
+    /// EngineExecutionTimeInMillis.
+    pub engine_ms: u64,
+    /// QueryQueueTimeInMillis.
+    pub queue_ms: u64,
+}
+
+/// Athena bills at least 10 MB per query.
+pub const ATHENA_MIN_BILLED_BYTES: u64 = 10 * 1_000_000;
+
+impl AthenaStats {
+    /// The bytes Athena bills: what it scanned, at least 10 MB.
+    pub fn billed_bytes(&self) -> u64 {
+        self.scanned_bytes.max(ATHENA_MIN_BILLED_BYTES)
+    }
+
+    /// The query's cost in US dollars at a price per TB (10^12 bytes) in cents.
+    pub fn cost_usd(&self, price_per_tb_cents: u64) -> f64 {
+        self.billed_bytes() as f64 / 1e12 * price_per_tb_cents as f64 / 100.0
+    }
 }
 
 impl QueryOutput {
@@ -90,14 +122,54 @@ pub enum EngineError {
     /// The engine rejected or failed the query.
     #[error("the local engine failed the query: {0}")]
     Execution(String),
+    /// An AWS API call failed.
+    #[error("AWS {action} failed: {message}")]
+    Aws {
+        /// The API action.
+        action: &'static str,
+        /// The SDK's error with its causes.
+        message: String,
+        /// Who has to act.
+        fault: Fault,
+    },
+    /// Athena ran the query and it failed.
+    #[error("Athena could not run the query: {reason}. If a table or column is missing, check the datasource's source version and rollup region; if access is denied, grant the role Lake Formation SELECT and DESCRIBE on the Security Lake tables")]
+    QueryFailed {
+        /// Athena's reason.
+        reason: String,
+    },
+    /// The query was stopped (by someone else, or the request went away).
+    #[error("the Athena query was cancelled before it finished; run the panel again")]
+    QueryCancelled,
+    /// The query ran longer than the datasource allows.
+    #[error("the Athena query ran longer than {seconds} s and was stopped; narrow the time range or the filters, or raise the datasource's query timeout")]
+    Timeout {
+        /// The timeout.
+        seconds: u64,
+    },
+    /// A result cell did not parse as its column's type.
+    #[error("Athena returned {value:?} in column {column} of type {athena_type}, which Lakewatch cannot read as that type")]
+    Decode {
+        /// Column.
+        column: String,
+        /// Athena type.
+        athena_type: String,
+        /// The cell.
+        value: String,
+    },
 }
 
 impl EngineError {
     /// Who has to act.
     pub fn fault(&self) -> Fault {
         match self {
-            EngineError::LakeMissing { .. } | EngineError::TableMissing { .. } => Fault::User,
-            EngineError::Execution(_) => Fault::Plugin,
+            EngineError::LakeMissing { .. }
+            | EngineError::TableMissing { .. }
+            | EngineError::QueryFailed { .. }
+            | EngineError::QueryCancelled
+            | EngineError::Timeout { .. } => Fault::User,
+            EngineError::Aws { fault, .. } => *fault,
+            EngineError::Execution(_) | EngineError::Decode { .. } => Fault::Plugin,
         }
     }
 }

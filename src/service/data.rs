@@ -52,7 +52,7 @@ impl Data for Service {
                 }));
             }
         };
-        let engine = self.engine(&settings);
+        let engine = self.engine(&settings).await;
         let tasks: Vec<_> = request
             .queries
             .into_iter()

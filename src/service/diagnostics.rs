@@ -15,7 +15,7 @@ impl Diagnostics for Service {
         let request = request.into_inner();
         let (status, message) = match Service::settings(request.plugin_context.as_ref()) {
             Err(e) => (HealthStatus::Error, e.to_string()),
-            Ok(settings) => match self.engine(&settings).check().await {
+            Ok(settings) => match self.engine(&settings).await.check().await {
                 Ok(found) => (
                     HealthStatus::Ok,
                     format!(

@@ -5,8 +5,7 @@ mod data;
 mod diagnostics;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use grafana_plugin_sdk::pluginv2::{
     data_server::DataServer, diagnostics_server::DiagnosticsServer, PluginContext,
@@ -14,14 +13,16 @@ use grafana_plugin_sdk::pluginv2::{
 use tokio_stream::wrappers::TcpListenerStream;
 use tracing_subscriber::prelude::*;
 
+use crate::engine::athena::AthenaEngine;
 use crate::engine::local::LocalEngine;
 use crate::engine::Engine;
 use crate::settings::{EngineChoice, Settings, SettingsError};
 
-/// The plugin: settings per datasource instance and one engine per configured lake.
+/// The plugin: settings per datasource instance and one engine per engine configuration (a lake
+/// folder, or an Athena region/workgroup/credentials set).
 #[derive(Clone, Default)]
 pub struct Service {
-    engines: Arc<Mutex<HashMap<PathBuf, Arc<LocalEngine>>>>,
+    engines: Arc<tokio::sync::Mutex<HashMap<String, Arc<dyn Engine>>>>,
 }
 
 impl Service {
@@ -33,25 +34,27 @@ impl Service {
     /// The datasource settings in a request's plugin context.
     fn settings(context: Option<&PluginContext>) -> Result<Settings, SettingsError> {
         match context.and_then(|c| c.data_source_instance_settings.as_ref()) {
-            Some(ds) => Settings::from_json_bytes(&ds.json_data),
+            Some(ds) => Settings::from_json_bytes(&ds.json_data, &ds.decrypted_secure_json_data),
             None => Ok(Settings::default()),
         }
     }
 
-    /// The engine for a datasource's settings.
-    fn engine(&self, settings: &Settings) -> Arc<dyn Engine> {
-        match &settings.engine {
-            EngineChoice::Local { lake_path } => {
-                let mut engines = self
-                    .engines
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                engines
-                    .entry(lake_path.clone())
-                    .or_insert_with(|| Arc::new(LocalEngine::new(lake_path.clone())))
-                    .clone()
-            }
+    /// The engine for a datasource's settings (made on first use, then shared).
+    async fn engine(&self, settings: &Settings) -> Arc<dyn Engine> {
+        let key = match &settings.engine {
+            EngineChoice::Local { lake_path } => format!("local:{}", lake_path.display()),
+            EngineChoice::Athena(a) => format!("athena:{}", a.identity()),
+        };
+        let mut engines = self.engines.lock().await;
+        if let Some(engine) = engines.get(&key) {
+            return engine.clone();
         }
+        let engine: Arc<dyn Engine> = match &settings.engine {
+            EngineChoice::Local { lake_path } => Arc::new(LocalEngine::new(lake_path.clone())),
+            EngineChoice::Athena(a) => Arc::new(AthenaEngine::connect(a.as_ref().clone()).await),
+        };
+        engines.insert(key, engine.clone());
+        engine
     }
 }
 

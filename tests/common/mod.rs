@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

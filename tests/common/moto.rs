@@ -1,0 +1,169 @@
+//! moto in server mode as the AWS API peer: started per test on a free 127.0.0.1 port from the
+//! `.venv` that `scripts/test` installs, stopped when dropped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A seeded Athena result: columns as (name, Athena type), then rows of cells (None = NULL).
+pub type AthenaResult<'a> = (Vec<(&'a str, &'a str)>, Vec<Vec<Option<String>>>);
+
+/// A running moto server.
+pub struct Moto {
+    child: Child,
+    /// `127.0.0.1:<port>`.
+    pub address: String,
+}
+
+/// The account moto gives to unknown access keys.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+fn moto_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test once (it installs moto into .venv)",
+        p.display()
+    );
+    p
+}
+
+impl Moto {
+    /// Starts a server and waits until it answers.
+    pub fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(moto_server())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto {
+            child,
+            address: format!("127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while moto.request("GET", "/moto-api/", None).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not answer"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// The endpoint URL for the SDK.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// A plain HTTP/1.1 request; returns (status, body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(&self.address)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let body = body.map(Value::to_string).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text)?;
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
+        Ok((status, body))
+    }
+
+    /// Queues Athena results for an account and region: the N-th query started after this gets
+    /// the N-th result. Each result: (columns as (name, type), rows of cells, None = NULL).
+    pub fn seed_athena(&self, account: &str, region: &str, results: &[AthenaResult<'_>]) {
+        let results: Vec<Value> = results
+            .iter()
+            .map(|(columns, rows)| {
+                let header: Vec<Value> = columns
+                    .iter()
+                    .map(|(n, _)| serde_json::json!({"VarCharValue": n}))
+                    .collect();
+                let mut all = vec![serde_json::json!({"Data": header})];
+                for row in rows {
+                    let data: Vec<Value> = row
+                        .iter()
+                        .map(|c| match c {
+                            Some(v) => serde_json::json!({"VarCharValue": v}),
+                            None => serde_json::json!({}),
+                        })
+                        .collect();
+                    all.push(serde_json::json!({"Data": data}));
+                }
+                let info: Vec<Value> = columns
+                    .iter()
+                    .map(|(n, t)| {
+                        serde_json::json!({"CatalogName": "hive", "SchemaName": "", "TableName": "",
+                            "Name": n, "Label": n, "Type": t, "Precision": 0, "Scale": 0,
+                            "Nullable": "UNKNOWN", "CaseSensitive": false})
+                    })
+                    .collect();
+                serde_json::json!({"rows": all, "column_info": info})
+            })
+            .collect();
+        let (status, body) = self
+            .request(
+                "POST",
+                "/moto-api/static/athena/query-results",
+                Some(&serde_json::json!({"account_id": account, "region": region, "results": results})),
+            )
+            .unwrap();
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// Holds Athena queries in their current state for `times` GetQueryExecution calls.
+    pub fn hold_athena_queries(&self, times: u64) {
+        let (status, body) = self
+            .request(
+                "POST",
+                "/moto-api/state-manager/set-transition",
+                Some(&serde_json::json!({"model_name": "athena::execution",
+                    "transition": {"progression": "manual", "times": times}})),
+            )
+            .unwrap();
+        assert!(status < 300, "{body}");
+    }
+
+    /// Lets Athena queries succeed at once again.
+    pub fn release_athena_queries(&self) {
+        let _ = self.request(
+            "POST",
+            "/moto-api/state-manager/unset-transition",
+            Some(&serde_json::json!({"model_name": "athena::execution"})),
+        );
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
