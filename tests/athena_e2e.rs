@@ -46,8 +46,8 @@ fn athena_sql(q: &Value, from: &str, to: &str) -> String {
     .sql
 }
 
-/// The SQL of every query execution moto saw, read back through the real SDK.
-async fn executed_sql(moto: &Moto, account_key: &str) -> Vec<(String, String)> {
+/// An Athena client on moto, as the test's own AWS peer.
+async fn athena_client(moto: &Moto, account_key: &str) -> aws_sdk_athena::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .endpoint_url(moto.url())
@@ -60,7 +60,12 @@ async fn executed_sql(moto: &Moto, account_key: &str) -> Vec<(String, String)> {
         ))
         .load()
         .await;
-    let client = aws_sdk_athena::Client::new(&config);
+    aws_sdk_athena::Client::new(&config)
+}
+
+/// The SQL of every query execution moto saw, read back through the real SDK.
+async fn executed_sql(moto: &Moto, account_key: &str) -> Vec<(String, String)> {
+    let client = athena_client(moto, account_key).await;
     let ids = client.list_query_executions().send().await.unwrap();
     let mut out = Vec::new();
     for id in ids.query_execution_ids() {
@@ -254,5 +259,65 @@ async fn a_query_that_outlives_its_timeout_is_stopped_on_athena() {
     let executed = executed_sql(&moto, "AKIDLAKEWATCHTEST").await;
     assert_eq!(executed.len(), 1);
     assert_eq!(executed[0].1, "CANCELLED", "the plugin stopped the query");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
+    let moto = Moto::start();
+    athena_client(&moto, "AKIDLAKEWATCHTEST")
+        .await
+        .create_work_group()
+        .name("lakewatch")
+        .configuration(
+            aws_sdk_athena::types::WorkGroupConfiguration::builder()
+                .result_configuration(
+                    aws_sdk_athena::types::ResultConfiguration::builder()
+                        .output_location("s3://lakewatch-results/")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let p = plugin().await;
+    let (status, message) = p
+        .check_health(&athena_settings(&moto, json!({"workgroup": "lakewatch"})))
+        .await
+        .unwrap();
+    assert_eq!(status, 1, "{message}");
+    assert!(
+        message.starts_with("Lakewatch is ready: Athena in us-east-1 as arn:aws:"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            ", workgroup lakewatch (results to s3://lakewatch-results/); a test query took "
+        ),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(" ms; source version 2, tables in us-east-1"),
+        "{message}"
+    );
+    let (status, message) = p
+        .check_health(&athena_settings(&moto, json!({"workgroup": "nosuch"})))
+        .await
+        .unwrap();
+    assert_eq!(status, 2);
+    assert_eq!(
+        message,
+        "the Athena workgroup nosuch does not exist in us-east-1; create it, or set the workgroup setting to one that exists (primary is the default)"
+    );
+    let (status, message) = p
+        .check_health(&json!({"engine": "athena", "authType": "keys"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 2);
+    assert_eq!(
+        message,
+        "datasource setting `authType` has the value \"keys\": access key and secret key are both needed in the secure settings (accessKey, secretKey)"
+    );
     p.stop().await;
 }

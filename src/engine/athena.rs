@@ -74,6 +74,19 @@ pub trait AthenaApi: Send + Sync {
     async fn page(&self, id: &str, next: Option<String>) -> Result<Page, EngineError>;
     /// StopQueryExecution.
     async fn stop(&self, id: &str) -> Result<(), EngineError>;
+    /// STS GetCallerIdentity: the ARN the credentials act as.
+    async fn identity(&self) -> Result<String, EngineError>;
+    /// GetWorkGroup: None when it does not exist.
+    async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError>;
+}
+
+/// What CheckHealth needs to know of a workgroup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workgroup {
+    /// ENABLED (else DISABLED).
+    pub enabled: bool,
+    /// The workgroup's query result location, if it has one.
+    pub output_location: Option<String>,
 }
 
 fn aws_error<E: std::error::Error>(action: &'static str, e: E) -> EngineError {
@@ -98,17 +111,19 @@ fn aws_error<E: std::error::Error>(action: &'static str, e: E) -> EngineError {
     }
 }
 
-/// The SDK client as an [`AthenaApi`].
+/// The SDK clients as an [`AthenaApi`].
 pub struct SdkAthena {
     client: aws_sdk_athena::Client,
+    sts: aws_sdk_sts::Client,
     settings: AthenaSettings,
 }
 
 impl SdkAthena {
-    /// A client for the settings.
+    /// Clients for the settings.
     pub fn new(config: &aws_config::SdkConfig, settings: AthenaSettings) -> Self {
         SdkAthena {
             client: aws_sdk_athena::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
             settings,
         }
     }
@@ -219,6 +234,38 @@ impl AthenaApi for SdkAthena {
             .await
             .map_err(|e| aws_error("StopQueryExecution", e))?;
         Ok(())
+    }
+
+    async fn identity(&self) -> Result<String, EngineError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| aws_error("GetCallerIdentity", e))?;
+        Ok(out.arn().unwrap_or("an unnamed identity").to_string())
+    }
+
+    async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError> {
+        let out = match self.client.get_work_group().work_group(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = aws_error("GetWorkGroup", e);
+                // Athena says a missing workgroup with InvalidRequestException.
+                return match &e {
+                    EngineError::Aws { message, .. } if message.contains("not found") => Ok(None),
+                    _ => Err(e),
+                };
+            }
+        };
+        Ok(out.work_group().map(|w| Workgroup {
+            enabled: w.state().is_none_or(|s| s.as_str() == "ENABLED"),
+            output_location: w
+                .configuration()
+                .and_then(|c| c.result_configuration())
+                .and_then(|r| r.output_location())
+                .map(str::to_string),
+        }))
     }
 }
 
@@ -379,6 +426,36 @@ impl Engine for AthenaEngine {
     }
 
     async fn check(&self) -> Result<String, EngineError> {
+        let s = &self.settings;
+        let who = self.api.identity().await.map_err(|e| EngineError::Health {
+            message: format!("the AWS credentials do not work ({e}); check the authentication method, the keys or profile, and the role to assume"),
+        })?;
+        let workgroup = self.api.workgroup(&s.workgroup).await?.ok_or_else(|| {
+            EngineError::Health {
+                message: format!(
+                    "the Athena workgroup {} does not exist in {}; create it, or set the workgroup setting to one that exists (primary is the default)",
+                    s.workgroup, s.region
+                ),
+            }
+        })?;
+        if !workgroup.enabled {
+            return Err(EngineError::Health {
+                message: format!(
+                    "the Athena workgroup {} is disabled; enable it or choose another",
+                    s.workgroup
+                ),
+            });
+        }
+        let results = s
+            .output_location
+            .clone()
+            .or(workgroup.output_location)
+            .ok_or_else(|| EngineError::Health {
+                message: format!(
+                    "the Athena workgroup {} has no query result location and the datasource sets none; set outputLocation (s3://…) or give the workgroup a result location",
+                    s.workgroup
+                ),
+            })?;
         let request = EngineRequest {
             ref_id: "health".into(),
             sql: "SELECT 1 AS ok".into(),
@@ -386,9 +463,9 @@ impl Engine for AthenaEngine {
         };
         let out = self.run(&request).await?;
         Ok(format!(
-            "Athena answers in {} (workgroup {}): a test query took {} ms",
-            self.settings.region,
-            self.settings.workgroup,
+            "Athena in {} as {who}, workgroup {} (results to {results}); a test query took {} ms",
+            s.region,
+            s.workgroup,
             out.elapsed.as_millis()
         ))
     }
@@ -542,6 +619,12 @@ mod tests {
         async fn stop(&self, id: &str) -> Result<(), EngineError> {
             self.calls.lock().unwrap().push(format!("stop {id}"));
             Ok(())
+        }
+        async fn identity(&self) -> Result<String, EngineError> {
+            Ok("arn:aws:iam::111122223333:user/test".into())
+        }
+        async fn workgroup(&self, _name: &str) -> Result<Option<Workgroup>, EngineError> {
+            Ok(None)
         }
     }
 

@@ -147,6 +147,12 @@ pub enum EngineError {
         /// The timeout.
         seconds: u64,
     },
+    /// A health check found a setup problem.
+    #[error("{message}")]
+    Health {
+        /// What is missing and what to do.
+        message: String,
+    },
     /// A result cell did not parse as its column's type.
     #[error("Athena returned {value:?} in column {column} of type {athena_type}, which Lakewatch cannot read as that type")]
     Decode {
@@ -167,7 +173,8 @@ impl EngineError {
             | EngineError::TableMissing { .. }
             | EngineError::QueryFailed { .. }
             | EngineError::QueryCancelled
-            | EngineError::Timeout { .. } => Fault::User,
+            | EngineError::Timeout { .. }
+            | EngineError::Health { .. } => Fault::User,
             EngineError::Aws { fault, .. } => *fault,
             EngineError::Execution(_) | EngineError::Decode { .. } => Fault::Plugin,
         }
