@@ -6,10 +6,9 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use common::{plugin, query, settings, t};
+use common::{ask, plugin, query, rows, settings, t};
 use lakewatch::demo::{self, FindingRecord, CENTRAL_BUCKET_RULE};
 use lakewatch::frame::{bucket_instant, bucket_starts, pass_rate, DecodedFrame};
-use lakewatch::grafana_host::PluginProcess;
 use serde_json::{json, Value};
 
 fn findings() -> &'static [FindingRecord] {
@@ -95,19 +94,6 @@ fn brute_status(to: &str, days: i64, controls: &[&str], statuses: &[&str]) -> Ve
     out
 }
 
-fn rows(frame: &DecodedFrame) -> Vec<BTreeMap<String, Value>> {
-    let n = frame.fields.first().map_or(0, |f| f.values.len());
-    (0..n)
-        .map(|i| {
-            frame
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), f.values[i].clone()))
-                .collect()
-        })
-        .collect()
-}
-
 fn status_rows(frame: &DecodedFrame) -> Vec<StatusRow> {
     let names: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
@@ -145,21 +131,6 @@ fn status_rows(frame: &DecodedFrame) -> Vec<StatusRow> {
             }
         })
         .collect()
-}
-
-async fn ask(p: &PluginProcess, version: &str, q: Value, from: &str, to: &str) -> DecodedFrame {
-    let answer = p
-        .query(
-            &settings(version),
-            &[query("A", q.clone(), from, to, 60_000)],
-            &[],
-        )
-        .await
-        .unwrap();
-    let a = &answer["A"];
-    assert_eq!(a.error, "", "v{version} {q}");
-    assert_eq!(a.frames.len(), 1);
-    a.frames[0].clone()
 }
 
 const END: &str = "2024-06-15T12:00:00Z";

@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use common::{plugin, query, records, settings, t};
+use common::{ask, plugin, query, records, rows, settings, t};
 use lakewatch::demo::{FlowAction, FlowDirection, FlowRecord};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::net::{is_public, Cidr};
@@ -21,20 +21,6 @@ fn in_range(r: &FlowRecord, from: &str, to: &str) -> bool {
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
-}
-
-/// A table frame as rows of (column name → JSON value).
-fn rows(frame: &DecodedFrame) -> Vec<BTreeMap<String, Value>> {
-    let n = frame.fields.first().map_or(0, |f| f.values.len());
-    (0..n)
-        .map(|i| {
-            frame
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), f.values[i].clone()))
-                .collect()
-        })
-        .collect()
 }
 
 fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::DecodedField {
@@ -135,27 +121,6 @@ fn protocol_name(p: i32) -> String {
         17 => "UDP".into(),
         other => other.to_string(),
     }
-}
-
-async fn ask(
-    p: &lakewatch::grafana_host::PluginProcess,
-    version: &str,
-    q: Value,
-    from: &str,
-    to: &str,
-) -> DecodedFrame {
-    let answer = p
-        .query(
-            &settings(version),
-            &[query("A", q.clone(), from, to, 60_000)],
-            &[],
-        )
-        .await
-        .unwrap();
-    let a = &answer["A"];
-    assert_eq!(a.error, "", "v{version} {q}");
-    assert_eq!(a.frames.len(), 1);
-    a.frames[0].clone()
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use super::{
     bucket_ms, output, partitions, Aggregate, Expr, History, HistoryRows, Literal, OrderKey,
-    Output, OutputValue, PartitionFilter, Plan, PlanOptions, Predicate, Shape, TableRef,
+    Output, OutputValue, PartitionFilter, Plan, PlanOptions, Predicate, Scope, Shape, TableRef,
     TimeFilter, ENTITY, SINCE, STATE, UPDATED,
 };
 use crate::lake::{FindingColumns, PartitionColumn, ResourceColumn, Source};
@@ -70,13 +70,7 @@ fn strs(values: impl IntoIterator<Item = String>) -> Vec<Literal> {
 }
 
 /// The table, partitions and filters of a compliance plan over `[from, to]`.
-struct FindingScope {
-    table: TableRef,
-    partitions: PartitionFilter,
-    time: TimeFilter,
-    filters: Vec<Predicate>,
-    cols: FindingColumns,
-}
+type FindingScope = Scope<FindingColumns>;
 
 fn finding_scope(
     scope: &ComplianceScope,
@@ -114,31 +108,6 @@ fn finding_scope(
         },
         filters,
         cols,
-    }
-}
-
-impl FindingScope {
-    fn into_plan(
-        self,
-        outputs: Vec<Output>,
-        history: History,
-        order_by: Vec<OrderKey>,
-        limit: u64,
-        shape: Shape,
-    ) -> Plan {
-        Plan {
-            table: self.table,
-            partitions: self.partitions,
-            time: self.time,
-            filters: self.filters,
-            outputs,
-            sides: None,
-            having: Vec::new(),
-            history: Some(history),
-            order_by,
-            limit,
-            shape,
-        }
     }
 }
 
@@ -277,7 +246,9 @@ pub(super) fn plan_status(
             )
         }
     };
-    scope.into_plan(outputs, h, order_by, limit, shape)
+    let mut plan = scope.into_plan(outputs, order_by, limit, shape);
+    plan.history = Some(h);
+    plan
 }
 
 /// `compliance_over_time`: every state change of every finding from the look-back window before
@@ -300,9 +271,8 @@ pub(super) fn plan_over_time(
         .chain([ENTITY, UPDATED, STATE])
         .map(|a| output(a, OutputValue::Row(Expr::Alias(a))))
         .collect();
-    scope.into_plan(
+    let mut plan = scope.into_plan(
         outputs,
-        h,
         vec![OrderKey::asc(ENTITY), OrderKey::asc(UPDATED)],
         options.max_rows + 1,
         Shape::StateOverTime {
@@ -311,5 +281,7 @@ pub(super) fn plan_over_time(
             bucket_ms: bucket_ms(window),
             lookback_days: days,
         },
-    )
+    );
+    plan.history = Some(h);
+    plan
 }

@@ -458,17 +458,21 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
     )
 }
 
-/// The table, partitions, exact time filter and flow filters every flow plan starts from.
-struct FlowScope {
+/// The table, partitions, exact time filter and row filters a plan starts from, with the column
+/// map of its source (`FlowColumns`, `FindingColumns`).
+struct Scope<C> {
     table: TableRef,
     partitions: PartitionFilter,
     time: TimeFilter,
     filters: Vec<Predicate>,
-    cols: FlowColumns,
+    cols: C,
 }
 
-impl FlowScope {
-    /// A plan over this scope with no either-side rows and no group conditions.
+/// The scope of every flow plan.
+type FlowScope = Scope<FlowColumns>;
+
+impl<C> Scope<C> {
+    /// A plan over this scope with no either-side rows, group conditions or history.
     fn into_plan(
         self,
         outputs: Vec<Output>,

@@ -7,8 +7,11 @@ pub mod moto;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use lakewatch::demo::{self, DemoConfig, FlowRecord};
+use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::SourceVersion;
 use serde_json::{json, Value};
@@ -72,4 +75,35 @@ pub fn query(ref_id: &str, json: Value, from: &str, to: &str, interval_ms: i64) 
         interval_ms,
         max_data_points: 100_000,
     }
+}
+
+/// A table frame as rows of (column name → JSON value).
+pub fn rows(frame: &DecodedFrame) -> Vec<BTreeMap<String, Value>> {
+    let n = frame.fields.first().map_or(0, |f| f.values.len());
+    (0..n)
+        .map(|i| {
+            frame
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), f.values[i].clone()))
+                .collect()
+        })
+        .collect()
+}
+
+/// One query through the plugin on the fixture lake (source `version`): its single frame, after
+/// asserting that it did not fail.
+pub async fn ask(p: &PluginProcess, version: &str, q: Value, from: &str, to: &str) -> DecodedFrame {
+    let answer = p
+        .query(
+            &settings(version),
+            &[query("A", q.clone(), from, to, 60_000)],
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = &answer["A"];
+    assert_eq!(a.error, "", "v{version} {q}");
+    assert_eq!(a.frames.len(), 1);
+    a.frames[0].clone()
 }
