@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use grafana_plugin_sdk::pluginv2::{
     self, data_client::DataClient, diagnostics_client::DiagnosticsClient,
+    resource_client::ResourceClient,
 };
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -240,6 +241,48 @@ impl PluginProcess {
             .map_err(|e| HostError::Grpc(e.to_string()))?
             .into_inner();
         Ok((r.status, r.message))
+    }
+
+    /// CallResource GET with these settings: (HTTP status, body as JSON).
+    pub async fn call_resource(
+        &self,
+        settings: &Value,
+        path: &str,
+    ) -> Result<(i32, Value), HostError> {
+        let mut client = ResourceClient::connect(self.endpoint())
+            .await
+            .map_err(|e| HostError::Grpc(e.to_string()))?;
+        let mut stream = client
+            .call_resource(pluginv2::CallResourceRequest {
+                plugin_context: Some(Self::context(settings)),
+                path: path.to_string(),
+                method: "GET".to_string(),
+                url: path.to_string(),
+                headers: HashMap::new(),
+                body: Vec::new().into(),
+            })
+            .await
+            .map_err(|e| HostError::Grpc(e.to_string()))?
+            .into_inner();
+        let mut code = 0;
+        let mut body = Vec::new();
+        while let Some(part) = stream
+            .message()
+            .await
+            .map_err(|e| HostError::Grpc(e.to_string()))?
+        {
+            if code == 0 {
+                code = part.code;
+            }
+            body.extend_from_slice(&part.body);
+        }
+        let body = serde_json::from_slice(&body).map_err(|e| HostError::Frame(e.to_string()))?;
+        Ok((code, body))
+    }
+
+    /// The plugin's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Stops the plugin.

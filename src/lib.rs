@@ -17,6 +17,7 @@
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
 //! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
 //! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake, [`engine::athena`] runs Amazon Athena |
+//! | [`cache`] | one engine run per distinct query: in-flight sharing, a TTL cache in bounded memory, counters |
 //! | [`aws`] | AWS SDK configuration: credentials, assumed role, region, endpoint override |
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
 //! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
@@ -25,6 +26,7 @@
 //! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
 
 pub mod aws;
+pub mod cache;
 pub mod dashboards;
 pub mod demo;
 pub mod engine;

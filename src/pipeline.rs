@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::engine::{Engine, EngineRequest, Fault};
+use crate::engine::{Engine, EngineRequest, Fault, ResultRead};
 use crate::frame::{
     coverage_frame, state_series_frame, table_frame, time_series_frame, CoverageOptions, Frame,
     Notice, SeriesOptions, StateSeriesOptions, TableOptions,
 };
-use crate::plan::{self, Plan, PlanOptions, Shape};
+use crate::lake::{self, Source};
+use crate::plan::{self, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
     unknown_fields, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension, FlowFilters,
     PanelQuery, StatusView, TimeWindow, DEFAULT_CONTROL,
@@ -106,6 +107,88 @@ pub fn prepare(
         plan,
         sql,
     })
+}
+
+/// The Security Lake tables a datasource queries (flows and findings in its source version).
+pub fn lake_tables(settings: &Settings) -> Vec<TableRef> {
+    [Source::VpcFlow, Source::ShFindings]
+        .into_iter()
+        .map(|source| TableRef {
+            source,
+            version: settings.source_version,
+            home_region: settings.home_region.clone(),
+        })
+        .collect()
+}
+
+/// When the datasource names no source version, the one whose tables the engine's catalogue has
+/// (Athena: Glue, cached); the default stays when there is no catalogue or it cannot be read.
+/// True when the version was discovered.
+pub async fn resolve_source_version(engine: &dyn Engine, settings: &mut Settings) -> bool {
+    if settings.source_version_set {
+        return false;
+    }
+    let database = lake::database_name(&settings.home_region);
+    match engine.catalog(&database).await {
+        Ok(Some(catalog)) => {
+            if let Some(version) = catalog.preferred_version() {
+                settings.source_version = version;
+                return true;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(%database, error = %e, "source version discovery failed"),
+    }
+    false
+}
+
+/// The health check: the engine's own checks of its setup and the lake's tables (after source
+/// version discovery), then a tiny pruned query. Ok: what was found; Err: what is wrong and what
+/// to do.
+pub async fn health(engine: &dyn Engine, mut settings: Settings) -> Result<String, String> {
+    let discovered = resolve_source_version(engine, &mut settings).await;
+    let found = engine
+        .check(&lake_tables(&settings))
+        .await
+        .map_err(|e| e.to_string())?;
+    let took = probe(engine, &settings).await.map_err(|f| f.message)?;
+    Ok(format!(
+        "Lakewatch is ready: {found}; {took}; source version {}{}, tables in {}",
+        settings.source_version,
+        if discovered { " (discovered)" } else { "" },
+        settings.home_region
+    ))
+}
+
+/// The health check's tiny query: a one-row flow search over the last hour, pruned like every
+/// panel's; returns what it took, for the health message.
+async fn probe(engine: &dyn Engine, settings: &Settings) -> Result<String, QueryFailure> {
+    let to = Utc::now();
+    let request = PanelRequest {
+        ref_id: "health",
+        json: br#"{"kind":"flow_search","limit":1}"#,
+        from: to - chrono::Duration::hours(1),
+        to,
+        interval_ms: 60_000,
+        max_data_points: 60,
+    };
+    let prepared = prepare(settings, engine.dialect(), &request)?;
+    let output = engine
+        .run(&EngineRequest {
+            ref_id: "health".into(),
+            sql: prepared.sql,
+            tables: vec![prepared.plan.table.clone()],
+        })
+        .await
+        .map_err(|e| QueryFailure {
+            ref_id: "health".into(),
+            fault: e.fault(),
+            message: format!("the test query (one flow of the last hour) failed: {e}"),
+        })?;
+    Ok(format!(
+        "a one-row flow search over the last hour took {} ms",
+        output.elapsed.as_millis()
+    ))
 }
 
 fn plan_options(settings: &Settings) -> PlanOptions {
@@ -442,6 +525,7 @@ pub async fn run_panel(
     ];
     let custom = json!({
         "engine": engine.name(),
+        "cache": output.cache.as_str(),
         "kind": prepared.query.kind(),
         "table": format!("{}.{}", prepared.plan.table.database(), prepared.plan.table.table()),
         "sourceVersion": prepared.plan.table.version.to_string(),
@@ -473,6 +557,13 @@ pub async fn run_panel(
         map.insert("costUsd".into(), json!(athena.cost_usd(cents)));
         map.insert("queueMs".into(), json!(athena.queue_ms));
         map.insert("athenaEngineMs".into(), json!(athena.engine_ms));
+        map.insert(
+            "resultsFrom".into(),
+            match &athena.read {
+                ResultRead::Pages(n) => json!(format!("GetQueryResults, {n} page(s)")),
+                ResultRead::Object(location) => json!(location),
+            },
+        );
         frame.meta.stats.push((
             "Data scanned".to_string(),
             athena.scanned_bytes as f64,

@@ -120,6 +120,8 @@ pub struct Settings {
     pub engine: EngineChoice,
     /// Source version of the Security Lake tables.
     pub source_version: SourceVersion,
+    /// Whether `sourceVersion` was set; when not, Athena discovers it from the Glue database.
+    pub source_version_set: bool,
     /// Region whose Glue database holds the tables (the rollup region).
     pub home_region: String,
     /// Most rows a query may return.
@@ -128,6 +130,11 @@ pub struct Settings {
     pub max_series: usize,
     /// How far back coverage and freshness queries look for the last record, in days.
     pub lookback_days: u32,
+    /// How long a finished query result is reused, seconds (`cacheTtlSeconds`; default 300 on
+    /// Athena, 0 on the local lake; 0 = only identical queries in flight are shared).
+    pub cache_ttl_s: Option<u64>,
+    /// Most memory the cached results may take, MB (`cacheMaxMb`, default 256).
+    pub cache_max_mb: u64,
 }
 
 /// Default lake folder when none is configured: `$LAKEWATCH_LAKE`, else `./demo-lake`.
@@ -154,15 +161,30 @@ impl Default for Settings {
                 lake_path: default_lake_path(),
             },
             source_version: SourceVersion::V2,
+            source_version_set: false,
             home_region: "us-east-1".to_string(),
             max_rows: 100_000,
             max_series: 100,
             lookback_days: 7,
+            cache_ttl_s: None,
+            cache_max_mb: 256,
         }
     }
 }
 
 impl Settings {
+    /// The result cache's policy.
+    pub fn cache_policy(&self) -> crate::cache::CachePolicy {
+        let default_ttl = match self.engine {
+            EngineChoice::Athena(_) => 300,
+            EngineChoice::Local { .. } => 0,
+        };
+        crate::cache::CachePolicy {
+            ttl: std::time::Duration::from_secs(self.cache_ttl_s.unwrap_or(default_ttl)),
+            max_bytes: self.cache_max_mb * 1_000_000,
+        }
+    }
+
     /// The Athena price per TB scanned, US cents (the configured one, else $5.00).
     pub fn price_per_tb_cents(&self) -> u64 {
         match &self.engine {
@@ -242,6 +264,7 @@ impl Settings {
                     "expected 1 or 2",
                 )
             })?;
+            s.source_version_set = true;
         }
         for key in ["rollupRegion", "defaultRegion"] {
             if let Some(v) = text(key)? {
@@ -250,7 +273,7 @@ impl Settings {
                 break;
             }
         }
-        let number = |key: &str, max: u64| -> Result<Option<u64>, SettingsError> {
+        let number = |key: &str, min: u64, max: u64| -> Result<Option<u64>, SettingsError> {
             match obj.get(key) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => {
@@ -260,24 +283,28 @@ impl Settings {
                         _ => None,
                     };
                     match n {
-                        Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
+                        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
                         _ => Err(err(
                             key,
                             v,
-                            &format!("expected a whole number from 1 to {max}"),
+                            &format!("expected a whole number from {min} to {max}"),
                         )),
                     }
                 }
             }
         };
-        if let Some(n) = number("maxRows", 10_000_000)? {
+        if let Some(n) = number("maxRows", 1, 10_000_000)? {
             s.max_rows = n;
         }
-        if let Some(n) = number("maxSeries", 10_000)? {
+        if let Some(n) = number("maxSeries", 1, 10_000)? {
             s.max_series = n as usize;
         }
-        if let Some(n) = number("lookbackDays", 90)? {
+        if let Some(n) = number("lookbackDays", 1, 90)? {
             s.lookback_days = n as u32;
+        }
+        s.cache_ttl_s = number("cacheTtlSeconds", 0, 86_400)?;
+        if let Some(n) = number("cacheMaxMb", 1, 65_536)? {
+            s.cache_max_mb = n;
         }
         Ok(s)
     }

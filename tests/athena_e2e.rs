@@ -4,7 +4,7 @@
 mod common;
 
 use common::moto::{Moto, DEFAULT_ACCOUNT};
-use common::{plugin, query, t};
+use common::{plugin, query, t, without_ms};
 use lakewatch::pipeline::{prepare, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
@@ -48,19 +48,7 @@ fn athena_sql(q: &Value, from: &str, to: &str) -> String {
 
 /// An Athena client on moto, as the test's own AWS peer.
 async fn athena_client(moto: &Moto, account_key: &str) -> aws_sdk_athena::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(moto.url())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            account_key,
-            "x",
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    aws_sdk_athena::Client::new(&config)
+    aws_sdk_athena::Client::new(&moto.sdk_config(account_key).await)
 }
 
 /// The SQL of every query execution moto saw, read back through the real SDK.
@@ -262,10 +250,15 @@ async fn a_query_that_outlives_its_timeout_is_stopped_on_athena() {
     p.stop().await;
 }
 
-#[tokio::test]
-async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
-    let moto = Moto::start();
-    athena_client(&moto, "AKIDLAKEWATCHTEST")
+const KEY: &str = "AKIDLAKEWATCHTEST";
+const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
+const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
+const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0";
+const FLOW_V1: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
+const FINDINGS_V1: &str = "amazon_security_lake_table_us_east_1_sh_findings_1_0";
+
+async fn workgroup_with_results(moto: &Moto) {
+    athena_client(moto, KEY)
         .await
         .create_work_group()
         .name("lakewatch")
@@ -281,26 +274,57 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
+    let moto = Moto::start();
+    workgroup_with_results(&moto).await;
     let p = plugin().await;
-    let (status, message) = p
-        .check_health(&athena_settings(&moto, json!({"workgroup": "lakewatch"})))
+    let settings = athena_settings(&moto, json!({"workgroup": "lakewatch"}));
+    // No Security Lake database in the region yet.
+    let (status, message) = p.check_health(&settings).await.unwrap();
+    assert_eq!(status, 2, "{message}");
+    assert_eq!(
+        message,
+        "the Glue database amazon_security_lake_glue_db_us_east_1 does not exist in us-east-1; Security Lake creates it in each region it collects in: check the rollup region setting and that Security Lake is enabled there"
+    );
+    // The database with the flow table only.
+    moto.seed_glue(KEY, DATABASE, &[FLOW_V2]).await;
+    let (status, message) = p.check_health(&settings).await.unwrap();
+    assert_eq!(status, 2, "{message}");
+    assert_eq!(
+        message,
+        "the table amazon_security_lake_table_us_east_1_sh_findings_2_0 was not found in the Glue database amazon_security_lake_glue_db_us_east_1; enable the SH_FINDINGS source in Security Lake for us-east-1, or choose the rollup region whose database has it"
+    );
+    // Both tables: ready, and the test query reached Athena pruned to the last hour.
+    let glue = aws_sdk_glue::Client::new(&moto.sdk_config(KEY).await);
+    glue.create_table()
+        .database_name(DATABASE)
+        .table_input(
+            aws_sdk_glue::types::TableInput::builder()
+                .name(FINDINGS_V2)
+                .build()
+                .unwrap(),
+        )
+        .send()
         .await
         .unwrap();
+    let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 1, "{message}");
-    assert!(
-        message.starts_with("Lakewatch is ready: Athena in us-east-1 as arn:aws:"),
-        "{message}"
+    let account = "arn:aws:sts::123456789012:user/moto";
+    assert_eq!(
+        without_ms(&message),
+        format!("Lakewatch is ready: Athena in us-east-1 as {account}, workgroup lakewatch (results to s3://lakewatch-results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1")
     );
+    let executed = executed_sql(&moto, KEY).await;
+    assert_eq!(executed.len(), 1, "{executed:?}");
     assert!(
-        message.contains(
-            ", workgroup lakewatch (results to s3://lakewatch-results/); a test query took "
-        ),
-        "{message}"
+        executed[0].0.contains("\"time_dt\" BETWEEN TIMESTAMP"),
+        "{executed:?}"
     );
-    assert!(
-        message.ends_with(" ms; source version 2, tables in us-east-1"),
-        "{message}"
-    );
+    assert!(executed[0].0.ends_with("LIMIT 1"), "{executed:?}");
+    // A workgroup that does not exist, and keys without a secret.
     let (status, message) = p
         .check_health(&athena_settings(&moto, json!({"workgroup": "nosuch"})))
         .await
@@ -319,5 +343,124 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
         message,
         "datasource setting `authType` has the value \"keys\": access key and secret key are both needed in the secure settings (accessKey, secretKey)"
     );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn the_source_version_is_discovered_from_glue_when_not_set() {
+    let moto = Moto::start();
+    workgroup_with_results(&moto).await;
+    moto.seed_glue(KEY, DATABASE, &[FLOW_V1, FINDINGS_V1, "unrelated_table"])
+        .await;
+    let mut settings = athena_settings(&moto, json!({"workgroup": "lakewatch"}));
+    settings.as_object_mut().unwrap().remove("sourceVersion");
+    // The health check's test query, then the panel's.
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[
+            (vec![("time", "timestamp")], Vec::new()),
+            (
+                vec![
+                    ("time_bucket", "bigint"),
+                    ("account", "varchar"),
+                    ("bytes", "bigint"),
+                ],
+                vec![cells(&["1717977600000", "111122223333", "5"])],
+            ),
+        ],
+    );
+    let p = plugin().await;
+    let (status, message) = p.check_health(&settings).await.unwrap();
+    assert_eq!(status, 1, "{message}");
+    assert!(
+        without_ms(&message).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 1.0, vpc_flow 1.0); a one-row flow search over the last hour took N ms; source version 1 (discovered), tables in us-east-1"),
+        "{message}"
+    );
+    // A panel runs on the v1 table with v1 partition predicates.
+    let q = json!({"kind": "flow_volume", "group_by": ["account"]});
+    let answer = p
+        .query(&settings, &[query("A", q, FROM, TO, 60_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(answer["A"].error, "");
+    let executed = executed_sql(&moto, KEY).await;
+    let panel_sql = &executed.last().unwrap().0;
+    assert!(panel_sql.contains(FLOW_V1), "{panel_sql}");
+    assert!(
+        panel_sql.contains("WHERE \"eventday\" = '20240610'"),
+        "{panel_sql}"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_large_result_is_read_from_the_result_object_in_s3() {
+    let moto = Moto::start();
+    moto.create_bucket(KEY, "lakewatch-results").await;
+    // 2,500 rows: more than two GetQueryResults pages on Athena.
+    let rows: Vec<Vec<Option<String>>> = (0..2500)
+        .map(|i| {
+            cells(&[
+                &format!("10.0.{}.{}", i / 250, i % 250),
+                &(i * 1000).to_string(),
+                if i % 7 == 0 { "NULL" } else { "3" },
+                "1",
+            ])
+        })
+        .collect();
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[(
+            vec![
+                ("ip", "varchar"),
+                ("bytes", "bigint"),
+                ("packets", "bigint"),
+                ("flows", "bigint"),
+            ],
+            rows.clone(),
+        )],
+    );
+    let p = plugin().await;
+    let settings = athena_settings(
+        &moto,
+        json!({"outputLocation": "s3://lakewatch-results/athena/"}),
+    );
+    let answer = p
+        .query(
+            &settings,
+            &[query(
+                "A",
+                json!({"kind": "top_talkers", "by": "either"}),
+                FROM,
+                TO,
+                60_000,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = &answer["A"];
+    assert_eq!(a.error, "");
+    let frame = &a.frames[0];
+    let from = frame.meta["custom"]["resultsFrom"].as_str().unwrap();
+    assert!(
+        from.starts_with("s3://lakewatch-results/athena/") && from.ends_with(".csv"),
+        "{from}"
+    );
+    let want = |c: usize| -> Vec<Value> {
+        rows.iter()
+            .map(|r| match &r[c] {
+                None => Value::Null,
+                Some(v) if c == 0 => json!(v),
+                Some(v) => json!(v.parse::<i64>().unwrap()),
+            })
+            .collect()
+    };
+    assert_eq!(frame.field("ip").unwrap().values, want(0));
+    assert_eq!(frame.field("bytes").unwrap().values, want(1));
+    assert_eq!(frame.field("packets").unwrap().type_name, "number");
+    assert_eq!(frame.field("packets").unwrap().values, want(2));
     p.stop().await;
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{lake, plugin, query, records, settings, t};
+use common::{lake, plugin, query, records, settings, t, without_ms};
 use lakewatch::demo::{FlowAction, FlowDirection, FlowRecord};
 use lakewatch::frame::DecodedFrame;
 use serde_json::{json, Value};
@@ -363,9 +363,9 @@ async fn check_health_says_what_to_do() {
     let (status, message) = p.check_health(&settings("2")).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert_eq!(
-        message,
+        without_ms(&message),
         format!(
-            "Lakewatch is ready: local lake {}: SH_FINDINGS 1.0 (60 files), SH_FINDINGS 2.0 (60 files), VPC_FLOW 1.0 (60 files), VPC_FLOW 2.0 (60 files); source version 2, tables in us-east-1",
+            "Lakewatch is ready: local lake {}: SH_FINDINGS 1.0 (60 files), SH_FINDINGS 2.0 (60 files), VPC_FLOW 1.0 (60 files), VPC_FLOW 2.0 (60 files); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1",
             lake().display()
         )
     );

@@ -7,15 +7,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use lakewatch::dashboards::{self, parse_time};
 use lakewatch::demo::{self, DemoConfig};
-use lakewatch::engine::local::LocalEngine;
-use lakewatch::engine::Engine;
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
-use lakewatch::pipeline::{prepare, run_panel, PanelRequest};
+use lakewatch::pipeline::{health, prepare, resolve_source_version, run_panel, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
@@ -102,11 +100,11 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max_data_points: i64,
     },
-    /// Run a query on a local lake and print the result and what was read.
+    /// Run a query on a local lake (or on Athena with --athena) and print the result and what was
+    /// read.
     Query {
-        /// Lake folder.
-        #[arg(long, default_value = "demo-lake")]
-        lake: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
         /// Query JSON file, or - for stdin.
         #[arg(long)]
         query: String,
@@ -119,9 +117,6 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
-        /// Source version of the tables.
-        #[arg(long, default_value = "2")]
-        source_version: String,
         /// Grafana's intervalMs.
         #[arg(long, default_value_t = 0)]
         interval_ms: i64,
@@ -129,15 +124,92 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max_data_points: i64,
     },
-    /// Check that a local lake is usable.
+    /// Check that a local lake (or Athena with --athena) is usable, as the datasource's health
+    /// check does.
     Check {
-        /// Lake folder.
-        #[arg(long, default_value = "demo-lake")]
-        lake: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Serve the plugin protocol (what gpx_lakewatch does).
     #[command(hide = true)]
     ServePlugin,
+}
+
+/// Where queries run: the local lake, or Athena with the datasource's settings.
+#[derive(Args)]
+struct EngineArgs {
+    /// Lake folder (local engine).
+    #[arg(long, default_value = "demo-lake")]
+    lake: PathBuf,
+    /// Run on Amazon Athena instead of the local lake.
+    #[arg(long)]
+    athena: bool,
+    /// Athena API region.
+    #[arg(long, default_value = "us-east-1", requires = "athena")]
+    region: String,
+    /// Athena workgroup.
+    #[arg(long, default_value = "primary", requires = "athena")]
+    workgroup: String,
+    /// Named profile of the shared AWS config (default: the default credential chain).
+    #[arg(long, requires = "athena")]
+    profile: Option<String>,
+    /// Query result location (s3://…); the workgroup's when absent.
+    #[arg(long, requires = "athena")]
+    output_location: Option<String>,
+    /// Role to assume.
+    #[arg(long, requires = "athena")]
+    assume_role_arn: Option<String>,
+    /// External id for the role.
+    #[arg(long, requires = "assume_role_arn")]
+    external_id: Option<String>,
+    /// Endpoint override for every AWS API (VPC endpoints, test servers).
+    #[arg(long, requires = "athena")]
+    endpoint: Option<String>,
+    /// Region whose Glue database holds the Security Lake tables (default: --region).
+    #[arg(long)]
+    rollup_region: Option<String>,
+    /// Source version of the tables (default: 2 locally, discovered from Glue on Athena).
+    #[arg(long)]
+    source_version: Option<String>,
+}
+
+impl EngineArgs {
+    /// The datasource settings these arguments stand for (validated like the datasource's).
+    fn settings(&self) -> Result<Settings, lakewatch::settings::SettingsError> {
+        let mut json = if self.athena {
+            let mut json = json!({
+                "engine": "athena",
+                "defaultRegion": self.region,
+                "workgroup": self.workgroup,
+                "rollupRegion": self.rollup_region.as_deref().unwrap_or(&self.region),
+            });
+            let optional = [
+                ("outputLocation", &self.output_location),
+                ("assumeRoleArn", &self.assume_role_arn),
+                ("externalId", &self.external_id),
+                ("endpoint", &self.endpoint),
+                ("profile", &self.profile),
+            ];
+            for (key, value) in optional {
+                if let Some(v) = value {
+                    json[key] = json!(v);
+                }
+            }
+            if self.profile.is_some() {
+                json["authType"] = json!("credentials");
+            }
+            json
+        } else {
+            json!({ "lakePath": self.lake.display().to_string() })
+        };
+        if let Some(region) = self.rollup_region.as_ref().filter(|_| !self.athena) {
+            json["rollupRegion"] = json!(region);
+        }
+        if let Some(v) = &self.source_version {
+            json["sourceVersion"] = json!(v);
+        }
+        Settings::from_json(&json)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -280,23 +352,21 @@ async fn run(command: Command) -> CliResult {
             Ok(())
         }
         Command::Query {
-            lake,
+            engine,
             query,
             from,
             to,
             format,
-            source_version,
             interval_ms,
             max_data_points,
         } => {
-            let settings = Settings::from_json(&json!({
-                "lakePath": lake.display().to_string(), "sourceVersion": source_version
-            }))?;
+            let mut settings = engine.settings()?;
             let json = read_query(&query)?;
             let (from, to) = range(&from, &to)?;
-            let engine = LocalEngine::new(&lake);
+            let engine = lakewatch::engine::connect(&settings.engine).await;
+            resolve_source_version(engine.as_ref(), &mut settings).await;
             let frames = run_panel(
-                &engine,
+                engine.as_ref(),
                 &settings,
                 &PanelRequest {
                     ref_id: "A",
@@ -330,8 +400,10 @@ async fn run(command: Command) -> CliResult {
             }
             Ok(())
         }
-        Command::Check { lake } => {
-            println!("{}", LocalEngine::new(lake).check().await?);
+        Command::Check { engine } => {
+            let settings = engine.settings()?;
+            let engine = lakewatch::engine::connect(&settings.engine).await;
+            println!("{}", health(engine.as_ref(), settings).await?);
             Ok(())
         }
         Command::ServePlugin => lakewatch::service::serve().await,

@@ -5,6 +5,7 @@
 //! The AWS calls sit behind [`AthenaApi`] so that what the API server used in tests cannot
 //! produce (FAILED queries, several result pages) is tested with a fake too.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,13 @@ use aws_sdk_athena::error::DisplayErrorContext;
 use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ScanStats};
+use super::result_csv::ResultCsv;
+use super::{
+    AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
+};
+use crate::cache::CacheOutcome;
+use crate::lake::catalog::Catalog;
+use crate::plan::TableRef;
 use crate::settings::AthenaSettings;
 use crate::sql::Dialect;
 
@@ -50,6 +57,8 @@ pub struct Status {
     pub engine_ms: u64,
     /// Queue time, ms.
     pub queue_ms: u64,
+    /// Where Athena wrote the result object (`s3://…/<id>.csv`).
+    pub result_location: Option<String>,
 }
 
 /// One page of GetQueryResults.
@@ -78,6 +87,23 @@ pub trait AthenaApi: Send + Sync {
     async fn identity(&self) -> Result<String, EngineError>;
     /// GetWorkGroup: None when it does not exist.
     async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError>;
+    /// Glue GetTables: the names of a database's tables; None when the database does not exist.
+    async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError>;
+    /// Glue GetTable: whether a table can be described.
+    async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError>;
+    /// S3 GetObject of a query's result object (`s3://bucket/key`).
+    async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError>;
+}
+
+/// Whether the credentials can describe a Glue table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableAccess {
+    /// It exists and can be described.
+    Found,
+    /// No such table.
+    Missing,
+    /// Glue (Lake Formation) denied access; the message says so.
+    Denied(String),
 }
 
 /// What CheckHealth needs to know of a workgroup.
@@ -115,6 +141,8 @@ fn aws_error<E: std::error::Error>(action: &'static str, e: E) -> EngineError {
 pub struct SdkAthena {
     client: aws_sdk_athena::Client,
     sts: aws_sdk_sts::Client,
+    glue: aws_sdk_glue::Client,
+    s3: aws_sdk_s3::Client,
     settings: AthenaSettings,
 }
 
@@ -124,6 +152,14 @@ impl SdkAthena {
         SdkAthena {
             client: aws_sdk_athena::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            glue: aws_sdk_glue::Client::new(config),
+            // Path-style addressing: endpoint overrides (VPC endpoints, test servers) are
+            // often addresses that bucket subdomains cannot be put in front of.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(settings.endpoint.is_some())
+                    .build(),
+            ),
             settings,
         }
     }
@@ -183,6 +219,10 @@ impl AthenaApi for SdkAthena {
             scanned_bytes: non_negative(stats.and_then(|s| s.data_scanned_in_bytes())),
             engine_ms: non_negative(stats.and_then(|s| s.engine_execution_time_in_millis())),
             queue_ms: non_negative(stats.and_then(|s| s.query_queue_time_in_millis())),
+            result_location: exec
+                .and_then(|e| e.result_configuration())
+                .and_then(|r| r.output_location())
+                .map(str::to_string),
         })
     }
 
@@ -191,7 +231,7 @@ impl AthenaApi for SdkAthena {
             .client
             .get_query_results()
             .query_execution_id(id)
-            .max_results(1000)
+            .max_results(PAGE_ROWS as i32)
             .set_next_token(next)
             .send()
             .await
@@ -267,6 +307,82 @@ impl AthenaApi for SdkAthena {
                 .map(str::to_string),
         }))
     }
+
+    async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError> {
+        let mut names = Vec::new();
+        let mut next = None;
+        loop {
+            let out = match self
+                .glue
+                .get_tables()
+                .database_name(database)
+                .set_next_token(next)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_entity_not_found_exception())
+                    {
+                        return Ok(None);
+                    }
+                    return Err(aws_error("GetTables", e));
+                }
+            };
+            names.extend(out.table_list().iter().map(|t| t.name().to_string()));
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                _ => return Ok(Some(names)),
+            }
+        }
+    }
+
+    async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError> {
+        match self
+            .glue
+            .get_table()
+            .database_name(database)
+            .name(table)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(TableAccess::Found),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_entity_not_found_exception() => Ok(TableAccess::Missing),
+                // Lake Formation's denial is not a modelled GetTable error: read its code.
+                Some(s) if s.meta().code() == Some("AccessDeniedException") => Ok(
+                    TableAccess::Denied(s.meta().message().unwrap_or("").to_string()),
+                ),
+                _ => Err(aws_error("GetTable", e)),
+            },
+        }
+    }
+
+    async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
+        let (bucket, key) = location
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or_else(|| {
+                EngineError::Execution(format!(
+                    "Athena's result location {location} is not s3://bucket/key"
+                ))
+            })?;
+        let out = self
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetObject", e))?;
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| EngineError::Execution(format!("reading {location}: {e}")))?;
+        Ok(body.into_bytes().to_vec())
+    }
 }
 
 /// Stops a started query when the request that started it goes away before it finished.
@@ -294,6 +410,7 @@ impl Drop for StopOnDrop {
 pub struct AthenaEngine {
     api: Arc<dyn AthenaApi>,
     settings: AthenaSettings,
+    catalogs: tokio::sync::Mutex<HashMap<String, (Instant, Catalog)>>,
 }
 
 /// A 32-hex-digit idempotency token for a query: the same SQL within the same minute gets the
@@ -318,7 +435,11 @@ pub fn request_token(sql: &str, minute: i64) -> String {
 impl AthenaEngine {
     /// An engine over an API.
     pub fn new(api: Arc<dyn AthenaApi>, settings: AthenaSettings) -> Self {
-        AthenaEngine { api, settings }
+        AthenaEngine {
+            api,
+            settings,
+            catalogs: Default::default(),
+        }
     }
 
     /// An engine with the real SDK client for the settings.
@@ -363,7 +484,43 @@ impl AthenaEngine {
             delay = (delay * 2).min(Duration::from_secs(2));
         }
     }
+
+    /// Reads a finished query's rows. The first GetQueryResults page gives the column types; when
+    /// the result is larger than one page and Athena wrote a result object, the rest comes from
+    /// that object in one GetObject instead of a call per 1,000 rows (see the decode bench).
+    async fn read_results(
+        &self,
+        id: &str,
+        status: &Status,
+    ) -> Result<(RecordBatch, ResultRead), EngineError> {
+        let first = self.api.page(id, None).await?;
+        let columns = first.columns;
+        let larger_than_a_page = first.next.is_some() || first.rows.len() > PAGE_ROWS;
+        if let (true, Some(location)) = (larger_than_a_page, &status.result_location) {
+            if location.ends_with(".csv") {
+                let bytes = self.api.result_object(location).await?;
+                let csv = ResultCsv::parse(bytes, columns.len())?;
+                return Ok((
+                    decode(&columns, &csv)?,
+                    ResultRead::Object(location.clone()),
+                ));
+            }
+        }
+        // Athena repeats the column names as the first row of the first page.
+        let mut rows: Vec<Vec<Option<String>>> = first.rows.into_iter().skip(1).collect();
+        let (mut next, mut pages) = (first.next, 1u32);
+        while let Some(token) = next.take() {
+            let page = self.api.page(id, Some(token)).await?;
+            rows.extend(page.rows);
+            next = page.next;
+            pages += 1;
+        }
+        Ok((decode(&columns, rows.as_slice())?, ResultRead::Pages(pages)))
+    }
 }
+
+/// Rows per GetQueryResults call (Athena's maximum), the header row included on the first.
+pub const PAGE_ROWS: usize = 1000;
 
 #[async_trait::async_trait]
 impl Engine for AthenaEngine {
@@ -389,25 +546,7 @@ impl Engine for AthenaEngine {
         };
         let status = self.wait(&mut guard, started).await?;
         guard.finished = true;
-        let mut columns: Vec<(String, String)> = Vec::new();
-        let mut rows: Vec<Vec<Option<String>>> = Vec::new();
-        let mut next = None;
-        let mut first = true;
-        loop {
-            let page = self.api.page(&guard.id, next.take()).await?;
-            if first {
-                columns = page.columns;
-            }
-            // Athena repeats the column names as the first row of the first page.
-            let skip = usize::from(first && !page.rows.is_empty());
-            rows.extend(page.rows.into_iter().skip(skip));
-            first = false;
-            match page.next {
-                Some(token) => next = Some(token),
-                None => break,
-            }
-        }
-        let batch = decode(&columns, &rows)?;
+        let (batch, read) = self.read_results(&guard.id, &status).await?;
         Ok(QueryOutput {
             schema: batch.schema(),
             batches: vec![batch],
@@ -421,11 +560,13 @@ impl Engine for AthenaEngine {
                 scanned_bytes: status.scanned_bytes,
                 engine_ms: status.engine_ms,
                 queue_ms: status.queue_ms,
+                read,
             }),
+            cache: CacheOutcome::Miss,
         })
     }
 
-    async fn check(&self) -> Result<String, EngineError> {
+    async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {
         let s = &self.settings;
         let who = self.api.identity().await.map_err(|e| EngineError::Health {
             message: format!("the AWS credentials do not work ({e}); check the authentication method, the keys or profile, and the role to assume"),
@@ -456,20 +597,94 @@ impl Engine for AthenaEngine {
                     s.workgroup
                 ),
             })?;
-        let request = EngineRequest {
-            ref_id: "health".into(),
-            sql: "SELECT 1 AS ok".into(),
-            tables: Vec::new(),
-        };
-        let out = self.run(&request).await?;
+        let who_short = who.clone();
+        let mut found = Vec::new();
+        let mut databases: Vec<String> = tables.iter().map(TableRef::database).collect();
+        databases.dedup();
+        for database in databases {
+            let names = match self.api.glue_tables(&database).await {
+                Ok(Some(names)) => names,
+                Ok(None) => {
+                    return Err(EngineError::Health {
+                        message: format!(
+                            "the Glue database {database} does not exist in {}; Security Lake creates it in each region it collects in: check the rollup region setting and that Security Lake is enabled there",
+                            s.region
+                        ),
+                    })
+                }
+                Err(e) if e.to_string().contains("AccessDenied") => {
+                    return Err(EngineError::Health {
+                        message: format!(
+                            "access denied listing the tables of the Glue database {database}: grant {who_short} Lake Formation DESCRIBE on the database {database}"
+                        ),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
+            let catalog = Catalog::from_names(&database, &names);
+            for table in tables.iter().filter(|t| t.database() == database) {
+                let name = table.table();
+                if catalog.has(&name) {
+                    continue;
+                }
+                match self.api.glue_table(&database, &name).await? {
+                    TableAccess::Found => {}
+                    TableAccess::Denied(_) => {
+                        return Err(EngineError::Health {
+                            message: format!(
+                                "access denied on the Glue table {database}.{name}: grant {who_short} Lake Formation SELECT and DESCRIBE on the table {name} in the database {database} (Security Lake subscribers get these grants with query access)"
+                            ),
+                        })
+                    }
+                    TableAccess::Missing => {
+                        let others = catalog.versions(table.source);
+                        let hint = match others.last() {
+                            Some(v) => format!(
+                                "the database has the source version {v} table of {}: set the source version setting to {v}",
+                                table.source.api_name()
+                            ),
+                            None => format!(
+                                "enable the {} source in Security Lake for {}, or choose the rollup region whose database has it",
+                                table.source.api_name(),
+                                table.home_region
+                            ),
+                        };
+                        return Err(EngineError::Health {
+                            message: format!(
+                                "the table {name} was not found in the Glue database {database}; {hint}"
+                            ),
+                        });
+                    }
+                }
+            }
+            found.push(format!("{database} ({})", catalog.describe()));
+        }
         Ok(format!(
-            "Athena in {} as {who}, workgroup {} (results to {results}); a test query took {} ms",
+            "Athena in {} as {who}, workgroup {} (results to {results}), {}",
             s.region,
             s.workgroup,
-            out.elapsed.as_millis()
+            found.join("; ")
         ))
     }
+
+    async fn catalog(&self, database: &str) -> Result<Option<Catalog>, EngineError> {
+        let mut cache = self.catalogs.lock().await;
+        if let Some((at, catalog)) = cache.get(database) {
+            if at.elapsed() < CATALOG_TTL {
+                return Ok(Some(catalog.clone()));
+            }
+        }
+        let Some(names) = self.api.glue_tables(database).await? else {
+            return Ok(None);
+        };
+        let catalog = Catalog::from_names(database, &names);
+        cache.insert(database.to_string(), (Instant::now(), catalog.clone()));
+        Ok(Some(catalog))
+    }
 }
+
+/// How long a discovered catalogue is reused before Glue is asked again.
+pub const CATALOG_TTL: Duration = Duration::from_secs(600);
 
 /// Athena's type name → the Arrow type its values decode to.
 pub fn arrow_type(athena: &str) -> DataType {
@@ -500,16 +715,43 @@ fn parse_timestamp(text: &str) -> Option<i64> {
     .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// Rows of text cells, however they were read.
+pub trait Cells {
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// A cell's text; None for NULL.
+    fn cell(&self, row: usize, column: usize) -> Option<&str>;
+}
+
+impl Cells for [Vec<Option<String>>] {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn cell(&self, row: usize, column: usize) -> Option<&str> {
+        self[row].get(column).and_then(|v| v.as_deref())
+    }
+}
+
+impl Cells for ResultCsv {
+    fn rows(&self) -> usize {
+        ResultCsv::rows(self)
+    }
+    fn cell(&self, row: usize, column: usize) -> Option<&str> {
+        ResultCsv::cell(self, row, column)
+    }
+}
+
 /// Text cells → one Arrow batch typed by Athena's column types. A cell that does not parse as its
 /// column's type is an error that names the column, the type and the value.
-pub fn decode(
+pub fn decode<C: Cells + ?Sized>(
     columns: &[(String, String)],
-    rows: &[Vec<Option<String>>],
+    rows: &C,
 ) -> Result<RecordBatch, EngineError> {
+    let n = rows.rows();
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for (c, (name, athena)) in columns.iter().enumerate() {
-        let cells = rows.iter().map(|r| r.get(c).cloned().flatten());
+        let cells = (0..n).map(|r| rows.cell(r, c));
         let bad = |v: &str| EngineError::Decode {
             column: name.clone(),
             athena_type: athena.clone(),
@@ -519,21 +761,21 @@ pub fn decode(
         let array: ArrayRef = match &data_type {
             DataType::Int64 => Arc::new(
                 cells
-                    .map(|v| v.map(|v| v.parse::<i64>().map_err(|_| bad(&v))).transpose())
+                    .map(|v| v.map(|v| v.parse::<i64>().map_err(|_| bad(v))).transpose())
                     .collect::<Result<Int64Array, _>>()?,
             ),
             DataType::Float64 => Arc::new(
                 cells
-                    .map(|v| v.map(|v| v.parse::<f64>().map_err(|_| bad(&v))).transpose())
+                    .map(|v| v.map(|v| v.parse::<f64>().map_err(|_| bad(v))).transpose())
                     .collect::<Result<Float64Array, _>>()?,
             ),
             DataType::Boolean => Arc::new(
                 cells
                     .map(|v| {
-                        v.map(|v| match v.as_str() {
+                        v.map(|v| match v {
                             "true" => Ok(true),
                             "false" => Ok(false),
-                            _ => Err(bad(&v)),
+                            _ => Err(bad(v)),
                         })
                         .transpose()
                     })
@@ -542,7 +784,7 @@ pub fn decode(
             DataType::Timestamp(..) => Arc::new(
                 cells
                     .map(|v| {
-                        v.map(|v| parse_timestamp(&v).ok_or_else(|| bad(&v)))
+                        v.map(|v| parse_timestamp(v).ok_or_else(|| bad(v)))
                             .transpose()
                     })
                     .collect::<Result<TimestampMillisecondArray, _>>()?,
@@ -553,9 +795,9 @@ pub fn decode(
                     cells
                         .map(|v| {
                             v.map(|v| {
-                                NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                                NaiveDate::parse_from_str(v, "%Y-%m-%d")
                                     .map(|d| (d - epoch).num_days() as i32)
-                                    .map_err(|_| bad(&v))
+                                    .map_err(|_| bad(v))
                             })
                             .transpose()
                         })
@@ -571,7 +813,7 @@ pub fn decode(
     RecordBatch::try_new_with_options(
         schema,
         arrays,
-        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows.len())),
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(n)),
     )
     .map_err(|e| EngineError::Execution(e.to_string()))
 }
@@ -581,12 +823,20 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::lake::{Source, SourceVersion};
 
     /// What the API server in the tests cannot do: FAILED states and several result pages.
+    #[derive(Default)]
     struct Fake {
         states: Mutex<Vec<State>>,
         pages: Vec<Page>,
         calls: Mutex<Vec<String>>,
+        /// Glue: the database's tables (None: no database).
+        tables: Option<Vec<String>>,
+        /// Glue: GetTable is denied (Lake Formation).
+        denied: bool,
+        /// Where the result object is, and its bytes.
+        object: Option<(String, Vec<u8>)>,
     }
 
     #[async_trait::async_trait]
@@ -609,6 +859,7 @@ mod tests {
                 scanned_bytes: 123_456_789,
                 engine_ms: 800,
                 queue_ms: 90,
+                result_location: self.object.as_ref().map(|o| o.0.clone()),
             })
         }
         async fn page(&self, _id: &str, next: Option<String>) -> Result<Page, EngineError> {
@@ -624,16 +875,44 @@ mod tests {
             Ok("arn:aws:iam::111122223333:user/test".into())
         }
         async fn workgroup(&self, _name: &str) -> Result<Option<Workgroup>, EngineError> {
-            Ok(None)
+            Ok(Some(Workgroup {
+                enabled: true,
+                output_location: Some("s3://results/".into()),
+            }))
+        }
+        async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("tables {database}"));
+            Ok(self.tables.clone())
+        }
+        async fn glue_table(&self, _db: &str, _table: &str) -> Result<TableAccess, EngineError> {
+            Ok(if self.denied {
+                TableAccess::Denied("Insufficient Lake Formation permission(s)".into())
+            } else {
+                TableAccess::Missing
+            })
+        }
+        async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
+            self.calls.lock().unwrap().push(format!("get {location}"));
+            Ok(self.object.clone().expect("an object").1)
         }
     }
 
     fn engine(states: Vec<State>, pages: Vec<Page>, timeout_s: u64) -> (AthenaEngine, Arc<Fake>) {
-        let fake = Arc::new(Fake {
-            states: Mutex::new(states),
-            pages,
-            calls: Mutex::new(Vec::new()),
-        });
+        with_fake(
+            Fake {
+                states: Mutex::new(states),
+                pages,
+                ..Fake::default()
+            },
+            timeout_s,
+        )
+    }
+
+    fn with_fake(fake: Fake, timeout_s: u64) -> (AthenaEngine, Arc<Fake>) {
+        let fake = Arc::new(fake);
         let mut settings = AthenaSettings::new("us-east-1");
         settings.query_timeout_s = timeout_s;
         (AthenaEngine::new(fake.clone(), settings), fake)
@@ -743,6 +1022,125 @@ mod tests {
             "{calls:?}"
         );
         assert_eq!(calls[1..], ["page 0", "page 1", "page 2"]);
+        assert_eq!(stats.read, ResultRead::Pages(3));
+    }
+
+    #[tokio::test]
+    async fn a_result_larger_than_a_page_is_read_from_the_result_object() {
+        let columns = vec![
+            ("n".to_string(), "bigint".to_string()),
+            ("name".to_string(), "varchar".to_string()),
+        ];
+        let first = Page {
+            columns,
+            rows: vec![
+                row(&[Some("n"), Some("name")]),
+                row(&[Some("1"), Some("a")]),
+            ],
+            next: Some("1".into()),
+        };
+        let csv = "\"n\",\"name\"\n\"1\",\"a\"\n\"2\",\n,\"say \"\"hi\"\"\"\n";
+        let location = "s3://results/q-1.csv".to_string();
+        let (engine, fake) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                pages: vec![first],
+                object: Some((location.clone(), csv.as_bytes().to_vec())),
+                ..Fake::default()
+            },
+            60,
+        );
+        let out = engine.run(&request()).await.unwrap();
+        let calls = fake.calls.lock().unwrap().clone();
+        assert_eq!(calls[1..], ["page 0", "get s3://results/q-1.csv"]);
+        assert_eq!(out.athena.unwrap().read, ResultRead::Object(location));
+        let b = &out.batches[0];
+        let n = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(n.iter().collect::<Vec<_>>(), vec![Some(1), Some(2), None]);
+        let name = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(
+            name.iter().collect::<Vec<_>>(),
+            vec![Some("a"), None, Some("say \"hi\"")]
+        );
+    }
+
+    fn health_with(tables: Option<&[&str]>, denied: bool) -> AthenaEngine {
+        with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                tables: tables.map(|t| t.iter().map(|n| n.to_string()).collect()),
+                denied,
+                ..Fake::default()
+            },
+            60,
+        )
+        .0
+    }
+
+    fn lake_tables(version: SourceVersion) -> Vec<TableRef> {
+        [Source::VpcFlow, Source::ShFindings]
+            .into_iter()
+            .map(|source| TableRef {
+                source,
+                version,
+                home_region: "us-east-1".into(),
+            })
+            .collect()
+    }
+
+    const V1_TABLES: &[&str] = &[
+        "amazon_security_lake_table_us_east_1_vpc_flow_1_0",
+        "amazon_security_lake_table_us_east_1_sh_findings_1_0",
+    ];
+
+    #[tokio::test]
+    async fn health_names_the_missing_database_table_or_grant() {
+        let e = health_with(None, false)
+            .check(&lake_tables(SourceVersion::V2))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "the Glue database amazon_security_lake_glue_db_us_east_1 does not exist in us-east-1; Security Lake creates it in each region it collects in: check the rollup region setting and that Security Lake is enabled there");
+        let e = health_with(Some(V1_TABLES), false)
+            .check(&lake_tables(SourceVersion::V2))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "the table amazon_security_lake_table_us_east_1_vpc_flow_2_0 was not found in the Glue database amazon_security_lake_glue_db_us_east_1; the database has the source version 1 table of VPC_FLOW: set the source version setting to 1");
+        let e = health_with(Some(&V1_TABLES[..1]), false)
+            .check(&lake_tables(SourceVersion::V1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "the table amazon_security_lake_table_us_east_1_sh_findings_1_0 was not found in the Glue database amazon_security_lake_glue_db_us_east_1; enable the SH_FINDINGS source in Security Lake for us-east-1, or choose the rollup region whose database has it");
+        let e = health_with(Some(&[]), true)
+            .check(&lake_tables(SourceVersion::V1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "access denied on the Glue table amazon_security_lake_glue_db_us_east_1.amazon_security_lake_table_us_east_1_vpc_flow_1_0: grant arn:aws:iam::111122223333:user/test Lake Formation SELECT and DESCRIBE on the table amazon_security_lake_table_us_east_1_vpc_flow_1_0 in the database amazon_security_lake_glue_db_us_east_1 (Security Lake subscribers get these grants with query access)");
+        let found = health_with(Some(V1_TABLES), false)
+            .check(&lake_tables(SourceVersion::V1))
+            .await
+            .unwrap();
+        assert_eq!(found, "Athena in us-east-1 as arn:aws:iam::111122223333:user/test, workgroup primary (results to s3://results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 1.0, vpc_flow 1.0)");
+    }
+
+    #[tokio::test]
+    async fn the_catalogue_is_discovered_once() {
+        let (engine, fake) = with_fake(
+            Fake {
+                tables: Some(V1_TABLES.iter().map(|n| n.to_string()).collect()),
+                ..Fake::default()
+            },
+            60,
+        );
+        for _ in 0..2 {
+            let c = engine.catalog("db").await.unwrap().unwrap();
+            assert_eq!(c.preferred_version(), Some(SourceVersion::V1));
+        }
+        assert_eq!(fake.calls.lock().unwrap().clone(), ["tables db"]);
+        assert!(health_with(None, false)
+            .catalog("db")
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::sync::Mutex;
 
 use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
+use crate::cache::CacheOutcome;
 use crate::plan::TableRef;
 use crate::sql::Dialect;
 
@@ -54,6 +55,15 @@ impl LocalEngine {
         &self.root
     }
 
+    fn table_missing(&self, table: &TableRef, folder: &Path) -> EngineError {
+        EngineError::TableMissing {
+            lake: self.root.display().to_string(),
+            source_name: table.source.api_name().to_string(),
+            version: table.version.to_string(),
+            folder: folder.display().to_string(),
+        }
+    }
+
     fn table_folder(&self, table: &TableRef) -> PathBuf {
         self.root
             .join("aws")
@@ -73,12 +83,7 @@ impl LocalEngine {
             });
         }
         let folder = self.table_folder(table);
-        let missing = || EngineError::TableMissing {
-            lake: self.root.display().to_string(),
-            source_name: table.source.api_name().to_string(),
-            version: table.version.to_string(),
-            folder: folder.display().to_string(),
-        };
+        let missing = || self.table_missing(table, &folder);
         if !folder.is_dir() {
             return Err(missing());
         }
@@ -191,10 +196,11 @@ impl Engine for LocalEngine {
             stats,
             elapsed: started.elapsed(),
             athena: None,
+            cache: CacheOutcome::Miss,
         })
     }
 
-    async fn check(&self) -> Result<String, EngineError> {
+    async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {
         if !self.root.is_dir() {
             return Err(EngineError::LakeMissing {
                 path: self.root.display().to_string(),
@@ -224,6 +230,12 @@ impl Engine for LocalEngine {
             });
         }
         found.sort();
+        for table in tables {
+            let folder = self.table_folder(table);
+            if count_parquet(&folder) == 0 {
+                return Err(self.table_missing(table, &folder));
+            }
+        }
         Ok(format!(
             "local lake {}: {}",
             self.root.display(),

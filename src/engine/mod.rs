@@ -5,14 +5,19 @@
 
 pub mod athena;
 pub mod local;
+pub mod result_csv;
 pub mod udf;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
+use crate::cache::CacheOutcome;
+use crate::lake::catalog::Catalog;
 use crate::plan::TableRef;
+use crate::settings::EngineChoice;
 use crate::sql::Dialect;
 
 /// Who has to act on an error.
@@ -61,6 +66,8 @@ pub struct QueryOutput {
     pub elapsed: Duration,
     /// What Athena reports (and bills) for the query; None on the local engine.
     pub athena: Option<AthenaStats>,
+    /// Whether the result was run for this request, shared with an identical one, or reused.
+    pub cache: CacheOutcome,
 }
 
 /// Athena's statistics of one query execution.
@@ -74,6 +81,17 @@ pub struct AthenaStats {
     pub engine_ms: u64,
     /// QueryQueueTimeInMillis.
     pub queue_ms: u64,
+    /// How the rows were read: GetQueryResults pages, or the result object in S3.
+    pub read: ResultRead,
+}
+
+/// How an Athena query's rows were read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultRead {
+    /// GetQueryResults, this many pages.
+    Pages(u32),
+    /// The CSV result object at this location (one GetObject).
+    Object(String),
 }
 
 /// Athena bills at least 10 MB per query.
@@ -99,7 +117,7 @@ impl QueryOutput {
 }
 
 /// Engine failures.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     /// The configured local lake folder does not exist.
     #[error("the local lake folder {path} does not exist; generate it with `lakewatch demo-lake --out {path}` or set the datasource's lake path")]
@@ -153,6 +171,9 @@ pub enum EngineError {
         /// What is missing and what to do.
         message: String,
     },
+    /// Athena's result object (CSV in S3) could not be read.
+    #[error("Athena's result object could not be read: {0}")]
+    ResultObject(String),
     /// A result cell did not parse as its column's type.
     #[error("Athena returned {value:?} in column {column} of type {athena_type}, which Lakewatch cannot read as that type")]
     Decode {
@@ -176,7 +197,9 @@ impl EngineError {
             | EngineError::Timeout { .. }
             | EngineError::Health { .. } => Fault::User,
             EngineError::Aws { fault, .. } => *fault,
-            EngineError::Execution(_) | EngineError::Decode { .. } => Fault::Plugin,
+            EngineError::Execution(_)
+            | EngineError::ResultObject(_)
+            | EngineError::Decode { .. } => Fault::Plugin,
         }
     }
 }
@@ -190,6 +213,22 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
     /// Runs one query.
     async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError>;
-    /// Checks that the engine can serve queries; returns a description of what it found.
-    async fn check(&self) -> Result<String, EngineError>;
+    /// Checks that the engine can serve queries from these tables; returns a description of what
+    /// it found.
+    async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError>;
+    /// The Security Lake tables of a database, where the engine has a catalogue to ask (None:
+    /// the database does not exist, or the engine has no catalogue).
+    async fn catalog(&self, _database: &str) -> Result<Option<Catalog>, EngineError> {
+        Ok(None)
+    }
+}
+
+/// The engine a datasource's engine setting asks for.
+pub async fn connect(choice: &EngineChoice) -> Arc<dyn Engine> {
+    match choice {
+        EngineChoice::Local { lake_path } => Arc::new(local::LocalEngine::new(lake_path.clone())),
+        EngineChoice::Athena(a) => {
+            Arc::new(athena::AthenaEngine::connect(a.as_ref().clone()).await)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The Security Lake catalogue: database and table names per region and source version, and
 //! where each flow-log concept lives in the OCSF columns of each version.
 
+pub mod catalog;
+
 use std::fmt;
 
 /// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).

@@ -53,6 +53,8 @@ impl Data for Service {
             }
         };
         let engine = self.engine(&settings).await;
+        let mut settings = settings;
+        crate::pipeline::resolve_source_version(engine.as_ref(), &mut settings).await;
         let tasks: Vec<_> = request
             .queries
             .into_iter()

@@ -5,6 +5,7 @@ use grafana_plugin_sdk::pluginv2::{
 };
 
 use super::Service;
+use crate::pipeline::health;
 
 #[tonic::async_trait]
 impl Diagnostics for Service {
@@ -15,16 +16,13 @@ impl Diagnostics for Service {
         let request = request.into_inner();
         let (status, message) = match Service::settings(request.plugin_context.as_ref()) {
             Err(e) => (HealthStatus::Error, e.to_string()),
-            Ok(settings) => match self.engine(&settings).await.check().await {
-                Ok(found) => (
-                    HealthStatus::Ok,
-                    format!(
-                        "Lakewatch is ready: {found}; source version {}, tables in {}",
-                        settings.source_version, settings.home_region
-                    ),
-                ),
-                Err(e) => (HealthStatus::Error, e.to_string()),
-            },
+            Ok(settings) => {
+                let engine = self.engine(&settings).await;
+                match health(engine.as_ref(), settings).await {
+                    Ok(found) => (HealthStatus::Ok, found),
+                    Err(message) => (HealthStatus::Error, message),
+                }
+            }
         };
         Ok(tonic::Response::new(pluginv2::CheckHealthResponse {
             status: status as i32,

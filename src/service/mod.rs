@@ -1,28 +1,28 @@
 //! The plugin's gRPC services, as Grafana calls them: `data.rs` (QueryData) and
-//! `diagnostics.rs` (CheckHealth). [`serve`] prints the go-plugin handshake and serves them.
+//! `diagnostics.rs` (CheckHealth), `resource.rs` (CallResource). [`serve`] prints the go-plugin handshake and serves them.
 
 mod data;
 mod diagnostics;
+mod resource;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use grafana_plugin_sdk::pluginv2::{
-    data_server::DataServer, diagnostics_server::DiagnosticsServer, PluginContext,
+    data_server::DataServer, diagnostics_server::DiagnosticsServer,
+    resource_server::ResourceServer, PluginContext,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tracing_subscriber::prelude::*;
 
-use crate::engine::athena::AthenaEngine;
-use crate::engine::local::LocalEngine;
-use crate::engine::Engine;
+use crate::cache::CachedEngine;
 use crate::settings::{EngineChoice, Settings, SettingsError};
 
 /// The plugin: settings per datasource instance and one engine per engine configuration (a lake
 /// folder, or an Athena region/workgroup/credentials set).
 #[derive(Clone, Default)]
 pub struct Service {
-    engines: Arc<tokio::sync::Mutex<HashMap<String, Arc<dyn Engine>>>>,
+    engines: Arc<tokio::sync::Mutex<HashMap<String, Arc<CachedEngine>>>>,
 }
 
 impl Service {
@@ -40,19 +40,20 @@ impl Service {
     }
 
     /// The engine for a datasource's settings (made on first use, then shared).
-    async fn engine(&self, settings: &Settings) -> Arc<dyn Engine> {
+    async fn engine(&self, settings: &Settings) -> Arc<CachedEngine> {
+        let policy = settings.cache_policy();
         let key = match &settings.engine {
             EngineChoice::Local { lake_path } => format!("local:{}", lake_path.display()),
             EngineChoice::Athena(a) => format!("athena:{}", a.identity()),
-        };
+        } + &format!(" cache:{policy:?}");
         let mut engines = self.engines.lock().await;
         if let Some(engine) = engines.get(&key) {
             return engine.clone();
         }
-        let engine: Arc<dyn Engine> = match &settings.engine {
-            EngineChoice::Local { lake_path } => Arc::new(LocalEngine::new(lake_path.clone())),
-            EngineChoice::Athena(a) => Arc::new(AthenaEngine::connect(a.as_ref().clone()).await),
-        };
+        let engine = Arc::new(CachedEngine::new(
+            crate::engine::connect(&settings.engine).await,
+            policy,
+        ));
         engines.insert(key, engine.clone());
         engine
     }
@@ -72,6 +73,7 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (mut reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<DataServer<Service>>().await;
     reporter.set_serving::<DiagnosticsServer<Service>>().await;
+    reporter.set_serving::<ResourceServer<Service>>().await;
     reporter
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
@@ -82,7 +84,8 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tonic::transport::Server::builder()
         .add_service(health)
         .add_service(DataServer::new(service.clone()))
-        .add_service(DiagnosticsServer::new(service))
+        .add_service(DiagnosticsServer::new(service.clone()))
+        .add_service(ResourceServer::new(service))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown())
         .await?;
     Ok(())

@@ -107,3 +107,14 @@ pub async fn ask(p: &PluginProcess, version: &str, q: Value, from: &str, to: &st
     assert_eq!(a.frames.len(), 1);
     a.frames[0].clone()
 }
+
+/// A health message with the test query's time replaced by N (`… took N ms; …`).
+pub fn without_ms(message: &str) -> String {
+    match message.split_once(" took ") {
+        Some((head, tail)) => match tail.split_once(" ms;") {
+            Some((_, rest)) => format!("{head} took N ms;{rest}"),
+            None => message.to_string(),
+        },
+        None => message.to_string(),
+    }
+}

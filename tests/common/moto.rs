@@ -138,6 +138,60 @@ impl Moto {
         assert_eq!(status, 201, "{body}");
     }
 
+    /// The SDK configuration of a client of this server, as the tests' own AWS peer (moto maps an
+    /// unknown access key to [`DEFAULT_ACCOUNT`]).
+    pub async fn sdk_config(&self, access_key: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(aws_credential_types::Credentials::new(
+                access_key, "x", None, None, "test",
+            ))
+            .load()
+            .await
+    }
+
+    /// Creates a Glue database with these (column-less) tables, as the account of `access_key`.
+    pub async fn seed_glue(&self, access_key: &str, database: &str, tables: &[&str]) {
+        let glue = aws_sdk_glue::Client::new(&self.sdk_config(access_key).await);
+        glue.create_database()
+            .database_input(
+                aws_sdk_glue::types::DatabaseInput::builder()
+                    .name(database)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        for table in tables {
+            glue.create_table()
+                .database_name(database)
+                .table_input(
+                    aws_sdk_glue::types::TableInput::builder()
+                        .name(*table)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Creates an S3 bucket, as the account of `access_key`.
+    pub async fn create_bucket(&self, access_key: &str, bucket: &str) {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(access_key).await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Holds Athena queries in their current state for `times` GetQueryExecution calls.
     pub fn hold_athena_queries(&self, times: u64) {
         let (status, body) = self

@@ -1,0 +1,63 @@
+//! CallResource: `stats` — what this datasource's queries cost and what the cache saved
+//! (queries run, shared in flight, cache hits, evictions, bytes scanned and billed, cost).
+
+use std::pin::Pin;
+
+use grafana_plugin_sdk::pluginv2::{self, resource_server::Resource};
+use serde_json::json;
+
+use super::Service;
+use crate::engine::Engine;
+
+type Answer = Pin<
+    Box<
+        dyn tokio_stream::Stream<Item = Result<pluginv2::CallResourceResponse, tonic::Status>>
+            + Send,
+    >,
+>;
+
+fn answer(code: i32, body: serde_json::Value) -> tonic::Response<Answer> {
+    let mut headers = std::collections::HashMap::new();
+    headers.insert(
+        "Content-Type".to_string(),
+        pluginv2::StringList {
+            values: vec!["application/json".to_string()],
+        },
+    );
+    let response = pluginv2::CallResourceResponse {
+        code,
+        headers,
+        body: body.to_string().into_bytes().into(),
+    };
+    tonic::Response::new(Box::pin(tokio_stream::once(Ok(response))))
+}
+
+#[tonic::async_trait]
+impl Resource for Service {
+    type CallResourceStream = Answer;
+
+    async fn call_resource(
+        &self,
+        request: tonic::Request<pluginv2::CallResourceRequest>,
+    ) -> Result<tonic::Response<Answer>, tonic::Status> {
+        let request = request.into_inner();
+        let path = request.path.trim_matches('/');
+        if path != "stats" {
+            return Ok(answer(
+                404,
+                json!({"error": format!("no resource {path:?}; the datasource serves: stats")}),
+            ));
+        }
+        let settings = match Service::settings(request.plugin_context.as_ref()) {
+            Ok(s) => s,
+            Err(e) => return Ok(answer(400, json!({"error": e.to_string()}))),
+        };
+        let engine = self.engine(&settings).await;
+        let mut stats = engine.stats().snapshot();
+        let billed = stats["billedBytes"].as_u64().unwrap_or(0);
+        stats["engine"] = json!(engine.name());
+        stats["costUsd"] =
+            json!(billed as f64 / 1e12 * settings.price_per_tb_cents() as f64 / 100.0);
+        Ok(answer(200, stats))
+    }
+}
