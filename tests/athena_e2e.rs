@@ -464,3 +464,72 @@ async fn a_large_result_is_read_from_the_result_object_in_s3() {
     assert_eq!(frame.field("packets").unwrap().values, want(2));
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_cli_checks_and_queries_athena() {
+    let moto = Moto::start();
+    workgroup_with_results(&moto).await;
+    moto.seed_glue(KEY, DATABASE, &[FLOW_V2, FINDINGS_V2]).await;
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[
+            (vec![("time", "timestamp")], Vec::new()),
+            (
+                vec![
+                    ("ip", "varchar"),
+                    ("bytes", "bigint"),
+                    ("packets", "bigint"),
+                    ("flows", "bigint"),
+                ],
+                vec![cells(&["10.0.0.5", "900", "3", "1"])],
+            ),
+        ],
+    );
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lakewatch"))
+            .args(args)
+            .args([
+                "--athena",
+                "--endpoint",
+                &moto.url(),
+                "--workgroup",
+                "lakewatch",
+            ])
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", "x")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, stdout, stderr) = cli(&["check"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        without_ms(&stdout).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); a one-row flow search over the last hour took N ms; source version 2 (discovered), tables in us-east-1\n"),
+        "{stdout}"
+    );
+    let file = std::env::temp_dir().join(format!("lakewatch-cli-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"kind": "top_talkers", "by": "either"}"#).unwrap();
+    let (ok, stdout, stderr) = cli(&[
+        "query",
+        "--query",
+        file.to_str().unwrap(),
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--format",
+        "csv",
+    ]);
+    std::fs::remove_file(&file).unwrap();
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("10.0.0.5,900,3,1"), "{stdout}");
+    let executed = executed_sql(&moto, KEY).await;
+    assert!(executed[1].0.contains(FLOW_V2), "{executed:?}");
+}
