@@ -1,4 +1,5 @@
-import type { DataSourceInstanceSettings, MetricFindValue, ScopedVars } from '@grafana/data';
+import type { DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
+import { lastValueFrom } from 'rxjs';
 import { DataSourceWithBackend, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
 import { kindSpec } from './queryModel';
@@ -105,6 +106,51 @@ export function interpolateQuery(templateSrv: TemplateSrv, query: LakewatchQuery
   return out;
 }
 
+/** What a variable query may ask for, and the coverage grouping that lists it. */
+export const VARIABLE_TARGETS: Record<string, string> = {
+  accounts: 'account',
+  regions: 'region',
+  vpcs: 'vpc',
+  subnets: 'subnet',
+  interfaces: 'eni',
+};
+
+/**
+ * The coverage query that lists the values of a variable query (`accounts`, `regions`, `vpcs`,
+ * `subnets`, `interfaces`, optionally narrowed by other variables, e.g. `vpcs` of `$account`).
+ */
+export function variableQuery(text: string): LakewatchQuery {
+  const [what, ...rest] = text.trim().split(/\s+/);
+  const dim = VARIABLE_TARGETS[what?.toLowerCase() ?? ''];
+  if (!dim) {
+    throw new Error(
+      `Unknown variable query "${text}": write one of ${Object.keys(VARIABLE_TARGETS).join(', ')} (optionally followed by $account $region to narrow it)`
+    );
+  }
+  const filters: FlowFilters = {};
+  for (const ref of rest) {
+    const m = /^\$\{?(account|region)s?\}?$/.exec(ref);
+    if (m) {
+      filters[m[1] === 'account' ? 'accounts' : 'regions'] = ref;
+    }
+  }
+  return { refId: 'variable', kind: 'coverage', group_by: [dim], format: 'table', filters };
+}
+
+/** The distinct, sorted values of `field` in the frames. */
+export function distinctValues(frames: DataFrame[], field: string): MetricFindValue[] {
+  const seen = new Set<string>();
+  for (const frame of frames) {
+    const f = frame.fields.find((x) => x.name === field);
+    for (const v of f?.values ?? []) {
+      if (v !== null && v !== undefined && String(v) !== '') {
+        seen.add(String(v));
+      }
+    }
+  }
+  return [...seen].sort().map((v) => ({ text: v, value: v }));
+}
+
 /** The Lakewatch datasource: queries run in the backend; this class shapes them on the way. */
 export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, LakewatchOptions> {
   constructor(instanceSettings: DataSourceInstanceSettings<LakewatchOptions>) {
@@ -139,6 +185,32 @@ export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, L
     } catch {
       return [];
     }
+  }
+
+  /**
+   * Dashboard query variables: `accounts`, `regions`, `vpcs`, `subnets` or `interfaces` (with
+   * optional `$account`/`$region` narrowing), answered by a coverage query over the time range.
+   */
+  async metricFindQuery(query: string | { query?: string }, options?: { range?: TimeRange; scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
+    const text = typeof query === 'string' ? query : (query?.query ?? '');
+    const target = variableQuery(text);
+    const request = {
+      targets: [target],
+      range: options?.range,
+      scopedVars: options?.scopedVars ?? {},
+      interval: '1m',
+      intervalMs: 60_000,
+      maxDataPoints: 1000,
+      requestId: 'lakewatch-variable',
+      timezone: 'utc',
+      app: 'dashboard',
+      startTime: Date.now(),
+    } as unknown as DataQueryRequest<LakewatchQuery>;
+    const response = await lastValueFrom(this.query(request));
+    if (response.errors?.length) {
+      throw new Error(response.errors[0].message ?? 'variable query failed');
+    }
+    return distinctValues(response.data as DataFrame[], VARIABLE_TARGETS[text.trim().split(/\s+/)[0].toLowerCase()]);
   }
 
   /** The label a query shows in the query inspector and in collapsed rows. */
