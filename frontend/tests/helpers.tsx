@@ -1,5 +1,5 @@
 import React, { useState } from 'react';
-import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, waitFor } from '@testing-library/react';
 import type { UserEvent } from '@testing-library/user-event';
 
 /** Picks an option of a @grafana/ui Select / MultiSelect by its input id, typing to filter it. */
@@ -36,4 +36,3 @@ export function Stateful<T>(props: { initial: T; seen: T[]; render: (value: T, o
   );
 }
 
-export { screen };

@@ -30,3 +30,7 @@ if (!('IntersectionObserver' in window)) {
     }
   };
 }
+
+// Unmount after every test (Vitest globals make RTL do it too; explicit is safer).
+import { cleanup } from '@testing-library/react';
+afterEach(() => cleanup());

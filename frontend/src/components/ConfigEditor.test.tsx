@@ -1,5 +1,8 @@
 import React from 'react';
-import { render, screen } from '@testing-library/react';
+import { render, within } from '@testing-library/react';
+
+// Queries against the current document body.
+const page = () => within(document.body);
 import userEvent from '@testing-library/user-event';
 import type { DataSourceSettings } from '@grafana/data';
 
@@ -50,8 +53,8 @@ const input = (key: string) => document.getElementById(`lakewatch-${key}`) as HT
 describe('ConfigEditor', () => {
   it('configures Athena with access keys: settings in jsonData, secrets only in secureJsonData', async () => {
     const { user, last } = setup(baseOptions());
-    expect(screen.getByLabelText('Local lake')).toBeChecked();
-    await user.click(screen.getByLabelText('Amazon Athena'));
+    expect(page().getByLabelText('Local lake')).toBeChecked();
+    await user.click(page().getByLabelText('Amazon Athena'));
     setText(input('defaultRegion'), 'eu-west-1');
     await choose(user, 'lakewatch-authType', 'Access and secret key');
     setText(input('accessKey'), 'AKIAEXAMPLE');
@@ -62,7 +65,7 @@ describe('ConfigEditor', () => {
     setText(input('outputLocation'), 's3://athena-results/lakewatch/');
     setText(input('pricePerTbUsd'), '6.25');
     setText(input('queryTimeoutSeconds'), '90');
-    await user.click(screen.getByLabelText('Version 1'));
+    await user.click(page().getByLabelText('Version 1'));
     setText(input('rollupRegion'), 'us-east-1');
     setText(input('lookbackDays'), '14');
     const o = last();
@@ -87,14 +90,14 @@ describe('ConfigEditor', () => {
 
   it('shows the backend-style error for a bad value and warns when a key is missing', async () => {
     const { user } = setup(baseOptions({ jsonData: { engine: 'athena', authType: 'keys' } }));
-    expect(screen.getByText('Both the access key and the secret key are needed')).toBeInTheDocument();
+    expect(page().getByText('Both the access key and the secret key are needed')).toBeInTheDocument();
     setText(input('outputLocation'), 'results');
-    expect(screen.getByText('Expected an S3 URI such as s3://my-athena-results/lakewatch/')).toBeInTheDocument();
+    expect(page().getByText('Expected an S3 URI such as s3://my-athena-results/lakewatch/')).toBeInTheDocument();
     setText(input('defaultRegion'), 'US-EAST-1');
-    expect(screen.getByText('An AWS region looks like us-east-1')).toBeInTheDocument();
+    expect(page().getByText('An AWS region looks like us-east-1')).toBeInTheDocument();
     await choose(user, 'lakewatch-authType', 'Credentials file');
     setText(input('profile'), 'security-audit');
-    expect(screen.queryByText('Both the access key and the secret key are needed')).not.toBeInTheDocument();
+    expect(page().queryByText('Both the access key and the secret key are needed')).not.toBeInTheDocument();
   });
 
   it('shows configured secrets as configured and resets them', async () => {
@@ -102,7 +105,7 @@ describe('ConfigEditor', () => {
       baseOptions({ jsonData: { engine: 'athena', authType: 'keys' }, secureJsonFields: { accessKey: true, secretKey: true } })
     );
     expect(input('accessKey')).toBeDisabled();
-    const resets = screen.getAllByRole('button', { name: /reset/i });
+    const resets = page().getAllByRole('button', { name: /reset/i });
     await user.click(resets[0]);
     expect(last().secureJsonFields).toEqual({ accessKey: false, secretKey: true });
     expect(last().secureJsonData).toEqual({ accessKey: '' });

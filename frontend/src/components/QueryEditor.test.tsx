@@ -1,5 +1,8 @@
 import React from 'react';
-import { render, screen } from '@testing-library/react';
+import { render, within } from '@testing-library/react';
+
+// Queries against the current document body.
+const page = () => within(document.body);
 import userEvent from '@testing-library/user-event';
 
 import { QueryEditor } from './QueryEditor';
@@ -30,7 +33,7 @@ const START: LakewatchQuery = { refId: 'A', kind: 'flow_volume', measure: 'bytes
 describe('QueryEditor builder', () => {
   it('builds a flow_volume query with measure, group-by, top N and filters', async () => {
     const { user, last } = setup(START);
-    await user.click(screen.getByLabelText('Packets'));
+    await user.click(page().getByLabelText('Packets'));
     await choose(user, 'lakewatch-group-by', 'account');
     await choose(user, 'lakewatch-group-by', 'vpc');
     setText(document.getElementById('lakewatch-limit')!, '5');
@@ -73,7 +76,7 @@ describe('QueryEditor builder', () => {
       limit: 8,
       filters: { action: 'REJECT', regions: ['us-east-1'] },
     });
-    await user.click(screen.getByLabelText('Either side'));
+    await user.click(page().getByLabelText('Either side'));
     expect(last().by).toBe('either');
     await choose(user, 'lakewatch-kind', 'Compliance over time');
     // Compliance takes accounts/regions/vpcs only and its own measures; the group-by comes back
@@ -100,9 +103,9 @@ describe('QueryEditor builder', () => {
     const { user, last } = setup(START);
     await choose(user, 'lakewatch-kind', 'Compliance status');
     await choose(user, 'lakewatch-controls', 'EC2.6');
-    await user.click(screen.getByLabelText('Counts'));
+    await user.click(page().getByLabelText('Counts'));
     expect(last()).toEqual({ refId: 'A', kind: 'compliance_status', controls: ['EC2.6'], view: 'counts', filters: {} });
-    await user.click(screen.getByLabelText('Table'));
+    await user.click(page().getByLabelText('Table'));
     await choose(user, 'lakewatch-statuses', 'FAILED');
     expect(last()).toEqual({
       refId: 'A',
@@ -113,7 +116,7 @@ describe('QueryEditor builder', () => {
       filters: {},
     });
     await choose(user, 'lakewatch-kind', 'Port scans');
-    await user.click(screen.getByLabelText('Hosts'));
+    await user.click(page().getByLabelText('Hosts'));
     setText(document.getElementById('lakewatch-threshold')!, '5');
     setText(document.getElementById('lakewatch-window_minutes')!, '10');
     expect(last()).toEqual({ refId: 'A', kind: 'port_scan', scan_by: 'hosts', threshold: 5, window_minutes: 10, filters: {} });
@@ -123,7 +126,7 @@ describe('QueryEditor builder', () => {
     const { seen } = setup({ ...START, limit: 5 });
     const before = seen.length;
     setText(document.getElementById('lakewatch-limit')!, '20000');
-    expect(screen.getByText('Enter a whole number from 1 to 10000')).toBeInTheDocument();
+    expect(page().getByText('Enter a whole number from 1 to 10000')).toBeInTheDocument();
     expect(seen.length).toBe(before);
     setText(document.getElementById('lakewatch-limit')!, '');
     expect(seen[seen.length - 1].limit).toBeUndefined();
@@ -139,7 +142,7 @@ describe('QueryEditor SQL', () => {
       group_by: ['vpc'],
       filters: { accounts: ['111122223333'], dst_ports: [22] },
     });
-    await user.click(screen.getByLabelText('SQL'));
+    await user.click(page().getByLabelText('SQL'));
     const sql = last();
     expect(sql).toEqual({
       refId: 'A',
@@ -153,7 +156,7 @@ describe('QueryEditor SQL', () => {
       ].join('\n'),
       filters: { accounts: ['111122223333'] },
     });
-    const macros = screen.getByTestId('lakewatch-macros');
+    const macros = page().getByTestId('lakewatch-macros');
     for (const m of [
       '$__timeFilter(column)',
       '$__timeFrom()',
@@ -167,8 +170,8 @@ describe('QueryEditor SQL', () => {
       expect(macros).toHaveTextContent(m);
     }
     setText(document.getElementById('lakewatch-sql')!, 'SELECT count(*) AS flows FROM $__table(vpc_flow) WHERE');
-    await user.click(screen.getByRole('button', { name: 'Insert $__partitionFilter' }));
-    await user.click(screen.getByLabelText('Time series'));
+    await user.click(page().getByRole('button', { name: 'Insert $__partitionFilter' }));
+    await user.click(page().getByLabelText('Time series'));
     expect(last()).toEqual({
       refId: 'A',
       kind: 'sql',
@@ -176,7 +179,7 @@ describe('QueryEditor SQL', () => {
       format: 'time_series',
       filters: { accounts: ['111122223333'] },
     });
-    await user.click(screen.getByLabelText('Builder'));
+    await user.click(page().getByLabelText('Builder'));
     expect(last()).toEqual({
       refId: 'A',
       kind: 'flow_volume',
@@ -184,7 +187,7 @@ describe('QueryEditor SQL', () => {
       group_by: ['vpc'],
       filters: { accounts: ['111122223333'], dst_ports: [22] },
     });
-    await user.click(screen.getByLabelText('SQL'));
+    await user.click(page().getByLabelText('SQL'));
     expect(last().rawSql).toBe('SELECT count(*) AS flows FROM $__table(vpc_flow) WHERE $__partitionFilter');
     expect(last().format).toBe('time_series');
   });
