@@ -55,19 +55,76 @@ pub fn panel_targets() -> Result<Vec<PanelTarget>, serde_json::Error> {
                 .to_string(),
             dash["time"]["to"].as_str().unwrap_or("now").to_string(),
         );
+        let variables = variable_values(&dash);
         for panel in dash["panels"].as_array().into_iter().flatten() {
             for target in panel["targets"].as_array().into_iter().flatten() {
+                let mut query = target.clone();
+                apply_variables(&mut query, &variables);
                 out.push(PanelTarget {
                     dashboard: title.clone(),
                     panel: panel["title"].as_str().unwrap_or_default().to_string(),
                     ref_id: target["refId"].as_str().unwrap_or("A").to_string(),
-                    query: target.clone(),
+                    query,
                     time: time.clone(),
                 });
             }
         }
     }
     Ok(out)
+}
+
+/// Each dashboard variable's name and current value (Grafana's "All" is `$__all`).
+fn variable_values(dash: &Value) -> Vec<(String, Value)> {
+    dash["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| {
+            let name = v["name"].as_str()?;
+            Some((name.to_string(), v["current"]["value"].clone()))
+        })
+        .collect()
+}
+
+/// Grafana's part for template variables: a string that is exactly `$name` or `${name}` of a
+/// dashboard variable becomes the variable's current value, as the frontend sends it (a
+/// multi-value variable inside a list adds its values to the list).
+fn apply_variables(value: &mut Value, variables: &[(String, Value)]) {
+    match value {
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for mut item in std::mem::take(items) {
+                match current_value(&item, variables) {
+                    Some(Value::Array(values)) => out.extend(values),
+                    Some(single) => out.push(single),
+                    None => {
+                        apply_variables(&mut item, variables);
+                        out.push(item);
+                    }
+                }
+            }
+            *items = out;
+        }
+        Value::Object(map) => {
+            for item in map.values_mut() {
+                apply_variables(item, variables);
+            }
+        }
+        other => {
+            if let Some(current) = current_value(other, variables) {
+                *other = current;
+            }
+        }
+    }
+}
+
+/// The current value of the variable `value` names, when it is a `$name` / `${name}` string.
+fn current_value(value: &Value, variables: &[(String, Value)]) -> Option<Value> {
+    let text = value.as_str()?;
+    variables
+        .iter()
+        .find(|(name, _)| text == format!("${name}") || text == format!("${{{name}}}"))
+        .map(|(_, current)| current.clone())
 }
 
 /// Parses Grafana-style relative times (`now`, `now-24h`, `now-7d`, `now-30m`) or RFC 3339.
@@ -119,6 +176,23 @@ mod tests {
         for t in &targets {
             crate::query::PanelQuery::from_json(&t.query)
                 .unwrap_or_else(|e| panic!("{}: {e}", t.panel));
+        }
+    }
+
+    #[test]
+    fn dashboard_variables_are_applied_as_grafana_sends_them() {
+        let vars = vec![
+            ("account".to_string(), serde_json::json!(["$__all"])),
+            ("region".to_string(), serde_json::json!("eu-west-1")),
+        ];
+        let mut q = serde_json::json!({"filters": {"accounts": "$account", "regions": "${region}", "vpcs": "$vpc", "ip": ["$account"]}});
+        apply_variables(&mut q, &vars);
+        assert_eq!(
+            q,
+            serde_json::json!({"filters": {"accounts": ["$__all"], "regions": "eu-west-1", "vpcs": "$vpc", "ip": ["$__all"]}})
+        );
+        for t in panel_targets().unwrap() {
+            assert!(!t.query.to_string().contains("\"$account\""), "{}", t.panel);
         }
     }
 

@@ -1,0 +1,131 @@
+import React from 'react';
+import { render, within } from '@testing-library/react';
+
+// Queries against the current document body.
+const page = () => within(document.body);
+import userEvent from '@testing-library/user-event';
+import type { DataSourceSettings } from '@grafana/data';
+
+import { ConfigEditor, settingError } from './ConfigEditor';
+import type { LakewatchOptions, LakewatchSecureOptions } from '../types';
+import { Stateful, choose, setText } from '../../tests/helpers';
+
+type Options = DataSourceSettings<LakewatchOptions, LakewatchSecureOptions>;
+
+function baseOptions(patch: Partial<Options> = {}): Options {
+  return {
+    id: 1,
+    uid: 'lakewatch-demo',
+    orgId: 1,
+    name: 'Lakewatch',
+    type: 'lakewatch-securitylake-datasource',
+    typeName: 'Lakewatch',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    database: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    jsonData: {},
+    secureJsonFields: {},
+    readOnly: false,
+    withCredentials: false,
+    ...patch,
+  } as Options;
+}
+
+function setup(initial: Options) {
+  const seen: Options[] = [];
+  render(
+    <Stateful<Options>
+      initial={initial}
+      seen={seen}
+      render={(options, onOptionsChange) => <ConfigEditor options={options} onOptionsChange={onOptionsChange} />}
+    />
+  );
+  return { seen, last: () => seen[seen.length - 1], user: userEvent.setup() };
+}
+
+const input = (key: string) => document.getElementById(`lakewatch-${key}`) as HTMLInputElement;
+
+describe('ConfigEditor', () => {
+  it('configures Athena with access keys: settings in jsonData, secrets only in secureJsonData', async () => {
+    const { user, last } = setup(baseOptions());
+    expect(page().getByLabelText('Local lake')).toBeChecked();
+    await user.click(page().getByLabelText('Amazon Athena'));
+    setText(input('defaultRegion'), 'eu-west-1');
+    await choose(user, 'lakewatch-authType', 'Access and secret key');
+    setText(input('accessKey'), 'AKIAEXAMPLE');
+    setText(input('secretKey'), 's3cr3t');
+    setText(input('assumeRoleArn'), 'arn:aws:iam::111122223333:role/lakewatch-reader');
+    setText(input('externalId'), 'ext-1');
+    setText(input('workgroup'), 'security');
+    setText(input('outputLocation'), 's3://athena-results/lakewatch/');
+    setText(input('pricePerTbUsd'), '6.25');
+    setText(input('queryTimeoutSeconds'), '90');
+    await user.click(page().getByLabelText('Version 1'));
+    setText(input('rollupRegion'), 'us-east-1');
+    setText(input('lookbackDays'), '14');
+    const o = last();
+    expect(o.jsonData).toEqual({
+      engine: 'athena',
+      defaultRegion: 'eu-west-1',
+      authType: 'keys',
+      assumeRoleArn: 'arn:aws:iam::111122223333:role/lakewatch-reader',
+      externalId: 'ext-1',
+      workgroup: 'security',
+      outputLocation: 's3://athena-results/lakewatch/',
+      pricePerTbUsd: '6.25',
+      queryTimeoutSeconds: 90,
+      sourceVersion: '1',
+      rollupRegion: 'us-east-1',
+      lookbackDays: 14,
+    });
+    expect(o.secureJsonData).toEqual({ accessKey: 'AKIAEXAMPLE', secretKey: 's3cr3t' });
+    expect(JSON.stringify(o.jsonData)).not.toContain('s3cr3t');
+    expect(JSON.stringify(o.jsonData)).not.toContain('AKIAEXAMPLE');
+  });
+
+  it('shows the backend-style error for a bad value and warns when a key is missing', async () => {
+    const { user } = setup(baseOptions({ jsonData: { engine: 'athena', authType: 'keys' } }));
+    expect(page().getByText('Both the access key and the secret key are needed')).toBeInTheDocument();
+    setText(input('outputLocation'), 'results');
+    expect(page().getByText('Expected an S3 URI such as s3://my-athena-results/lakewatch/')).toBeInTheDocument();
+    setText(input('defaultRegion'), 'US-EAST-1');
+    expect(page().getByText('An AWS region looks like us-east-1')).toBeInTheDocument();
+    await choose(user, 'lakewatch-authType', 'Credentials file');
+    setText(input('profile'), 'security-audit');
+    expect(page().queryByText('Both the access key and the secret key are needed')).not.toBeInTheDocument();
+  });
+
+  it('shows configured secrets as configured and resets them', async () => {
+    const { user, last } = setup(
+      baseOptions({ jsonData: { engine: 'athena', authType: 'keys' }, secureJsonFields: { accessKey: true, secretKey: true } })
+    );
+    expect(input('accessKey')).toBeDisabled();
+    const resets = page().getAllByRole('button', { name: /reset/i });
+    await user.click(resets[0]);
+    expect(last().secureJsonFields).toEqual({ accessKey: false, secretKey: true });
+    expect(last().secureJsonData).toEqual({ accessKey: '' });
+  });
+
+  it('keeps the local engine settings minimal', async () => {
+    const { last } = setup(baseOptions());
+    setText(input('lakePath'), '/var/lib/grafana/demo-lake');
+    setText(input('maxRows'), '5000');
+    expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake', maxRows: 5000 });
+    setText(input('maxRows'), '');
+    expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake' });
+  });
+
+  it('checks values as the backend does', () => {
+    expect(settingError('workgroup', 'a b')).toBe("A workgroup name has 1 to 128 letters, digits, '.', '_' or '-'");
+    expect(settingError('assumeRoleArn', 'reader')).toBe('Expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader');
+    expect(settingError('endpoint', 'athena.local')).toBe('Expected a URL such as https://athena.us-east-1.amazonaws.com');
+    expect(settingError('queryTimeoutSeconds', '0')).toBe('Enter a whole number from 1 to 3600');
+    expect(settingError('pricePerTbUsd', '5')).toBeUndefined();
+    expect(settingError('defaultRegion', 'us-gov-west-1')).toBeUndefined();
+  });
+});

@@ -1,0 +1,419 @@
+import type { Dimension, FilterName, FlowFilters, LakewatchQuery, QueryKind } from './types';
+
+/** A query field the builder edits (besides `kind` and `filters`). */
+export type QueryField =
+  | 'measure'
+  | 'group_by'
+  | 'by'
+  | 'limit'
+  | 'view'
+  | 'scan_by'
+  | 'threshold'
+  | 'window_minutes'
+  | 'own_cidrs'
+  | 'silent_for_minutes'
+  | 'lookback_days'
+  | 'format'
+  | 'controls'
+  | 'statuses'
+  | 'rawSql';
+
+/** What the editor needs to know about one query kind. */
+export interface KindSpec {
+  kind: QueryKind;
+  label: string;
+  description: string;
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'SQL';
+  /** The fields this kind reads. */
+  fields: QueryField[];
+  /** Measures accepted, first is the backend's default. */
+  measures: string[];
+  /** Dimensions `group_by` accepts (empty: the kind has no group-by). */
+  dimensions: string[];
+  /** What the backend groups by when `group_by` is left out. */
+  defaultGroupBy?: string[];
+  /** Values of `view`, first is the default. */
+  views?: string[];
+  /** Values of `format`, first is the default. */
+  formats?: string[];
+  /** Filters this kind accepts. */
+  filters: FilterName[];
+  /** The backend's default `limit`, when it has one. */
+  defaultLimit?: number;
+}
+
+/** Every flow dimension, in the backend's documentation order. */
+export const DIMENSIONS: Dimension[] = [
+  'account',
+  'region',
+  'vpc',
+  'subnet',
+  'eni',
+  'src_ip',
+  'dst_ip',
+  'dst_port',
+  'protocol',
+  'action',
+  'direction',
+  'boundary',
+];
+
+/** Every filter of the flow kinds. */
+export const FLOW_FILTERS: FilterName[] = [
+  'accounts',
+  'regions',
+  'vpcs',
+  'subnets',
+  'enis',
+  'ip',
+  'src_ip',
+  'dst_ip',
+  'exclude_ip',
+  'ports',
+  'src_ports',
+  'dst_ports',
+  'protocols',
+  'action',
+  'direction',
+  'boundary',
+];
+
+/** Human labels and hints of the filters. */
+export const FILTER_INFO: Record<FilterName, { label: string; placeholder: string; single?: string[] }> = {
+  accounts: { label: 'Accounts', placeholder: '111122223333, $account' },
+  regions: { label: 'Regions', placeholder: 'us-east-1, $region' },
+  vpcs: { label: 'VPCs', placeholder: 'vpc-0a1b2c3d, $vpc' },
+  subnets: { label: 'Subnets', placeholder: 'subnet-0a1b2c3d' },
+  enis: { label: 'Interfaces', placeholder: 'eni-0a1b2c3d' },
+  ip: { label: 'IP or CIDR (either side)', placeholder: '10.0.0.0/8, 2001:db8::/32' },
+  src_ip: { label: 'Source IP/CIDR', placeholder: '10.0.1.17' },
+  dst_ip: { label: 'Destination IP/CIDR', placeholder: '198.51.100.0/24' },
+  exclude_ip: { label: 'Exclude IP/CIDR', placeholder: '10.0.0.0/8' },
+  ports: { label: 'Ports (either side)', placeholder: '22, 3389' },
+  src_ports: { label: 'Source ports', placeholder: '443' },
+  dst_ports: { label: 'Destination ports', placeholder: '22, 443' },
+  protocols: { label: 'Protocols', placeholder: 'tcp, udp, 47' },
+  action: { label: 'Action', placeholder: 'ACCEPT or REJECT', single: ['ACCEPT', 'REJECT'] },
+  direction: { label: 'Direction', placeholder: 'ingress or egress', single: ['ingress', 'egress'] },
+  boundary: { label: 'Traffic path', placeholder: 'Internet Gateway, 5' },
+};
+
+const FLOW_MEASURES = ['bytes', 'packets', 'flows'];
+const FLOWS_FIRST = ['flows', 'bytes', 'packets'];
+const COMPLIANCE_FILTERS: FilterName[] = ['accounts', 'regions', 'vpcs'];
+
+/** The query kinds, in menu order. */
+export const KINDS: KindSpec[] = [
+  {
+    kind: 'flow_volume',
+    label: 'Flow volume',
+    description: 'Bytes, packets or flows over time, one series per group',
+    group: 'Flow',
+    fields: ['measure', 'group_by', 'limit'],
+    measures: FLOW_MEASURES,
+    dimensions: DIMENSIONS,
+    filters: FLOW_FILTERS,
+  },
+  {
+    kind: 'top_talkers',
+    label: 'Top talkers',
+    description: 'Addresses that send or receive the most',
+    group: 'Flow',
+    fields: ['by', 'measure', 'limit'],
+    measures: FLOW_MEASURES,
+    dimensions: [],
+    filters: FLOW_FILTERS,
+    defaultLimit: 10,
+  },
+  {
+    kind: 'top_pairs',
+    label: 'Top pairs',
+    description: 'Source → destination:port/protocol pairs with the most traffic',
+    group: 'Flow',
+    fields: ['measure', 'limit'],
+    measures: FLOW_MEASURES,
+    dimensions: [],
+    filters: FLOW_FILTERS,
+    defaultLimit: 10,
+  },
+  {
+    kind: 'top_ports',
+    label: 'Top ports',
+    description: 'Destination ports and protocols ranked',
+    group: 'Flow',
+    fields: ['measure', 'group_by', 'limit'],
+    measures: FLOWS_FIRST,
+    dimensions: DIMENSIONS,
+    defaultGroupBy: ['dst_port', 'protocol'],
+    filters: FLOW_FILTERS,
+    defaultLimit: 10,
+  },
+  {
+    kind: 'top_interfaces',
+    label: 'Top interfaces',
+    description: 'Network interfaces (ENIs) ranked',
+    group: 'Flow',
+    fields: ['measure', 'group_by', 'limit'],
+    measures: FLOW_MEASURES,
+    dimensions: DIMENSIONS,
+    defaultGroupBy: ['eni'],
+    filters: FLOW_FILTERS,
+    defaultLimit: 10,
+  },
+  {
+    kind: 'rejected',
+    label: 'Rejected traffic',
+    description: 'Denied flows over time, or the top rejected sources',
+    group: 'Flow',
+    fields: ['view', 'measure', 'group_by', 'limit'],
+    measures: FLOWS_FIRST,
+    dimensions: DIMENSIONS,
+    views: ['over_time', 'top_sources'],
+    filters: FLOW_FILTERS,
+  },
+  {
+    kind: 'port_scan',
+    label: 'Port scans',
+    description: 'Sources that touched more distinct ports (or hosts) than the threshold',
+    group: 'Flow',
+    fields: ['scan_by', 'threshold', 'window_minutes', 'limit'],
+    measures: [],
+    dimensions: [],
+    filters: FLOW_FILTERS,
+    defaultLimit: 100,
+  },
+  {
+    kind: 'internet_egress',
+    label: 'Internet egress',
+    description: 'Egress to public addresses outside your own blocks',
+    group: 'Flow',
+    fields: ['own_cidrs', 'measure', 'group_by', 'limit'],
+    measures: FLOW_MEASURES,
+    dimensions: DIMENSIONS,
+    defaultGroupBy: ['vpc', 'dst_ip'],
+    filters: FLOW_FILTERS,
+    defaultLimit: 10,
+  },
+  {
+    kind: 'flow_search',
+    label: 'Flow search',
+    description: 'Matching flow records, newest first, every field',
+    group: 'Flow',
+    fields: ['limit'],
+    measures: [],
+    dimensions: [],
+    filters: FLOW_FILTERS,
+    defaultLimit: 100,
+  },
+  {
+    kind: 'coverage',
+    label: 'Flow-log coverage',
+    description: 'When each account, region and VPC last sent flow records; silent ones',
+    group: 'Coverage',
+    fields: ['group_by', 'silent_for_minutes', 'lookback_days', 'format'],
+    measures: [],
+    dimensions: DIMENSIONS,
+    defaultGroupBy: ['account', 'region', 'vpc'],
+    formats: ['table', 'series'],
+    filters: FLOW_FILTERS,
+  },
+  {
+    kind: 'freshness',
+    label: 'Freshness',
+    description: 'Minutes since the last flow record per account and region',
+    group: 'Coverage',
+    fields: ['group_by', 'silent_for_minutes', 'lookback_days', 'format'],
+    measures: [],
+    dimensions: DIMENSIONS,
+    defaultGroupBy: ['account', 'region'],
+    formats: ['table', 'series'],
+    filters: FLOW_FILTERS,
+  },
+  {
+    kind: 'compliance_status',
+    label: 'Compliance status',
+    description: 'Latest state of each resource for Security Hub controls or Config rules',
+    group: 'Compliance',
+    fields: ['controls', 'statuses', 'view', 'lookback_days', 'limit'],
+    measures: [],
+    dimensions: [],
+    views: ['table', 'counts'],
+    filters: COMPLIANCE_FILTERS,
+    defaultLimit: 1000,
+  },
+  {
+    kind: 'compliance_over_time',
+    label: 'Compliance over time',
+    description: 'Pass rate and failing resources over time',
+    group: 'Compliance',
+    fields: ['controls', 'measure', 'group_by', 'lookback_days'],
+    measures: ['pass_rate', 'failing', 'passing'],
+    dimensions: ['account', 'region', 'control'],
+    filters: COMPLIANCE_FILTERS,
+  },
+  {
+    kind: 'sql',
+    label: 'SQL',
+    description: 'Your own SQL with macros; template variables become escaped literals',
+    group: 'SQL',
+    fields: ['rawSql', 'format'],
+    measures: [],
+    dimensions: [],
+    formats: ['table', 'time_series'],
+    filters: ['accounts', 'regions'],
+  },
+];
+
+/** The spec of a kind (`flow_volume` when absent, as the backend does). */
+export function kindSpec(kind: QueryKind | string | undefined): KindSpec {
+  return KINDS.find((k) => k.kind === (kind || 'flow_volume')) ?? KINDS[0];
+}
+
+/** The macros the backend expands in `sql` queries, with what each becomes. */
+export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> = [
+  { macro: '$__timeFilter(column)', insert: '$__timeFilter(time_dt)', doc: 'column BETWEEN the panel range start and end (UTC)' },
+  { macro: '$__timeFrom()', insert: '$__timeFrom()', doc: 'the range start as a UTC timestamp literal' },
+  { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
+  { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
+  { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings) for the configured source version' },
+  { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
+  { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
+];
+
+/** The SQL a new `sql` query starts with, carrying over the measure and grouping when it can. */
+export function starterSql(prev: LakewatchQuery): string {
+  const measure = prev.measure === 'bytes' || prev.measure === 'packets' ? prev.measure : 'flows';
+  const value = measure === 'flows' ? 'count(*)' : `sum(traffic.${measure})`;
+  return [
+    `SELECT $__timeGroup(time_dt, '5m') AS time, ${value} AS ${measure}`,
+    'FROM $__table(vpc_flow)',
+    'WHERE $__partitionFilter AND $__timeFilter(time_dt)',
+    'GROUP BY 1',
+    'ORDER BY 1',
+  ].join('\n');
+}
+
+/** Fields Grafana keeps on every query. */
+const GRAFANA_FIELDS = ['refId', 'datasource', 'hide', 'key', 'queryType', 'intervalMs', 'maxDataPoints'] as const;
+
+function isEmptyFilter(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+/** The filters a kind accepts, empty ones dropped. */
+export function keepFilters(filters: FlowFilters | undefined, spec: KindSpec): FlowFilters {
+  const out: FlowFilters = {};
+  for (const name of spec.filters) {
+    const v = filters?.[name];
+    if (!isEmptyFilter(v)) {
+      (out as Record<string, unknown>)[name] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * The query after the user picks another kind: every field the new kind reads and whose value
+ * it accepts is kept (from the current query first, then from what earlier kinds held), the rest
+ * dropped so the backend sees no field it would reject or ignore.
+ */
+export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Partial<LakewatchQuery> = {}): LakewatchQuery {
+  const spec = kindSpec(kind);
+  const source: Partial<LakewatchQuery> = { ...remembered, ...prev };
+  const next: LakewatchQuery = { refId: prev.refId, kind };
+  for (const f of GRAFANA_FIELDS) {
+    const v = (prev as unknown as Record<string, unknown>)[f];
+    if (v !== undefined) {
+      (next as unknown as Record<string, unknown>)[f] = v;
+    }
+  }
+  for (const field of spec.fields) {
+    const value = pickField(source, field, spec);
+    if (value !== undefined) {
+      (next as unknown as Record<string, unknown>)[field] = value;
+    }
+  }
+  if (kind === 'sql' && !next.rawSql) {
+    next.rawSql = starterSql(prev);
+  }
+  next.filters = keepFilters(source.filters, spec);
+  return next;
+}
+
+function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: KindSpec): unknown {
+  const v = source[field as keyof LakewatchQuery];
+  if (v === undefined || v === null) {
+    return undefined;
+  }
+  switch (field) {
+    case 'measure':
+      return spec.measures.includes(String(v)) ? v : undefined;
+    case 'group_by': {
+      const dims = (v as string[]).filter((d) => spec.dimensions.includes(d));
+      return dims.length > 0 || (v as string[]).length === 0 ? dims : undefined;
+    }
+    case 'view':
+      return spec.views?.includes(String(v)) ? v : undefined;
+    case 'format':
+      if (spec.formats?.includes(String(v))) {
+        return v;
+      }
+      // table stays table; the two spellings of a time series map onto each other.
+      if (v === 'series' && spec.formats?.includes('time_series')) {
+        return 'time_series';
+      }
+      if (v === 'time_series' && spec.formats?.includes('series')) {
+        return 'series';
+      }
+      return undefined;
+    case 'limit':
+      return spec.kind === 'compliance_status' || Number(v) <= 10_000 ? v : undefined;
+    default:
+      return v;
+  }
+}
+
+/** Splits what the user typed in a list box: commas, spaces or new lines. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** A filter's list as the backend likes it: ports as numbers where they are plain numbers. */
+export function filterValues(name: FilterName, values: string[]): Array<string | number> {
+  const numeric = name === 'ports' || name === 'src_ports' || name === 'dst_ports';
+  return values.map((v) => (numeric && /^\d+$/.test(v) ? Number(v) : v));
+}
+
+/** A filter value as text for an input box. */
+export function filterText(v: FlowFilters[FilterName]): string {
+  if (v === undefined || v === null) {
+    return '';
+  }
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+/** The number ranges the backend accepts, to check input before it is sent. */
+export const NUMBER_RANGES: Partial<Record<QueryField, [number, number]>> = {
+  limit: [1, 10_000],
+  threshold: [1, 65_535],
+  window_minutes: [1, 10_080],
+  silent_for_minutes: [1, 129_600],
+  lookback_days: [1, 90],
+};
+
+/** An error text for a number field, or undefined when the value is fine. */
+export function numberError(field: QueryField, text: string): string | undefined {
+  const range = NUMBER_RANGES[field];
+  if (!range || text.trim() === '') {
+    return undefined;
+  }
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
+    return `Enter a whole number from ${range[0]} to ${range[1]}`;
+  }
+  return undefined;
+}

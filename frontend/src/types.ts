@@ -1,0 +1,139 @@
+import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
+
+/**
+ * Query kinds the Lakewatch backend answers (src/query/ in the Rust crate). The names, fields and
+ * values below are exactly what the backend parses; anything else is reported as an unknown field.
+ */
+export type QueryKind =
+  | 'flow_volume'
+  | 'top_talkers'
+  | 'top_pairs'
+  | 'top_ports'
+  | 'top_interfaces'
+  | 'rejected'
+  | 'port_scan'
+  | 'internet_egress'
+  | 'flow_search'
+  | 'coverage'
+  | 'freshness'
+  | 'compliance_status'
+  | 'compliance_over_time'
+  | 'sql';
+
+/** What a flow metric adds up. */
+export type FlowMeasure = 'bytes' | 'packets' | 'flows';
+/** What a compliance series shows (none: pass rate and failing). */
+export type ComplianceMeasure = 'pass_rate' | 'failing' | 'passing';
+
+/** Flow dimensions a panel can group by. */
+export type Dimension =
+  | 'account'
+  | 'region'
+  | 'vpc'
+  | 'subnet'
+  | 'eni'
+  | 'src_ip'
+  | 'dst_ip'
+  | 'dst_port'
+  | 'protocol'
+  | 'action'
+  | 'direction'
+  | 'boundary';
+
+/** A filter value: one value, or a list (multi-value template variables give lists). */
+export type FilterValue = string | number | Array<string | number>;
+
+/** The `filters` object shared by the flow kinds (empty or absent: no restriction). */
+export interface FlowFilters {
+  accounts?: FilterValue;
+  regions?: FilterValue;
+  vpcs?: FilterValue;
+  subnets?: FilterValue;
+  enis?: FilterValue;
+  ip?: FilterValue;
+  src_ip?: FilterValue;
+  dst_ip?: FilterValue;
+  exclude_ip?: FilterValue;
+  ports?: FilterValue;
+  src_ports?: FilterValue;
+  dst_ports?: FilterValue;
+  protocols?: FilterValue;
+  action?: string;
+  direction?: string;
+  boundary?: FilterValue;
+}
+
+/** The name of a filter. */
+export type FilterName = keyof FlowFilters;
+
+/** A Lakewatch panel query as stored in dashboards and sent to the backend. */
+export interface LakewatchQuery extends DataQuery {
+  kind?: QueryKind;
+  measure?: FlowMeasure | ComplianceMeasure;
+  group_by?: string[];
+  /** top_talkers: which side's address is ranked. */
+  by?: 'src_ip' | 'dst_ip' | 'either';
+  limit?: number;
+  filters?: FlowFilters;
+  /** rejected: over_time | top_sources; compliance_status: table | counts. */
+  view?: string;
+  /** port_scan */
+  scan_by?: 'ports' | 'hosts';
+  threshold?: number;
+  window_minutes?: number;
+  /** internet_egress: your own address blocks (not internet). */
+  own_cidrs?: string[];
+  /** coverage / freshness */
+  silent_for_minutes?: number;
+  lookback_days?: number;
+  /** coverage / freshness: table | series; sql: table | time_series. */
+  format?: string;
+  /** compliance kinds */
+  controls?: string[];
+  statuses?: string[];
+  /** sql: the SQL text with macros. */
+  rawSql?: string;
+  /** sql: template-variable values, filled in by the datasource when the query runs. */
+  variables?: Record<string, string | string[]>;
+}
+
+/** jsonData of the datasource (src/settings.rs). */
+export interface LakewatchOptions extends DataSourceJsonData {
+  engine?: 'local' | 'athena';
+  /** local: the lake folder (the one holding aws/). */
+  lakePath?: string;
+  /** Security Lake source version: "1" (OCSF 1.0.0-rc.2) or "2" (OCSF 1.1.0). */
+  sourceVersion?: string;
+  /** Region whose Glue database holds the tables. */
+  rollupRegion?: string;
+  /** Athena API region. */
+  defaultRegion?: string;
+  authType?: 'default' | 'keys' | 'credentials' | 'ec2_iam_role';
+  profile?: string;
+  assumeRoleArn?: string;
+  externalId?: string;
+  endpoint?: string;
+  workgroup?: string;
+  outputLocation?: string;
+  catalog?: string;
+  pricePerTbUsd?: string;
+  queryTimeoutSeconds?: number;
+  maxRows?: number;
+  maxSeries?: number;
+  lookbackDays?: number;
+}
+
+/** secureJsonData of the datasource: secrets, never sent back to the browser. */
+export interface LakewatchSecureOptions {
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+}
+
+/** The query a new panel starts with. */
+export const DEFAULT_QUERY: Partial<LakewatchQuery> = {
+  kind: 'flow_volume',
+  measure: 'bytes',
+  group_by: [],
+  filters: {},
+};
