@@ -15,7 +15,7 @@ use lakewatch::engine::Engine;
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
-use lakewatch::pipeline::{prepare, run_panel, PanelRequest};
+use lakewatch::pipeline::{render_sql, run_panel, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
@@ -264,7 +264,7 @@ async fn run(command: Command) -> CliResult {
                 DialectArg::Athena => Dialect::Athena,
                 DialectArg::Local => Dialect::Local,
             };
-            let prepared = prepare(
+            let sql = render_sql(
                 &settings,
                 dialect,
                 &PanelRequest {
@@ -276,7 +276,7 @@ async fn run(command: Command) -> CliResult {
                     max_data_points,
                 },
             )?;
-            println!("{}", prepared.sql);
+            println!("{sql}");
             Ok(())
         }
         Command::Query {
