@@ -204,7 +204,8 @@ fn macro_arguments_and_source_names_are_rejected_word_for_word() {
     let column = "expected a column name such as time_dt or src_endpoint.port (letters, digits and _, parts joined by dots)";
     let source = "expected a Security Lake source: vpc_flow or sh_findings";
     let cases: Vec<(String, String)> = vec![
-        ("SELECT $__timeFilter(time_dt')".into(), format!("macro `$__timeFilter` has a bad argument `time_dt'`: {column}")),
+        ("SELECT $__timeFilter(time_dt')".into(), "macro `$__timeFilter` has a bad argument (none): the argument list is never closed; end it with )".into()),
+        ("SELECT $__timeFilter(time_dt'') OR 1=1".into(), format!("macro `$__timeFilter` has a bad argument `time_dt''`: {column}")),
         ("SELECT $__timeFilter(time_dt --)".into(), format!("macro `$__timeFilter` has a bad argument `time_dt --`: {column}")),
         ("SELECT $__timeFilter(\"time_dt\"\"; DROP\")".into(), format!("macro `$__timeFilter` has a bad argument `\"time_dt\"\"; DROP\"`: {column}")),
         ("SELECT $__timeFilter(time\u{0}dt)".into(), "query field `rawSql` has the value \"SELECT $__timeFilter(time\\u0000dt)\": the SQL text contains a NUL character; remove it".into()),

@@ -208,7 +208,7 @@ fn sql_kind_expands_every_macro_per_dialect() {
     all_dialects(
         "sql_every_macro",
         json!({"kind": "sql", "format": "time_series",
-               "rawSql": "SELECT $__timeGroupAlias(time_dt, 5m, 0), $__timeGroup(time, '1h') AS hour, region, count(*) AS flows\nFROM $__table(vpc_flow)\nWHERE $__partitionFilter\n  AND $__timeFilter(time_dt) AND $__timeFilter(time)\n  AND $__unixEpochFilter(end_time)\n  AND time_dt BETWEEN $__timeFrom() AND $__timeTo()\n  AND $__in(src_endpoint.ip, src_ip) AND region IN ($region) AND dst_endpoint.port IN (${port})\n  AND $__in(cloud.account.uid, account)\n  -- $__table and $region stay as written in comments\n  AND status_code <> '$__timeFrom()'\nGROUP BY 1, 2, 3\nORDER BY 1",
+               "rawSql": "SELECT $__timeGroupAlias(time_dt, 5m, 0), $__timeGroup(time, '5m') AS bucket, region, count(*) AS flows\nFROM $__table(vpc_flow)\nWHERE $__partitionFilter\n  AND $__timeFilter(time_dt) AND $__timeFilter(time)\n  AND $__unixEpochFilter(end_time)\n  AND time_dt BETWEEN $__timeFrom() AND $__timeTo()\n  AND $__in(src_endpoint.ip, src_ip) AND region IN ($region) AND dst_endpoint.port IN (${port})\n  AND $__in(cloud.account.uid, account)\n  -- $__table and $region stay as written in comments\n  AND status_code <> '$__timeFrom()'\nGROUP BY 1, 2, 3\nORDER BY 1",
                "filters": {"accounts": ["111122223333", "444455556666"], "regions": ["us-east-1"]},
                "variables": {"src_ip": ["10.0.1.17", "2001:db8::1"], "region": "us-east-1",
                              "port": [443, "8443"], "account": "$__all"}}),
