@@ -171,7 +171,8 @@ pub fn render_sql(
 ) -> Result<String, QueryFailure> {
     match AnyQuery::from_json_bytes(request.json) {
         Ok(AnyQuery::Sql(_)) => Ok(prepare_sql(settings, dialect, request)?.expanded.sql),
-        _ => Ok(prepare(settings, dialect, request)?.sql),
+        Ok(AnyQuery::Panel(_)) => Ok(prepare(settings, dialect, request)?.sql),
+        Err(e) => Err(QueryFailure::user(request.ref_id, e)),
     }
 }
 
@@ -267,7 +268,9 @@ pub async fn run_panel(
     request: &PanelRequest<'_>,
 ) -> Result<Vec<Frame>, QueryFailure> {
     let ref_id = request.ref_id;
-    if let Ok(AnyQuery::Sql(_)) = AnyQuery::from_json_bytes(request.json) {
+    if let AnyQuery::Sql(_) =
+        AnyQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?
+    {
         return run_sql(engine, settings, request).await;
     }
     let prepared = prepare(settings, engine.dialect(), request)?;
