@@ -42,10 +42,8 @@ fn parse_ident(text: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '"' {
-            if chars.next() != Some('"') {
-                return None;
-            }
+        if c == '"' && chars.next() != Some('"') {
+            return None;
         }
         out.push(c);
     }

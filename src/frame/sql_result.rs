@@ -319,7 +319,7 @@ mod tests {
             to_ms: 179_999,
             max_series: 10,
         };
-        let f = sql_series_frame("A", &schema, &[b.clone()], &opts(None)).unwrap();
+        let f = sql_series_frame("A", &schema, std::slice::from_ref(&b), &opts(None)).unwrap();
         assert_eq!(f.fields.len(), 3);
         assert_eq!(f.fields[1].labels["region"], "a");
         assert_eq!(values(&f.fields[1]), vec![Some(1.0), Some(3.0)]);
@@ -327,7 +327,7 @@ mod tests {
         let f = sql_series_frame(
             "A",
             &schema,
-            &[b.clone()],
+            std::slice::from_ref(&b),
             &opts(Some((60_000, SeriesFill::Value(0.0)))),
         )
         .unwrap();

@@ -210,7 +210,7 @@ impl Dimension {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyQuery {
     /// A query kind Lakewatch plans itself.
-    Panel(PanelQuery),
+    Panel(Box<PanelQuery>),
     /// The user's SQL with macros and template variables.
     Sql(RawSql),
 }
@@ -234,7 +234,7 @@ impl AnyQuery {
             Some(obj) if obj.get("kind").and_then(Value::as_str) == Some("sql") => {
                 Ok(AnyQuery::Sql(raw_sql::parse(obj)?))
             }
-            _ => Ok(AnyQuery::Panel(PanelQuery::from_json(value)?)),
+            _ => Ok(AnyQuery::Panel(Box::new(PanelQuery::from_json(value)?))),
         }
     }
 }
