@@ -7,18 +7,20 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::engine::{Engine, EngineRequest, Fault, ResultRead};
+use crate::engine::{Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead};
 use crate::frame::{
-    coverage_frame, state_series_frame, table_frame, time_series_frame, CoverageOptions, Frame,
-    Notice, SeriesOptions, StateSeriesOptions, TableOptions,
+    coverage_frame, sql_series_frame, sql_table_frame, state_series_frame, table_frame,
+    time_series_frame, CoverageOptions, Frame, Notice, SeriesFill, SeriesOptions, SqlFrameError,
+    SqlSeriesOptions, StateSeriesOptions, TableOptions,
 };
 use crate::lake::{self, Source};
 use crate::plan::{self, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
-    unknown_fields, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension, FlowFilters,
-    PanelQuery, StatusView, TimeWindow, DEFAULT_CONTROL,
+    unknown_fields, AnyQuery, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension,
+    FlowFilters, PanelQuery, RawSql, SqlFormat, StatusView, TimeWindow, DEFAULT_CONTROL,
 };
 use crate::settings::Settings;
+use crate::sql::macros::{self, Expanded, Fill, MacroContext};
 use crate::sql::{self, Dialect};
 
 /// A query that failed: which query, whose fault, and a message that says what to do.
@@ -191,6 +193,71 @@ async fn probe(engine: &dyn Engine, settings: &Settings) -> Result<String, Query
     ))
 }
 
+/// A `sql` query with its macros and variables expanded for one dialect.
+#[derive(Debug, Clone)]
+pub struct PreparedSql {
+    /// The typed query.
+    pub query: RawSql,
+    /// Its time window.
+    pub window: TimeWindow,
+    /// The expanded SQL and what the expansion found.
+    pub expanded: Expanded,
+}
+
+/// Parses a `sql` query and expands it without running it.
+pub fn prepare_sql(
+    settings: &Settings,
+    dialect: Dialect,
+    request: &PanelRequest<'_>,
+) -> Result<PreparedSql, QueryFailure> {
+    let ref_id = request.ref_id;
+    let query = match AnyQuery::from_json_bytes(request.json) {
+        Ok(AnyQuery::Sql(q)) => q,
+        Ok(AnyQuery::Panel(p)) => {
+            return Err(QueryFailure::plugin(
+                ref_id,
+                format!("a {} query is planned, not expanded", p.kind()),
+            ))
+        }
+        Err(e) => return Err(QueryFailure::user(ref_id, e)),
+    };
+    let window = TimeWindow::new(
+        request.from,
+        request.to,
+        request.interval_ms,
+        request.max_data_points,
+    )
+    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    let expanded = macros::expand(
+        &query,
+        &MacroContext {
+            dialect,
+            version: settings.source_version,
+            home_region: &settings.home_region,
+            window,
+        },
+    )
+    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    Ok(PreparedSql {
+        query,
+        window,
+        expanded,
+    })
+}
+
+/// The SQL a query of any kind runs on a dialect (what the CLI's `sql` command prints).
+pub fn render_sql(
+    settings: &Settings,
+    dialect: Dialect,
+    request: &PanelRequest<'_>,
+) -> Result<String, QueryFailure> {
+    match AnyQuery::from_json_bytes(request.json) {
+        Ok(AnyQuery::Sql(_)) => Ok(prepare_sql(settings, dialect, request)?.expanded.sql),
+        Ok(AnyQuery::Panel(_)) => Ok(prepare(settings, dialect, request)?.sql),
+        Err(e) => Err(QueryFailure::user(request.ref_id, e)),
+    }
+}
+
 fn plan_options(settings: &Settings) -> PlanOptions {
     PlanOptions {
         version: settings.source_version,
@@ -283,6 +350,11 @@ pub async fn run_panel(
     request: &PanelRequest<'_>,
 ) -> Result<Vec<Frame>, QueryFailure> {
     let ref_id = request.ref_id;
+    if let AnyQuery::Sql(_) =
+        AnyQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?
+    {
+        return run_sql(engine, settings, request).await;
+    }
     let prepared = prepare(settings, engine.dialect(), request)?;
     let span = tracing::info_span!(
         "query",
@@ -352,6 +424,10 @@ pub async fn run_panel(
         }
     }
     let mut batches = output.batches.clone();
+    if let PanelQuery::Variable(_) = &prepared.query {
+        // A dimension some records lack (a flow without a VPC, a finding without a control).
+        batches = drop_nulls(&batches, plan::VARIABLE_VALUE);
+    }
     if rows as u64 > settings.max_rows {
         batches = truncate(&batches, settings.max_rows as usize);
         notices.push(Notice {
@@ -493,36 +569,11 @@ pub async fn run_panel(
             });
         }
     }
-    if let Some(athena) = &output.athena {
-        let cents = settings.price_per_tb_cents();
-        notices.push(Notice {
-            severity: "info",
-            text: format!(
-                "Athena scanned {} (billed {}, 10 MB minimum per query): ${:.5} at ${:.2} per TB.",
-                human_bytes(athena.scanned_bytes),
-                human_bytes(athena.billed_bytes()),
-                athena.cost_usd(cents),
-                cents as f64 / 100.0
-            ),
-        });
-    }
+    notices.extend(athena_notice(&output, settings));
     let stats = &output.stats;
     frame.meta.executed_query_string = Some(prepared.sql.clone());
     frame.meta.notices.extend(notices);
-    frame.meta.stats = vec![
-        ("Rows returned".to_string(), rows as f64, "short"),
-        ("Files read".to_string(), stats.files as f64, "short"),
-        (
-            "Bytes read".to_string(),
-            stats.bytes_read as f64,
-            "decbytes",
-        ),
-        (
-            "Engine time".to_string(),
-            output.elapsed.as_secs_f64() * 1000.0,
-            "ms",
-        ),
-    ];
+    frame.meta.stats = engine_stats(&output);
     let custom = json!({
         "engine": engine.name(),
         "cache": output.cache.as_str(),
@@ -549,34 +600,220 @@ pub async fn run_panel(
             map.insert("countQuery".into(), json!(count_sql));
         }
     }
-    if let (serde_json::Value::Object(map), Some(athena)) = (&mut custom, &output.athena) {
-        let cents = settings.price_per_tb_cents();
-        map.insert("athenaQueryId".into(), json!(athena.query_id));
-        map.insert("scannedBytes".into(), json!(athena.scanned_bytes));
-        map.insert("billedBytes".into(), json!(athena.billed_bytes()));
-        map.insert("costUsd".into(), json!(athena.cost_usd(cents)));
-        map.insert("queueMs".into(), json!(athena.queue_ms));
-        map.insert("athenaEngineMs".into(), json!(athena.engine_ms));
-        map.insert(
-            "resultsFrom".into(),
-            match &athena.read {
-                ResultRead::Pages(n) => json!(format!("GetQueryResults, {n} page(s)")),
-                ResultRead::Object(location) => json!(location),
-            },
-        );
-        frame.meta.stats.push((
-            "Data scanned".to_string(),
-            athena.scanned_bytes as f64,
-            "decbytes",
-        ));
-        frame
-            .meta
-            .stats
-            .push(("Cost".to_string(), athena.cost_usd(cents), "currencyUSD"));
+    if let serde_json::Value::Object(map) = &mut custom {
+        athena_meta(&mut frame, map, &output, settings);
     }
     if let serde_json::Value::Object(map) = custom {
         frame.meta.custom = map;
     }
+    Ok(vec![frame])
+}
+
+/// The notice of what Athena scanned and what it costs.
+fn athena_notice(output: &QueryOutput, settings: &Settings) -> Option<Notice> {
+    let athena = output.athena.as_ref()?;
+    let cents = settings.price_per_tb_cents();
+    Some(Notice {
+        severity: "info",
+        text: format!(
+            "Athena scanned {} (billed {}, 10 MB minimum per query): ${:.5} at ${:.2} per TB.",
+            human_bytes(athena.scanned_bytes),
+            human_bytes(athena.billed_bytes()),
+            athena.cost_usd(cents),
+            cents as f64 / 100.0
+        ),
+    })
+}
+
+/// The inspector's statistics of an engine run.
+fn engine_stats(output: &QueryOutput) -> Vec<(String, f64, &'static str)> {
+    let stats = &output.stats;
+    vec![
+        ("Rows returned".to_string(), output.rows() as f64, "short"),
+        ("Files read".to_string(), stats.files as f64, "short"),
+        (
+            "Bytes read".to_string(),
+            stats.bytes_read as f64,
+            "decbytes",
+        ),
+        (
+            "Engine time".to_string(),
+            output.elapsed.as_secs_f64() * 1000.0,
+            "ms",
+        ),
+    ]
+}
+
+/// Athena's query id, bytes and cost in the frame's custom meta and statistics.
+fn athena_meta(
+    frame: &mut Frame,
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    output: &QueryOutput,
+    settings: &Settings,
+) {
+    let Some(athena) = &output.athena else {
+        return;
+    };
+    let cents = settings.price_per_tb_cents();
+    map.insert("athenaQueryId".into(), json!(athena.query_id));
+    map.insert("scannedBytes".into(), json!(athena.scanned_bytes));
+    map.insert("billedBytes".into(), json!(athena.billed_bytes()));
+    map.insert("costUsd".into(), json!(athena.cost_usd(cents)));
+    map.insert("queueMs".into(), json!(athena.queue_ms));
+    map.insert("athenaEngineMs".into(), json!(athena.engine_ms));
+    map.insert(
+        "resultsFrom".into(),
+        match &athena.read {
+            ResultRead::Pages(n) => json!(format!("GetQueryResults, {n} page(s)")),
+            ResultRead::Object(location) => json!(location),
+        },
+    );
+    frame.meta.stats.push((
+        "Data scanned".to_string(),
+        athena.scanned_bytes as f64,
+        "decbytes",
+    ));
+    frame
+        .meta
+        .stats
+        .push(("Cost".to_string(), athena.cost_usd(cents), "currencyUSD"));
+}
+
+/// The warning on a query that reads a Security Lake table with no partition predicate.
+pub fn unpruned_notice(dialect: Dialect) -> Notice {
+    let column = match dialect {
+        Dialect::Athena => "eventday (v1) or time_dt (v2)",
+        Dialect::Local => "eventDay",
+    };
+    Notice {
+        severity: "warning",
+        text: format!(
+            "This query reads a Security Lake table without a partition predicate, so every day of every account and region is scanned (Athena bills by the byte). Add `AND $__partitionFilter` to its WHERE clause (or a condition on {column})."
+        ),
+    }
+}
+
+/// Runs a `sql` query: expand, run, shape as a table or a wide time series.
+async fn run_sql(
+    engine: &dyn Engine,
+    settings: &Settings,
+    request: &PanelRequest<'_>,
+) -> Result<Vec<Frame>, QueryFailure> {
+    let ref_id = request.ref_id;
+    let prepared = prepare_sql(settings, engine.dialect(), request)?;
+    let expanded = &prepared.expanded;
+    let span = tracing::info_span!("query", ref_id, kind = "sql", engine = engine.name());
+    let output = engine
+        .run(&EngineRequest {
+            ref_id: ref_id.to_string(),
+            sql: expanded.sql.clone(),
+            tables: expanded.tables.clone(),
+        })
+        .instrument(span)
+        .await
+        .map_err(|e| QueryFailure {
+            ref_id: ref_id.to_string(),
+            // The user wrote the SQL: an engine that cannot plan or run it is the user's to fix.
+            fault: match e {
+                EngineError::Execution(_) => Fault::User,
+                ref other => other.fault(),
+            },
+            message: e.to_string(),
+        })?;
+    let mut notices = Vec::new();
+    if expanded.reads_lake && !expanded.pruned {
+        notices.push(unpruned_notice(engine.dialect()));
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(request.json) {
+        let unknown = unknown_fields(&value);
+        if !unknown.is_empty() {
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "Ignored query fields Lakewatch does not know: {}. Check their spelling (docs/queries.md lists every field).",
+                    unknown.join(", ")
+                ),
+            });
+        }
+    }
+    let rows = output.rows();
+    let mut batches = output.batches.clone();
+    if rows as u64 > settings.max_rows {
+        batches = truncate(&batches, settings.max_rows as usize);
+        notices.push(Notice {
+            severity: "warning",
+            text: format!(
+                "The result was cut at {} rows (the datasource's row cap); add a LIMIT, aggregate, or narrow the time range.",
+                settings.max_rows
+            ),
+        });
+    }
+    let mut frame = match prepared.query.format {
+        SqlFormat::Table => sql_table_frame(ref_id, &output.schema, &batches)
+            .map_err(|e| QueryFailure::plugin(ref_id, e))?,
+        SqlFormat::TimeSeries => {
+            let fill = expanded.time_group.and_then(|g| {
+                g.fill.map(|f| {
+                    (
+                        g.interval_ms,
+                        match f {
+                            Fill::Value(v) => SeriesFill::Value(v),
+                            Fill::Null => SeriesFill::Null,
+                            Fill::Previous => SeriesFill::Previous,
+                        },
+                    )
+                })
+            });
+            sql_series_frame(
+                ref_id,
+                &output.schema,
+                &batches,
+                &SqlSeriesOptions {
+                    fill,
+                    from_ms: prepared.window.from.timestamp_millis(),
+                    to_ms: prepared.window.to.timestamp_millis(),
+                    max_series: settings.max_series,
+                },
+            )
+            .map_err(|e| match e {
+                SqlFrameError::Shape(m) => QueryFailure::user(ref_id, m),
+                SqlFrameError::Frame(e) => QueryFailure::plugin(ref_id, e),
+            })?
+        }
+    };
+    notices.extend(athena_notice(&output, settings));
+    frame.meta.executed_query_string = Some(expanded.sql.clone());
+    frame.meta.notices.extend(notices);
+    frame.meta.stats = engine_stats(&output);
+    let tables: Vec<String> = expanded
+        .tables
+        .iter()
+        .map(|t| format!("{}.{}", t.database(), t.table()))
+        .collect();
+    let mut custom = serde_json::Map::new();
+    custom.insert("engine".into(), json!(engine.name()));
+    custom.insert("cache".into(), json!(output.cache.as_str()));
+    custom.insert("kind".into(), json!("sql"));
+    custom.insert("tables".into(), json!(tables));
+    custom.insert(
+        "sourceVersion".into(),
+        json!(settings.source_version.to_string()),
+    );
+    custom.insert("partitionPruned".into(), json!(expanded.pruned));
+    if let Some(g) = expanded.time_group {
+        custom.insert("bucketMs".into(), json!(g.interval_ms));
+    }
+    custom.insert("rows".into(), json!(rows));
+    custom.insert("filesRead".into(), json!(output.stats.files));
+    custom.insert("bytesRead".into(), json!(output.stats.bytes_read));
+    custom.insert(
+        "partitionsRead".into(),
+        json!(output.stats.partitions.len()),
+    );
+    custom.insert("partitions".into(), json!(output.stats.partitions));
+    custom.insert("engineMs".into(), json!(output.elapsed.as_millis() as u64));
+    athena_meta(&mut frame, &mut custom, &output, settings);
+    frame.meta.custom = custom;
     Ok(vec![frame])
 }
 
@@ -609,6 +846,22 @@ fn first_count(batches: &[arrow::record_batch::RecordBatch]) -> u64 {
                 .map(|a| a.value(0))
         })
         .unwrap_or(0)
+}
+
+/// The rows whose `column` is not null.
+fn drop_nulls(
+    batches: &[arrow::record_batch::RecordBatch],
+    column: &str,
+) -> Vec<arrow::record_batch::RecordBatch> {
+    batches
+        .iter()
+        .map(|b| {
+            b.column_by_name(column)
+                .and_then(|c| arrow::compute::is_not_null(c).ok())
+                .and_then(|mask| arrow::compute::filter_record_batch(b, &mask).ok())
+                .unwrap_or_else(|| b.clone())
+        })
+        .collect()
 }
 
 fn truncate(

@@ -1,7 +1,7 @@
 //! Exact SQL of every query kind, for both dialects and both source versions.
 
 use chrono::{DateTime, Utc};
-use lakewatch::pipeline::{prepare, PanelRequest};
+use lakewatch::pipeline::{render_sql, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ fn t(s: &str) -> DateTime<Utc> {
 fn sql(query: Value, from: &str, to: &str, dialect: Dialect, version: &str) -> String {
     let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();
     let json = serde_json::to_vec(&query).unwrap();
-    prepare(
+    render_sql(
         &settings,
         dialect,
         &PanelRequest {
@@ -26,7 +26,6 @@ fn sql(query: Value, from: &str, to: &str, dialect: Dialect, version: &str) -> S
         },
     )
     .unwrap()
-    .sql
 }
 
 fn all_dialects(name: &str, query: Value, from: &str, to: &str) {
@@ -201,5 +200,43 @@ fn compliance_over_time_reads_state_changes_from_the_look_back() {
         json!({"kind": "compliance_over_time", "controls": ["EC2.6", "EC2.10"], "group_by": ["account", "control"]}),
         "2024-06-08T00:00:00Z",
         "2024-06-10T00:00:00Z",
+    );
+}
+
+#[test]
+fn sql_kind_expands_every_macro_per_dialect() {
+    all_dialects(
+        "sql_every_macro",
+        json!({"kind": "sql", "format": "time_series",
+               "rawSql": "SELECT $__timeGroupAlias(time_dt, 5m, 0), $__timeGroup(time, '5m') AS bucket, region, count(*) AS flows\nFROM $__table(vpc_flow)\nWHERE $__partitionFilter\n  AND $__timeFilter(time_dt) AND $__timeFilter(time)\n  AND $__unixEpochFilter(end_time)\n  AND time_dt BETWEEN $__timeFrom() AND $__timeTo()\n  AND $__in(src_endpoint.ip, src_ip) AND region IN ($region) AND dst_endpoint.port IN (${port})\n  AND $__in(cloud.account.uid, account)\n  -- $__table and $region stay as written in comments\n  AND status_code <> '$__timeFrom()'\nGROUP BY 1, 2, 3\nORDER BY 1",
+               "filters": {"accounts": ["111122223333", "444455556666"], "regions": ["us-east-1"]},
+               "variables": {"src_ip": ["10.0.1.17", "2001:db8::1"], "region": "us-east-1",
+                             "port": [443, "8443"], "account": "$__all"}}),
+        "2024-06-30T22:00:00+02:00",
+        "2024-07-01T02:00:00Z",
+    );
+    all_dialects(
+        "sql_findings_database",
+        json!({"kind": "sql",
+               "rawSql": "SELECT count(*) AS n FROM $__table(sh_findings) AS f, $__database.other WHERE $__partitionFilter AND $__interval_ms > 0",
+               "filters": {}}),
+        "2023-12-01T06:00:00Z",
+        "2024-01-14T06:00:00Z",
+    );
+}
+
+#[test]
+fn variable_kind_lists_distinct_values_in_the_range() {
+    all_dialects(
+        "variable_vpcs",
+        json!({"kind": "variable", "values": "vpcs", "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "variable_controls",
+        json!({"kind": "variable", "values": "controls", "filters": {"regions": ["eu-west-1"]}}),
+        DAY_FROM,
+        DAY_TO,
     );
 }

@@ -13,7 +13,7 @@ use lakewatch::demo::{self, DemoConfig};
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
-use lakewatch::pipeline::{health, prepare, resolve_source_version, run_panel, PanelRequest};
+use lakewatch::pipeline::{health, render_sql, resolve_source_version, run_panel, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
@@ -336,7 +336,7 @@ async fn run(command: Command) -> CliResult {
                 DialectArg::Athena => Dialect::Athena,
                 DialectArg::Local => Dialect::Local,
             };
-            let prepared = prepare(
+            let sql = render_sql(
                 &settings,
                 dialect,
                 &PanelRequest {
@@ -348,7 +348,7 @@ async fn run(command: Command) -> CliResult {
                     max_data_points,
                 },
             )?;
-            println!("{}", prepared.sql);
+            println!("{sql}");
             Ok(())
         }
         Command::Query {

@@ -16,6 +16,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::context::SQLOptions;
 use datafusion::physical_plan::{collect, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::sync::Mutex;
@@ -180,7 +181,16 @@ impl Engine for LocalEngine {
             self.register(table).await?;
         }
         let exec = |e: datafusion::error::DataFusionError| EngineError::Execution(e.to_string());
-        let frame = self.ctx.sql(&request.sql).await.map_err(exec)?;
+        // Read-only: no DDL (which could map any host file as a table), DML or SET statements.
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let frame = self
+            .ctx
+            .sql_with_options(&request.sql, read_only)
+            .await
+            .map_err(exec)?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let plan = frame.create_physical_plan().await.map_err(exec)?;
         let batches = collect(plan.clone(), self.ctx.task_ctx())

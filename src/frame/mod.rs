@@ -7,6 +7,7 @@
 mod coverage;
 mod encode;
 mod series;
+mod sql_result;
 mod state_series;
 mod table;
 
@@ -19,6 +20,9 @@ use serde_json::{json, Map, Value};
 pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
 pub use series::{time_series_frame, SeriesOptions};
+pub use sql_result::{
+    sql_series_frame, sql_table_frame, SeriesFill, SqlFrameError, SqlSeriesOptions,
+};
 pub use state_series::{
     bucket_instant, bucket_starts, pass_rate, state_series_frame, StateSeriesOptions,
 };

@@ -111,6 +111,36 @@ fn finding_scope(
     }
 }
 
+/// Every finding updated in the window, in the accounts and regions asked for (other flow
+/// filters do not apply to findings).
+pub(super) fn control_scope(
+    filters: &crate::query::FlowFilters,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> FindingScope {
+    let cols = FindingColumns::of(options.version);
+    FindingScope {
+        table: TableRef {
+            source: Source::ShFindings,
+            version: options.version,
+            home_region: options.home_region.clone(),
+        },
+        partitions: PartitionFilter {
+            days: partitions::utc_days(window.from, window.to),
+            accounts: filters.accounts.clone(),
+            regions: filters.regions.clone(),
+        },
+        time: TimeFilter {
+            from: window.from,
+            to: window.to,
+            time_ms: cols.time_ms,
+            time_dt: cols.time_dt,
+        },
+        filters: Vec::new(),
+        cols,
+    }
+}
+
 fn lookback(scope: &ComplianceScope, options: &PlanOptions) -> u32 {
     scope.lookback_days.unwrap_or(options.lookback_days)
 }

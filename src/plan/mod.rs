@@ -10,7 +10,8 @@ use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, Source
 use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
     AccountId, Coverage, CoverageFormat, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure,
-    PanelQuery, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
+    PanelQuery, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery, VariableQuery,
+    VariableTarget,
 };
 
 /// Where the plan reads from.
@@ -372,6 +373,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Coverage { query, .. } => plan_coverage(query, window, options),
         PanelQuery::ComplianceStatus(q) => compliance::plan_status(q, window, options),
         PanelQuery::ComplianceOverTime(q) => compliance::plan_over_time(q, window, options),
+        PanelQuery::Variable(q) => plan_variable(q, window, options),
     }
 }
 
@@ -517,6 +519,39 @@ fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions)
         },
         filters: flow_filters(filters, &cols),
         cols,
+    }
+}
+
+/// The alias of a `variable` plan's value column.
+pub const VARIABLE_VALUE: &str = "value";
+
+/// Distinct values of one dimension in the range, with their record counts.
+fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let shape = Shape::Table {
+        time_columns: Vec::new(),
+        units: Vec::new(),
+        protocol_columns: Vec::new(),
+        count_total: false,
+    };
+    let limit = table_limit(q.limit, options);
+    let outputs = |value: Expr| {
+        vec![
+            output(VARIABLE_VALUE, OutputValue::Group(value)),
+            output("records", OutputValue::Aggregate(Aggregate::Count)),
+        ]
+    };
+    let order = vec![OrderKey::asc(VARIABLE_VALUE)];
+    match q.target {
+        VariableTarget::Flow(dim) => {
+            let scope = flow_scope(&q.filters, window, options);
+            let value = dimension_expr(dim, &scope.cols);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
+        VariableTarget::Controls => {
+            let scope = compliance::control_scope(&q.filters, window, options);
+            let value = compliance::control_expr(&scope.cols);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
     }
 }
 

@@ -392,8 +392,14 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
 }
 
 /// The query fields Lakewatch reads, and the ones Grafana adds to every query.
-const KNOWN_FIELDS: [&str; 31] = [
+const KNOWN_FIELDS: [&str; 37] = [
     "kind",
+    "values",
+    "rawSql",
+    "sql",
+    "format",
+    "variables",
+    "variableTypes",
     "measure",
     "group_by",
     "by",

@@ -5,6 +5,7 @@
 
 mod compliance;
 mod flow;
+mod raw_sql;
 mod values;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +18,10 @@ pub use compliance::{
 pub use flow::{
     any_contains, unknown_fields, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume,
     PortScan, ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
+};
+pub use raw_sql::{
+    is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
+    VariableValues, MAX_SQL_CHARS,
 };
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 
@@ -201,6 +206,39 @@ impl Dimension {
     }
 }
 
+/// Any query Lakewatch answers: a planned panel query, or the user's own SQL (`kind: "sql"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyQuery {
+    /// A query kind Lakewatch plans itself.
+    Panel(Box<PanelQuery>),
+    /// The user's SQL with macros and template variables.
+    Sql(RawSql),
+}
+
+impl AnyQuery {
+    /// Parses the raw query JSON bytes Grafana sends (tolerant of unknown fields).
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, QueryError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            QueryError::new(
+                "(query JSON)",
+                snippet(&String::from_utf8_lossy(bytes)),
+                format!("it is not valid JSON ({e}); send a JSON object such as {{\"kind\":\"flow_volume\",\"measure\":\"bytes\"}}"),
+            )
+        })?;
+        Self::from_json(&value)
+    }
+
+    /// Parses a query JSON value.
+    pub fn from_json(value: &Value) -> Result<Self, QueryError> {
+        match value.as_object() {
+            Some(obj) if obj.get("kind").and_then(Value::as_str) == Some("sql") => {
+                Ok(AnyQuery::Sql(raw_sql::parse(obj)?))
+            }
+            _ => Ok(AnyQuery::Panel(Box::new(PanelQuery::from_json(value)?))),
+        }
+    }
+}
+
 /// A panel query, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PanelQuery {
@@ -234,6 +272,44 @@ pub enum PanelQuery {
     ComplianceStatus(ComplianceStatus),
     /// `compliance_over_time`: pass rate and failing resources over time.
     ComplianceOverTime(ComplianceOverTime),
+    /// `variable`: the values of one dimension seen in the time range (template variables).
+    Variable(VariableQuery),
+}
+
+/// What a `variable` query lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableTarget {
+    /// A flow dimension (account, region, vpc, subnet, eni) from the flow records.
+    Flow(Dimension),
+    /// Security Hub control ids from the findings.
+    Controls,
+}
+
+impl VariableTarget {
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls";
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text.strip_suffix('s').unwrap_or(text) {
+            "account" => VariableTarget::Flow(Dimension::Account),
+            "region" => VariableTarget::Flow(Dimension::Region),
+            "vpc" => VariableTarget::Flow(Dimension::Vpc),
+            "subnet" => VariableTarget::Flow(Dimension::Subnet),
+            "eni" | "interface" => VariableTarget::Flow(Dimension::Eni),
+            "control" => VariableTarget::Controls,
+            _ => return None,
+        })
+    }
+}
+
+/// A `variable` query: distinct values seen in the panel's time range, each with its record count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableQuery {
+    /// What to list.
+    pub target: VariableTarget,
+    /// Narrowing (accounts and regions prune partitions; flow filters apply to flow targets).
+    pub filters: FlowFilters,
+    /// Most values listed.
+    pub limit: u32,
 }
 
 impl PanelQuery {
@@ -247,6 +323,7 @@ impl PanelQuery {
             PanelQuery::FlowSearch(_) => "flow_search",
             PanelQuery::ComplianceStatus(_) => "compliance_status",
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
+            PanelQuery::Variable(_) => "variable",
         }
     }
 
@@ -271,18 +348,19 @@ impl PanelQuery {
                 "a query must be a JSON object",
             )
         })?;
-        let kind = match obj.get("kind") {
-            None | Some(Value::Null) => "flow_volume",
-            Some(Value::String(s)) if s.is_empty() => "flow_volume",
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err(QueryError::new(
+        let kind =
+            match obj.get("kind") {
+                None | Some(Value::Null) => "flow_volume",
+                Some(Value::String(s)) if s.is_empty() => "flow_volume",
+                Some(Value::String(s)) => s.as_str(),
+                Some(other) => return Err(QueryError::new(
                     "kind",
                     snippet(&other.to_string()),
-                    format!("expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"),
-                ))
-            }
-        };
+                    format!(
+                        "expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
+                    ),
+                )),
+            };
         if kind.starts_with("compliance_") {
             return match kind {
                 "compliance_status" => {
@@ -295,7 +373,7 @@ impl PanelQuery {
                     "kind",
                     quoted(other),
                     format!(
-                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"
+                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
                     ),
                 )),
             };
@@ -456,10 +534,35 @@ impl PanelQuery {
                     },
                 })
             }
+            "variable" => {
+                let target = match obj.get("values") {
+                    Some(Value::String(v)) => VariableTarget::parse(v).ok_or_else(|| {
+                        QueryError::new(
+                            "values",
+                            quoted(v),
+                            format!("expected one of {}", VariableTarget::NAMES),
+                        )
+                    })?,
+                    other => {
+                        return Err(QueryError::new(
+                            "values",
+                            other.map_or_else(|| "(missing)".to_string(), |v| snippet(&v.to_string())),
+                            format!("a variable query names what to list: one of {}", VariableTarget::NAMES),
+                        ))
+                    }
+                };
+                Ok(PanelQuery::Variable(VariableQuery {
+                    target,
+                    filters,
+                    limit: limit(1000)?,
+                }))
+            }
             other => Err(QueryError::new(
                 "kind",
                 quoted(other),
-                format!("unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}"),
+                format!(
+                    "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
+                ),
             )),
         }
     }
@@ -558,7 +661,7 @@ mod tests {
     fn errors_name_the_field_and_the_value() {
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time"
+            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, variable, sql"
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),
@@ -622,6 +725,28 @@ mod tests {
         assert_eq!(
             err(json!({"kind": "top_ports", "group_by": []})),
             "query field `group_by` has the value []: top_ports ranks groups; name at least one dimension or leave group_by out"
+        );
+    }
+
+    #[test]
+    fn variable_queries_name_what_they_list() {
+        let q = PanelQuery::from_json(&json!({"kind": "variable", "values": "enis", "limit": 50}))
+            .unwrap();
+        assert_eq!(
+            q,
+            PanelQuery::Variable(VariableQuery {
+                target: VariableTarget::Flow(Dimension::Eni),
+                filters: FlowFilters::default(),
+                limit: 50,
+            })
+        );
+        assert_eq!(
+            err(json!({"kind": "variable", "values": "colours"})),
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls"
+        );
+        assert_eq!(
+            err(json!({"kind": "variable"})),
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls"
         );
     }
 

@@ -1,6 +1,8 @@
 //! Rendering a [`Plan`] to SQL text for one [`Dialect`]. The only place SQL text is made; every
 //! identifier is quoted and every literal escaped here.
 
+pub mod macros;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -55,7 +57,7 @@ fn literal(value: &Literal) -> String {
     }
 }
 
-fn timestamp_literal(t: DateTime<Utc>) -> String {
+pub(crate) fn timestamp_literal(t: DateTime<Utc>) -> String {
     let text = t.to_rfc3339_opts(SecondsFormat::Millis, true);
     // 2024-06-01T00:00:00.000Z -> 2024-06-01 00:00:00.000
     format!(
@@ -74,7 +76,7 @@ fn partition_column(dialect: Dialect, column: PartitionColumn) -> String {
     })
 }
 
-fn column(dialect: Dialect, path: &[&str]) -> String {
+pub(crate) fn column(dialect: Dialect, path: &[&str]) -> String {
     let mut out = ident(path[0]);
     for part in &path[1..] {
         out = match dialect {
