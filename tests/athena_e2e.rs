@@ -5,6 +5,8 @@ mod common;
 
 use common::moto::{Moto, DEFAULT_ACCOUNT};
 use common::{plugin, query, t, without_ms};
+use lakewatch::frame::DecodedFrame;
+use lakewatch::grafana_host::PluginProcess;
 use lakewatch::pipeline::{prepare, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
@@ -73,6 +75,17 @@ async fn executed_sql(moto: &Moto, account_key: &str) -> Vec<(String, String)> {
         ));
     }
     out
+}
+
+/// A top-talkers panel through the plugin: its frame, after asserting that it did not fail.
+async fn talkers(p: &PluginProcess, settings: &Value) -> DecodedFrame {
+    let q = json!({"kind": "top_talkers", "by": "either"});
+    let answer = p
+        .query(settings, &[query("A", q, FROM, TO, 60_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(answer["A"].error, "");
+    answer["A"].frames[0].clone()
 }
 
 fn cells(values: &[&str]) -> Vec<Option<String>> {
@@ -196,23 +209,7 @@ async fn an_assumed_role_with_an_external_id_is_used() {
         json!({"assumeRoleArn": format!("arn:aws:iam::{role_account}:role/lakewatch-reader"),
                "externalId": "grafana-7f3a"}),
     );
-    let answer = p
-        .query(
-            &settings,
-            &[query(
-                "A",
-                json!({"kind": "top_talkers", "by": "either"}),
-                FROM,
-                TO,
-                60_000,
-            )],
-            &[],
-        )
-        .await
-        .unwrap();
-    let a = &answer["A"];
-    assert_eq!(a.error, "");
-    let frame = &a.frames[0];
+    let frame = &talkers(&p, &settings).await;
     let ip = frame.field("ip").unwrap();
     assert_eq!(ip.values, vec![json!("10.0.0.5"), json!("10.0.0.6")]);
     let bytes = frame.field("bytes").unwrap();
@@ -427,23 +424,7 @@ async fn a_large_result_is_read_from_the_result_object_in_s3() {
         &moto,
         json!({"outputLocation": "s3://lakewatch-results/athena/"}),
     );
-    let answer = p
-        .query(
-            &settings,
-            &[query(
-                "A",
-                json!({"kind": "top_talkers", "by": "either"}),
-                FROM,
-                TO,
-                60_000,
-            )],
-            &[],
-        )
-        .await
-        .unwrap();
-    let a = &answer["A"];
-    assert_eq!(a.error, "");
-    let frame = &a.frames[0];
+    let frame = &talkers(&p, &settings).await;
     let from = frame.meta["custom"]["resultsFrom"].as_str().unwrap();
     assert!(
         from.starts_with("s3://lakewatch-results/athena/") && from.ends_with(".csv"),
