@@ -72,6 +72,14 @@ pub struct PanelRequest<'a> {
     pub max_data_points: i64,
 }
 
+impl PanelRequest<'_> {
+    /// The panel's time window (range, interval, max data points), validated.
+    fn window(&self) -> Result<TimeWindow, QueryFailure> {
+        TimeWindow::new(self.from, self.to, self.interval_ms, self.max_data_points)
+            .map_err(|e| QueryFailure::user(self.ref_id, e))
+    }
+}
+
 /// A query parsed and planned, with its SQL.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -94,13 +102,7 @@ pub fn prepare(
     let ref_id = request.ref_id;
     let query =
         PanelQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?;
-    let window = TimeWindow::new(
-        request.from,
-        request.to,
-        request.interval_ms,
-        request.max_data_points,
-    )
-    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    let window = request.window()?;
     let plan = plan::plan(&query, &window, &plan_options(settings));
     let sql = sql::render(&plan, dialect);
     Ok(Prepared {
@@ -221,13 +223,7 @@ pub fn prepare_sql(
         }
         Err(e) => return Err(QueryFailure::user(ref_id, e)),
     };
-    let window = TimeWindow::new(
-        request.from,
-        request.to,
-        request.interval_ms,
-        request.max_data_points,
-    )
-    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    let window = request.window()?;
     let expanded = macros::expand(
         &query,
         &MacroContext {

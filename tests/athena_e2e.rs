@@ -13,6 +13,13 @@ use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
 
 const REGION: &str = "us-east-1";
+/// The columns of a top-talkers result as Athena types them.
+const TALKER_COLUMNS: [(&str, &str); 4] = [
+    ("ip", "varchar"),
+    ("bytes", "bigint"),
+    ("packets", "bigint"),
+    ("flows", "bigint"),
+];
 const FROM: &str = "2024-06-10T00:00:00Z";
 const TO: &str = "2024-06-10T03:00:00Z";
 
@@ -191,12 +198,7 @@ async fn an_assumed_role_with_an_external_id_is_used() {
         role_account,
         REGION,
         &[(
-            vec![
-                ("ip", "varchar"),
-                ("bytes", "bigint"),
-                ("packets", "bigint"),
-                ("flows", "bigint"),
-            ],
+            TALKER_COLUMNS.to_vec(),
             vec![
                 cells(&["10.0.0.5", "900", "3", "1"]),
                 cells(&["10.0.0.6", "NULL", "1", "1"]),
@@ -409,15 +411,7 @@ async fn a_large_result_is_read_from_the_result_object_in_s3() {
     moto.seed_athena(
         DEFAULT_ACCOUNT,
         REGION,
-        &[(
-            vec![
-                ("ip", "varchar"),
-                ("bytes", "bigint"),
-                ("packets", "bigint"),
-                ("flows", "bigint"),
-            ],
-            rows.clone(),
-        )],
+        &[(TALKER_COLUMNS.to_vec(), rows.clone())],
     );
     let p = plugin().await;
     let settings = athena_settings(
@@ -457,12 +451,7 @@ async fn the_cli_checks_and_queries_athena() {
         &[
             (vec![("time", "timestamp")], Vec::new()),
             (
-                vec![
-                    ("ip", "varchar"),
-                    ("bytes", "bigint"),
-                    ("packets", "bigint"),
-                    ("flows", "bigint"),
-                ],
+                TALKER_COLUMNS.to_vec(),
                 vec![cells(&["10.0.0.5", "900", "3", "1"])],
             ),
         ],
