@@ -51,6 +51,7 @@ async fn load(engine: &dyn Engine, queries: &[Prepared]) -> (u64, u64) {
                 ref_id: "bench".into(),
                 sql: p.sql.clone(),
                 tables: vec![p.plan.table.clone()],
+                settled: false,
             })
             .await
             .unwrap()
@@ -112,6 +113,7 @@ async fn main() {
                     ref_id: "alone".into(),
                     sql: p.sql.clone(),
                     tables: vec![p.plan.table.clone()],
+                    settled: false,
                 })
                 .await
                 .unwrap();

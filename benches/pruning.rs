@@ -32,6 +32,7 @@ async fn run(engine: &LocalEngine, sql: &str, table: &lakewatch::plan::TableRef)
             ref_id: "bench".into(),
             sql: sql.to_string(),
             tables: vec![table.clone()],
+            settled: false,
         })
         .await
         .expect("query runs")

@@ -17,6 +17,10 @@ use crate::lake::catalog::Catalog;
 use crate::plan::TableRef;
 use crate::sql::Dialect;
 
+/// How long a result that reads closed UTC days only ([`EngineRequest::settled`]) is reused when
+/// caching is on: its rows do not change any more.
+pub const SETTLED_TTL: Duration = Duration::from_secs(6 * 3600);
+
 /// How a result was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
@@ -86,6 +90,7 @@ type RunningRef = WeakShared<BoxFuture<'static, Result<Arc<QueryOutput>, EngineE
 struct Stored {
     output: Arc<QueryOutput>,
     at: Instant,
+    keep: Duration,
     used: u64,
     bytes: u64,
 }
@@ -143,7 +148,7 @@ impl CachedEngine {
             state.clock += 1;
             let clock = state.clock;
             if let Some(stored) = state.done.get_mut(&key) {
-                if stored.at.elapsed() < self.policy.ttl {
+                if stored.at.elapsed() < stored.keep {
                     stored.used = clock;
                     self.stats.hits.fetch_add(1, Ordering::Relaxed);
                     return Ok((stored.output.clone(), CacheOutcome::Hit));
@@ -221,11 +226,17 @@ impl CachedEngine {
                     stats.evictions.fetch_add(1, Ordering::Relaxed);
                 }
                 state.bytes += bytes;
+                let keep = if request.settled {
+                    policy.ttl.max(SETTLED_TTL)
+                } else {
+                    policy.ttl
+                };
                 state.done.insert(
                     key,
                     Stored {
                         output: output.clone(),
                         at: Instant::now(),
+                        keep,
                         used: clock,
                         bytes,
                     },
@@ -330,6 +341,7 @@ mod tests {
             ref_id: "A".into(),
             sql: sql.into(),
             tables: Vec::new(),
+            settled: false,
         }
     }
 

@@ -1,19 +1,26 @@
 //! One panel query through the whole path: query → plan → sql → engine → frame.
 //! Used by the plugin service and by the CLI alike, so both answer the same.
 
-use std::time::Instant;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use arrow::record_batch::RecordBatch;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::engine::{Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead};
+use crate::cache::CacheOutcome;
+use crate::engine::{
+    AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
+};
 use crate::frame::{
     coverage_frame, sql_series_frame, sql_table_frame, state_series_frame, table_frame,
     time_series_frame, CoverageOptions, Frame, Notice, SeriesFill, SeriesOptions, SqlFrameError,
     SqlSeriesOptions, StateSeriesOptions, TableOptions,
 };
 use crate::lake::{self, Source};
+use crate::plan::slices::Slice;
 use crate::plan::{self, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
     unknown_fields, AnyQuery, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension,
@@ -182,6 +189,7 @@ async fn probe(engine: &dyn Engine, settings: &Settings) -> Result<String, Query
             ref_id: "health".into(),
             sql: prepared.sql,
             tables: vec![prepared.plan.table.clone()],
+            settled: false,
         })
         .await
         .map_err(|e| QueryFailure {
@@ -302,6 +310,7 @@ async fn vpcs_in_findings(
         ref_id: ref_id.to_string(),
         sql: sql::render(&plan, engine.dialect()),
         tables: vec![plan.table.clone()],
+        settled: false,
     };
     let output = match engine.run(&request).await {
         Ok(output) => output,
@@ -370,11 +379,12 @@ pub async fn run_panel(
             ..
         }
     );
-    let run = |sql: String| {
+    let run = |sql: String, settled: bool| {
         let request = EngineRequest {
             ref_id: ref_id.to_string(),
             sql,
             tables: vec![prepared.plan.table.clone()],
+            settled,
         };
         async move {
             engine.run(&request).await.map_err(|e| QueryFailure {
@@ -384,16 +394,40 @@ pub async fn run_panel(
             })
         }
     };
+    // A series over closed days runs per day when results are cached, so the closed days' results
+    // are reused when the range moves.
+    let slices = if settings.cache_policy().ttl.is_zero() {
+        None
+    } else {
+        plan::slices::day_slices(&prepared.plan, Utc::now())
+    };
     // A table that shows a page of a larger result also counts the whole result, concurrently.
     let count_sql = count_total.then(|| sql::render(&prepared.plan.counting(), engine.dialect()));
+    let mut sliced = None;
     let (output, counted) = async {
-        match &count_sql {
-            Some(count_sql) => {
-                let (rows, count) =
-                    futures::join!(run(prepared.sql.clone()), run(count_sql.clone()));
+        match (&count_sql, &slices) {
+            (Some(count_sql), _) => {
+                let (rows, count) = futures::join!(
+                    run(prepared.sql.clone(), false),
+                    run(count_sql.clone(), false)
+                );
                 Ok::<_, QueryFailure>((rows?, Some(count?)))
             }
-            None => Ok((run(prepared.sql.clone()).await?, None)),
+            (None, Some(slices)) => {
+                let runs = slices.iter().map(|s| {
+                    let sql = sql::render(&s.plan, engine.dialect());
+                    let run = &run;
+                    async move { run(sql, s.closed).await }
+                });
+                let outputs = futures::future::try_join_all(runs).await?;
+                sliced = Some(json!({
+                    "slices": outputs.len(),
+                    "reused": outputs.iter().filter(|o| o.cache == CacheOutcome::Hit).count(),
+                    "closed": slices.iter().filter(|s| s.closed).count(),
+                }));
+                Ok((join_slices(slices, outputs), None))
+            }
+            (None, None) => Ok((run(prepared.sql.clone(), false).await?, None)),
         }
     }
     .instrument(span.clone())
@@ -579,6 +613,7 @@ pub async fn run_panel(
         "bucketMs": bucket,
         "totalMatches": total,
         "rows": rows,
+        "daySlices": sliced,
         "filesRead": stats.files,
         "fileBytes": stats.file_bytes,
         "bytesRead": stats.bytes_read,
@@ -603,6 +638,74 @@ pub async fn run_panel(
         frame.meta.custom = map;
     }
     Ok(vec![frame])
+}
+
+/// One output from the outputs of a plan's day slices: their rows (the first day's before the
+/// range start dropped), what they read and cost together; cached only when every slice was.
+fn join_slices(slices: &[Slice], outputs: Vec<QueryOutput>) -> QueryOutput {
+    let mut joined = QueryOutput {
+        schema: outputs[0].schema.clone(),
+        batches: Vec::new(),
+        stats: ScanStats::default(),
+        elapsed: Duration::ZERO,
+        athena: None,
+        cache: CacheOutcome::Hit,
+    };
+    let mut parts = BTreeSet::new();
+    for (slice, output) in slices.iter().zip(outputs) {
+        joined.batches.extend(match slice.keep_from_ms {
+            Some(from) => keep_buckets_from(&output.batches, from),
+            None => output.batches,
+        });
+        joined.stats.files += output.stats.files;
+        joined.stats.file_bytes += output.stats.file_bytes;
+        joined.stats.bytes_read += output.stats.bytes_read;
+        parts.extend(output.stats.partitions);
+        joined.elapsed = joined.elapsed.max(output.elapsed);
+        joined.cache = match (joined.cache, output.cache) {
+            (CacheOutcome::Miss, _) | (_, CacheOutcome::Miss) => CacheOutcome::Miss,
+            (CacheOutcome::Shared, _) | (_, CacheOutcome::Shared) => CacheOutcome::Shared,
+            _ => CacheOutcome::Hit,
+        };
+        if let Some(a) = output.athena {
+            joined.athena = Some(match joined.athena.take() {
+                None => a,
+                Some(j) => AthenaStats {
+                    query_id: format!("{}, {}", j.query_id, a.query_id),
+                    scanned_bytes: j.scanned_bytes + a.scanned_bytes,
+                    engine_ms: j.engine_ms.max(a.engine_ms),
+                    queue_ms: j.queue_ms.max(a.queue_ms),
+                    read: match (j.read, a.read) {
+                        (ResultRead::Pages(x), ResultRead::Pages(y)) => ResultRead::Pages(x + y),
+                        (ResultRead::Object(x), _) | (_, ResultRead::Object(x)) => {
+                            ResultRead::Object(x)
+                        }
+                    },
+                },
+            });
+        }
+    }
+    joined.stats.partitions = parts.into_iter().collect();
+    joined
+}
+
+/// The rows whose time bucket starts at or after `from_ms`.
+fn keep_buckets_from(batches: &[RecordBatch], from_ms: i64) -> Vec<RecordBatch> {
+    batches
+        .iter()
+        .filter_map(|b| {
+            let buckets = b.column_by_name(plan::TIME_BUCKET)?;
+            let buckets = arrow::compute::cast(buckets, &arrow::datatypes::DataType::Int64).ok()?;
+            let buckets = buckets
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()?;
+            let keep: arrow::array::BooleanArray = buckets
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| v >= from_ms)))
+                .collect();
+            arrow::compute::filter_record_batch(b, &keep).ok()
+        })
+        .collect()
 }
 
 /// The notice of what Athena scanned and what it costs.
@@ -704,6 +807,7 @@ async fn run_sql(
             ref_id: ref_id.to_string(),
             sql: expanded.sql.clone(),
             tables: expanded.tables.clone(),
+            settled: false,
         })
         .instrument(span)
         .await

@@ -126,3 +126,122 @@ async fn identical_panels_run_one_athena_query_and_a_repeat_load_none() {
     assert_eq!(started_queries(&moto).await, 3, "TTL 0: every load runs");
     p.stop().await;
 }
+
+/// The SQL of every query moto ran.
+async fn started_sql(moto: &Moto) -> Vec<String> {
+    let client = aws_sdk_athena::Client::new(&moto.sdk_config("AKIDLAKEWATCHTEST").await);
+    let ids = client.list_query_executions().send().await.unwrap();
+    let mut out = Vec::new();
+    for id in ids.query_execution_ids() {
+        let q = client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .unwrap();
+        out.push(
+            q.query_execution()
+                .unwrap()
+                .query()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_series_ending_now_reruns_only_the_open_day_when_now_moves() {
+    use chrono::{Duration, DurationRound, Utc};
+    let moto = Moto::start();
+    let columns = vec![("time_bucket", "bigint"), ("bytes", "bigint")];
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let rows: Vec<Vec<Option<String>>> = (0..3)
+        .map(|i| {
+            let bucket = (now - Duration::hours(i * 10)).timestamp_millis() / 300_000 * 300_000;
+            vec![Some(bucket.to_string()), Some("100".into())]
+        })
+        .collect();
+    let results: Vec<_> = (0..12).map(|_| (columns.clone(), rows.clone())).collect();
+    moto.seed_athena(DEFAULT_ACCOUNT, "us-east-1", &results);
+    let settings = json!({
+        "engine": "athena", "defaultRegion": "us-east-1", "endpoint": moto.url(),
+        "authType": "keys", "sourceVersion": "2",
+        "$secure": {"accessKey": "AKIDLAKEWATCHTEST", "secretKey": "x"}
+    });
+    let p = plugin().await;
+    let volume = json!({"kind": "flow_volume", "measure": "bytes"});
+    let at = |end: chrono::DateTime<Utc>| {
+        let from = (end - Duration::hours(30)).to_rfc3339();
+        query("A", volume.clone(), &from, &end.to_rfc3339(), 300_000)
+    };
+    // The days of the range and which of them are closed (ended at least an hour ago).
+    let today = now.date_naive();
+    let days: Vec<_> = (0..3)
+        .map(|d| today - Duration::days(d))
+        .filter(|d| d.and_hms_opt(23, 59, 59).unwrap().and_utc() >= now - Duration::hours(30))
+        .collect();
+    let closed_days: Vec<_> = days
+        .iter()
+        .copied()
+        .filter(|d| {
+            let end = (*d + Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc();
+            end + Duration::hours(1) <= now
+        })
+        .collect();
+    let closed = closed_days.len();
+    assert!(closed >= 1 || now.format("%H").to_string() == "00");
+
+    let first = p.query(&settings, &[at(now)], &[]).await.unwrap();
+    assert_eq!(first["A"].error, "");
+    let custom = &first["A"].frames[0].meta["custom"];
+    let ran = started_queries(&moto).await;
+    if closed == 0 {
+        // Just after midnight no day is closed yet: the range runs as one query.
+        assert_eq!(ran, 1);
+        p.stop().await;
+        return;
+    }
+    assert_eq!(
+        ran,
+        closed + 1,
+        "one query per closed day and one for the open rest"
+    );
+    assert_eq!(
+        custom["daySlices"],
+        json!({"slices": closed + 1, "reused": 0, "closed": closed})
+    );
+
+    // A minute later: the closed days are reused, only the open day runs again.
+    let before = started_sql(&moto).await;
+    let later = p
+        .query(&settings, &[at(now + Duration::minutes(1))], &[])
+        .await
+        .unwrap();
+    assert_eq!(later["A"].error, "");
+    assert_eq!(
+        started_queries(&moto).await,
+        closed + 2,
+        "only the open day re-runs"
+    );
+    assert_eq!(
+        later["A"].frames[0].meta["custom"]["daySlices"],
+        json!({"slices": closed + 1, "reused": closed, "closed": closed})
+    );
+    let mut after = started_sql(&moto).await;
+    for sql in &before {
+        let i = after.iter().position(|s| s == sql).unwrap();
+        after.remove(i);
+    }
+    assert_eq!(after.len(), 1);
+    let rerun = &after[0];
+    let day_literal = |d: chrono::NaiveDate| format!("TIMESTAMP '{}", d.format("%Y-%m-%d"));
+    assert!(rerun.contains(&day_literal(today)), "{rerun}");
+    for day in &closed_days {
+        assert!(!rerun.contains(&day_literal(*day)), "{rerun}");
+    }
+    p.stop().await;
+}

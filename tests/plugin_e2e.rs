@@ -22,7 +22,9 @@ fn brute(
     keep: impl Fn(&FlowRecord) -> bool,
     measure: impl Fn(&FlowRecord) -> i64,
 ) -> Series {
-    let (from, to) = (t(from).timestamp_millis(), t(to).timestamp_millis());
+    // Whole buckets: the first bucket counts from its own start.
+    let from = t(from).timestamp_millis().div_euclid(width) * width;
+    let to = t(to).timestamp_millis();
     let mut out = Series::new();
     for r in records() {
         if r.start_ms < from || r.start_ms > to || !keep(r) {
@@ -111,6 +113,28 @@ async fn flow_volume_matches_brute_force_on_both_source_versions() {
             frame_series(frame, &["account"], from, to, hour),
             want,
             "v{version}"
+        );
+        // With the cache on, the closed days run as day slices: the same series.
+        let mut cached = settings(version);
+        cached["cacheTtlSeconds"] = json!(300);
+        let q = query(
+            "A",
+            json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}),
+            from,
+            to,
+            hour,
+        );
+        let answer = p.query(&cached, &[q], &[]).await.unwrap();
+        let sliced = &answer["A"].frames[0];
+        assert_eq!(
+            sliced.meta["custom"]["daySlices"],
+            json!({"slices": 3, "reused": 0, "closed": 2}),
+            "v{version}"
+        );
+        assert_eq!(
+            frame_series(sliced, &["account"], from, to, hour),
+            want,
+            "v{version} in day slices"
         );
 
         // Packets by VPC and action, filtered to egress on 443.

@@ -923,6 +923,7 @@ mod tests {
             ref_id: "A".into(),
             sql: "SELECT 1".into(),
             tables: Vec::new(),
+            settled: false,
         }
     }
 

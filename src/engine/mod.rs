@@ -38,6 +38,9 @@ pub struct EngineRequest {
     pub sql: String,
     /// Tables the SQL reads (the local engine registers them on demand).
     pub tables: Vec<TableRef>,
+    /// The query reads closed UTC days only, so its result does not change any more: a cache
+    /// may keep it longer than its time-to-live ([`crate::cache::SETTLED_TTL`]).
+    pub settled: bool,
 }
 
 /// What a query read, measured by the engine.

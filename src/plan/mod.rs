@@ -3,6 +3,7 @@
 
 mod compliance;
 pub mod partitions;
+pub mod slices;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -402,6 +403,9 @@ impl Plan {
     }
 }
 
+/// One UTC day, ms.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Bucket widths offered, in seconds (flow logs aggregate over at least one minute).
 const BUCKETS_S: [i64; 12] = [
     60, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800, 2_592_000,
@@ -425,9 +429,22 @@ pub fn bucket_ms(window: &TimeWindow) -> i64 {
 }
 
 fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
-    let scope = flow_scope(&fv.filters, window, options);
-    let cols = scope.cols;
     let width = bucket_ms(window);
+    // Whole buckets: the first bucket counts from its own start, not from the range's start, so a
+    // series reads the same rows whether it runs in one query or in day slices
+    // ([`slices::day_slices`]), and its first point is not a partial, falsely low one.
+    let aligned = if DAY_MS % width == 0 {
+        let from_ms = window.from.timestamp_millis();
+        TimeWindow {
+            from: DateTime::from_timestamp_millis(from_ms - from_ms.rem_euclid(width))
+                .unwrap_or(window.from),
+            ..*window
+        }
+    } else {
+        *window
+    };
+    let scope = flow_scope(&fv.filters, &aligned, options);
+    let cols = scope.cols;
     let mut outputs = vec![Output {
         alias: TIME_BUCKET.to_string(),
         value: OutputValue::Group(Expr::BucketMs {
