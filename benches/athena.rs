@@ -316,6 +316,7 @@ async fn main() {
                 interval_ms: 3_600_000,
                 max_data_points: 1_000,
             },
+            None,
         )
         .await
         .unwrap();

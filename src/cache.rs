@@ -14,7 +14,8 @@ use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 
 use crate::engine::{Engine, EngineError, EngineRequest, QueryOutput};
 use crate::lake::catalog::Catalog;
-use crate::plan::TableRef;
+use crate::lake::estimate::ScanEstimate;
+use crate::plan::{PartitionFilter, TableRef};
 use crate::sql::Dialect;
 
 /// How long a result that reads closed UTC days only ([`EngineRequest::settled`]) is reused when
@@ -268,6 +269,28 @@ impl Engine for CachedEngine {
 
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {
         self.inner.check(tables).await
+    }
+
+    async fn estimate(
+        &self,
+        request: &EngineRequest,
+        partitions: &PartitionFilter,
+    ) -> Result<Option<ScanEstimate>, EngineError> {
+        let at_hand = {
+            let state = self.state.lock().expect("cache lock");
+            state
+                .done
+                .get(&request.sql)
+                .is_some_and(|s| s.at.elapsed() < s.keep)
+                || state
+                    .running
+                    .get(&request.sql)
+                    .is_some_and(|w| w.upgrade().is_some())
+        };
+        if at_hand {
+            return Ok(Some(ScanEstimate::default()));
+        }
+        self.inner.estimate(request, partitions).await
     }
 
     async fn catalog(&self, database: &str) -> Result<Option<Catalog>, EngineError> {

@@ -26,6 +26,7 @@
 //! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
 
 pub mod aws;
+pub mod budget;
 pub mod cache;
 pub mod dashboards;
 pub mod demo;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::Instrument;
 
+use crate::budget::{self, human_bytes, BudgetError, LoadCharge};
 use crate::cache::CacheOutcome;
 use crate::engine::{
     AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
@@ -19,6 +20,7 @@ use crate::frame::{
     time_series_frame, CoverageOptions, Frame, Notice, SeriesFill, SeriesOptions, SqlFrameError,
     SqlSeriesOptions, StateSeriesOptions, TableOptions,
 };
+use crate::lake::estimate::ScanEstimate;
 use crate::lake::{self, Source};
 use crate::plan::slices::Slice;
 use crate::plan::{self, Plan, PlanOptions, Shape, TableRef};
@@ -353,12 +355,13 @@ pub async fn run_panel(
     engine: &dyn Engine,
     settings: &Settings,
     request: &PanelRequest<'_>,
+    load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
     let ref_id = request.ref_id;
     if let AnyQuery::Sql(_) =
         AnyQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?
     {
-        return run_sql(engine, settings, request).await;
+        return run_sql(engine, settings, request, load).await;
     }
     let prepared = prepare(settings, engine.dialect(), request)?;
     let span = tracing::info_span!(
@@ -379,13 +382,14 @@ pub async fn run_panel(
             ..
         }
     );
-    let run = |sql: String, settled: bool| {
-        let request = EngineRequest {
-            ref_id: ref_id.to_string(),
-            sql,
-            tables: vec![prepared.plan.table.clone()],
-            settled,
-        };
+    let request_of = |sql: &str, settled: bool| EngineRequest {
+        ref_id: ref_id.to_string(),
+        sql: sql.to_string(),
+        tables: vec![prepared.plan.table.clone()],
+        settled,
+    };
+    let run = |sql: &str, settled: bool| {
+        let request = request_of(sql, settled);
         async move {
             engine.run(&request).await.map_err(|e| QueryFailure {
                 ref_id: ref_id.to_string(),
@@ -401,24 +405,49 @@ pub async fn run_panel(
     } else {
         plan::slices::day_slices(&prepared.plan, Utc::now())
     };
+    let slice_sql: Vec<String> = slices
+        .iter()
+        .flatten()
+        .map(|s| sql::render(&s.plan, engine.dialect()))
+        .collect();
     // A table that shows a page of a larger result also counts the whole result, concurrently.
     let count_sql = count_total.then(|| sql::render(&prepared.plan.counting(), engine.dialect()));
+    // Over the scan budget: refused before anything starts.
+    let mut estimate = None;
+    if settings.scan_budget.is_on() {
+        let whole = |sql: &str| (request_of(sql, false), prepared.plan.partitions.clone());
+        let runs: Vec<_> = match (&count_sql, &slices) {
+            (Some(count_sql), _) => vec![whole(&prepared.sql), whole(count_sql)],
+            (None, Some(slices)) => slices
+                .iter()
+                .zip(&slice_sql)
+                .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
+                .collect(),
+            (None, None) => vec![whole(&prepared.sql)],
+        };
+        estimate = Some(
+            budget::check(engine, &settings.scan_budget, load, ref_id, &runs)
+                .await
+                .map_err(|e| QueryFailure {
+                    ref_id: ref_id.to_string(),
+                    fault: e.fault(),
+                    message: e.to_string(),
+                })?,
+        );
+    }
     let mut sliced = None;
     let (output, counted) = async {
         match (&count_sql, &slices) {
             (Some(count_sql), _) => {
-                let (rows, count) = futures::join!(
-                    run(prepared.sql.clone(), false),
-                    run(count_sql.clone(), false)
-                );
+                let (rows, count) =
+                    futures::join!(run(&prepared.sql, false), run(count_sql, false));
                 Ok::<_, QueryFailure>((rows?, Some(count?)))
             }
             (None, Some(slices)) => {
-                let runs = slices.iter().map(|s| {
-                    let sql = sql::render(&s.plan, engine.dialect());
-                    let run = &run;
-                    async move { run(sql, s.closed).await }
-                });
+                let runs = slices
+                    .iter()
+                    .zip(&slice_sql)
+                    .map(|(s, sql)| run(sql, s.closed));
                 let outputs = futures::future::try_join_all(runs).await?;
                 sliced = Some(json!({
                     "slices": outputs.len(),
@@ -427,7 +456,7 @@ pub async fn run_panel(
                 }));
                 Ok((join_slices(slices, outputs), None))
             }
-            (None, None) => Ok((run(prepared.sql.clone(), false).await?, None)),
+            (None, None) => Ok((run(&prepared.sql, false).await?, None)),
         }
     }
     .instrument(span.clone())
@@ -453,6 +482,7 @@ pub async fn run_panel(
             });
         }
     }
+    notices.extend(budget_notice(estimate));
     let mut batches = output.batches.clone();
     if let PanelQuery::Variable(_) = &prepared.query {
         // A dimension some records lack (a flow without a VPC, a finding without a control).
@@ -614,6 +644,7 @@ pub async fn run_panel(
         "totalMatches": total,
         "rows": rows,
         "daySlices": sliced,
+        "scanEstimateBytes": estimate.flatten().map(|e| e.bytes),
         "filesRead": stats.files,
         "fileBytes": stats.file_bytes,
         "bytesRead": stats.bytes_read,
@@ -708,6 +739,15 @@ fn keep_buckets_from(batches: &[RecordBatch], from_ms: i64) -> Vec<RecordBatch> 
         .collect()
 }
 
+/// The notice of a scan budget that could not be checked (the engine could not size the
+/// partitions).
+fn budget_notice(estimate: Option<Option<ScanEstimate>>) -> Option<Notice> {
+    matches!(estimate, Some(None)).then(|| Notice {
+        severity: "warning",
+        text: "The scan budget was not checked for this query: the table's partition folders could not be listed (its Glue table has no s3:// location in the Security Lake layout). The query ran anyway.".to_string(),
+    })
+}
+
 /// The notice of what Athena scanned and what it costs.
 fn athena_notice(output: &QueryOutput, settings: &Settings) -> Option<Notice> {
     let athena = output.athena.as_ref()?;
@@ -797,18 +837,51 @@ async fn run_sql(
     engine: &dyn Engine,
     settings: &Settings,
     request: &PanelRequest<'_>,
+    load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
     let ref_id = request.ref_id;
     let prepared = prepare_sql(settings, engine.dialect(), request)?;
     let expanded = &prepared.expanded;
     let span = tracing::info_span!("query", ref_id, kind = "sql", engine = engine.name());
+    let engine_request = EngineRequest {
+        ref_id: ref_id.to_string(),
+        sql: expanded.sql.clone(),
+        tables: expanded.tables.clone(),
+        settled: false,
+    };
+    let budget_failure = |e: BudgetError| QueryFailure {
+        ref_id: ref_id.to_string(),
+        fault: e.fault(),
+        message: e.to_string(),
+    };
+    // With a budget, SQL must prune; its estimate covers the range's days (and the accounts and
+    // regions `$__partitionFilter` restricts to) in every lake table it names.
+    let mut estimate = None;
+    if settings.scan_budget.is_on() && expanded.reads_lake {
+        if !expanded.pruned {
+            return Err(budget_failure(BudgetError::Unpruned {
+                ref_id: ref_id.to_string(),
+            }));
+        }
+        let partitions = plan::PartitionFilter {
+            days: plan::partitions::utc_days(prepared.window.from, prepared.window.to),
+            accounts: prepared.query.accounts.clone(),
+            regions: prepared.query.regions.clone(),
+        };
+        estimate = Some(
+            budget::check(
+                engine,
+                &settings.scan_budget,
+                load,
+                ref_id,
+                &[(engine_request.clone(), partitions)],
+            )
+            .await
+            .map_err(budget_failure)?,
+        );
+    }
     let output = engine
-        .run(&EngineRequest {
-            ref_id: ref_id.to_string(),
-            sql: expanded.sql.clone(),
-            tables: expanded.tables.clone(),
-            settled: false,
-        })
+        .run(&engine_request)
         .instrument(span)
         .await
         .map_err(|e| QueryFailure {
@@ -824,6 +897,7 @@ async fn run_sql(
     if expanded.reads_lake && !expanded.pruned {
         notices.push(unpruned_notice(engine.dialect()));
     }
+    notices.extend(budget_notice(estimate));
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(request.json) {
         let unknown = unknown_fields(&value);
         if !unknown.is_empty() {
@@ -900,6 +974,9 @@ async fn run_sql(
         json!(settings.source_version.to_string()),
     );
     custom.insert("partitionPruned".into(), json!(expanded.pruned));
+    if let Some(Some(e)) = estimate {
+        custom.insert("scanEstimateBytes".into(), json!(e.bytes));
+    }
     if let Some(g) = expanded.time_group {
         custom.insert("bucketMs".into(), json!(g.interval_ms));
     }
@@ -915,22 +992,6 @@ async fn run_sql(
     athena_meta(&mut frame, &mut custom, &output, settings);
     frame.meta.custom = custom;
     Ok(vec![frame])
-}
-
-/// Bytes in decimal units (Athena bills per 10^12-byte TB).
-fn human_bytes(bytes: u64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB", "PB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < units.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
 }
 
 /// The single integer of a `COUNT(*)` result.

@@ -135,6 +135,8 @@ pub struct Settings {
     pub cache_ttl_s: Option<u64>,
     /// Most memory the cached results may take, MB (`cacheMaxMb`, default 256).
     pub cache_max_mb: u64,
+    /// Bytes a query and a dashboard load may scan (`scanBudgetQueryGb`, `scanBudgetLoadGb`).
+    pub scan_budget: crate::budget::ScanBudget,
 }
 
 /// Default lake folder when none is configured: `$LAKEWATCH_LAKE`, else `./demo-lake`.
@@ -168,6 +170,7 @@ impl Default for Settings {
             lookback_days: 7,
             cache_ttl_s: None,
             cache_max_mb: 256,
+            scan_budget: crate::budget::ScanBudget::default(),
         }
     }
 }
@@ -302,6 +305,27 @@ impl Settings {
         if let Some(n) = number("lookbackDays", 1, 90)? {
             s.lookback_days = n as u32;
         }
+        let gigabytes = |key: &str| -> Result<Option<u64>, SettingsError> {
+            let gb = match obj.get(key) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::String(t)) if t.trim().is_empty() => return Ok(None),
+                Some(Value::Number(n)) => n.as_f64(),
+                Some(Value::String(t)) => t.trim().parse::<f64>().ok(),
+                Some(_) => None,
+            };
+            match gb {
+                Some(gb) if gb.is_finite() && (0.0..=1_000_000.0).contains(&gb) => {
+                    Ok(Some((gb * 1e9).round() as u64).filter(|b| *b > 0))
+                }
+                _ => Err(err(
+                    key,
+                    &obj[key],
+                    "expected gigabytes (10^9 bytes) from 0 to 1000000, e.g. 10 or 0.5; 0 or empty turns this budget off",
+                )),
+            }
+        };
+        s.scan_budget.per_query = gigabytes("scanBudgetQueryGb")?;
+        s.scan_budget.per_load = gigabytes("scanBudgetLoadGb")?;
         s.cache_ttl_s = number("cacheTtlSeconds", 0, 86_400)?;
         if let Some(n) = number("cacheMaxMb", 1, 65_536)? {
             s.cache_max_mb = n;
@@ -490,6 +514,19 @@ mod tests {
             "{debug}"
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
+        let budget = |v: Value| Settings::from_json(&v).unwrap().scan_budget;
+        assert_eq!(
+            budget(json!({"scanBudgetQueryGb": "2.5", "scanBudgetLoadGb": 10})),
+            crate::budget::ScanBudget {
+                per_query: Some(2_500_000_000),
+                per_load: Some(10_000_000_000)
+            }
+        );
+        assert!(!budget(json!({"scanBudgetQueryGb": "", "scanBudgetLoadGb": 0})).is_on());
+        assert_eq!(
+            err(json!({"scanBudgetQueryGb": "ten"})),
+            "datasource setting `scanBudgetQueryGb` has the value \"ten\": expected gigabytes (10^9 bytes) from 0 to 1000000, e.g. 10 or 0.5; 0 or empty turns this budget off"
+        );
         assert_eq!(
             err(json!({"engine": "athena", "authType": "keys"})),
             "datasource setting `authType` has the value \"keys\": access key and secret key are both needed in the secure settings (accessKey, secretKey)"

@@ -135,6 +135,7 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
                 interval_ms: 60_000,
                 max_data_points: 1000,
             },
+            None,
         )
         .await
         .unwrap_or_else(|e| panic!("case {case} {query} {from}..{to}: {e}"));

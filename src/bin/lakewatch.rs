@@ -376,6 +376,7 @@ async fn run(command: Command) -> CliResult {
                     interval_ms,
                     max_data_points,
                 },
+                None,
             )
             .await?;
             let decoded = frames

@@ -25,7 +25,8 @@ use super::{
 };
 use crate::cache::CacheOutcome;
 use crate::lake::catalog::Catalog;
-use crate::plan::TableRef;
+use crate::lake::estimate::{self, FolderTree, ScanEstimate};
+use crate::plan::{PartitionFilter, TableRef};
 use crate::settings::AthenaSettings;
 use crate::sql::Dialect;
 
@@ -74,7 +75,7 @@ pub struct Page {
 
 /// The Athena calls the engine makes.
 #[async_trait::async_trait]
-pub trait AthenaApi: Send + Sync {
+pub trait AthenaApi: FolderTree + Send + Sync {
     /// StartQueryExecution; returns the execution id.
     async fn start(&self, sql: &str, token: &str) -> Result<String, EngineError>;
     /// GetQueryExecution.
@@ -93,6 +94,13 @@ pub trait AthenaApi: Send + Sync {
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError>;
     /// S3 GetObject of a query's result object (`s3://bucket/key`).
     async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError>;
+    /// Glue GetTable: the table's storage location (`s3://…`), None when it has none or the
+    /// table cannot be described.
+    async fn table_location(
+        &self,
+        database: &str,
+        table: &str,
+    ) -> Result<Option<String>, EngineError>;
 }
 
 /// Whether the credentials can describe a Glue table.
@@ -338,6 +346,32 @@ impl AthenaApi for SdkAthena {
         }
     }
 
+    async fn table_location(
+        &self,
+        database: &str,
+        table: &str,
+    ) -> Result<Option<String>, EngineError> {
+        match self
+            .glue
+            .get_table()
+            .database_name(database)
+            .name(table)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .table()
+                .and_then(|t| t.storage_descriptor())
+                .and_then(|d| d.location())
+                .filter(|l| l.starts_with("s3://"))
+                .map(str::to_string)),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_entity_not_found_exception() => Ok(None),
+                _ => Err(aws_error("GetTable", e)),
+            },
+        }
+    }
+
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError> {
         match self
             .glue
@@ -382,6 +416,75 @@ impl AthenaApi for SdkAthena {
             .await
             .map_err(|e| EngineError::Execution(format!("reading {location}: {e}")))?;
         Ok(body.into_bytes().to_vec())
+    }
+}
+
+/// `s3://bucket/prefix` → (bucket, prefix ending in `/` unless empty).
+fn s3_folder(url: &str) -> Result<(String, String), EngineError> {
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        EngineError::Execution(format!("the table location {url} is not an s3:// URL"))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/")
+    };
+    Ok((bucket.to_string(), prefix))
+}
+
+/// S3 prefixes as folders (ListObjectsV2, paged).
+#[async_trait::async_trait]
+impl FolderTree for SdkAthena {
+    async fn folders(&self, folder: &str) -> Result<Vec<String>, EngineError> {
+        let (bucket, prefix) = s3_folder(folder)?;
+        let mut names = Vec::new();
+        let mut next = None;
+        loop {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix(&prefix)
+                .delimiter("/")
+                .set_continuation_token(next)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListObjectsV2", e))?;
+            names.extend(out.common_prefixes().iter().filter_map(|p| {
+                let name = p.prefix()?.strip_prefix(prefix.as_str())?;
+                Some(name.trim_end_matches('/').to_string())
+            }));
+            match out.next_continuation_token() {
+                Some(token) if out.is_truncated() == Some(true) => next = Some(token.to_string()),
+                _ => return Ok(names),
+            }
+        }
+    }
+
+    async fn files(&self, folder: &str) -> Result<(u64, u64), EngineError> {
+        let (bucket, prefix) = s3_folder(folder)?;
+        let (mut files, mut bytes) = (0, 0);
+        let mut next = None;
+        loop {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix(&prefix)
+                .set_continuation_token(next)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListObjectsV2", e))?;
+            for object in out.contents() {
+                files += 1;
+                bytes += object.size().unwrap_or(0).max(0) as u64;
+            }
+            match out.next_continuation_token() {
+                Some(token) if out.is_truncated() == Some(true) => next = Some(token.to_string()),
+                _ => return Ok((files, bytes)),
+            }
+        }
     }
 }
 
@@ -526,6 +629,29 @@ pub const PAGE_ROWS: usize = 1000;
 impl Engine for AthenaEngine {
     fn dialect(&self) -> Dialect {
         Dialect::Athena
+    }
+
+    async fn estimate(
+        &self,
+        request: &EngineRequest,
+        partitions: &PartitionFilter,
+    ) -> Result<Option<ScanEstimate>, EngineError> {
+        let mut total = ScanEstimate::default();
+        for table in &request.tables {
+            let Some(location) = self
+                .api
+                .table_location(&table.database(), &table.table())
+                .await?
+            else {
+                return Ok(None);
+            };
+            let tree: &dyn FolderTree = self.api.as_ref();
+            match estimate::estimate(tree, &location, partitions).await? {
+                Some(e) => total = total + e,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(total))
     }
 
     fn name(&self) -> &'static str {
@@ -897,6 +1023,23 @@ mod tests {
         async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
             self.calls.lock().unwrap().push(format!("get {location}"));
             Ok(self.object.clone().expect("an object").1)
+        }
+        async fn table_location(
+            &self,
+            _db: &str,
+            _table: &str,
+        ) -> Result<Option<String>, EngineError> {
+            Ok(None)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl FolderTree for Fake {
+        async fn folders(&self, _folder: &str) -> Result<Vec<String>, EngineError> {
+            Ok(Vec::new())
+        }
+        async fn files(&self, _folder: &str) -> Result<(u64, u64), EngineError> {
+            Ok((0, 0))
         }
     }
 

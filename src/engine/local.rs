@@ -23,7 +23,8 @@ use tokio::sync::Mutex;
 
 use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
 use crate::cache::CacheOutcome;
-use crate::plan::TableRef;
+use crate::lake::estimate::{self, LocalTree, ScanEstimate};
+use crate::plan::{PartitionFilter, TableRef};
 use crate::sql::Dialect;
 
 /// The partition folder keys of the Security Lake layout, in folder order.
@@ -208,6 +209,22 @@ impl Engine for LocalEngine {
             athena: None,
             cache: CacheOutcome::Miss,
         })
+    }
+
+    async fn estimate(
+        &self,
+        request: &EngineRequest,
+        partitions: &PartitionFilter,
+    ) -> Result<Option<ScanEstimate>, EngineError> {
+        let mut total = ScanEstimate::default();
+        for table in &request.tables {
+            let folder = self.table_folder(table);
+            match estimate::estimate(&LocalTree, &folder.to_string_lossy(), partitions).await? {
+                Some(e) => total = total + e,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(total))
     }
 
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {

@@ -16,6 +16,8 @@ use arrow::record_batch::RecordBatch;
 
 use crate::cache::CacheOutcome;
 use crate::lake::catalog::Catalog;
+use crate::lake::estimate::ScanEstimate;
+use crate::plan::PartitionFilter;
 use crate::plan::TableRef;
 use crate::settings::EngineChoice;
 use crate::sql::Dialect;
@@ -222,6 +224,15 @@ pub trait Engine: Send + Sync {
     /// The Security Lake tables of a database, where the engine has a catalogue to ask (None:
     /// the database does not exist, or the engine has no catalogue).
     async fn catalog(&self, _database: &str) -> Result<Option<Catalog>, EngineError> {
+        Ok(None)
+    }
+    /// The size of the files under the partitions a query of `table` reads, before running it
+    /// (None: the engine cannot tell). Zero when the query's result is already at hand.
+    async fn estimate(
+        &self,
+        _request: &EngineRequest,
+        _partitions: &PartitionFilter,
+    ) -> Result<Option<ScanEstimate>, EngineError> {
         Ok(None)
     }
 }

@@ -2,6 +2,7 @@
 //! where each flow-log concept lives in the OCSF columns of each version.
 
 pub mod catalog;
+pub mod estimate;
 
 use std::fmt;
 

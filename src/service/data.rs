@@ -6,6 +6,7 @@ use chrono::DateTime;
 use grafana_plugin_sdk::pluginv2::{self, data_server::Data};
 
 use super::Service;
+use crate::budget::LoadCharge;
 use crate::engine::Fault;
 use crate::frame::encode_frame;
 use crate::pipeline::{run_panel, PanelRequest, QueryFailure};
@@ -53,6 +54,18 @@ impl Data for Service {
             }
         };
         let engine = self.engine(&settings).await;
+        // Every panel of a dashboard load asks one datasource for the same range (and Grafana
+        // names the dashboard when it can): that is one load for the per-load scan budget.
+        let datasource = request
+            .plugin_context
+            .as_ref()
+            .and_then(|c| c.data_source_instance_settings.as_ref())
+            .map_or_else(String::new, |ds| ds.uid.clone());
+        let dashboard = request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("X-Dashboard-Uid"))
+            .map_or_else(String::new, |(_, v)| v.clone());
         let mut settings = settings;
         crate::pipeline::resolve_source_version(engine.as_ref(), &mut settings).await;
         let tasks: Vec<_> = request
@@ -61,6 +74,13 @@ impl Data for Service {
             .map(|q| {
                 let engine = engine.clone();
                 let settings = settings.clone();
+                let loads = self.loads.clone();
+                let load_key = q.time_range.as_ref().map_or_else(String::new, |r| {
+                    format!(
+                        "{datasource}|{dashboard}|{}|{}",
+                        r.from_epoch_ms, r.to_epoch_ms
+                    )
+                });
                 let ref_id = q.ref_id.clone();
                 let task = tokio::spawn(async move {
                     let Some(range) = q.time_range else {
@@ -86,7 +106,11 @@ impl Data for Service {
                         interval_ms: q.interval_ms,
                         max_data_points: q.max_data_points,
                     };
-                    let frames = run_panel(engine.as_ref(), &settings, &panel).await?;
+                    let load = LoadCharge {
+                        ledger: &loads,
+                        key: &load_key,
+                    };
+                    let frames = run_panel(engine.as_ref(), &settings, &panel, Some(load)).await?;
                     frames
                         .iter()
                         .map(|f| encode_frame(f, &q.ref_id))

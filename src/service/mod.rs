@@ -23,6 +23,8 @@ use crate::settings::{EngineChoice, Settings, SettingsError};
 #[derive(Clone, Default)]
 pub struct Service {
     engines: Arc<tokio::sync::Mutex<HashMap<String, Arc<CachedEngine>>>>,
+    /// What each dashboard load was allowed to scan (the per-load scan budget).
+    loads: Arc<crate::budget::LoadLedger>,
 }
 
 impl Service {

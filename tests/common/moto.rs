@@ -179,6 +179,49 @@ impl Moto {
         }
     }
 
+    /// Creates a Glue table whose data lives at `location` (`s3://…/`), as the account of
+    /// `access_key` (the database must exist).
+    pub async fn seed_table_at(
+        &self,
+        access_key: &str,
+        database: &str,
+        table: &str,
+        location: &str,
+    ) {
+        let glue = aws_sdk_glue::Client::new(&self.sdk_config(access_key).await);
+        glue.create_table()
+            .database_name(database)
+            .table_input(
+                aws_sdk_glue::types::TableInput::builder()
+                    .name(table)
+                    .storage_descriptor(
+                        aws_sdk_glue::types::StorageDescriptor::builder()
+                            .location(location)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Writes an S3 object of `size` bytes, as the account of `access_key`.
+    pub async fn put_object(&self, access_key: &str, bucket: &str, key: &str, size: usize) {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(access_key).await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(vec![7u8; size].into())
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Creates an S3 bucket, as the account of `access_key`.
     pub async fn create_bucket(&self, access_key: &str, bucket: &str) {
         let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(access_key).await)
