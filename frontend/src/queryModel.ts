@@ -389,6 +389,13 @@ export function keepFilters(filters: FlowFilters | undefined, spec: KindSpec): F
 export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Partial<LakewatchQuery> = {}): LakewatchQuery {
   const spec = kindSpec(kind);
   const source: Partial<LakewatchQuery> = { ...remembered, ...prev };
+  // One control and a list of controls stand for each other across the compliance and annotation
+  // kinds; what the current query holds wins over what earlier kinds held.
+  if (typeof prev.control === 'string' && prev.control !== '' && prev.controls === undefined) {
+    source.controls = [prev.control];
+  } else if (Array.isArray(prev.controls) && prev.controls.length > 0 && prev.control === undefined) {
+    source.control = prev.controls[0];
+  }
   const next: LakewatchQuery = { refId: prev.refId, kind };
   for (const f of GRAFANA_FIELDS) {
     const v = (prev as unknown as Record<string, unknown>)[f];
@@ -413,14 +420,7 @@ function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: Kin
   if (field === 'event') {
     return annotationEvent(source);
   }
-  let v: unknown = source[field as keyof LakewatchQuery];
-  // One control and a list of controls stand for each other across the compliance and annotation kinds.
-  if (field === 'control' && (v === undefined || v === '') && Array.isArray(source.controls) && source.controls.length > 0) {
-    v = source.controls[0];
-  }
-  if (field === 'controls' && v === undefined && source.control) {
-    v = [source.control];
-  }
+  const v: unknown = source[field as keyof LakewatchQuery];
   if (v === undefined || v === null) {
     return undefined;
   }
