@@ -232,14 +232,14 @@ export function ConfigEditor(props: Props) {
             {text(
               'scanBudgetQueryGb',
               'Per query (GB)',
-              'A query estimated to scan more than this many GB is refused before it starts (decimals allowed; empty or 0: no budget)',
+              "Most GB one query may scan; a query over it is refused (decimals allowed, e.g. 2.5; empty or 0: no budget)",
               'no budget',
               16
             )}
             {text(
               'scanBudgetLoadGb',
               'Per dashboard load (GB)',
-              "The panels of one dashboard load may scan this many GB together; panels beyond it are refused (empty or 0: no budget)",
+              'Most GB the panels of one dashboard load may scan together (decimals allowed; empty or 0: no budget)',
               'no budget',
               16
             )}
