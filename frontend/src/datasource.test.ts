@@ -1,5 +1,5 @@
 import type { TemplateSrv } from '@grafana/runtime';
-import { dateTime, type AnnotationQuery, type DataFrame, type DataQueryRequest, type DataSourceInstanceSettings } from '@grafana/data';
+import { CoreApp, dateTime, type AnnotationQuery, type DataFrame, type DataQueryRequest, type DataSourceInstanceSettings } from '@grafana/data';
 import { of } from 'rxjs';
 
 import { annotationSupport, defaultAnnotationQuery, prepareAnnotation, prepareAnnotationQuery } from './annotations';
@@ -144,6 +144,13 @@ describe('annotations', () => {
     const ds = new LakewatchDataSource(INSTANCE);
     expect(ds.annotations).toBe(annotationSupport);
     expect(ds.annotations?.QueryEditor).toBe(AnnotationQueryEditor);
+    expect(ds.getDefaultQuery(CoreApp.Dashboard, 'annotations')).toEqual({
+      kind: 'annotations',
+      event: 'control_status_changes',
+      control: 'EC2.6',
+      filters: {},
+    });
+    expect(ds.getDefaultQuery(CoreApp.PanelEditor)).toEqual({ kind: 'flow_volume', measure: 'bytes', group_by: [], filters: {} });
     expect(ds.annotations?.getDefaultQuery?.()).toEqual({
       refId: 'Anno',
       kind: 'annotations',

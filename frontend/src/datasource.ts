@@ -1,8 +1,8 @@
-import type { DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
+import type { CoreApp, DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
 import { DataSourceWithBackend, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
-import { annotationSupport } from './annotations';
+import { annotationSupport, defaultAnnotationQuery } from './annotations';
 import { kindSpec } from './queryModel';
 import {
   DEFAULT_QUERY,
@@ -181,7 +181,12 @@ export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, L
     this.annotations = annotationSupport;
   }
 
-  getDefaultQuery(): Partial<LakewatchQuery> {
+  /** A new panel's query; a new annotation's (newer Grafana versions say which they ask for). */
+  getDefaultQuery(_app?: CoreApp, kind?: string): Partial<LakewatchQuery> {
+    if (kind === 'annotations') {
+      const { refId: _refId, ...query } = defaultAnnotationQuery();
+      return query;
+    }
     return DEFAULT_QUERY;
   }
 

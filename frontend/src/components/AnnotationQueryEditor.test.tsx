@@ -2,11 +2,11 @@ import React from 'react';
 import { render, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { AnnotationQueryEditor } from './AnnotationQueryEditor';
+import { AnnotationQueryEditor, annotationTarget } from './AnnotationQueryEditor';
 import { QueryEditor } from './QueryEditor';
 import { defaultAnnotationQuery } from '../annotations';
 import type { LakewatchDataSource } from '../datasource';
-import type { LakewatchQuery } from '../types';
+import { DEFAULT_QUERY, type LakewatchQuery } from '../types';
 import { Stateful, choose, setText } from '../../tests/helpers';
 
 // Queries against the current document body.
@@ -105,6 +105,17 @@ describe('Annotation query editor', () => {
     await choose(user, 'lakewatch-event', 'Flow logs went silent');
     expect(last()).toMatchObject({ event: 'flow_logs_silent', silent_for_minutes: 90, group_by: ['account', 'region', 'vpc'] });
     expect('control' in last()).toBe(false);
+  });
+
+  it('keeps the panel defaults Grafana lays under a stored target out of the saved annotation', async () => {
+    // StandardAnnotationQueryEditor shows { ...datasource.getDefaultQuery(), ...annotation.target }.
+    const stored: LakewatchQuery = { refId: 'Anno', kind: 'annotations', event: 'flow_logs_silent', silent_for_minutes: 30, filters: { vpcs: '$vpc' } };
+    const { user, last } = setup({ ...(DEFAULT_QUERY as LakewatchQuery), ...stored });
+    await choose(user, 'lakewatch-group-by', 'vpc');
+    expect(last()).toEqual({ ...stored, group_by: ['vpc'] });
+    expect(annotationTarget({ ...(DEFAULT_QUERY as LakewatchQuery), ...stored })).toEqual(stored);
+    const sql: LakewatchQuery = { refId: 'Anno', kind: 'sql', rawSql: 'SELECT 1', format: 'table', filters: {} };
+    expect(annotationTarget({ ...(DEFAULT_QUERY as LakewatchQuery), ...sql })).toEqual(sql);
   });
 
   it('turns a target of another kind into an annotations query and offers only that kind', async () => {
