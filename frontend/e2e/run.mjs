@@ -1,6 +1,6 @@
 // End-to-end check in headless Chromium (Debian's `chromium`, driven by playwright-core): serves the
-// built e2e page (e2e-dist/, from `vite build -c vite.e2e.config.ts`), fills both editors in like a
-// user, checks the query JSON and the settings JSON they produce, and saves a screenshot of each.
+// built e2e page (e2e-dist/, from `node e2e/build.mjs`), fills the query, config and annotation
+// editors in like a user, checks the JSON they produce, and saves screenshots of them.
 import { createServer } from 'node:http';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ const results = join(here, '..', 'test-results');
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 if (!existsSync(join(root, 'index.html'))) {
-  console.error(`e2e: ${root}/index.html is missing; build it first: npx vite build -c vite.e2e.config.ts`);
+  console.error(`e2e: ${root}/index.html is missing; build it first: node e2e/build.mjs`);
   process.exit(1);
 }
 if (!existsSync(executablePath)) {
@@ -120,33 +120,102 @@ try {
   await page.locator('#lakewatch-workgroup').fill('security');
   await page.locator('#lakewatch-outputLocation').fill('s3://athena-results/lakewatch/');
   await page.locator('#lakewatch-pricePerTbUsd').fill('5');
+  await page.locator('#lakewatch-scanBudgetQueryGb').fill('2.5');
+  await page.locator('#lakewatch-scanBudgetLoadGb').fill('50');
+  assert.ok(await c.getByLabel('Discover (newest in the Glue database)').isChecked(), 'Discover is the source version when none is set');
   await c.getByLabel('Version 1').click({ force: true });
+  assert.equal(await page.locator('#lakewatch-cacheTtlSeconds').getAttribute('placeholder'), '300', 'Athena keeps results 300 s by default');
+  await page.locator('#lakewatch-cacheTtlSeconds').fill('600');
+  await page.locator('#lakewatch-cacheMaxMb').fill('512');
+  const athena = {
+    engine: 'athena',
+    defaultRegion: 'eu-west-1',
+    authType: 'keys',
+    assumeRoleArn: 'arn:aws:iam::111122223333:role/lakewatch-reader',
+    workgroup: 'security',
+    outputLocation: 's3://athena-results/lakewatch/',
+    pricePerTbUsd: '5',
+    scanBudgetQueryGb: '2.5',
+    scanBudgetLoadGb: '50',
+    sourceVersion: '1',
+    cacheTtlSeconds: 600,
+    cacheMaxMb: 512,
+  };
   assert.deepEqual(await json('settings-json'), {
-    jsonData: {
-      engine: 'athena',
-      defaultRegion: 'eu-west-1',
-      authType: 'keys',
-      assumeRoleArn: 'arn:aws:iam::111122223333:role/lakewatch-reader',
-      workgroup: 'security',
-      outputLocation: 's3://athena-results/lakewatch/',
-      pricePerTbUsd: '5',
-      sourceVersion: '1',
-    },
+    jsonData: athena,
     secureJsonData: { accessKey: 'AKIAEXAMPLE', secretKey: 'wJalrXUtnFEMI' },
   });
-  // A bad value shows the backend's wording at the field.
+  // Discover leaves the version out, so the backend looks it up in the Glue database.
+  await c.getByLabel('Discover (newest in the Glue database)').click({ force: true });
+  const { sourceVersion: _version, ...discovered } = athena;
+  assert.deepEqual((await json('settings-json')).jsonData, discovered);
+  // Bad values show the backend's wording at the field, and all of them again in one list.
   await page.locator('#lakewatch-outputLocation').fill('results');
-  await page.getByText('Expected an S3 URI such as s3://my-athena-results/lakewatch/').waitFor();
+  await page.getByText('Expected an S3 URI such as s3://my-athena-results/lakewatch/').first().waitFor();
+  await page.locator('#lakewatch-cacheTtlSeconds').fill('5m');
+  await page.locator('#lakewatch-scanBudgetLoadGb').fill('50 GB');
+  const refused = page.locator('[data-testid="lakewatch-settings-problems"]');
+  await page.getByText('3 settings will be refused').waitFor();
+  const listed = await refused.textContent();
+  for (const line of [
+    'Output location: Expected an S3 URI such as s3://my-athena-results/lakewatch/',
+    'Keep results (s): "5m" is not a number of seconds: enter a whole number from 0 to 86400 (300 is five minutes; 0 keeps no results)',
+    'Per dashboard load (GB): "50 GB" is not an amount of GB: enter a number of gigabytes such as 10 or 2.5 (0 or empty: no budget)',
+  ]) {
+    assert.ok(listed.includes(line), `the summary lists ${line}`);
+  }
+  await page.locator('#lakewatch-scanBudgetLoadGb').scrollIntoViewIfNeeded();
+  await c.screenshot({ path: join(results, 'config-editor-errors.png') });
   await page.locator('#lakewatch-outputLocation').fill('s3://athena-results/lakewatch/');
+  await page.locator('#lakewatch-cacheTtlSeconds').fill('600');
+  await page.locator('#lakewatch-scanBudgetLoadGb').fill('50');
+  assert.equal(await refused.count(), 0, 'no refused setting left');
+  assert.deepEqual((await json('settings-json')).jsonData, discovered);
   await c.screenshot({ path: join(results, 'config-editor.png') });
 
-  for (const name of ['query-editor.png', 'config-editor.png']) {
+  // Annotation editor, as Grafana's annotation settings show it for a new annotation.
+  await page.goto(`${url}?view=annotations`);
+  await page.waitForSelector('[data-testid="lakewatch-annotation-editor"]', { timeout: 30_000 });
+  const anno = async () => (await json('annotation-json')).target;
+  assert.deepEqual(await anno(), { refId: 'Anno', kind: 'annotations', event: 'control_status_changes', control: 'EC2.6', filters: {} });
+  await choose('lakewatch-control', '$control');
+  await choose('lakewatch-add-filter', 'Accounts');
+  await choose('lakewatch-filter-accounts', '$account');
+  await choose('lakewatch-add-filter', 'VPCs');
+  await choose('lakewatch-filter-vpcs', '$vpc');
+  assert.deepEqual(await anno(), {
+    refId: 'Anno',
+    kind: 'annotations',
+    event: 'control_status_changes',
+    control: '$control',
+    filters: { accounts: ['$account'], vpcs: ['$vpc'] },
+  });
+  const annotation = await json('annotation-json');
+  assert.equal(annotation.name, 'EC2.6 status changes', 'the annotation itself is kept');
+  await choose('lakewatch-event', 'Flow logs went silent');
+  await page.locator('#lakewatch-silent_for_minutes').fill('90');
+  await choose('lakewatch-group-by', 'account');
+  await choose('lakewatch-group-by', 'region');
+  await choose('lakewatch-group-by', 'vpc');
+  assert.deepEqual(await anno(), {
+    refId: 'Anno',
+    kind: 'annotations',
+    event: 'flow_logs_silent',
+    silent_for_minutes: 90,
+    group_by: ['account', 'region', 'vpc'],
+    filters: { accounts: ['$account'], vpcs: ['$vpc'] },
+  });
+  assert.ok(Number(await page.locator('#annotation-json').getAttribute('data-runs')) > 0, 'the editor runs the annotation query');
+  const a = page.locator('#annotation-editor');
+  await a.screenshot({ path: join(results, 'annotation-editor.png') });
+
+  for (const name of ['query-editor.png', 'config-editor.png', 'config-editor-errors.png', 'annotation-editor.png']) {
     const png = readFileSync(join(results, name));
     assert.ok(png.length > 5_000 && png.subarray(1, 4).toString() === 'PNG', `${name} is a non-empty PNG (${png.length} bytes)`);
     console.log(`e2e: ${join('frontend', 'test-results', name)} (${png.length} bytes)`);
   }
   assert.deepEqual(problems, [], 'no page or console errors');
-  console.log('e2e: both editors produce the expected JSON in Chromium');
+  console.log('e2e: the query, config and annotation editors produce the expected JSON in Chromium');
 } catch (e) {
   failed = true;
   console.error('e2e failed:', e);

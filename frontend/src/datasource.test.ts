@@ -1,8 +1,22 @@
 import type { TemplateSrv } from '@grafana/runtime';
-import type { DataFrame } from '@grafana/data';
+import { CoreApp, dateTime, type AnnotationQuery, type DataFrame, type DataQueryRequest, type DataSourceInstanceSettings } from '@grafana/data';
+import { of } from 'rxjs';
 
-import { ALL_VALUE, distinctValues, interpolateQuery, referencedVariables, variableQuery } from './datasource';
-import type { LakewatchQuery } from './types';
+import { annotationSupport, defaultAnnotationQuery, prepareAnnotation, prepareAnnotationQuery } from './annotations';
+import { AnnotationQueryEditor } from './components/AnnotationQueryEditor';
+import { ALL_VALUE, LakewatchDataSource, distinctValues, interpolateQuery, referencedVariables, variableQuery } from './datasource';
+import type { LakewatchOptions, LakewatchQuery } from './types';
+
+const INSTANCE = {
+  id: 1,
+  uid: 'lakewatch-demo',
+  type: 'lakewatch-securitylake-datasource',
+  name: 'Lakewatch',
+  access: 'proxy',
+  jsonData: {},
+  readOnly: false,
+  meta: { id: 'lakewatch-securitylake-datasource', name: 'Lakewatch', type: 'datasource', info: {} },
+} as unknown as DataSourceInstanceSettings<LakewatchOptions>;
 
 /** A template service holding these variables, formatting like Grafana's (format function gets value and variable). */
 function fakeTemplateSrv(vars: Record<string, string | string[]>): TemplateSrv {
@@ -54,25 +68,126 @@ describe('template variables', () => {
 });
 
 describe('variable queries', () => {
-  it('become coverage queries grouped by the asked dimension', () => {
+  it('become variable queries of the backend, narrowed by $account and $region', () => {
     expect(variableQuery('vpcs $account $region')).toEqual({
       refId: 'variable',
-      kind: 'coverage',
-      group_by: ['vpc'],
-      format: 'table',
+      kind: 'variable',
+      values: 'vpcs',
       filters: { accounts: '$account', regions: '$region' },
     });
-    expect(variableQuery('accounts').group_by).toEqual(['account']);
+    expect(variableQuery('regions ${account}')).toEqual({ refId: 'variable', kind: 'variable', values: 'regions', filters: { accounts: '${account}' } });
+    const lists = ['accounts', 'regions', 'vpcs', 'subnets', 'interfaces', 'enis', 'controls', ' Controls '].map((t) => variableQuery(t).values);
+    expect(lists).toEqual(['accounts', 'regions', 'vpcs', 'subnets', 'enis', 'enis', 'controls', 'controls']);
+    expect(variableQuery('controls $region').filters).toEqual({ regions: '$region' });
+  });
+
+  it('say what to write for an unknown list or narrowing', () => {
     expect(() => variableQuery('buckets')).toThrow(
-      'Unknown variable query "buckets": write one of accounts, regions, vpcs, subnets, interfaces (optionally followed by $account $region to narrow it)'
+      'Unknown variable query "buckets": write one of accounts, regions, vpcs, subnets, interfaces, controls, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
+    );
+    expect(() => variableQuery('vpcs $site')).toThrow(
+      'Variable query "vpcs $site" cannot narrow by "$site": write one of accounts, regions, vpcs, subnets, interfaces, controls, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
     );
   });
 
-  it('answer with the distinct sorted values of the column', () => {
-    const frame = { fields: [{ name: 'vpc', values: ['vpc-b', 'vpc-a', 'vpc-b', null] }], length: 4 } as unknown as DataFrame;
-    expect(distinctValues([frame], 'vpc')).toEqual([
+  it('answer with the distinct sorted values of the value column', () => {
+    const frame = {
+      fields: [
+        { name: 'value', values: ['vpc-b', 'vpc-a', 'vpc-b', null, ''] },
+        { name: 'records', values: [3, 2, 1, 4, 5] },
+      ],
+      length: 5,
+    } as unknown as DataFrame;
+    expect(distinctValues([frame])).toEqual([
       { text: 'vpc-a', value: 'vpc-a' },
       { text: 'vpc-b', value: 'vpc-b' },
     ]);
+  });
+
+  it('run through the backend as one variable query over the dashboard range', async () => {
+    const ds = new LakewatchDataSource(INSTANCE);
+    const frames = [
+      {
+        fields: [
+          { name: 'value', values: ['EC2.6', 'EC2.10'] },
+          { name: 'records', values: [40, 12] },
+        ],
+        length: 2,
+      },
+    ];
+    const sent: DataQueryRequest<LakewatchQuery>[] = [];
+    vi.spyOn(ds, 'query').mockImplementation((request: DataQueryRequest<LakewatchQuery>) => {
+      sent.push(request);
+      return of({ data: frames });
+    });
+    const range = { from: dateTime(1717200000000), to: dateTime(1718452800000), raw: { from: 'now-14d', to: 'now' } };
+    const values = await ds.metricFindQuery({ query: 'controls $account' }, { range });
+    expect(values).toEqual([
+      { text: 'EC2.10', value: 'EC2.10' },
+      { text: 'EC2.6', value: 'EC2.6' },
+    ]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].targets).toEqual([{ refId: 'variable', kind: 'variable', values: 'controls', filters: { accounts: '$account' } }]);
+    expect(sent[0].range).toBe(range);
+    expect(ds.getQueryDisplayText(sent[0].targets[0])).toBe('Values of controls');
+  });
+
+  it('report the backend error of the variable query', async () => {
+    const ds = new LakewatchDataSource(INSTANCE);
+    vi.spyOn(ds, 'query').mockReturnValue(of({ data: [], errors: [{ message: 'query field `values` has the value "x"' }] }));
+    await expect(ds.metricFindQuery('accounts')).rejects.toThrow('query field `values` has the value "x"');
+  });
+});
+
+describe('annotations', () => {
+  it('are offered with the query editor, starting with EC2.6 status changes', () => {
+    const ds = new LakewatchDataSource(INSTANCE);
+    expect(ds.annotations).toBe(annotationSupport);
+    expect(ds.annotations?.QueryEditor).toBe(AnnotationQueryEditor);
+    expect(ds.getDefaultQuery(CoreApp.Dashboard, 'annotations')).toEqual({
+      kind: 'annotations',
+      event: 'control_status_changes',
+      control: 'EC2.6',
+      filters: {},
+    });
+    expect(ds.getDefaultQuery(CoreApp.PanelEditor)).toEqual({ kind: 'flow_volume', measure: 'bytes', group_by: [], filters: {} });
+    expect(ds.annotations?.getDefaultQuery?.()).toEqual({
+      refId: 'Anno',
+      kind: 'annotations',
+      event: 'control_status_changes',
+      control: 'EC2.6',
+      filters: {},
+    });
+  });
+
+  it('give a stored annotation without a query the default one, and keep one that has a query', () => {
+    const bare = { name: 'EC2.6 changes', enable: true, iconColor: 'red' } as AnnotationQuery<LakewatchQuery>;
+    expect(prepareAnnotation(bare)).toEqual({ ...bare, target: defaultAnnotationQuery() });
+    const stored = {
+      ...bare,
+      target: { refId: 'A', kind: 'annotations', event: 'flow_logs_silent', silent_for_minutes: 90, filters: { vpcs: '$vpc' } },
+    } as AnnotationQuery<LakewatchQuery>;
+    expect(prepareAnnotation(stored)).toBe(stored);
+  });
+
+  it('run the annotation target (refId Anno when it has none), or nothing without one', () => {
+    const target = { kind: 'annotations', event: 'control_status_changes', control: '$control' } as LakewatchQuery;
+    expect(prepareAnnotationQuery({ enable: true, iconColor: 'red', name: 'a', target })).toEqual({ ...target, refId: 'Anno' });
+    expect(prepareAnnotationQuery({ enable: true, iconColor: 'red', name: 'a', target: { ...target, refId: 'B' } })?.refId).toBe('B');
+    expect(prepareAnnotationQuery({ enable: true, iconColor: 'red', name: 'a' })).toBeUndefined();
+  });
+
+  it('expand a control variable to its value, or the list of a multi-value one', () => {
+    const srv = fakeTemplateSrv({ control: 'EC2.10', controls: ['EC2.6', 'EC2.10'], region: ALL_VALUE });
+    const q: LakewatchQuery = {
+      refId: 'Anno',
+      kind: 'annotations',
+      event: 'control_status_changes',
+      control: '$control',
+      filters: { regions: '$region' },
+    };
+    expect(interpolateQuery(srv, q, {})).toEqual({ ...q, control: 'EC2.10', filters: { regions: ALL_VALUE } });
+    expect(interpolateQuery(srv, { ...q, control: '${controls}' }, {}).control).toEqual(['EC2.6', 'EC2.10']);
+    expect(interpolateQuery(srv, { ...q, control: 'EC2.6' }, {}).control).toBe('EC2.6');
   });
 });

@@ -1,9 +1,17 @@
-import type { DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
+import type { CoreApp, DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
 import { DataSourceWithBackend, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
+import { annotationSupport, defaultAnnotationQuery } from './annotations';
 import { kindSpec } from './queryModel';
-import { DEFAULT_QUERY, type FilterValue, type FlowFilters, type LakewatchOptions, type LakewatchQuery } from './types';
+import {
+  DEFAULT_QUERY,
+  type FilterValue,
+  type FlowFilters,
+  type LakewatchOptions,
+  type LakewatchQuery,
+  type VariableValues,
+} from './types';
 
 /** The value Grafana's "All" becomes; the backend reads it as "no restriction". */
 export const ALL_VALUE = '$__all';
@@ -92,6 +100,10 @@ export function interpolateQuery(templateSrv: TemplateSrv, query: LakewatchQuery
       (out as unknown as Record<string, string[]>)[field] = expanded;
     }
   }
+  if (typeof query.control === 'string' && query.control !== '') {
+    const values = expandValue(templateSrv, query.control, scopedVars);
+    out.control = values.length === 1 ? values[0] : values;
+  }
   if (query.kind === 'sql' && query.rawSql) {
     const known = new Set(templateSrv.getVariables().map((v) => v.name));
     const variables: Record<string, string | string[]> = {};
@@ -106,39 +118,48 @@ export function interpolateQuery(templateSrv: TemplateSrv, query: LakewatchQuery
   return out;
 }
 
-/** What a variable query may ask for, and the coverage grouping that lists it. */
-export const VARIABLE_TARGETS: Record<string, string> = {
-  accounts: 'account',
-  regions: 'region',
-  vpcs: 'vpc',
-  subnets: 'subnet',
-  interfaces: 'eni',
+/** The words a variable query may start with, and what the backend's `variable` kind lists for each. */
+export const VARIABLE_TARGETS: Record<string, VariableValues> = {
+  accounts: 'accounts',
+  regions: 'regions',
+  vpcs: 'vpcs',
+  subnets: 'subnets',
+  interfaces: 'enis',
+  enis: 'enis',
+  controls: 'controls',
 };
 
+/** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
+const VARIABLE_WORDS = ['accounts', 'regions', 'vpcs', 'subnets', 'interfaces', 'controls'];
+
+/** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
+export const VARIABLE_VALUE_FIELD = 'value';
+
 /**
- * The coverage query that lists the values of a variable query (`accounts`, `regions`, `vpcs`,
- * `subnets`, `interfaces`, optionally narrowed by other variables, e.g. `vpcs` of `$account`).
+ * The `variable` query that lists the values of a dashboard variable query: `accounts`,
+ * `regions`, `vpcs`, `subnets`, `interfaces` or `controls`, optionally narrowed by other
+ * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {
   const [what, ...rest] = text.trim().split(/\s+/);
-  const dim = VARIABLE_TARGETS[what?.toLowerCase() ?? ''];
-  if (!dim) {
-    throw new Error(
-      `Unknown variable query "${text}": write one of ${Object.keys(VARIABLE_TARGETS).join(', ')} (optionally followed by $account $region to narrow it)`
-    );
+  const values = VARIABLE_TARGETS[what?.toLowerCase() ?? ''];
+  const usage = `write one of ${VARIABLE_WORDS.join(', ')}, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")`;
+  if (!values) {
+    throw new Error(`Unknown variable query "${text.trim()}": ${usage}`);
   }
   const filters: FlowFilters = {};
   for (const ref of rest) {
     const m = /^\$\{?(account|region)s?\}?$/.exec(ref);
-    if (m) {
-      filters[m[1] === 'account' ? 'accounts' : 'regions'] = ref;
+    if (!m) {
+      throw new Error(`Variable query "${text.trim()}" cannot narrow by "${ref}": ${usage}`);
     }
+    filters[m[1] === 'account' ? 'accounts' : 'regions'] = ref;
   }
-  return { refId: 'variable', kind: 'coverage', group_by: [dim], format: 'table', filters };
+  return { refId: 'variable', kind: 'variable', values, filters };
 }
 
 /** The distinct, sorted values of `field` in the frames. */
-export function distinctValues(frames: DataFrame[], field: string): MetricFindValue[] {
+export function distinctValues(frames: DataFrame[], field: string = VARIABLE_VALUE_FIELD): MetricFindValue[] {
   const seen = new Set<string>();
   for (const frame of frames) {
     const f = frame.fields.find((x) => x.name === field);
@@ -155,9 +176,17 @@ export function distinctValues(frames: DataFrame[], field: string): MetricFindVa
 export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, LakewatchOptions> {
   constructor(instanceSettings: DataSourceInstanceSettings<LakewatchOptions>) {
     super(instanceSettings);
+    // Grafana's annotation editor shows our query editor (annotations kind) and runs the query
+    // through the backend; frames with time, timeEnd, text and tags become annotations.
+    this.annotations = annotationSupport;
   }
 
-  getDefaultQuery(): Partial<LakewatchQuery> {
+  /** A new panel's query; a new annotation's (newer Grafana versions say which they ask for). */
+  getDefaultQuery(_app?: CoreApp, kind?: string): Partial<LakewatchQuery> {
+    if (kind === 'annotations') {
+      const { refId: _refId, ...query } = defaultAnnotationQuery();
+      return query;
+    }
     return DEFAULT_QUERY;
   }
 
@@ -188,8 +217,9 @@ export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, L
   }
 
   /**
-   * Dashboard query variables: `accounts`, `regions`, `vpcs`, `subnets` or `interfaces` (with
-   * optional `$account`/`$region` narrowing), answered by a coverage query over the time range.
+   * Dashboard query variables: `accounts`, `regions`, `vpcs`, `subnets`, `interfaces` or
+   * `controls` (with optional `$account`/`$region` narrowing), answered by the backend's `variable`
+   * kind: the values seen in the dashboard's time range.
    */
   async metricFindQuery(query: string | { query?: string }, options?: { range?: TimeRange; scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
     const text = typeof query === 'string' ? query : (query?.query ?? '');
@@ -210,11 +240,17 @@ export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, L
     if (response.errors?.length) {
       throw new Error(response.errors[0].message ?? 'variable query failed');
     }
-    return distinctValues(response.data as DataFrame[], VARIABLE_TARGETS[text.trim().split(/\s+/)[0].toLowerCase()]);
+    return distinctValues(response.data as DataFrame[]);
   }
 
   /** The label a query shows in the query inspector and in collapsed rows. */
   getQueryDisplayText(query: LakewatchQuery): string {
-    return query.kind === 'sql' ? (query.rawSql ?? '') : kindSpec(query.kind).label;
+    if (query.kind === 'sql') {
+      return query.rawSql ?? '';
+    }
+    if (query.kind === 'variable') {
+      return `Values of ${query.values ?? '?'}`;
+    }
+    return kindSpec(query.kind).label;
   }
 }

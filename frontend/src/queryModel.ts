@@ -1,4 +1,4 @@
-import type { Dimension, FilterName, FlowFilters, LakewatchQuery, QueryKind } from './types';
+import type { AnnotationEvent, Dimension, FilterName, FlowFilters, LakewatchQuery, QueryKind } from './types';
 
 /** A query field the builder edits (besides `kind` and `filters`). */
 export type QueryField =
@@ -16,6 +16,8 @@ export type QueryField =
   | 'format'
   | 'controls'
   | 'statuses'
+  | 'event'
+  | 'control'
   | 'rawSql';
 
 /** What the editor needs to know about one query kind. */
@@ -23,9 +25,11 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
+  /** Kinds with events (annotations): the fields each event reads besides `fields`. */
+  eventFields?: Record<string, QueryField[]>;
   /** Measures accepted, first is the backend's default. */
   measures: string[];
   /** Dimensions `group_by` accepts (empty: the kind has no group-by). */
@@ -252,6 +256,21 @@ export const KINDS: KindSpec[] = [
     filters: COMPLIANCE_FILTERS,
   },
   {
+    kind: 'annotations',
+    label: 'Annotations',
+    description: 'Events to mark on the time axis: control status changes, flow logs going silent',
+    group: 'Annotations',
+    fields: ['event'],
+    eventFields: {
+      control_status_changes: ['control'],
+      flow_logs_silent: ['silent_for_minutes', 'group_by'],
+    },
+    measures: [],
+    dimensions: ['account', 'region', 'vpc'],
+    defaultGroupBy: ['account', 'region', 'vpc'],
+    filters: COMPLIANCE_FILTERS,
+  },
+  {
     kind: 'sql',
     label: 'SQL',
     description: 'Your own SQL with macros; template variables become escaped literals',
@@ -267,6 +286,55 @@ export const KINDS: KindSpec[] = [
 /** The spec of a kind (`flow_volume` when absent, as the backend does). */
 export function kindSpec(kind: QueryKind | string | undefined): KindSpec {
   return KINDS.find((k) => k.kind === (kind || 'flow_volume')) ?? KINDS[0];
+}
+
+/** The events an `annotations` query can mark, first is the default. */
+export const ANNOTATION_EVENTS: Array<{ value: AnnotationEvent; label: string; description: string }> = [
+  {
+    value: 'control_status_changes',
+    label: 'Control status changes',
+    description: 'A resource changed status (PASSED, FAILED, …) for a Security Hub control or Config rule',
+  },
+  {
+    value: 'flow_logs_silent',
+    label: 'Flow logs went silent',
+    description: 'An account, region or VPC sent no flow record for longer than the threshold',
+  },
+];
+
+/** The event of an annotations query (the default when absent or unknown). */
+export function annotationEvent(query: Partial<LakewatchQuery>): AnnotationEvent {
+  return ANNOTATION_EVENTS.some((e) => e.value === query.event) ? query.event! : ANNOTATION_EVENTS[0].value;
+}
+
+/** The fields a query of this kind reads, with the fields of its event for kinds with events. */
+export function fieldsFor(spec: KindSpec, query: Partial<LakewatchQuery>): QueryField[] {
+  if (!spec.eventFields) {
+    return spec.fields;
+  }
+  return [...spec.fields, ...(spec.eventFields[annotationEvent(query)] ?? [])];
+}
+
+/** The control an annotation query starts with, and the silence one starts with (minutes). */
+export const DEFAULT_CONTROL = 'EC2.6';
+export const DEFAULT_SILENT_MINUTES = 60;
+
+/**
+ * An annotations query with what its event needs filled in where the user has not given it: the
+ * control (EC2.6) for status changes, the silence (60 minutes) for silent flow logs.
+ */
+export function withEventDefaults(query: LakewatchQuery): LakewatchQuery {
+  if (query.kind !== 'annotations') {
+    return query;
+  }
+  const out: LakewatchQuery = { ...query, event: annotationEvent(query) };
+  if (out.event === 'control_status_changes' && !out.control) {
+    out.control = DEFAULT_CONTROL;
+  }
+  if (out.event === 'flow_logs_silent' && out.silent_for_minutes === undefined) {
+    out.silent_for_minutes = DEFAULT_SILENT_MINUTES;
+  }
+  return out;
 }
 
 /** The macros the backend expands in `sql` queries, with what each becomes. */
@@ -321,6 +389,13 @@ export function keepFilters(filters: FlowFilters | undefined, spec: KindSpec): F
 export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Partial<LakewatchQuery> = {}): LakewatchQuery {
   const spec = kindSpec(kind);
   const source: Partial<LakewatchQuery> = { ...remembered, ...prev };
+  // One control and a list of controls stand for each other across the compliance and annotation
+  // kinds; what the current query holds wins over what earlier kinds held.
+  if (typeof prev.control === 'string' && prev.control !== '' && prev.controls === undefined) {
+    source.controls = [prev.control];
+  } else if (Array.isArray(prev.controls) && prev.controls.length > 0 && prev.control === undefined) {
+    source.control = prev.controls[0];
+  }
   const next: LakewatchQuery = { refId: prev.refId, kind };
   for (const f of GRAFANA_FIELDS) {
     const v = (prev as unknown as Record<string, unknown>)[f];
@@ -328,7 +403,7 @@ export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Pa
       (next as unknown as Record<string, unknown>)[f] = v;
     }
   }
-  for (const field of spec.fields) {
+  for (const field of fieldsFor(spec, source)) {
     const value = pickField(source, field, spec);
     if (value !== undefined) {
       (next as unknown as Record<string, unknown>)[field] = value;
@@ -342,7 +417,10 @@ export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Pa
 }
 
 function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: KindSpec): unknown {
-  const v = source[field as keyof LakewatchQuery];
+  if (field === 'event') {
+    return annotationEvent(source);
+  }
+  const v: unknown = source[field as keyof LakewatchQuery];
   if (v === undefined || v === null) {
     return undefined;
   }
@@ -351,6 +429,10 @@ function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: Kin
       return spec.measures.includes(String(v)) ? v : undefined;
     case 'group_by': {
       const dims = (v as string[]).filter((d) => spec.dimensions.includes(d));
+      if (spec.kind === 'annotations') {
+        // No grouping is not an annotation grouping: leave it to the backend's default.
+        return dims.length > 0 ? dims : undefined;
+      }
       return dims.length > 0 || (v as string[]).length === 0 ? dims : undefined;
     }
     case 'view':

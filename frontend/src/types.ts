@@ -18,7 +18,16 @@ export type QueryKind =
   | 'freshness'
   | 'compliance_status'
   | 'compliance_over_time'
-  | 'sql';
+  | 'annotations'
+  | 'sql'
+  /** Dashboard variable values (sent by the datasource, not offered in the editor). */
+  | 'variable';
+
+/** What an `annotations` query marks on the time axis. */
+export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent';
+
+/** What a `variable` query lists (the backend's `values`). */
+export type VariableValues = 'accounts' | 'regions' | 'vpcs' | 'subnets' | 'enis' | 'controls';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -90,6 +99,15 @@ export interface LakewatchQuery extends DataQuery {
   format?: string;
   /** compliance kinds */
   controls?: string[];
+  /** annotations: which events become annotations. */
+  event?: AnnotationEvent;
+  /**
+   * annotations (control_status_changes): one control id, Config rule name or `$variable` (a list
+   * once a multi-value variable is expanded).
+   */
+  control?: string | string[];
+  /** variable: what to list. */
+  values?: VariableValues;
   statuses?: string[];
   /** sql: the SQL text with macros. */
   rawSql?: string;
@@ -102,7 +120,10 @@ export interface LakewatchOptions extends DataSourceJsonData {
   engine?: 'local' | 'athena';
   /** local: the lake folder (the one holding aws/). */
   lakePath?: string;
-  /** Security Lake source version: "1" (OCSF 1.0.0-rc.2) or "2" (OCSF 1.1.0). */
+  /**
+   * Security Lake source version: "1" (OCSF 1.0.0-rc.2) or "2" (OCSF 1.1.0); absent: Athena
+   * discovers the newest version in the Glue database (the local lake uses 2).
+   */
   sourceVersion?: string;
   /** Region whose Glue database holds the tables. */
   rollupRegion?: string;
@@ -121,6 +142,17 @@ export interface LakewatchOptions extends DataSourceJsonData {
   maxRows?: number;
   maxSeries?: number;
   lookbackDays?: number;
+  /**
+   * How long a finished result is reused, whole seconds 0–86400 (default 300 on Athena, 0 on the
+   * local lake; 0: only identical queries in flight are shared).
+   */
+  cacheTtlSeconds?: number;
+  /** Most memory cached results may take, MB 1–65536 (default 256). */
+  cacheMaxMb?: number;
+  /** Athena: most GB one query may scan, decimal text as typed (absent or 0: no budget). */
+  scanBudgetQueryGb?: string;
+  /** Athena: most GB one dashboard load may scan, decimal text as typed (absent or 0: no budget). */
+  scanBudgetLoadGb?: string;
 }
 
 /** secureJsonData of the datasource: secrets, never sent back to the browser. */
@@ -129,6 +161,14 @@ export interface LakewatchSecureOptions {
   secretKey?: string;
   sessionToken?: string;
 }
+
+/** The query a new annotation starts with. */
+export const DEFAULT_ANNOTATION_QUERY: Partial<LakewatchQuery> = {
+  kind: 'annotations',
+  event: 'control_status_changes',
+  control: 'EC2.6',
+  filters: {},
+};
 
 /** The query a new panel starts with. */
 export const DEFAULT_QUERY: Partial<LakewatchQuery> = {

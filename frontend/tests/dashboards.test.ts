@@ -117,6 +117,21 @@ describe.each(files)('dashboards/%s', (file) => {
     }
   });
 
+  it('has annotations on the Lakewatch datasource that the annotation editor keeps whole', () => {
+    for (const a of dash.annotations?.list ?? []) {
+      const ds = a.datasource as DataSourceRef | undefined;
+      if (a.builtIn || ds?.type !== OUR_TYPE) {
+        continue;
+      }
+      expect(isOurs(ds), `annotation ${a.name} datasource`).toBe(true);
+      const t = a.target as unknown as LakewatchQuery | undefined;
+      expect(t, `annotation ${a.name} has a query`).toBeDefined();
+      // The annotation editor offers the annotations kind and SQL; any other kind would be replaced.
+      expect(['annotations', 'sql'], `annotation ${a.name} kind`).toContain(t!.kind);
+      expect(switchKind(t!, t!.kind!), `annotation ${a.name}`).toEqual({ ...t, filters: t!.filters ?? {} });
+    }
+  });
+
   it('has account, region and VPC variables wired into every query', () => {
     const vars = dash.templating?.list ?? [];
     for (const v of vars) {

@@ -1,5 +1,5 @@
 import React from 'react';
-import { render, within } from '@testing-library/react';
+import { act, render, within } from '@testing-library/react';
 
 // Queries against the current document body.
 const page = () => within(document.body);
@@ -120,6 +120,66 @@ describe('ConfigEditor', () => {
     expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake' });
   });
 
+  it('sets the result cache, the scan budgets and the source version (Discover leaves it out)', async () => {
+    const { user, last } = setup(baseOptions({ jsonData: { engine: 'athena' } }));
+    expect(page().getByLabelText('Discover (newest in the Glue database)')).toBeChecked();
+    expect(input('cacheTtlSeconds').placeholder).toBe('300');
+    setText(input('cacheTtlSeconds'), '600');
+    setText(input('cacheMaxMb'), '512');
+    setText(input('scanBudgetQueryGb'), '2.5');
+    setText(input('scanBudgetLoadGb'), '20');
+    await user.click(page().getByLabelText('Version 1'));
+    expect(last().jsonData).toEqual({
+      engine: 'athena',
+      cacheTtlSeconds: 600,
+      cacheMaxMb: 512,
+      scanBudgetQueryGb: '2.5',
+      scanBudgetLoadGb: '20',
+      sourceVersion: '1',
+    });
+    await user.click(page().getByLabelText('Discover (newest in the Glue database)'));
+    setText(input('cacheTtlSeconds'), '0');
+    setText(input('scanBudgetLoadGb'), '');
+    expect(last().jsonData).toEqual({ engine: 'athena', cacheTtlSeconds: 0, cacheMaxMb: 512, scanBudgetQueryGb: '2.5' });
+    expect('sourceVersion' in last().jsonData).toBe(false);
+    expect(page().queryByTestId('lakewatch-settings-problems')).not.toBeInTheDocument();
+  });
+
+  it('shows a provisioned numeric source version as chosen, and the local lake without scan budgets', () => {
+    setup(baseOptions({ jsonData: { sourceVersion: 2 as unknown as string } }));
+    expect(page().getByLabelText('Version 2')).toBeChecked();
+    expect(input('cacheTtlSeconds').placeholder).toBe('0');
+    expect(input('cacheMaxMb').placeholder).toBe('256');
+    expect(input('scanBudgetQueryGb')).toBeNull();
+    expect(input('scanBudgetLoadGb')).toBeNull();
+  });
+
+  it('names each refused cache and budget value at its field and again in one list', async () => {
+    setup(baseOptions({ jsonData: { engine: 'athena', sourceVersion: '3' } }));
+    setText(input('cacheTtlSeconds'), '5m');
+    setText(input('cacheMaxMb'), '0');
+    setText(input('scanBudgetQueryGb'), '1,5');
+    setText(input('scanBudgetLoadGb'), '-2');
+    const ttl = '"5m" is not a number of seconds: enter a whole number from 0 to 86400 (300 is five minutes; 0 keeps no results)';
+    const size = '"0" is not a size in MB: enter a whole number from 1 to 65536 (1024 is 1 GB)';
+    const query = '"1,5" is not an amount of GB: enter a number of gigabytes such as 10 or 2.5 (0 or empty: no budget)';
+    const load = '"-2" is not an amount of GB: enter a number of gigabytes such as 10 or 2.5 (0 or empty: no budget)';
+    const version = '"3" is not a source version: choose Discover, Version 2 or Version 1';
+    for (const message of [ttl, size, query, load, version]) {
+      // At the field, and in the summary with the field's name.
+      expect(page().getAllByText(message, { exact: false }).length).toBe(2);
+    }
+    const summary = page().getByTestId('lakewatch-settings-problems');
+    expect(page().getByText('5 settings will be refused')).toBeInTheDocument();
+    expect(summary).toHaveTextContent(`Keep results (s): ${ttl}`);
+    expect(summary).toHaveTextContent(`Cache size (MB): ${size}`);
+    expect(summary).toHaveTextContent(`Per query (GB): ${query}`);
+    expect(summary).toHaveTextContent(`Per dashboard load (GB): ${load}`);
+    expect(summary).toHaveTextContent(`Source version: ${version}`);
+    // Let the alert's icon finish loading inside the test.
+    await act(async () => {});
+  });
+
   it('checks values as the backend does', () => {
     expect(settingError('workgroup', 'a b')).toBe("A workgroup name has 1 to 128 letters, digits, '.', '_' or '-'");
     expect(settingError('assumeRoleArn', 'reader')).toBe('Expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader');
@@ -127,5 +187,13 @@ describe('ConfigEditor', () => {
     expect(settingError('queryTimeoutSeconds', '0')).toBe('Enter a whole number from 1 to 3600');
     expect(settingError('pricePerTbUsd', '5')).toBeUndefined();
     expect(settingError('defaultRegion', 'us-gov-west-1')).toBeUndefined();
+    expect(settingError('cacheTtlSeconds', 0)).toBeUndefined();
+    expect(settingError('cacheTtlSeconds', '86400')).toBeUndefined();
+    expect(settingError('cacheTtlSeconds', '86401')).toContain('enter a whole number from 0 to 86400');
+    expect(settingError('cacheMaxMb', 65_536)).toBeUndefined();
+    expect(settingError('cacheMaxMb', '65537')).toContain('enter a whole number from 1 to 65536');
+    expect(settingError('scanBudgetQueryGb', '0')).toBeUndefined();
+    expect(settingError('scanBudgetLoadGb', '0.25')).toBeUndefined();
+    expect(settingError('scanBudgetLoadGb', '1e3')).toContain('is not an amount of GB');
   });
 });

@@ -50,12 +50,41 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
       return whole(1, 10_000_000);
     case 'maxSeries':
       return whole(1, 10_000);
+    case 'cacheTtlSeconds':
+      return /^\d+$/.test(text) && Number(text) <= 86_400
+        ? undefined
+        : `"${text}" is not a number of seconds: enter a whole number from 0 to 86400 (300 is five minutes; 0 keeps no results)`;
+    case 'cacheMaxMb':
+      return /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 65_536
+        ? undefined
+        : `"${text}" is not a size in MB: enter a whole number from 1 to 65536 (1024 is 1 GB)`;
+    case 'scanBudgetQueryGb':
+    case 'scanBudgetLoadGb':
+      return /^\d{1,9}(\.\d+)?$/.test(text)
+        ? undefined
+        : `"${text}" is not an amount of GB: enter a number of gigabytes such as 10 or 2.5 (0 or empty: no budget)`;
     default:
       return undefined;
   }
 }
 
-const NUMERIC_KEYS = new Set<keyof LakewatchOptions>(['queryTimeoutSeconds', 'lookbackDays', 'maxRows', 'maxSeries']);
+/** Whole-number settings, saved as JSON numbers once valid (decimals such as the price stay text as typed). */
+const NUMERIC_KEYS = new Set<keyof LakewatchOptions>([
+  'queryTimeoutSeconds',
+  'lookbackDays',
+  'maxRows',
+  'maxSeries',
+  'cacheTtlSeconds',
+  'cacheMaxMb',
+]);
+
+/** The source-version choices; Discover leaves `sourceVersion` out of jsonData. */
+const DISCOVER = 'discover';
+const SOURCE_VERSION_OPTIONS = [
+  { label: 'Discover (newest in the Glue database)', value: DISCOVER },
+  { label: 'Version 2', value: '2' },
+  { label: 'Version 1', value: '1' },
+];
 
 export function ConfigEditor(props: Props) {
   const { options, onOptionsChange } = props;
@@ -100,6 +129,9 @@ export function ConfigEditor(props: Props) {
     const value = json[key];
     const error = settingError(key, value);
     const id = `lakewatch-${key}`;
+    if (error) {
+      problems.push({ key, label, error });
+    }
     return (
       <Field label={label} description={description} invalid={!!error} error={error} htmlFor={id}>
         <Input
@@ -126,6 +158,20 @@ export function ConfigEditor(props: Props) {
       />
     </Field>
   );
+
+  // Values the backend would refuse, listed again at the end so none goes unnoticed before saving.
+  const problems: Array<{ key: keyof LakewatchOptions; label: string; error: string }> = [];
+  const isAthena = engine === 'athena';
+  const sourceVersion =
+    json.sourceVersion === undefined || json.sourceVersion === null || String(json.sourceVersion).trim() === ''
+      ? DISCOVER
+      : String(json.sourceVersion).trim();
+  const sourceVersionError = ['1', '2', DISCOVER].includes(sourceVersion)
+    ? undefined
+    : `"${sourceVersion}" is not a source version: choose Discover, Version 2 or Version 1`;
+  if (sourceVersionError) {
+    problems.push({ key: 'sourceVersion', label: 'Source version', error: sourceVersionError });
+  }
 
   const missingKeys =
     engine === 'athena' &&
@@ -182,18 +228,41 @@ export function ConfigEditor(props: Props) {
             {text('pricePerTbUsd', 'Price per TB scanned (USD)', 'Used for the cost shown on each panel', '5', 16)}
             {text('queryTimeoutSeconds', 'Query timeout (s)', 'Queries running longer are stopped (1–3600)', '300', 16)}
           </FieldSet>
+          <FieldSet label="Scan budget">
+            {text(
+              'scanBudgetQueryGb',
+              'Per query (GB)',
+              "Most GB one query may scan; a query over it is refused (decimals allowed, e.g. 2.5; empty or 0: no budget)",
+              'no budget',
+              16
+            )}
+            {text(
+              'scanBudgetLoadGb',
+              'Per dashboard load (GB)',
+              'Most GB the panels of one dashboard load may scan together (decimals allowed; empty or 0: no budget)',
+              'no budget',
+              16
+            )}
+          </FieldSet>
         </>
       )}
 
       <FieldSet label="Security Lake">
-        <Field label="Source version" description="1: OCSF 1.0.0-rc.2 tables (…_1_0), 2: OCSF 1.1.0 tables (…_2_0)">
+        <Field
+          label="Source version"
+          invalid={!!sourceVersionError}
+          error={sourceVersionError}
+          description={
+            'Version 1: OCSF 1.0.0-rc.2 tables (…_1_0); version 2: OCSF 1.1.0 tables (…_2_0); Discover: ' +
+            (isAthena
+              ? 'the newest version with a VPC flow table in the Glue database, looked up again every 10 minutes'
+              : 'the local lake uses version 2')
+          }
+        >
           <RadioButtonGroup
-            options={[
-              { label: 'Version 2', value: '2' },
-              { label: 'Version 1', value: '1' },
-            ]}
-            value={json.sourceVersion ?? '2'}
-            onChange={(v) => setJson('sourceVersion', v)}
+            options={SOURCE_VERSION_OPTIONS}
+            value={sourceVersion}
+            onChange={(v) => setJson('sourceVersion', v === DISCOVER ? undefined : v)}
           />
         </Field>
         {text('rollupRegion', 'Rollup region', 'Region whose Glue database holds the Security Lake tables (default: the Athena region)', 'us-east-1', 24)}
@@ -201,6 +270,29 @@ export function ConfigEditor(props: Props) {
         {text('maxRows', 'Row limit', 'Most rows a query may return (default 100000)', '100000', 16)}
         {text('maxSeries', 'Series limit', 'Most series a time-series panel may carry (default 100)', '100', 16)}
       </FieldSet>
+
+      <FieldSet label="Result cache">
+        {text(
+          'cacheTtlSeconds',
+          'Keep results (s)',
+          `How long a finished query result is reused by identical panel queries, 0–86400 seconds (default ${isAthena ? '300 on Athena' : '0 on the local lake'}); 0: only identical queries running at the same time share one run`,
+          isAthena ? '300' : '0',
+          16
+        )}
+        {text('cacheMaxMb', 'Cache size (MB)', 'Most memory the kept results may take, 1–65536 MB (default 256); the least recently used go first', '256', 16)}
+      </FieldSet>
+
+      {problems.length > 0 && (
+        <Alert severity="error" title={problems.length === 1 ? 'One setting will be refused' : `${problems.length} settings will be refused`}>
+          <div data-testid="lakewatch-settings-problems">
+            {problems.map((p) => (
+              <div key={p.key}>
+                <strong>{p.label}</strong>: {p.error}
+              </div>
+            ))}
+          </div>
+        </Alert>
+      )}
     </div>
   );
 }

@@ -14,28 +14,54 @@ import {
 
 import type { LakewatchDataSource } from '../datasource';
 import {
+  ANNOTATION_EVENTS,
+  DEFAULT_CONTROL,
+  DEFAULT_SILENT_MINUTES,
   FILTER_INFO,
   KINDS,
   SQL_MACROS,
+  annotationEvent,
+  fieldsFor,
   filterText,
   filterValues,
   kindSpec,
   numberError,
   splitList,
   switchKind,
+  withEventDefaults,
   type QueryField,
 } from '../queryModel';
-import type { FilterName, FlowFilters, LakewatchOptions, LakewatchQuery, QueryKind } from '../types';
+import type { AnnotationEvent, FilterName, FlowFilters, LakewatchOptions, LakewatchQuery, QueryKind } from '../types';
 
-type Props = QueryEditorProps<LakewatchDataSource, LakewatchQuery, LakewatchOptions>;
+type Props = QueryEditorProps<LakewatchDataSource, LakewatchQuery, LakewatchOptions> & {
+  /** In Grafana's annotation editor: the builder offers the annotations kind only (SQL stays available). */
+  annotationMode?: boolean;
+};
 
 const LABEL_WIDTH = 20;
 const BUILDER_KINDS = KINDS.filter((k) => k.kind !== 'sql');
-const KIND_OPTIONS: Array<SelectableValue<QueryKind>> = BUILDER_KINDS.map((k) => ({
+const kindOption = (k: (typeof KINDS)[number]): SelectableValue<QueryKind> => ({
   label: k.label,
   value: k.kind,
   description: k.description,
+});
+const KIND_OPTIONS: Array<SelectableValue<QueryKind>> = BUILDER_KINDS.map(kindOption);
+const ANNOTATION_KIND_OPTIONS: Array<SelectableValue<QueryKind>> = BUILDER_KINDS.filter((k) => k.kind === 'annotations').map(kindOption);
+const EVENT_OPTIONS: Array<SelectableValue<AnnotationEvent>> = ANNOTATION_EVENTS.map((e) => ({
+  label: e.label,
+  value: e.value,
+  description: e.description,
 }));
+/** A control id (EC2.6), a Config rule name, or a template variable. */
+const CONTROL_TEXT = /^(\$\{?\w+(:\w+)?\}?|\[\[\w+\]\]|[A-Za-z0-9][A-Za-z0-9._:/-]{0,255})$/;
+
+/** The message for a control the backend would not take, or undefined. */
+export function controlError(control: string | undefined): string | undefined {
+  if (control === undefined || CONTROL_TEXT.test(control)) {
+    return undefined;
+  }
+  return `"${control}" is not a control: enter one Security Hub control id such as EC2.6, a Config rule name such as vpc-flow-logs-enabled, or a dashboard variable such as $control`;
+}
 const MODE_OPTIONS = [
   { label: 'Builder', value: 'builder' },
   { label: 'SQL', value: 'sql' },
@@ -130,12 +156,20 @@ function ListInput(props: { id: string; value: string; placeholder: string; onCh
 }
 
 export function QueryEditor(props: Props) {
-  const { query, onChange, onRunQuery, datasource } = props;
+  const { query, onChange, onRunQuery, datasource, annotationMode } = props;
   const spec = kindSpec(query.kind);
   const isSql = spec.kind === 'sql';
   // What earlier kinds held, so that switching back and forth loses nothing.
   const remembered = useRef<Partial<LakewatchQuery>>({});
-  const lastBuilderKind = useRef<QueryKind>(isSql ? 'flow_volume' : spec.kind);
+  const lastBuilderKind = useRef<QueryKind>(annotationMode ? 'annotations' : isSql ? 'flow_volume' : spec.kind);
+
+  // An annotation whose query is of a kind that gives no events starts as an annotations query.
+  useEffect(() => {
+    if (annotationMode && spec.kind !== 'annotations' && spec.kind !== 'sql') {
+      onChange(withEventDefaults(switchKind(query, 'annotations')));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [annotationMode, spec.kind]);
   const [resourceOptions, setResourceOptions] = useState<Record<string, Array<SelectableValue<string>>>>({});
   const sqlRef = useRef<HTMLTextAreaElement | null>(null);
 
@@ -185,7 +219,14 @@ export function QueryEditor(props: Props) {
     if (kind !== 'sql') {
       lastBuilderKind.current = kind;
     }
-    onChange(switchKind({ ...query, filters }, kind, remembered.current));
+    onChange(withEventDefaults(switchKind({ ...query, filters }, kind, remembered.current)));
+    onRunQuery();
+  };
+
+  const changeEvent = (event: AnnotationEvent) => {
+    // The other event's fields are dropped from the query but remembered for switching back.
+    remembered.current = { ...remembered.current, ...query };
+    onChange(withEventDefaults(switchKind({ ...query, event }, 'annotations', remembered.current)));
     onRunQuery();
   };
 
@@ -199,7 +240,10 @@ export function QueryEditor(props: Props) {
     update({ filters });
   };
 
-  const has = (f: QueryField) => spec.fields.includes(f);
+  const fields = fieldsFor(spec, query);
+  const has = (f: QueryField) => fields.includes(f);
+  const isAnnotations = spec.kind === 'annotations';
+  const control = Array.isArray(query.control) ? query.control.join(', ') : query.control;
 
   const optionsWith = (base: Array<SelectableValue<string>>, current: string[] | undefined) => {
     const seen = new Set(base.map((o) => o.value));
@@ -289,7 +333,7 @@ export function QueryEditor(props: Props) {
             <Select
               inputId="lakewatch-kind"
               width={32}
-              options={KIND_OPTIONS}
+              options={annotationMode ? ANNOTATION_KIND_OPTIONS : KIND_OPTIONS}
               value={spec.kind}
               onChange={(v) => v.value && changeKind(v.value)}
             />
@@ -401,7 +445,49 @@ export function QueryEditor(props: Props) {
             )}
           </InlineFieldRow>
 
-          {spec.dimensions.length > 0 && (
+          {has('event') && (
+            <InlineFieldRow>
+              <InlineField label="Event" labelWidth={LABEL_WIDTH} htmlFor="lakewatch-event" tooltip="What each annotation marks">
+                <Select
+                  inputId="lakewatch-event"
+                  width={32}
+                  options={EVENT_OPTIONS}
+                  value={annotationEvent(query)}
+                  onChange={(v) => v.value && changeEvent(v.value)}
+                />
+              </InlineField>
+              {has('control') && (
+                <InlineField
+                  label="Control"
+                  labelWidth={12}
+                  htmlFor="lakewatch-control"
+                  tooltip="One Security Hub control id (EC2.6), Config rule name, or dashboard variable ($control)"
+                  invalid={!!controlError(control)}
+                  error={controlError(control)}
+                >
+                  <Select
+                    inputId="lakewatch-control"
+                    width={32}
+                    allowCustomValue
+                    placeholder={DEFAULT_CONTROL}
+                    options={optionsWith(
+                      [
+                        { label: 'EC2.6', value: 'EC2.6', description: 'VPC flow logging should be enabled in all VPCs' },
+                        { label: 'EC2.10', value: 'EC2.10' },
+                        ...variables,
+                        ...(resourceOptions.controls ?? []),
+                      ].filter((o, i, all) => all.findIndex((x) => x.value === o.value) === i),
+                      control ? [control] : []
+                    )}
+                    value={control ?? null}
+                    onChange={(v) => update({ control: v?.value ? String(v.value) : undefined }, true)}
+                  />
+                </InlineField>
+              )}
+            </InlineFieldRow>
+          )}
+
+          {has('group_by') && spec.dimensions.length > 0 && (
             <InlineFieldRow>
               <InlineField
                 label="Group by"
@@ -415,7 +501,11 @@ export function QueryEditor(props: Props) {
                   placeholder={spec.defaultGroupBy ? spec.defaultGroupBy.join(', ') : 'No grouping'}
                   options={spec.dimensions.map((d) => ({ label: d, value: d }))}
                   value={query.group_by ?? []}
-                  onChange={(vs) => update({ group_by: vs.map((v) => String(v.value)) }, true)}
+                  onChange={(vs) => {
+                    const dims = vs.map((v) => String(v.value));
+                    // An annotation grouping left empty is the backend's default, not "no grouping".
+                    update({ group_by: isAnnotations && dims.length === 0 ? undefined : dims }, true);
+                  }}
                 />
               </InlineField>
             </InlineFieldRow>
@@ -489,13 +579,31 @@ export function QueryEditor(props: Props) {
               <NumberField field="window_minutes" label="Window (min)" tooltip="Count within windows of this many minutes; empty: the whole range" placeholder="range" value={query.window_minutes} onChange={(v) => update({ window_minutes: v })} />
             )}
             {has('silent_for_minutes') && (
-              <NumberField field="silent_for_minutes" label="Silent for (min)" tooltip="Only groups with no flow record for longer than this" placeholder="any" value={query.silent_for_minutes} onChange={(v) => update({ silent_for_minutes: v })} />
+              <NumberField
+                field="silent_for_minutes"
+                label="Silent for (min)"
+                tooltip={
+                  isAnnotations
+                    ? 'An annotation for each time a group sent no flow record for longer than this many minutes'
+                    : 'Only groups with no flow record for longer than this'
+                }
+                placeholder={isAnnotations ? String(DEFAULT_SILENT_MINUTES) : 'any'}
+                value={query.silent_for_minutes}
+                onChange={(v) => update({ silent_for_minutes: v })}
+              />
             )}
             {has('lookback_days') && (
               <NumberField field="lookback_days" label="Look back (days)" tooltip="How far back to look for the last record; default: the datasource setting" placeholder="7" value={query.lookback_days} onChange={(v) => update({ lookback_days: v })} />
             )}
           </InlineFieldRow>
         </>
+      )}
+
+      {annotationMode && (
+        <div data-testid="lakewatch-annotation-help" style={{ fontSize: 12, margin: '4px 0 8px' }}>
+          Each row becomes an annotation from its <code>time</code> to its <code>timeEnd</code>, with its <code>text</code> and{' '}
+          <code>tags</code>.{isSql && ' Name the columns of your SQL so.'}
+        </div>
       )}
 
       <div data-testid="lakewatch-filters">
