@@ -1,69 +1,108 @@
-//! Dashboard-load bench: the shipped dashboards loaded through the plugin's pipeline on the result
-//! cache over a local lake, side by side with running every panel's query on its own. Prints per
-//! dashboard:
-//! - queries started on the first load ÷ distinct panel queries (goal ≤ 1.00),
+//! Dashboard-load bench: the shipped dashboards loaded through the plugin's pipeline
+//! (`run_panel`, so series over closed days run in day slices) on the result cache over a local
+//! lake, side by side with running every panel's query on its own. Prints per dashboard:
+//! - engine queries started on the first load ÷ distinct panel queries (day slices count: a
+//!   series over two days starts two),
 //! - queries started on a repeat load within the cache's TTL (goal 0),
 //! - bytes read on the first load and on a repeat load ÷ every panel run on its own,
-//! - the same for a repeat load a minute later (relative ranges move, so the SQL changes).
+//! - the same for a load a minute later (relative ranges move, so the SQL changes: only the open
+//!   day's slices and the unsliced panels run again).
 //!
 //! `cargo bench --bench dashboard_loads` uses a 30-day lake; under `cargo test` a small one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lakewatch::cache::{CacheOutcome, CachePolicy, CachedEngine};
+use lakewatch::cache::{CachePolicy, CachedEngine};
 use lakewatch::dashboards::{panel_targets, parse_time, PanelTarget};
 use lakewatch::demo::{self, DemoConfig};
 use lakewatch::engine::local::LocalEngine;
-use lakewatch::engine::{Engine, EngineRequest};
+use lakewatch::engine::{Engine, EngineError, EngineRequest, QueryOutput};
 use lakewatch::lake::SourceVersion;
-use lakewatch::pipeline::{prepare, PanelRequest, Prepared};
+use lakewatch::pipeline::{prepare, run_panel, PanelRequest, Prepared};
+use lakewatch::plan::TableRef;
 use lakewatch::settings::Settings;
 
-fn prepared(target: &PanelTarget, settings: &Settings, now: DateTime<Utc>) -> Prepared {
+fn request<'a>(target: &'a PanelTarget, json: &'a [u8], now: DateTime<Utc>) -> PanelRequest<'a> {
     let from = parse_time(&target.time.0, now).unwrap();
     let to = parse_time(&target.time.1, now).unwrap();
+    PanelRequest {
+        ref_id: &target.ref_id,
+        json,
+        from,
+        to,
+        interval_ms: ((to - from).num_milliseconds() / 500).max(60_000),
+        max_data_points: 1_000,
+    }
+}
+
+fn prepared(target: &PanelTarget, settings: &Settings, now: DateTime<Utc>) -> Prepared {
     let json = serde_json::to_vec(&target.query).unwrap();
     prepare(
         settings,
         lakewatch::sql::Dialect::Local,
-        &PanelRequest {
-            ref_id: &target.ref_id,
-            json: &json,
-            from,
-            to,
-            interval_ms: ((to - from).num_milliseconds() / 500).max(60_000),
-            max_data_points: 1_000,
-        },
+        &request(target, &json, now),
     )
     .unwrap()
 }
 
-/// Runs every panel query of a load concurrently; returns (queries the engine started, bytes
-/// those read).
-async fn load(engine: &dyn Engine, queries: &[Prepared]) -> (u64, u64) {
-    let runs = queries.iter().map(|p| async move {
-        engine
-            .run(&EngineRequest {
-                ref_id: "bench".into(),
-                sql: p.sql.clone(),
-                tables: vec![p.plan.table.clone()],
-                settled: false,
-            })
+/// An engine that counts the queries it runs and the bytes they read.
+struct Metered {
+    inner: LocalEngine,
+    runs: AtomicU64,
+    bytes: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Engine for Metered {
+    fn dialect(&self) -> lakewatch::sql::Dialect {
+        self.inner.dialect()
+    }
+    fn name(&self) -> &'static str {
+        "metered"
+    }
+    async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError> {
+        let mut out = self.inner.run(request).await?;
+        out.cache = lakewatch::cache::CacheOutcome::Miss;
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(out.stats.bytes_read, Ordering::Relaxed);
+        Ok(out)
+    }
+    async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {
+        self.inner.check(tables).await
+    }
+}
+
+/// Runs every panel of a load concurrently through the pipeline; returns (engine queries
+/// started, bytes those read).
+async fn load(
+    engine: &CachedEngine,
+    metered: &Metered,
+    settings: &Settings,
+    targets: &[PanelTarget],
+    now: DateTime<Utc>,
+) -> (u64, u64) {
+    let (runs, bytes) = (
+        metered.runs.load(Ordering::Relaxed),
+        metered.bytes.load(Ordering::Relaxed),
+    );
+    let jsons: Vec<Vec<u8>> = targets
+        .iter()
+        .map(|t| serde_json::to_vec(&t.query).unwrap())
+        .collect();
+    let panels = targets.iter().zip(&jsons).map(|(t, json)| async move {
+        run_panel(engine, settings, &request(t, json, now), None)
             .await
             .unwrap()
     });
-    let outputs = futures::future::join_all(runs).await;
-    let started: Vec<_> = outputs
-        .iter()
-        .filter(|o| o.cache == CacheOutcome::Miss)
-        .collect();
+    futures::future::join_all(panels).await;
     (
-        started.len() as u64,
-        started.iter().map(|o| o.stats.bytes_read).sum(),
+        metered.runs.load(Ordering::Relaxed) - runs,
+        metered.bytes.load(Ordering::Relaxed) - bytes,
     )
 }
 
@@ -86,7 +125,10 @@ async fn main() {
     }
     let dir = std::env::temp_dir().join(format!("lakewatch-loads-{}", std::process::id()));
     demo::write_lake(&cfg, &dir, false).expect("lake");
-    let settings = Settings::from_json(&serde_json::json!({"sourceVersion": "2"})).unwrap();
+    let settings = Settings::from_json(&serde_json::json!({
+        "sourceVersion": "2", "lakePath": dir.display().to_string(), "cacheTtlSeconds": 300
+    }))
+    .unwrap();
     let mut dashboards: BTreeMap<String, Vec<PanelTarget>> = BTreeMap::new();
     for target in panel_targets().unwrap() {
         dashboards
@@ -94,7 +136,7 @@ async fn main() {
             .or_default()
             .push(target);
     }
-    let plain = LocalEngine::new(&dir);
+    let alone_settings = Settings::from_json(&serde_json::json!({"sourceVersion": "2"})).unwrap();
     println!(
         "{:<36} {:>6} {:>8} {:>11} {:>8} {:>10} {:>10} {:>10}",
         "dashboard", "panels", "distinct", "run/dist", "repeat", "bytes 1st", "repeat", "+1 min"
@@ -102,37 +144,39 @@ async fn main() {
     for (title, targets) in &dashboards {
         let queries: Vec<Prepared> = targets
             .iter()
-            .map(|t| prepared(t, &settings, end))
+            .map(|t| prepared(t, &alone_settings, end))
             .collect();
         let distinct: BTreeSet<&str> = queries.iter().map(|p| p.sql.as_str()).collect();
-        // Every panel on its own, no cache: what a peer pays.
+        // Every panel on its own, no cache (and so no day slices): what a peer pays.
+        let plain = Metered {
+            inner: LocalEngine::new(&dir),
+            runs: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        };
         let mut alone_bytes = 0;
-        for p in &queries {
-            let out = plain
-                .run(&EngineRequest {
-                    ref_id: "alone".into(),
-                    sql: p.sql.clone(),
-                    tables: vec![p.plan.table.clone()],
-                    settled: false,
-                })
+        for t in targets {
+            let json = serde_json::to_vec(&t.query).unwrap();
+            run_panel(&plain, &alone_settings, &request(t, &json, end), None)
                 .await
                 .unwrap();
-            alone_bytes += out.stats.bytes_read;
+            alone_bytes = plain.bytes.load(Ordering::Relaxed);
         }
+        let metered = Arc::new(Metered {
+            inner: LocalEngine::new(&dir),
+            runs: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        });
         let cached = CachedEngine::new(
-            Arc::new(LocalEngine::new(&dir)),
+            metered.clone(),
             CachePolicy {
                 ttl: Duration::from_secs(300),
                 max_bytes: 256_000_000,
             },
         );
-        let (first_runs, first_bytes) = load(&cached, &queries).await;
-        let (repeat_runs, repeat_bytes) = load(&cached, &queries).await;
-        let later: Vec<Prepared> = targets
-            .iter()
-            .map(|t| prepared(t, &settings, end + chrono::Duration::minutes(1)))
-            .collect();
-        let (later_runs, later_bytes) = load(&cached, &later).await;
+        let (first_runs, first_bytes) = load(&cached, &metered, &settings, targets, end).await;
+        let (repeat_runs, repeat_bytes) = load(&cached, &metered, &settings, targets, end).await;
+        let minute = end + chrono::Duration::minutes(1);
+        let (later_runs, later_bytes) = load(&cached, &metered, &settings, targets, minute).await;
         assert_eq!(
             cached.stats().queries_run.load(Ordering::Relaxed),
             first_runs + repeat_runs + later_runs
