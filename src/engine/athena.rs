@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use aws_sdk_athena::error::DisplayErrorContext;
 use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use super::result_csv::ResultCsv;
 use super::{
@@ -830,15 +830,78 @@ pub fn arrow_type(athena: &str) -> DataType {
 }
 
 fn parse_timestamp(text: &str) -> Option<i64> {
-    let text = text.trim_end_matches(" UTC").trim();
-    [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .map(|t| t.and_utc().timestamp_millis())
+    let text = text.strip_suffix(" UTC").unwrap_or(text);
+    fast_timestamp(text.as_bytes()).or_else(|| {
+        let text = text.trim();
+        [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc().timestamp_millis())
+    })
+}
+
+/// `n` ASCII digits at the start of `b` as a number.
+fn digits(b: &[u8], n: usize) -> Option<i64> {
+    let b = b.get(..n)?;
+    b.iter().try_fold(0i64, |v, &c| {
+        c.is_ascii_digit().then(|| v * 10 + i64::from(c - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a valid proleptic Gregorian date (Howard Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// `YYYY-MM-DD` → days since the epoch, without allocating.
+fn fast_date(b: &[u8]) -> Option<i64> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    days_from_civil(digits(b, 4)?, digits(&b[5..], 2)?, digits(&b[8..], 2)?)
+}
+
+/// `YYYY-MM-DD[ T]HH:MM:SS[.f…]` (Athena's timestamp text) → epoch ms; None for anything else
+/// (the slow path then tries the other spellings).
+fn fast_timestamp(b: &[u8]) -> Option<i64> {
+    if b.len() < 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let days = fast_date(&b[..10])?;
+    let (h, mi, sec) = (digits(&b[11..], 2)?, digits(&b[14..], 2)?, digits(&b[17..], 2)?);
+    if h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let mut ms = 0;
+    match b.get(19) {
+        None => {}
+        Some(b'.') => {
+            let frac = &b[20..];
+            if frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            for (i, &c) in frac.iter().take(3).enumerate() {
+                ms += i64::from(c - b'0') * [100, 10, 1][i];
+            }
+        }
+        Some(_) => return None,
+    }
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
 }
 
 /// Rows of text cells, however they were read.
@@ -915,21 +978,18 @@ pub fn decode<C: Cells + ?Sized>(
                     })
                     .collect::<Result<TimestampMillisecondArray, _>>()?,
             ),
-            DataType::Date32 => {
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-                Arc::new(
-                    cells
-                        .map(|v| {
-                            v.map(|v| {
-                                NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                                    .map(|d| (d - epoch).num_days() as i32)
-                                    .map_err(|_| bad(v))
-                            })
-                            .transpose()
+            DataType::Date32 => Arc::new(
+                cells
+                    .map(|v| {
+                        v.map(|v| {
+                            fast_date(v.as_bytes())
+                                .and_then(|d| i32::try_from(d).ok())
+                                .ok_or_else(|| bad(v))
                         })
-                        .collect::<Result<Date32Array, _>>()?,
-                )
-            }
+                        .transpose()
+                    })
+                    .collect::<Result<Date32Array, _>>()?,
+            ),
             _ => Arc::new(cells.collect::<StringArray>()),
         };
         fields.push(Field::new(name, data_type, true));
@@ -942,6 +1002,49 @@ pub fn decode<C: Cells + ?Sized>(
         &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(n)),
     )
     .map_err(|e| EngineError::Execution(e.to_string()))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use chrono::{Datelike, NaiveDate};
+
+    use super::*;
+
+    #[test]
+    fn fast_timestamps_and_dates_agree_with_chrono() {
+        let chrono_ms = |t: &str| {
+            NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        for t in [
+            "1970-01-01 00:00:00.000",
+            "1969-12-31 23:59:59.999",
+            "2024-02-29 12:34:56.7",
+            "2000-03-01 00:00:00.123456",
+            "2100-12-31 23:59:59.99",
+            "1600-01-01 00:00:00.001",
+        ] {
+            assert_eq!(parse_timestamp(t), Some(chrono_ms(t)), "{t}");
+        }
+        assert_eq!(
+            parse_timestamp("2024-06-01T10:00:00"),
+            parse_timestamp("2024-06-01 10:00:00.000 UTC")
+        );
+        for bad in ["2023-02-29 00:00:00", "2024-06-01 24:00:00", "2024-06-01 10:00:00.", "soon"] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let mut d = NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
+        while d.year() < 2101 {
+            let text = d.format("%Y-%m-%d").to_string();
+            assert_eq!(fast_date(text.as_bytes()), Some((d - epoch).num_days()), "{text}");
+            d += chrono::Duration::days(13);
+        }
+        assert_eq!(fast_date(b"2024-13-01"), None);
+        assert_eq!(fast_date(b"2024-1-01"), None);
+    }
 }
 
 #[cfg(test)]
