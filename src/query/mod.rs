@@ -739,6 +739,55 @@ mod tests {
     }
 
     #[test]
+    fn annotations_parse_both_events_with_their_defaults() {
+        let q = |v: Value| PanelQuery::from_json(&v).unwrap();
+        let PanelQuery::Annotations(Annotations::StatusChanges(changes)) = q(
+            json!({"kind": "annotations", "event": "control_status_changes",
+                     "filters": {"accounts": "111122223333", "vpcs": ["$__all"]}}),
+        ) else {
+            panic!("status changes")
+        };
+        assert_eq!(
+            changes.scope.controls,
+            vec![ControlId::parse("EC2.6").unwrap()]
+        );
+        assert_eq!(changes.scope.accounts.len(), 1);
+        assert!(changes.scope.vpcs.is_empty());
+        let PanelQuery::Annotations(Annotations::StatusChanges(changes)) = q(
+            json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.10"}),
+        ) else {
+            panic!("status changes")
+        };
+        assert_eq!(
+            changes.scope.controls,
+            vec![ControlId::parse("EC2.10").unwrap()]
+        );
+        let silent = q(json!({"kind": "annotations", "event": "flow_logs_silent"}));
+        assert_eq!(silent.kind(), "annotations");
+        assert_eq!(
+            silent,
+            PanelQuery::Annotations(Annotations::FlowSilence(FlowSilence {
+                group_by: vec![Dimension::Account, Dimension::Region, Dimension::Vpc],
+                silent_for_minutes: 60,
+                lookback_days: None,
+                filters: FlowFilters::default(),
+            }))
+        );
+        assert_eq!(
+            err(json!({"kind": "annotations", "event": "deployments"})),
+            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent"
+        );
+        assert_eq!(
+            err(json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 129_601})),
+            "query field `silent_for_minutes` has the value 129601: expected a whole number from 1 to 129600"
+        );
+        assert!(unknown_fields(
+            &json!({"kind": "annotations", "event": "flow_logs_silent", "control": "EC2.6"})
+        )
+        .is_empty());
+    }
+
+    #[test]
     fn variable_queries_name_what_they_list() {
         let q = PanelQuery::from_json(&json!({"kind": "variable", "values": "enis", "limit": 50}))
             .unwrap();
