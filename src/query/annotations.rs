@@ -21,7 +21,7 @@ pub enum Annotations {
     /// within the time range.
     StatusChanges(StatusChanges),
     /// One region annotation per silence in a group's flow records that overlaps the range.
-    FlowSilence(FlowSilence),
+    FlowSilence(Box<FlowSilence>),
 }
 
 impl Annotations {
@@ -82,7 +82,7 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Annotations, QueryError>
         })),
         "flow_logs_silent" => {
             let filters = parse_filters_field(obj)?;
-            Ok(Annotations::FlowSilence(FlowSilence {
+            Ok(Annotations::FlowSilence(Box::new(FlowSilence {
                 group_by: parse_group_by(
                     obj,
                     &[Dimension::Account, Dimension::Region, Dimension::Vpc],
@@ -91,7 +91,7 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Annotations, QueryError>
                     .unwrap_or(DEFAULT_SILENT_MINUTES),
                 lookback_days: parse_number(obj, "lookback_days", 1..=90)?,
                 filters,
-            }))
+            })))
         }
         other => Err(QueryError::new(
             "event",

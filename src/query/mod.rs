@@ -766,12 +766,12 @@ mod tests {
         assert_eq!(silent.kind(), "annotations");
         assert_eq!(
             silent,
-            PanelQuery::Annotations(Annotations::FlowSilence(FlowSilence {
+            PanelQuery::Annotations(Annotations::FlowSilence(Box::new(FlowSilence {
                 group_by: vec![Dimension::Account, Dimension::Region, Dimension::Vpc],
                 silent_for_minutes: 60,
                 lookback_days: None,
                 filters: FlowFilters::default(),
-            }))
+            })))
         );
         assert_eq!(
             err(json!({"kind": "annotations", "event": "deployments"})),
