@@ -44,6 +44,19 @@ pub struct PanelTarget {
 
 /// Every panel target of every shipped dashboard, in dashboard and panel order.
 pub fn panel_targets() -> Result<Vec<PanelTarget>, serde_json::Error> {
+    targets(false)
+}
+
+/// Every annotation query of every shipped dashboard (`annotations.list[].target` of the
+/// entries on a Lakewatch datasource), in dashboard order; `panel` is the annotation's name.
+pub fn annotation_targets() -> Result<Vec<PanelTarget>, serde_json::Error> {
+    targets(true)
+}
+
+/// The Grafana plugin id of Lakewatch, as dashboards name its datasource type.
+pub const DATASOURCE_TYPE: &str = "lakewatch-securitylake-datasource";
+
+fn targets(annotations: bool) -> Result<Vec<PanelTarget>, serde_json::Error> {
     let mut out = Vec::new();
     for (_, text) in DASHBOARDS {
         let dash: Value = serde_json::from_str(text)?;
@@ -56,6 +69,26 @@ pub fn panel_targets() -> Result<Vec<PanelTarget>, serde_json::Error> {
             dash["time"]["to"].as_str().unwrap_or("now").to_string(),
         );
         let variables = variable_values(&dash);
+        if annotations {
+            for entry in dash["annotations"]["list"].as_array().into_iter().flatten() {
+                if entry["datasource"]["type"] != DATASOURCE_TYPE || entry["target"].is_null() {
+                    continue;
+                }
+                let mut query = entry["target"].clone();
+                apply_variables(&mut query, &variables);
+                out.push(PanelTarget {
+                    dashboard: title.clone(),
+                    panel: entry["name"].as_str().unwrap_or_default().to_string(),
+                    ref_id: entry["target"]["refId"]
+                        .as_str()
+                        .unwrap_or("Anno")
+                        .to_string(),
+                    query,
+                    time: time.clone(),
+                });
+            }
+            continue;
+        }
         for panel in dash["panels"].as_array().into_iter().flatten() {
             for target in panel["targets"].as_array().into_iter().flatten() {
                 let mut query = target.clone();
@@ -177,6 +210,35 @@ mod tests {
             crate::query::PanelQuery::from_json(&t.query)
                 .unwrap_or_else(|e| panic!("{}: {e}", t.panel));
         }
+    }
+
+    #[test]
+    fn shipped_annotations_are_lakewatch_annotation_queries() {
+        let targets = annotation_targets().unwrap();
+        let names: Vec<(&str, &str)> = targets
+            .iter()
+            .map(|t| {
+                (
+                    t.dashboard.as_str(),
+                    t.query["event"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Lakewatch · Flow-log coverage", "flow_logs_silent"),
+                ("Lakewatch · Compliance", "control_status_changes"),
+            ]
+        );
+        for t in &targets {
+            match crate::query::PanelQuery::from_json(&t.query) {
+                Ok(crate::query::PanelQuery::Annotations(_)) => {}
+                other => panic!("{}: {other:?}", t.panel),
+            }
+        }
+        // The compliance dashboard's control variable reaches the query.
+        assert_eq!(targets[1].query["control"], "EC2.6");
     }
 
     #[test]

@@ -16,14 +16,14 @@ use crate::engine::{
     AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
 };
 use crate::frame::{
-    coverage_frame, sql_series_frame, sql_table_frame, state_series_frame, table_frame,
-    time_series_frame, CoverageOptions, Frame, Notice, SeriesFill, SeriesOptions, SqlFrameError,
-    SqlSeriesOptions, StateSeriesOptions, TableOptions,
+    annotation_frame, coverage_frame, sql_series_frame, sql_table_frame, state_series_frame,
+    table_frame, time_series_frame, AnnotationOptions, CoverageOptions, Frame, Notice, SeriesFill,
+    SeriesOptions, SqlFrameError, SqlSeriesOptions, StateSeriesOptions, TableOptions,
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::lake::{self, Source};
 use crate::plan::slices::Slice;
-use crate::plan::{self, Plan, PlanOptions, Shape, TableRef};
+use crate::plan::{self, AnnotationShape, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
     unknown_fields, AnyQuery, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension,
     FlowFilters, PanelQuery, RawSql, SqlFormat, StatusView, TimeWindow, DEFAULT_CONTROL,
@@ -581,6 +581,36 @@ pub async fn run_panel(
                     bucket_ms: *bucket_ms,
                     from_ms: prepared.window.from.timestamp_millis(),
                     to_ms: prepared.window.to.timestamp_millis(),
+                },
+            )
+        }
+        Shape::Annotations(AnnotationShape::StatusChanges { lookback_days }) => {
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "One annotation per status change of a finding (resource × control) in the time range, at the first update with the new status; updates up to {lookback_days} days before the range start are read to know each finding's status before the range (set lookback_days or the lookbackDays setting to look further)."
+                ),
+            });
+            annotation_frame(ref_id, &batches, &AnnotationOptions::StatusChanges)
+        }
+        Shape::Annotations(AnnotationShape::FlowSilence {
+            keys,
+            to_ms,
+            silent_for_minutes,
+            lookback_days,
+        }) => {
+            notices.push(Notice {
+                severity: "info",
+                text: format!(
+                    "One annotation per gap of at least {silent_for_minutes} minutes between consecutive flow records of a group (start times), and from a group's last record to the end of the range, that overlaps the range; records up to {lookback_days} days before the range start are read, so a silence that began earlier starts at its true time. Groups with no record in that window are not listed."
+                ),
+            });
+            annotation_frame(
+                ref_id,
+                &batches,
+                &AnnotationOptions::FlowSilence {
+                    keys: keys.clone(),
+                    to_ms: *to_ms,
                 },
             )
         }

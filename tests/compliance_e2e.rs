@@ -427,7 +427,7 @@ async fn bad_compliance_input_is_refused_word_for_word() {
         ),
         (
             json!({"kind": "compliance_trend"}),
-            "query field `kind` has the value \"compliance_trend\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, variable, sql",
+            "query field `kind` has the value \"compliance_trend\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, annotations, variable, sql",
         ),
     ];
     let queries: Vec<_> = cases

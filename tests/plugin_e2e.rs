@@ -297,7 +297,7 @@ async fn a_bad_query_fails_alone_with_a_message_naming_field_and_value() {
     assert_eq!(answer["A"].status, 200);
     assert!(!answer["A"].frames[0].fields.is_empty());
     let expect = [
-        ("B", "query field `kind` has the value \"flow_sum\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, variable, sql"),
+        ("B", "query field `kind` has the value \"flow_sum\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, annotations, variable, sql"),
         ("C", "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary"),
         ("D", "query field `timeRange` has the value 2024-06-11T06:00:00+00:00 .. 2024-06-11T00:00:00+00:00: the start is after the end; pick a range whose start comes first"),
         ("F", "query field `filters.accounts[0]` has the value \"1111'; DROP TABLE x; --\": an AWS account id is 12 digits, e.g. 111122223333"),
@@ -445,6 +445,118 @@ async fn every_shipped_dashboard_panel_answers_with_data() {
                 .flat_map(|f| f.values.iter().filter_map(Value::as_f64))
                 .sum();
             assert!(total > 0.0, "panel {:?} is empty", target.panel);
+        }
+    }
+    p.stop().await;
+}
+
+/// Alert rules send `FromAlert: true`: the same pruned SQL runs, and the frames are wide numeric
+/// time series whose value fields carry their labels (next to their config) for Grafana's
+/// alerting to evaluate per series.
+#[tokio::test]
+async fn alert_rule_queries_run_the_same_pruned_sql_as_wide_labelled_series() {
+    let p = plugin().await;
+    let (from, to) = ("2024-06-14T12:00:00Z", "2024-06-15T12:00:00Z");
+    let cases = [
+        (
+            json!({"kind": "coverage", "format": "series", "filters": {"accounts": ["$__all"]}}),
+            vec!["account", "region", "vpc"],
+            "minutes_since",
+        ),
+        (
+            json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account", "region"]}),
+            vec!["account", "region"],
+            "bytes",
+        ),
+    ];
+    for version in ["1", "2"] {
+        for (q, labels, value) in &cases {
+            let ask = |headers: &'static [(&'static str, &'static str)]| {
+                let p = &p;
+                let q = q.clone();
+                async move {
+                    let answer = p
+                        .query(
+                            &settings(version),
+                            &[query("A", q, from, to, 60_000)],
+                            headers,
+                        )
+                        .await
+                        .unwrap();
+                    assert_eq!(answer["A"].error, "");
+                    answer["A"].frames.clone()
+                }
+            };
+            let plain = ask(&[]).await;
+            let alert = ask(&[("FromAlert", "true")]).await;
+            assert_eq!(alert.len(), 1, "v{version} {q}: one wide frame");
+            let sql = alert[0].meta["executedQueryString"].as_str().unwrap();
+            assert_eq!(
+                sql,
+                plain[0].meta["executedQueryString"].as_str().unwrap(),
+                "v{version} {q}"
+            );
+            assert!(sql.contains("\"eventDay\" IN ('"), "pruned: {sql}");
+            let frame = &alert[0];
+            assert_eq!(frame.meta["type"], "timeseries-wide", "v{version} {q}");
+            assert_eq!(frame.fields[0].type_name, "time");
+            let values = &frame.fields[1..];
+            assert!(values.len() > 1, "v{version} {q}: several series");
+            let mut seen = std::collections::BTreeSet::new();
+            for f in values {
+                assert_eq!(f.name, *value);
+                assert_eq!(f.type_name, "number", "{f:?}");
+                assert!(f.config.is_some(), "{f:?}");
+                let keys: Vec<&str> = f.labels.keys().map(String::as_str).collect();
+                let mut want = labels.clone();
+                want.sort_unstable();
+                assert_eq!(keys, want, "v{version} {q}: labels arrive with the config");
+                assert!(f.labels.values().all(|v| !v.is_empty()));
+                assert!(seen.insert(f.labels.clone()), "distinct labels per series");
+                assert!(f.values.iter().all(|v| v.is_number()), "{f:?}");
+            }
+        }
+    }
+    p.stop().await;
+}
+
+/// Every annotation query of the shipped dashboards runs through the plugin over the
+/// dashboard's default time range (ending where the fixture lake ends) and marks something.
+#[tokio::test]
+async fn every_shipped_dashboard_annotation_query_answers_with_annotations() {
+    let p = plugin().await;
+    let end = t("2024-06-15T12:00:00Z");
+    let targets = lakewatch::dashboards::annotation_targets().unwrap();
+    assert_eq!(targets.len(), 2);
+    for target in targets {
+        let from = lakewatch::dashboards::parse_time(&target.time.0, end).unwrap();
+        let to = lakewatch::dashboards::parse_time(&target.time.1, end).unwrap();
+        for version in ["1", "2"] {
+            let q = lakewatch::grafana_host::HostQuery {
+                ref_id: target.ref_id.clone(),
+                json: serde_json::to_vec(&target.query).unwrap(),
+                from_ms: from.timestamp_millis(),
+                to_ms: to.timestamp_millis(),
+                interval_ms: 60_000,
+                max_data_points: 500,
+            };
+            let answer = p.query(&settings(version), &[q], &[]).await.unwrap();
+            let r = &answer[&target.ref_id];
+            assert_eq!(r.error, "", "{} / {}", target.dashboard, target.panel);
+            let frame = &r.frames[0];
+            let names: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(names[..4], ["time", "timeEnd", "text", "tags"]);
+            let rows = frame.fields[0].values.len();
+            eprintln!(
+                "{} / {} (v{version}, {} .. {}): {rows} annotations",
+                target.dashboard, target.panel, target.time.0, target.time.1
+            );
+            assert!(
+                rows > 0,
+                "{} / {} marks nothing",
+                target.dashboard,
+                target.panel
+            );
         }
     }
     p.stop().await;

@@ -240,3 +240,28 @@ fn variable_kind_lists_distinct_values_in_the_range() {
         DAY_TO,
     );
 }
+
+#[test]
+fn annotations_of_status_changes_and_flow_log_silences() {
+    all_dialects(
+        "annotations_control_status_changes",
+        json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6",
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"], "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_flow_logs_silent",
+        json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 75,
+               "group_by": ["account", "region", "vpc"], "lookback_days": 2,
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"], "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_flow_logs_silent_ungrouped",
+        json!({"kind": "annotations", "event": "flow_logs_silent", "group_by": []}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-10T06:00:00Z",
+    );
+}

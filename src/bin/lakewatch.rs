@@ -819,14 +819,60 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
             println!("    {}", read_line(f));
         }
     }
+    let annotations = dashboards::annotation_targets()?;
+    if !annotations.is_empty() {
+        println!("\n══ Dashboard annotations ══");
+    }
+    for t in &annotations {
+        let from = parse_time(&t.time.0, anchor)?;
+        let to = parse_time(&t.time.1, anchor)?;
+        let query = HostQuery {
+            ref_id: t.ref_id.clone(),
+            json: serde_json::to_vec(&t.query)?,
+            from_ms: from.timestamp_millis(),
+            to_ms: to.timestamp_millis(),
+            interval_ms: 60_000,
+            max_data_points: 300,
+        };
+        let answer = plugin.query(&settings, &[query], &[]).await?;
+        let Some(r) = answer.get(&t.ref_id).filter(|r| r.error.is_empty()) else {
+            let error = answer
+                .get(&t.ref_id)
+                .map_or("no answer", |r| r.error.as_str());
+            println!("\n▸ {} / {}: error: {error}", t.dashboard, t.panel);
+            failed += 1;
+            continue;
+        };
+        let texts: Vec<&str> = r
+            .frames
+            .iter()
+            .filter_map(|f| f.fields.iter().find(|x| x.name == "text"))
+            .flat_map(|x| x.values.iter().filter_map(Value::as_str))
+            .collect();
+        println!(
+            "\n▸ {} / {} ({} .. {}): {} annotations",
+            t.dashboard,
+            t.panel,
+            t.time.0,
+            t.time.1,
+            texts.len()
+        );
+        for text in texts.iter().take(5) {
+            println!("    {text}");
+        }
+        if texts.len() > 5 {
+            println!("    … and {} more", texts.len() - 5);
+        }
+    }
     plugin.stop().await;
     println!(
-        "\n{} panels, {} failed. Raw SQL of any panel: lakewatch sql --query FILE --from now-24h; the same query on the lake: lakewatch query --query FILE --from now-24h",
+        "\n{} panels and {} annotation queries, {} failed. Raw SQL of any panel: lakewatch sql --query FILE --from now-24h; the same query on the lake: lakewatch query --query FILE --from now-24h",
         targets.len(),
+        annotations.len(),
         failed
     );
     if failed > 0 {
-        return Err(format!("{failed} panels failed").into());
+        return Err(format!("{failed} panels or annotation queries failed").into());
     }
     Ok(())
 }

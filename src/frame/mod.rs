@@ -4,6 +4,7 @@
 //! Frames are written with arrow-rs in Grafana's wire convention (schema metadata `name`, `refId`,
 //! `meta`; field metadata `labels`, `config`), so labels and config always travel together.
 
+mod annotations;
 mod coverage;
 mod encode;
 mod series;
@@ -17,6 +18,9 @@ use std::sync::Arc;
 use arrow::array::ArrayRef;
 use serde_json::{json, Map, Value};
 
+pub use annotations::{
+    annotation_frame, duration_text, silence_text, status_change_text, AnnotationOptions,
+};
 pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
 pub use series::{time_series_frame, SeriesOptions};

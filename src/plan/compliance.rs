@@ -2,14 +2,14 @@
 //! with window functions to the newest state or to the state changes.
 
 use super::{
-    bucket_ms, output, partitions, Aggregate, Expr, History, HistoryRows, Literal, OrderKey,
-    Output, OutputValue, PartitionFilter, Plan, PlanOptions, Predicate, Scope, Shape, TableRef,
-    TimeFilter, ENTITY, SINCE, STATE, UPDATED,
+    bucket_ms, output, partitions, Aggregate, AnnotationShape, Comparison, Expr, History,
+    HistoryRows, Literal, OrderKey, Output, OutputValue, PartitionFilter, Plan, PlanOptions,
+    Predicate, Scope, Shape, TableRef, TimeFilter, ENTITY, PREVIOUS_STATE, SINCE, STATE, UPDATED,
 };
 use crate::lake::{FindingColumns, PartitionColumn, ResourceColumn, Source};
 use crate::query::{
     ComplianceDimension, ComplianceOverTime, ComplianceScope, ComplianceState, ComplianceStatus,
-    StatusView, TimeWindow,
+    StatusChanges, StatusView, TimeWindow,
 };
 
 /// The value of `unmapped['RecordState']` of a finding that Security Hub archived.
@@ -315,3 +315,64 @@ pub(super) fn plan_over_time(
     plan.history = Some(h);
     plan
 }
+
+/// `annotations` of `control_status_changes`: every transition of a finding from one state to
+/// another (archived included) at a time within the range; findings are read from the look-back
+/// window before the range start so that a finding's state before the range is known.
+pub(super) fn plan_status_changes(
+    q: &StatusChanges,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> Plan {
+    let days = lookback(&q.scope, options);
+    let from = window.from - chrono::Duration::days(i64::from(days));
+    let scope = finding_scope(&q.scope, from, window.to, options);
+    let cols = scope.cols;
+    let mut outputs = finding_rows(&cols, &ALL_DIMS);
+    outputs.push(output("resource", OutputValue::Row(resource_id(&cols))));
+    outputs.push(output(
+        "resource_arn",
+        OutputValue::Row(resource_field(&cols, "uid")),
+    ));
+    let mut h = history(&cols, HistoryRows::Transitions);
+    h.outer_filters.push(Predicate::Compare(
+        Expr::Alias(UPDATED),
+        Comparison::AtLeast,
+        window.from.timestamp_millis(),
+    ));
+    h.outer = ["account", "region", "control", "resource"]
+        .into_iter()
+        .map(|a| output(a, OutputValue::Row(Expr::Alias(a))))
+        .chain([
+            output(
+                PREVIOUS_STATUS,
+                OutputValue::Row(Expr::Alias(PREVIOUS_STATE)),
+            ),
+            output(NEW_STATUS, OutputValue::Row(Expr::Alias(STATE))),
+            output(UPDATED, OutputValue::Row(Expr::Alias(UPDATED))),
+            output(
+                "resource_arn",
+                OutputValue::Row(Expr::Alias("resource_arn")),
+            ),
+            output(ENTITY, OutputValue::Row(Expr::Alias(ENTITY))),
+        ])
+        .collect();
+    let mut plan = scope.into_plan(
+        outputs,
+        [UPDATED, "account", "region", "control", "resource", ENTITY]
+            .into_iter()
+            .map(OrderKey::asc)
+            .collect(),
+        options.max_rows + 1,
+        Shape::Annotations(AnnotationShape::StatusChanges {
+            lookback_days: days,
+        }),
+    );
+    plan.history = Some(h);
+    plan
+}
+
+/// Alias of a status change's previous status.
+pub const PREVIOUS_STATUS: &str = "previous_status";
+/// Alias of a status change's new status.
+pub const NEW_STATUS: &str = "status";

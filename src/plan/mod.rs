@@ -1,6 +1,7 @@
 //! `Plan`: one query against one Security Lake table — table, partitions, filters, group-by, time
 //! bucket, order and limit — with no SQL text in it. `sql/` renders it per dialect.
 
+mod annotations;
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -121,6 +122,8 @@ pub enum Predicate {
     Not(Box<Predicate>),
     /// The address expression lies in the CIDR block (a single address: equality).
     InCidr(Expr, Cidr),
+    /// `e <op> value` for an integer expression.
+    Compare(Expr, Comparison, i64),
 }
 
 /// An aggregate value column.
@@ -201,6 +204,8 @@ pub enum Shape {
         /// How far back before the range start the plan looked, days.
         lookback_days: u32,
     },
+    /// Grafana annotations (`frame::annotation_frame`).
+    Annotations(AnnotationShape),
     /// Last-record times per group, measured against a reference time.
     Coverage {
         /// Key columns, in order.
@@ -213,6 +218,27 @@ pub enum Shape {
         format: CoverageFormat,
         /// Keep only groups silent for more than this many minutes.
         silent_for_minutes: Option<u32>,
+    },
+}
+
+/// How `frame/` turns annotation rows into Grafana's annotation fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnnotationShape {
+    /// Status-change rows (account, region, control, resource, previous and new status, time).
+    StatusChanges {
+        /// How far back before the range start the plan read findings, days.
+        lookback_days: u32,
+    },
+    /// Gap rows (keys, [`GAP_START`], [`GAP_NEXT`]).
+    FlowSilence {
+        /// Key columns, in order.
+        keys: Vec<Dimension>,
+        /// The range end, epoch ms: where a silence still going on ends.
+        to_ms: i64,
+        /// The shortest silence marked, minutes.
+        silent_for_minutes: u32,
+        /// How far back before the range start the plan read records, days.
+        lookback_days: u32,
     },
 }
 
@@ -254,6 +280,8 @@ pub enum Comparison {
     Greater,
     /// `<`.
     Less,
+    /// `>=`.
+    AtLeast,
 }
 
 /// One ORDER BY key.
@@ -306,6 +334,9 @@ pub struct Plan {
     pub having: Vec<Having>,
     /// Per-entity history: the outputs become the inner rows of a windowed query.
     pub history: Option<History>,
+    /// Gaps between consecutive rows of each group: the outputs become the inner rows of a
+    /// windowed query.
+    pub gaps: Option<Gaps>,
     /// Order by these output aliases.
     pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
@@ -321,7 +352,31 @@ pub enum HistoryRows {
     Newest,
     /// The rows where an entity's state differs from its previous row (and its first row).
     Changes,
+    /// The rows where an entity's state differs from its previous row, the first row left out:
+    /// transitions from one state to another, with the previous state as [`PREVIOUS_STATE`].
+    Transitions,
 }
+
+/// A gaps query: per group of rows (the plan's outputs, all per-row), each row's time as
+/// [`GAP_START`] and the next row's time as [`GAP_NEXT`] (NULL for the group's last row), kept
+/// when the gap — to the next row, or to `until_ms` after the last row — is at least
+/// `min_gap_ms` long and ends after `ends_after_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gaps {
+    /// The row time (epoch ms).
+    pub time: Expr,
+    /// Where the last row's gap ends (the range end), epoch ms.
+    pub until_ms: i64,
+    /// Gaps ending at or before this time (the range start) are left out, epoch ms.
+    pub ends_after_ms: i64,
+    /// The shortest gap kept, ms.
+    pub min_gap_ms: i64,
+}
+
+/// Alias of the row that starts a gap (its time).
+pub const GAP_START: &str = "last_record";
+/// Alias of the next row's time after a gap (NULL when none followed).
+pub const GAP_NEXT: &str = "next_record";
 
 /// A per-entity history query (findings: every update of a finding is a new row): the plan's
 /// outputs plus [`ENTITY`], [`UPDATED`], [`STATE`] and the previous state are computed per row
@@ -350,6 +405,8 @@ pub const UPDATED: &str = "updated";
 pub const STATE: &str = "state";
 /// Alias of the time the newest row's state began.
 pub const SINCE: &str = "since";
+/// Alias of a history row's previous state.
+pub const PREVIOUS_STATE: &str = "previous_state";
 
 /// Plan-wide choices that come from the datasource settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +432,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::ComplianceStatus(q) => compliance::plan_status(q, window, options),
         PanelQuery::ComplianceOverTime(q) => compliance::plan_over_time(q, window, options),
         PanelQuery::Variable(q) => plan_variable(q, window, options),
+        PanelQuery::Annotations(q) => annotations::plan(q, window, options),
     }
 }
 
@@ -390,6 +448,7 @@ impl Plan {
             sides: None,
             having: Vec::new(),
             history: None,
+            gaps: None,
             order_by: Vec::new(),
             limit: 1,
             shape: Shape::Table {
@@ -508,6 +567,7 @@ impl<C> Scope<C> {
             sides: None,
             having: Vec::new(),
             history: None,
+            gaps: None,
             order_by,
             limit,
             shape,

@@ -197,7 +197,9 @@ const COMPLIANCE_FILTERS: [&str; 3] = ["accounts", "regions", "vpcs"];
 /// The default control: "VPC flow logging should be enabled in all VPCs".
 pub const DEFAULT_CONTROL: &str = "EC2.6";
 
-fn parse_scope(obj: &Map<String, Value>) -> Result<ComplianceScope, QueryError> {
+/// The findings a compliance query (or a status-change annotation query) reads: controls,
+/// accounts, regions, VPCs, look-back; other filters refused.
+pub(super) fn parse_scope(obj: &Map<String, Value>) -> Result<ComplianceScope, QueryError> {
     if let Some(Value::Object(f)) = obj.get("filters") {
         for (key, value) in f {
             if COMPLIANCE_FILTERS.contains(&key.as_str()) {

@@ -392,8 +392,9 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
 }
 
 /// The query fields Lakewatch reads, and the ones Grafana adds to every query.
-const KNOWN_FIELDS: [&str; 37] = [
+const KNOWN_FIELDS: [&str; 38] = [
     "kind",
+    "event",
     "values",
     "rawSql",
     "sql",

@@ -3,6 +3,7 @@
 //! Unknown fields are ignored (dashboards carry editor state); a known field with a bad value fails
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
+mod annotations;
 mod compliance;
 mod flow;
 mod raw_sql;
@@ -11,6 +12,9 @@ mod values;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub use annotations::{
+    Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
+};
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
     ComplianceStatus, ControlId, StatusView, COMPLIANCE_KINDS, DEFAULT_CONTROL,
@@ -274,6 +278,8 @@ pub enum PanelQuery {
     ComplianceOverTime(ComplianceOverTime),
     /// `variable`: the values of one dimension seen in the time range (template variables).
     Variable(VariableQuery),
+    /// `annotations`: compliance status changes or flow-log silences, as Grafana annotations.
+    Annotations(Annotations),
 }
 
 /// What a `variable` query lists.
@@ -324,6 +330,7 @@ impl PanelQuery {
             PanelQuery::ComplianceStatus(_) => "compliance_status",
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
             PanelQuery::Variable(_) => "variable",
+            PanelQuery::Annotations(_) => "annotations",
         }
     }
 
@@ -357,10 +364,13 @@ impl PanelQuery {
                     "kind",
                     snippet(&other.to_string()),
                     format!(
-                        "expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
+                        "expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
                     ),
                 )),
             };
+        if kind == "annotations" {
+            return Ok(PanelQuery::Annotations(annotations::parse(obj)?));
+        }
         if kind.starts_with("compliance_") {
             return match kind {
                 "compliance_status" => {
@@ -373,7 +383,7 @@ impl PanelQuery {
                     "kind",
                     quoted(other),
                     format!(
-                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
+                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
                     ),
                 )),
             };
@@ -561,7 +571,7 @@ impl PanelQuery {
                 "kind",
                 quoted(other),
                 format!(
-                    "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, variable, sql"
+                    "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
                 ),
             )),
         }
@@ -661,7 +671,7 @@ mod tests {
     fn errors_name_the_field_and_the_value() {
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, variable, sql"
+            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, annotations, variable, sql"
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),
@@ -726,6 +736,55 @@ mod tests {
             err(json!({"kind": "top_ports", "group_by": []})),
             "query field `group_by` has the value []: top_ports ranks groups; name at least one dimension or leave group_by out"
         );
+    }
+
+    #[test]
+    fn annotations_parse_both_events_with_their_defaults() {
+        let q = |v: Value| PanelQuery::from_json(&v).unwrap();
+        let PanelQuery::Annotations(Annotations::StatusChanges(changes)) = q(
+            json!({"kind": "annotations", "event": "control_status_changes",
+                     "filters": {"accounts": "111122223333", "vpcs": ["$__all"]}}),
+        ) else {
+            panic!("status changes")
+        };
+        assert_eq!(
+            changes.scope.controls,
+            vec![ControlId::parse("EC2.6").unwrap()]
+        );
+        assert_eq!(changes.scope.accounts.len(), 1);
+        assert!(changes.scope.vpcs.is_empty());
+        let PanelQuery::Annotations(Annotations::StatusChanges(changes)) = q(
+            json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.10"}),
+        ) else {
+            panic!("status changes")
+        };
+        assert_eq!(
+            changes.scope.controls,
+            vec![ControlId::parse("EC2.10").unwrap()]
+        );
+        let silent = q(json!({"kind": "annotations", "event": "flow_logs_silent"}));
+        assert_eq!(silent.kind(), "annotations");
+        assert_eq!(
+            silent,
+            PanelQuery::Annotations(Annotations::FlowSilence(Box::new(FlowSilence {
+                group_by: vec![Dimension::Account, Dimension::Region, Dimension::Vpc],
+                silent_for_minutes: 60,
+                lookback_days: None,
+                filters: FlowFilters::default(),
+            })))
+        );
+        assert_eq!(
+            err(json!({"kind": "annotations", "event": "deployments"})),
+            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent"
+        );
+        assert_eq!(
+            err(json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 129_601})),
+            "query field `silent_for_minutes` has the value 129601: expected a whole number from 1 to 129600"
+        );
+        assert!(unknown_fields(
+            &json!({"kind": "annotations", "event": "flow_logs_silent", "control": "EC2.6"})
+        )
+        .is_empty());
     }
 
     #[test]

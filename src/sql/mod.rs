@@ -10,8 +10,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::lake::{PartitionColumn, SourceVersion};
 use crate::net::Cidr;
 use crate::plan::{
-    partitions, Aggregate, Comparison, Expr, History, HistoryRows, Literal, OutputValue,
-    PartitionFilter, Plan, Predicate, TimeFilter, ENTITY, SIDE_IP, SINCE, STATE, UPDATED,
+    partitions, Aggregate, Comparison, Expr, Gaps, History, HistoryRows, Literal, OutputValue,
+    PartitionFilter, Plan, Predicate, TimeFilter, ENTITY, GAP_NEXT, GAP_START, PREVIOUS_STATE,
+    SIDE_IP, SINCE, STATE, UPDATED,
 };
 
 /// The SQL dialect of an engine.
@@ -287,6 +288,9 @@ impl Ctx<'_> {
                 other => format!("NOT ({})", self.predicate(other)),
             },
             Predicate::InCidr(e, block) => self.cidr(e, block),
+            Predicate::Compare(e, op, value) => {
+                format!("{} {} {value}", self.expr(e), comparison(*op))
+            }
         }
     }
 
@@ -338,6 +342,9 @@ pub fn render_unpruned(plan: &Plan, dialect: Dialect) -> String {
 fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
     if let Some(history) = &plan.history {
         return render_history(plan, history, dialect, prune);
+    }
+    if let Some(gaps) = &plan.gaps {
+        return render_gaps(plan, gaps, dialect, prune);
     }
     match (&plan.sides, dialect) {
         (Some(sides), Dialect::Local) => render_sides_union(plan, sides, prune),
@@ -460,11 +467,12 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
             .having
             .iter()
             .map(|h| {
-                let op = match h.op {
-                    Comparison::Greater => ">",
-                    Comparison::Less => "<",
-                };
-                format!("{} {op} {}", ctx.aggregate(&h.aggregate), h.value)
+                format!(
+                    "{} {} {}",
+                    ctx.aggregate(&h.aggregate),
+                    comparison(h.op),
+                    h.value
+                )
             })
             .collect();
         let _ = write!(sql, "\nHAVING {}", having.join(" AND "));
@@ -510,6 +518,14 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
         HistoryRows::Changes => (
             format!("(\n{}\n) AS {}", indent(&inner), ident("history")),
             vec![changed],
+        ),
+        HistoryRows::Transitions => (
+            format!("(\n{}\n) AS {}", indent(&inner), ident("history")),
+            vec![format!(
+                "{prev} IS NOT NULL\n  AND {prev} <> {state}",
+                prev = ident(PREVIOUS_STATE),
+                state = ident(STATE)
+            )],
         ),
         HistoryRows::Newest => {
             let mut middle: Vec<String> = plan
@@ -557,8 +573,73 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
     sql
 }
 
-/// Alias of a history row's previous state.
-const PREVIOUS_STATE: &str = "previous_state";
+/// A gaps plan: each row with its group keys, its time and the next row's time in its group
+/// (`LEAD`), kept when the gap to the next row — or to the end for the group's last row — is
+/// long enough and ends after the start.
+fn render_gaps(plan: &Plan, g: &Gaps, dialect: Dialect, prune: bool) -> String {
+    let ctx = Ctx {
+        dialect,
+        side: None,
+    };
+    let time = ctx.expr(&g.time);
+    let keys: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| match &o.value {
+            OutputValue::Group(e) | OutputValue::Row(e) => ctx.expr(e),
+            OutputValue::Aggregate(a) => ctx.aggregate(a),
+        })
+        .collect();
+    let partition = if keys.is_empty() {
+        String::new()
+    } else {
+        format!("PARTITION BY {} ", keys.join(", "))
+    };
+    let mut inner = select_list(&plan.outputs, ctx);
+    inner.push(format!("  {time} AS {}", ident(GAP_START)));
+    inner.push(format!(
+        "  LEAD({time}) OVER ({partition}ORDER BY {time}) AS {}",
+        ident(GAP_NEXT)
+    ));
+    let inner = format!(
+        "SELECT\n{}{}",
+        inner.join(",\n"),
+        from_where(plan, ctx, prune)
+    );
+    let indented = inner
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let outer: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| o.alias.as_str())
+        .chain([GAP_START, GAP_NEXT])
+        .map(|a| format!("  {}", ident(a)))
+        .collect();
+    let gap_end = format!("COALESCE({}, {})", ident(GAP_NEXT), g.until_ms);
+    let mut sql = format!(
+        "SELECT\n{}\nFROM (\n{indented}\n) AS {}\nWHERE {gap_end} - {} >= {}\n  AND {gap_end} > {}",
+        outer.join(",\n"),
+        ident("records"),
+        ident(GAP_START),
+        g.min_gap_ms,
+        g.ends_after_ms
+    );
+    finish(&mut sql, plan);
+    sql
+}
+
+/// A comparison operator's SQL.
+fn comparison(op: Comparison) -> &'static str {
+    match op {
+        Comparison::Greater => ">",
+        Comparison::Less => "<",
+        Comparison::AtLeast => ">=",
+    }
+}
+
 /// Alias of a history row's rank, newest first.
 const NEWEST: &str = "newest";
 
