@@ -87,6 +87,9 @@ pub struct AthenaSettings {
     pub price_per_tb_cents: u64,
     /// Longest a query may run before it is stopped, seconds (`queryTimeoutSeconds`, default 300).
     pub query_timeout_s: u64,
+    /// Let Athena answer from its own result of the same query up to this many minutes old
+    /// (`resultReuseMinutes`, 1–10080; off when absent). Such answers scan and bill nothing.
+    pub result_reuse_minutes: Option<u32>,
 }
 
 impl AthenaSettings {
@@ -103,6 +106,7 @@ impl AthenaSettings {
             endpoint: None,
             price_per_tb_cents: 500,
             query_timeout_s: 300,
+            result_reuse_minutes: None,
         }
     }
 
@@ -440,6 +444,20 @@ fn athena_settings(
             })?;
         a.price_per_tb_cents = cents;
     }
+    if let Some(m) = text("resultReuseMinutes")? {
+        a.result_reuse_minutes = Some(
+            m.parse::<u32>()
+                .ok()
+                .filter(|v| (1..=10_080).contains(v))
+                .ok_or_else(|| {
+                    err(
+                        "resultReuseMinutes",
+                        &Value::String(m.clone()),
+                        "expected a whole number of minutes from 1 to 10080 (7 days), or nothing to turn Athena's result reuse off",
+                    )
+                })?,
+        );
+    }
     if let Some(t) = text("queryTimeoutSeconds")? {
         a.query_timeout_s = t
             .parse::<u64>()
@@ -496,7 +514,7 @@ mod tests {
             &json!({"engine": "athena", "defaultRegion": "eu-west-1", "workgroup": "sec-team",
                     "outputLocation": "s3://results/lakewatch/", "authType": "keys",
                     "assumeRoleArn": "arn:aws:iam::111122223333:role/reader", "externalId": "x-1",
-                    "pricePerTbUsd": "6.25", "queryTimeoutSeconds": 90}),
+                    "pricePerTbUsd": "6.25", "queryTimeoutSeconds": 90, "resultReuseMinutes": 60}),
             &secure,
         )
         .unwrap();
@@ -507,6 +525,7 @@ mod tests {
         assert_eq!(a.workgroup, "sec-team");
         assert_eq!(a.price_per_tb_cents, 625);
         assert_eq!(a.query_timeout_s, 90);
+        assert_eq!(a.result_reuse_minutes, Some(60));
         assert_eq!(a.external_id.as_deref(), Some("x-1"));
         let debug = format!("{s:?}");
         assert!(
@@ -523,6 +542,10 @@ mod tests {
             }
         );
         assert!(!budget(json!({"scanBudgetQueryGb": "", "scanBudgetLoadGb": 0})).is_on());
+        assert_eq!(
+            err(json!({"engine": "athena", "resultReuseMinutes": "0"})),
+            "datasource setting `resultReuseMinutes` has the value \"0\": expected a whole number of minutes from 1 to 10080 (7 days), or nothing to turn Athena's result reuse off"
+        );
         assert_eq!(
             err(json!({"scanBudgetQueryGb": "ten"})),
             "datasource setting `scanBudgetQueryGb` has the value \"ten\": expected gigabytes (10^9 bytes) from 0 to 1000000, e.g. 10 or 0.5; 0 or empty turns this budget off"

@@ -139,6 +139,8 @@ export interface LakewatchOptions extends DataSourceJsonData {
   catalog?: string;
   pricePerTbUsd?: string;
   queryTimeoutSeconds?: number;
+  /** Minutes Athena may reuse its own result of the same query (empty: off). */
+  resultReuseMinutes?: number;
   maxRows?: number;
   maxSeries?: number;
   lookbackDays?: number;

@@ -16,7 +16,10 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use aws_sdk_athena::error::DisplayErrorContext;
-use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
+use aws_sdk_athena::types::{
+    QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
+    ResultReuseConfiguration,
+};
 use chrono::NaiveDateTime;
 
 use super::result_csv::ResultCsv;
@@ -185,6 +188,17 @@ impl AthenaApi for SdkAthena {
         if let Some(out) = &self.settings.output_location {
             call = call
                 .result_configuration(ResultConfiguration::builder().output_location(out).build());
+        }
+        if let Some(minutes) = self.settings.result_reuse_minutes {
+            let by_age = ResultReuseByAgeConfiguration::builder()
+                .enabled(true)
+                .max_age_in_minutes(minutes as i32)
+                .build();
+            call = call.result_reuse_configuration(
+                ResultReuseConfiguration::builder()
+                    .result_reuse_by_age_configuration(by_age)
+                    .build(),
+            );
         }
         let out = call
             .send()
@@ -855,7 +869,20 @@ fn digits(b: &[u8], n: usize) -> Option<i64> {
 /// Days since 1970-01-01 of a valid proleptic Gregorian date (Howard Hinnant's days_from_civil).
 fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }
@@ -883,7 +910,11 @@ fn fast_timestamp(b: &[u8]) -> Option<i64> {
         return None;
     }
     let days = fast_date(&b[..10])?;
-    let (h, mi, sec) = (digits(&b[11..], 2)?, digits(&b[14..], 2)?, digits(&b[17..], 2)?);
+    let (h, mi, sec) = (
+        digits(&b[11..], 2)?,
+        digits(&b[14..], 2)?,
+        digits(&b[17..], 2)?,
+    );
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
@@ -1032,14 +1063,23 @@ mod parse_tests {
             parse_timestamp("2024-06-01T10:00:00"),
             parse_timestamp("2024-06-01 10:00:00.000 UTC")
         );
-        for bad in ["2023-02-29 00:00:00", "2024-06-01 24:00:00", "2024-06-01 10:00:00.", "soon"] {
+        for bad in [
+            "2023-02-29 00:00:00",
+            "2024-06-01 24:00:00",
+            "2024-06-01 10:00:00.",
+            "soon",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         let mut d = NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
         while d.year() < 2101 {
             let text = d.format("%Y-%m-%d").to_string();
-            assert_eq!(fast_date(text.as_bytes()), Some((d - epoch).num_days()), "{text}");
+            assert_eq!(
+                fast_date(text.as_bytes()),
+                Some((d - epoch).num_days()),
+                "{text}"
+            );
             d += chrono::Duration::days(13);
         }
         assert_eq!(fast_date(b"2024-13-01"), None);

@@ -63,71 +63,111 @@ fn as_text(values: &ArrayRef) -> Result<StringArray, FrameError> {
         .unwrap_or_else(|| StringArray::from(Vec::<String>::new())))
 }
 
+/// One series being summed: its label texts, a value per bucket of the range, its total.
+struct Summed {
+    key: Vec<String>,
+    points: Vec<i64>,
+    total: i128,
+}
+
 /// Builds the wide frame; buckets without rows are 0 (no flows), so alert rules see silence.
 pub fn time_series_frame(
     name: &str,
     batches: &[RecordBatch],
     opts: &SeriesOptions,
 ) -> Result<Frame, FrameError> {
-    type Key = Vec<String>;
-    let mut series: HashMap<Key, HashMap<i64, i64>> = HashMap::new();
-    let mut totals: HashMap<Key, i128> = HashMap::new();
-    for batch in batches {
-        let buckets = as_i64(column(batch, crate::plan::TIME_BUCKET)?)?;
-        let values = as_i64(column(batch, opts.measure.name())?)?;
-        let labels: Vec<StringArray> = opts
-            .labels
-            .iter()
-            .map(|d| as_text(column(batch, d.name())?))
-            .collect::<Result<_, _>>()?;
-        for row in 0..batch.num_rows() {
+    let width = opts.bucket_ms.max(1);
+    let first = opts.from_ms.div_euclid(width) * width;
+    let last = opts.to_ms.div_euclid(width) * width;
+    let buckets_in_range = ((last - first) / width + 1) as usize;
+    let columns = batches
+        .iter()
+        .map(|batch| {
+            let labels: Vec<StringArray> = opts
+                .labels
+                .iter()
+                .map(|d| as_text(column(batch, d.name())?))
+                .collect::<Result<_, FrameError>>()?;
+            Ok((
+                as_i64(column(batch, crate::plan::TIME_BUCKET)?)?,
+                as_i64(column(batch, opts.measure.name())?)?,
+                labels,
+            ))
+        })
+        .collect::<Result<Vec<_>, FrameError>>()?;
+    // Raw label values → series, worked out once per distinct combination: one hash and no
+    // allocation per row.
+    let mut series: Vec<Summed> = Vec::new();
+    let mut by_key: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut by_raw: HashMap<Vec<Option<&str>>, usize> = HashMap::new();
+    let mut raw: Vec<Option<&str>> = Vec::with_capacity(opts.labels.len());
+    for (buckets, values, labels) in &columns {
+        for row in 0..buckets.len() {
             if buckets.is_null(row) {
                 continue;
             }
-            let key: Key = opts
-                .labels
-                .iter()
-                .zip(&labels)
-                .map(|(d, a)| {
-                    if a.is_null(row) {
-                        String::new()
-                    } else {
-                        label_text(*d, a.value(row))
-                    }
-                })
-                .collect();
+            let slot = (buckets.value(row) - first).div_euclid(width);
+            if slot < 0 || slot as usize >= buckets_in_range {
+                continue;
+            }
+            raw.clear();
+            raw.extend(
+                labels
+                    .iter()
+                    .map(|a| (!a.is_null(row)).then(|| a.value(row))),
+            );
+            let index = match by_raw.get(raw.as_slice()) {
+                Some(i) => *i,
+                None => {
+                    let key: Vec<String> = opts
+                        .labels
+                        .iter()
+                        .zip(&raw)
+                        .map(|(d, v)| v.map_or_else(String::new, |v| label_text(*d, v)))
+                        .collect();
+                    let i = *by_key.entry(key.clone()).or_insert_with(|| {
+                        series.push(Summed {
+                            key,
+                            points: vec![0; buckets_in_range],
+                            total: 0,
+                        });
+                        series.len() - 1
+                    });
+                    by_raw.insert(raw.clone(), i);
+                    i
+                }
+            };
             let v = if values.is_null(row) {
                 0
             } else {
                 values.value(row)
             };
-            *series
-                .entry(key.clone())
-                .or_default()
-                .entry(buckets.value(row))
-                .or_default() += v;
-            *totals.entry(key).or_default() += i128::from(v);
+            let s = &mut series[index];
+            s.points[slot as usize] += v;
+            s.total += i128::from(v);
         }
     }
     if opts.labels.is_empty() && series.is_empty() {
-        series.insert(Vec::new(), HashMap::new());
-        totals.insert(Vec::new(), 0);
+        series.push(Summed {
+            key: Vec::new(),
+            points: vec![0; buckets_in_range],
+            total: 0,
+        });
     }
 
     // Order: by total when folding, else by label values.
-    let mut keys: Vec<Key> = series.keys().cloned().collect();
     let keep = opts
         .top
         .map_or(opts.max_series, |t| (t as usize).min(opts.max_series));
     let mut notices = Vec::new();
-    let mut other: Option<HashMap<i64, i64>> = None;
-    if keys.len() > keep {
-        keys.sort_by(|a, b| totals[b].cmp(&totals[a]).then_with(|| a.cmp(b)));
-        let folded = keys.split_off(keep);
-        let mut sum: HashMap<i64, i64> = HashMap::new();
-        for key in &folded {
-            for (bucket, v) in &series[key] {
-                *sum.entry(*bucket).or_default() += v;
+    let mut other: Option<Vec<i64>> = None;
+    if series.len() > keep {
+        series.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
+        let folded = series.split_off(keep);
+        let mut sum = vec![0i64; buckets_in_range];
+        for s in &folded {
+            for (total, v) in sum.iter_mut().zip(&s.points) {
+                *total += v;
             }
         }
         let reason = if opts.top.is_some_and(|t| (t as usize) <= opts.max_series) {
@@ -145,24 +185,17 @@ pub fn time_series_frame(
         });
         other = Some(sum);
     }
-    keys.sort();
+    series.sort_by(|a, b| a.key.cmp(&b.key));
 
-    let width = opts.bucket_ms.max(1);
-    let first = opts.from_ms.div_euclid(width) * width;
-    let last = opts.to_ms.div_euclid(width) * width;
-    let times: Vec<i64> = (0..=((last - first) / width))
+    let times: Vec<i64> = (0..buckets_in_range as i64)
         .map(|i| first + i * width)
         .collect();
     let mut fields = vec![Field::new(
         "time",
-        Arc::new(TimestampMillisecondArray::from(times.clone())) as ArrayRef,
+        Arc::new(TimestampMillisecondArray::from(times)) as ArrayRef,
     )];
     let unit = opts.measure.unit();
-    let value_field = |labels: BTreeMap<String, String>, points: &HashMap<i64, i64>| {
-        let values: Int64Array = times
-            .iter()
-            .map(|t| Some(*points.get(t).unwrap_or(&0)))
-            .collect();
+    let value_field = |labels: BTreeMap<String, String>, points: Vec<i64>| {
         let mut config = json!({"unit": unit});
         if !labels.is_empty() {
             let display: Vec<&str> = labels.values().map(String::as_str).collect();
@@ -172,17 +205,17 @@ pub fn time_series_frame(
             name: opts.measure.name().to_string(),
             labels,
             config: Some(config),
-            values: Arc::new(values),
+            values: Arc::new(Int64Array::from(points)),
         }
     };
-    for key in &keys {
+    for s in series {
         let labels: BTreeMap<String, String> = opts
             .labels
             .iter()
             .map(|d| d.name().to_string())
-            .zip(key.iter().cloned())
+            .zip(s.key)
             .collect();
-        fields.push(value_field(labels, &series[key]));
+        fields.push(value_field(labels, s.points));
     }
     if let Some(sum) = other {
         let labels = opts
@@ -190,7 +223,7 @@ pub fn time_series_frame(
             .iter()
             .map(|d| (d.name().to_string(), "other".to_string()))
             .collect();
-        fields.push(value_field(labels, &sum));
+        fields.push(value_field(labels, sum));
     }
     let mut frame = Frame::new(name, fields);
     frame.meta.frame_type = Some("timeseries-wide");

@@ -185,6 +185,7 @@ describe('ConfigEditor', () => {
     expect(settingError('assumeRoleArn', 'reader')).toBe('Expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader');
     expect(settingError('endpoint', 'athena.local')).toBe('Expected a URL such as https://athena.us-east-1.amazonaws.com');
     expect(settingError('queryTimeoutSeconds', '0')).toBe('Enter a whole number from 1 to 3600');
+    expect(settingError('resultReuseMinutes', '0')).toBe('Enter a whole number from 1 to 10080');
     expect(settingError('pricePerTbUsd', '5')).toBeUndefined();
     expect(settingError('defaultRegion', 'us-gov-west-1')).toBeUndefined();
     expect(settingError('cacheTtlSeconds', 0)).toBeUndefined();

@@ -44,6 +44,8 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
     }
     case 'queryTimeoutSeconds':
       return whole(1, 3600);
+    case 'resultReuseMinutes':
+      return whole(1, 10_080);
     case 'lookbackDays':
       return whole(1, 90);
     case 'maxRows':
@@ -71,6 +73,7 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
 /** Whole-number settings, saved as JSON numbers once valid (decimals such as the price stay text as typed). */
 const NUMERIC_KEYS = new Set<keyof LakewatchOptions>([
   'queryTimeoutSeconds',
+  'resultReuseMinutes',
   'lookbackDays',
   'maxRows',
   'maxSeries',
@@ -227,6 +230,13 @@ export function ConfigEditor(props: Props) {
             {text('catalog', 'Data catalog', 'Default AwsDataCatalog', 'AwsDataCatalog', 32)}
             {text('pricePerTbUsd', 'Price per TB scanned (USD)', 'Used for the cost shown on each panel', '5', 16)}
             {text('queryTimeoutSeconds', 'Query timeout (s)', 'Queries running longer are stopped (1–3600)', '300', 16)}
+            {text(
+              'resultReuseMinutes',
+              'Athena result reuse (min)',
+              "Let Athena answer from its own result of the same query up to this many minutes old: no scan, no bill (1–10080; empty: off)",
+              'off',
+              16
+            )}
           </FieldSet>
           <FieldSet label="Scan budget">
             {text(
