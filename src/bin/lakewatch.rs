@@ -720,6 +720,23 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<(PathBuf, Vec<&'static str>)
     Ok((me, vec!["serve-plugin"]))
 }
 
+/// The query Grafana would send for a dashboard target, its relative range read at `anchor`.
+fn dashboard_query(
+    t: &dashboards::PanelTarget,
+    anchor: DateTime<Utc>,
+) -> Result<HostQuery, Box<dyn std::error::Error + Send + Sync>> {
+    let from = parse_time(&t.time.0, anchor)?;
+    let to = parse_time(&t.time.1, anchor)?;
+    Ok(HostQuery {
+        ref_id: t.ref_id.clone(),
+        json: serde_json::to_vec(&t.query)?,
+        from_ms: from.timestamp_millis(),
+        to_ms: to.timestamp_millis(),
+        interval_ms: 60_000,
+        max_data_points: 300,
+    })
+}
+
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
     // A lake from an older Lakewatch has no findings table: make a fresh one.
     let complete = lake.join("lake.json").is_file()
@@ -768,16 +785,7 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
     let targets = dashboards::panel_targets()?;
     let mut calls = Vec::new();
     for t in &targets {
-        let from = parse_time(&t.time.0, anchor)?;
-        let to = parse_time(&t.time.1, anchor)?;
-        let query = HostQuery {
-            ref_id: t.ref_id.clone(),
-            json: serde_json::to_vec(&t.query)?,
-            from_ms: from.timestamp_millis(),
-            to_ms: to.timestamp_millis(),
-            interval_ms: 60_000,
-            max_data_points: 300,
-        };
+        let query = dashboard_query(t, anchor)?;
         let plugin = &plugin;
         let settings = &settings;
         calls.push(async move { plugin.query(settings, &[query], &[]).await });
@@ -824,16 +832,7 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
         println!("\n══ Dashboard annotations ══");
     }
     for t in &annotations {
-        let from = parse_time(&t.time.0, anchor)?;
-        let to = parse_time(&t.time.1, anchor)?;
-        let query = HostQuery {
-            ref_id: t.ref_id.clone(),
-            json: serde_json::to_vec(&t.query)?,
-            from_ms: from.timestamp_millis(),
-            to_ms: to.timestamp_millis(),
-            interval_ms: 60_000,
-            max_data_points: 300,
-        };
+        let query = dashboard_query(t, anchor)?;
         let answer = plugin.query(&settings, &[query], &[]).await?;
         let Some(r) = answer.get(&t.ref_id).filter(|r| r.error.is_empty()) else {
             let error = answer

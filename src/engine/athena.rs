@@ -176,6 +176,34 @@ impl SdkAthena {
     }
 }
 
+impl SdkAthena {
+    /// Glue GetTable: the table, or why there is none (missing, or denied by Lake Formation).
+    async fn get_table(
+        &self,
+        database: &str,
+        table: &str,
+    ) -> Result<Result<aws_sdk_glue::types::Table, TableAccess>, EngineError> {
+        match self
+            .glue
+            .get_table()
+            .database_name(database)
+            .name(table)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.table.ok_or(TableAccess::Missing)),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_entity_not_found_exception() => Ok(Err(TableAccess::Missing)),
+                // Lake Formation's denial is not a modelled GetTable error: read its code.
+                Some(s) if s.meta().code() == Some("AccessDeniedException") => Ok(Err(
+                    TableAccess::Denied(s.meta().message().unwrap_or("").to_string()),
+                )),
+                _ => Err(aws_error("GetTable", e)),
+            },
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl AthenaApi for SdkAthena {
     async fn start(&self, sql: &str, token: &str) -> Result<String, EngineError> {
@@ -365,46 +393,19 @@ impl AthenaApi for SdkAthena {
         database: &str,
         table: &str,
     ) -> Result<Option<String>, EngineError> {
-        match self
-            .glue
-            .get_table()
-            .database_name(database)
-            .name(table)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out
-                .table()
-                .and_then(|t| t.storage_descriptor())
+        Ok(self.get_table(database, table).await?.ok().and_then(|t| {
+            t.storage_descriptor()
                 .and_then(|d| d.location())
                 .filter(|l| l.starts_with("s3://"))
-                .map(str::to_string)),
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_entity_not_found_exception() => Ok(None),
-                _ => Err(aws_error("GetTable", e)),
-            },
-        }
+                .map(str::to_string)
+        }))
     }
 
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError> {
-        match self
-            .glue
-            .get_table()
-            .database_name(database)
-            .name(table)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(TableAccess::Found),
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_entity_not_found_exception() => Ok(TableAccess::Missing),
-                // Lake Formation's denial is not a modelled GetTable error: read its code.
-                Some(s) if s.meta().code() == Some("AccessDeniedException") => Ok(
-                    TableAccess::Denied(s.meta().message().unwrap_or("").to_string()),
-                ),
-                _ => Err(aws_error("GetTable", e)),
-            },
-        }
+        Ok(match self.get_table(database, table).await? {
+            Ok(_) => TableAccess::Found,
+            Err(access) => access,
+        })
     }
 
     async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
@@ -650,22 +651,18 @@ impl Engine for AthenaEngine {
         request: &EngineRequest,
         partitions: &PartitionFilter,
     ) -> Result<Option<ScanEstimate>, EngineError> {
-        let mut total = ScanEstimate::default();
+        let mut roots = Vec::new();
         for table in &request.tables {
-            let Some(location) = self
+            match self
                 .api
                 .table_location(&table.database(), &table.table())
                 .await?
-            else {
-                return Ok(None);
-            };
-            let tree: &dyn FolderTree = self.api.as_ref();
-            match estimate::estimate(tree, &location, partitions).await? {
-                Some(e) => total = total + e,
+            {
+                Some(location) => roots.push(location),
                 None => return Ok(None),
             }
         }
-        Ok(Some(total))
+        estimate::estimate_all(self.api.as_ref(), &roots, partitions).await
     }
 
     fn name(&self) -> &'static str {

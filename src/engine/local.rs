@@ -216,15 +216,12 @@ impl Engine for LocalEngine {
         request: &EngineRequest,
         partitions: &PartitionFilter,
     ) -> Result<Option<ScanEstimate>, EngineError> {
-        let mut total = ScanEstimate::default();
-        for table in &request.tables {
-            let folder = self.table_folder(table);
-            match estimate::estimate(&LocalTree, &folder.to_string_lossy(), partitions).await? {
-                Some(e) => total = total + e,
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(total))
+        let roots: Vec<String> = request
+            .tables
+            .iter()
+            .map(|t| self.table_folder(t).to_string_lossy().into_owned())
+            .collect();
+        estimate::estimate_all(&LocalTree, &roots, partitions).await
     }
 
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {

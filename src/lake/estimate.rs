@@ -135,6 +135,22 @@ pub async fn estimate(
     Ok(Some(total))
 }
 
+/// The sum of [`estimate`] over several table roots; None when any of them cannot be sized.
+pub async fn estimate_all(
+    tree: &dyn FolderTree,
+    roots: &[String],
+    filter: &PartitionFilter,
+) -> Result<Option<ScanEstimate>, EngineError> {
+    let mut total = ScanEstimate::default();
+    for root in roots {
+        match estimate(tree, root, filter).await? {
+            Some(e) => total = total + e,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(total))
+}
+
 /// A local folder tree (the embedded lake).
 pub struct LocalTree;
 
