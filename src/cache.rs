@@ -345,6 +345,17 @@ mod tests {
         async fn check(&self, _tables: &[TableRef]) -> Result<String, EngineError> {
             Ok(String::new())
         }
+        async fn estimate(
+            &self,
+            _request: &EngineRequest,
+            _partitions: &PartitionFilter,
+        ) -> Result<Option<ScanEstimate>, EngineError> {
+            Ok(Some(ScanEstimate {
+                bytes: 1000,
+                files: 2,
+                partitions: 1,
+            }))
+        }
     }
 
     fn cached(ttl_ms: u64, max_bytes: u64) -> (Arc<CachedEngine>, Arc<Counting>) {
@@ -452,5 +463,36 @@ mod tests {
             (output.cache, inner.0.load(Ordering::SeqCst)),
             (CacheOutcome::Miss, 2)
         );
+    }
+
+    #[tokio::test]
+    async fn a_result_at_hand_is_estimated_to_scan_nothing() {
+        let (engine, _) = cached(60_000, 1_000_000);
+        let partitions = PartitionFilter {
+            days: Vec::new(),
+            accounts: Vec::new(),
+            regions: Vec::new(),
+        };
+        let sized = |e: Option<ScanEstimate>| e.map(|e| e.bytes);
+        let before = engine.estimate(&request("q"), &partitions).await.unwrap();
+        assert_eq!(
+            sized(before),
+            Some(1000),
+            "not run yet: the engine's estimate"
+        );
+        engine.run(&request("q")).await.unwrap();
+        let after = engine.estimate(&request("q"), &partitions).await.unwrap();
+        assert_eq!(sized(after), Some(0), "cached: nothing to scan");
+        let other = engine
+            .estimate(&request("other"), &partitions)
+            .await
+            .unwrap();
+        assert_eq!(sized(other), Some(1000));
+        // A result reused past its time-to-live is estimated again.
+        let (short, _) = cached(1, 1_000_000);
+        short.run(&request("q")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let stale = short.estimate(&request("q"), &partitions).await.unwrap();
+        assert_eq!(sized(stale), Some(1000));
     }
 }
