@@ -617,6 +617,7 @@ pub async fn run_panel(
         Shape::Coverage {
             keys,
             reference_ms,
+            since_ms,
             lookback_days,
             format,
             silent_for_minutes,
@@ -630,7 +631,10 @@ pub async fn run_panel(
             notices.push(Notice {
                 severity: "info",
                 text: format!(
-                    "Looked back {lookback} days from the end of the time range for the last flow record of each group; {listed} (set lookback_days or the lookbackDays setting to look further)."
+                    "Looked back {lookback} days (from {} UTC, the start of the day {lookback} days before the end of the time range) for the last flow record of each group; {listed} (set lookback_days or the lookbackDays setting to look further).",
+                    DateTime::from_timestamp_millis(*since_ms)
+                        .unwrap_or_default()
+                        .format("%Y-%m-%d %H:%M")
                 ),
             });
             coverage_frame(
@@ -641,7 +645,7 @@ pub async fn run_panel(
                     reference_ms: *reference_ms,
                     format: *format,
                     known: known.clone().unwrap_or_default(),
-                    lookback_minutes: i64::from(lookback) * 1440,
+                    lookback_minutes: (reference_ms - since_ms) / 60_000,
                     silent_for_minutes: *silent_for_minutes,
                 },
             )

@@ -542,7 +542,8 @@ fn last_seen(
     key: impl Fn(&FlowRecord) -> Vec<String>,
 ) -> Vec<(Vec<String>, i64, i64)> {
     let end = t(to).timestamp_millis();
-    let begin = end - days * 86_400_000;
+    // The look-back starts at the UTC midnight `days` before the end.
+    let begin = (end - days * 86_400_000).div_euclid(86_400_000) * 86_400_000;
     let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
     for r in records() {
         if (begin..=end).contains(&r.start_ms) {
@@ -554,6 +555,13 @@ fn last_seen(
     let mut out: Vec<_> = groups.into_iter().map(|(k, (l, n))| (k, l, n)).collect();
     out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     out
+}
+
+/// Minutes from the start of the look-back (the UTC midnight `days` before `to`) to `to`.
+fn lookback_minutes(to: &str, days: i64) -> f64 {
+    let end = t(to).timestamp_millis();
+    let begin = (end - days * 86_400_000).div_euclid(86_400_000) * 86_400_000;
+    ((end - begin) / 60_000) as f64
 }
 
 fn minutes(to: &str, last: i64) -> f64 {
@@ -606,7 +614,7 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
             .collect();
         // First the VPC that EC2.6 findings know of but that never sent a flow record: silent
         // for at least the 7-day look-back.
-        let want: Vec<_> = std::iter::once((unlogged.clone(), None, 0, 7.0 * 1440.0))
+        let want: Vec<_> = std::iter::once((unlogged.clone(), None, 0, lookback_minutes(to, 7)))
             .chain(
                 all.iter()
                     .map(|(k, l, n)| (k.clone(), Some(*l), *n, minutes(to, *l))),
@@ -616,7 +624,31 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
         assert!(frame.meta["notices"][0]["text"]
             .as_str()
             .unwrap()
-            .starts_with("Looked back 7 days"));
+            .starts_with("Looked back 7 days (from 2024-06-08 00:00 UTC, "));
+        // With the cache on, the look-back's closed days run as day slices: the same rows.
+        let mut cached = common::settings(version);
+        cached["cacheTtlSeconds"] = json!(300);
+        let answer = p
+            .query(
+                &cached,
+                &[common::query(
+                    "A",
+                    json!({"kind": "coverage"}),
+                    from,
+                    to,
+                    60_000,
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+        let sliced = &answer["A"].frames[0];
+        assert_eq!(
+            sliced.meta["custom"]["daySlices"],
+            json!({"slices": 8, "reused": 0, "closed": 7}),
+            "v{version}"
+        );
+        assert_eq!(rows(sliced), rows(&frame), "v{version} in day slices");
 
         // The alert rule's query: silent for more than an hour, one labelled number per VPC.
         let frame = ask(
@@ -647,7 +679,7 @@ async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
                 )
             })
             .collect();
-        let want: Vec<_> = std::iter::once((unlogged.clone(), 7.0 * 1440.0))
+        let want: Vec<_> = std::iter::once((unlogged.clone(), lookback_minutes(to, 7)))
             .chain(silent.iter().map(|(k, l, _)| (k.clone(), minutes(to, *l))))
             .collect();
         assert_eq!(got, want, "v{version}");

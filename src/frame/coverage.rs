@@ -80,6 +80,18 @@ fn rows(batches: &[RecordBatch], keys: &[Dimension]) -> Result<Vec<Row>, FrameEr
             });
         }
     }
+    // A group read in several day slices has a row per slice: its last record is the newest of
+    // them and its flows their sum. Longest-silent first, then by keys (as the SQL orders them).
+    out.sort_by(|a, b| a.keys.cmp(&b.keys));
+    out.dedup_by(|later, first| {
+        let same = later.keys == first.keys;
+        if same {
+            first.last_ms = first.last_ms.max(later.last_ms);
+            first.flows += later.flows;
+        }
+        same
+    });
+    out.sort_by(|a, b| a.last_ms.cmp(&b.last_ms).then_with(|| a.keys.cmp(&b.keys)));
     Ok(out)
 }
 

@@ -212,6 +212,8 @@ pub enum Shape {
         keys: Vec<Dimension>,
         /// "Now": the end of the panel's range, epoch ms.
         reference_ms: i64,
+        /// Start of the look-back window (a UTC midnight), epoch ms.
+        since_ms: i64,
         /// How far back the plan looked, days.
         lookback_days: u32,
         /// Table or alertable series.
@@ -863,8 +865,15 @@ pub const LAST_SEEN: &str = "last_seen";
 fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let days = q.lookback_days.unwrap_or(options.lookback_days);
     let reference = window.to;
+    // Whole UTC days: from the start of the day `days` before the reference, so the look-back's
+    // closed days stay the same while "now" moves (and run as cached day slices).
+    let since = (reference - chrono::Duration::days(i64::from(days)))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
     let lookback = TimeWindow {
-        from: reference - chrono::Duration::days(i64::from(days)),
+        from: since,
         ..*window
     };
     let scope = flow_scope(&q.filters, &lookback, options);
@@ -893,6 +902,7 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
         Shape::Coverage {
             keys: q.group_by.clone(),
             reference_ms: reference.timestamp_millis(),
+            since_ms: since.timestamp_millis(),
             lookback_days: days,
             format: q.format,
             silent_for_minutes: q.silent_for_minutes,

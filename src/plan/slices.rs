@@ -1,9 +1,10 @@
 //! Day slices of a time-series plan: one plan per closed UTC day and one for the open rest, so a
 //! cache keeps the closed days and a dashboard whose "now" moves re-runs only the open day.
 //!
-//! A series is split only when its buckets tile a day (every bucket lies in one day) and it has
-//! no either-side rows, group conditions or history — then the slices' rows, put together, are
-//! exactly the rows of the whole plan.
+//! A series is split only when its buckets tile a day (every bucket lies in one day), a coverage
+//! plan (last record and count per group) always; neither may have either-side rows, group
+//! conditions or history — then the slices' rows, put together (a coverage group's rows merged),
+//! are exactly the rows of the whole plan.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -35,15 +36,18 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The slices of `plan` at wall-clock time `now`, or None when it runs best as one query: not a
-/// plain time series, buckets that do not tile a day, one day only, more than [`MAX_SLICES`] days,
-/// or no closed day in the range.
+/// plain time series or coverage plan, buckets that do not tile a day, one day only, more than
+/// [`MAX_SLICES`] days, or no closed day in the range.
 pub fn day_slices(plan: &Plan, now: DateTime<Utc>) -> Option<Vec<Slice>> {
-    let Shape::TimeSeries { bucket_ms, .. } = plan.shape else {
-        return None;
+    let tiles = match plan.shape {
+        Shape::TimeSeries { bucket_ms, .. } => DAY_MS % bucket_ms == 0,
+        // Groups' last records and counts: merged per group (`frame::coverage_frame`).
+        Shape::Coverage { .. } => true,
+        _ => false,
     };
     let plain = plan.sides.is_none() && plan.having.is_empty() && plan.history.is_none();
     let days = &plan.partitions.days;
-    if !plain || DAY_MS % bucket_ms != 0 || days.len() < 2 || days.len() > MAX_SLICES {
+    if !tiles || !plain || days.len() < 2 || days.len() > MAX_SLICES {
         return None;
     }
     let last_ms = Duration::milliseconds(1);
@@ -194,6 +198,23 @@ mod tests {
         assert_eq!(closed, vec![true, true, false]);
         assert_eq!(slices[0].keep_from_ms, None);
         assert_eq!(slices[2].plan.partitions.days.len(), 1);
+    }
+
+    #[test]
+    fn coverage_looks_back_whole_days_and_runs_them_as_slices() {
+        let p = series(
+            "2024-06-15T11:00:00Z",
+            "2024-06-15T12:03:00Z",
+            serde_json::json!({"kind": "coverage"}),
+        );
+        assert_eq!(p.time.from, t("2024-06-08T00:00:00Z"));
+        let slices = day_slices(&p, t("2024-06-15T12:03:00Z")).unwrap();
+        assert_eq!(slices.len(), 8);
+        assert!(slices[..7]
+            .iter()
+            .all(|s| s.closed && s.keep_from_ms.is_none()));
+        assert_eq!(slices[7].plan.time.from, t("2024-06-15T00:00:00Z"));
+        assert!(!slices[7].closed);
     }
 
     #[test]
