@@ -96,6 +96,13 @@ struct Stored {
     bytes: u64,
 }
 
+impl Stored {
+    /// Still within its time-to-live.
+    fn fresh(&self) -> bool {
+        self.at.elapsed() < self.keep
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// Weak: a run that every waiter left is dropped (and an Athena query stopped), not kept.
@@ -149,7 +156,7 @@ impl CachedEngine {
             state.clock += 1;
             let clock = state.clock;
             if let Some(stored) = state.done.get_mut(&key) {
-                if stored.at.elapsed() < stored.keep {
+                if stored.fresh() {
                     stored.used = clock;
                     self.stats.hits.fetch_add(1, Ordering::Relaxed);
                     return Ok((stored.output.clone(), CacheOutcome::Hit));
@@ -278,10 +285,7 @@ impl Engine for CachedEngine {
     ) -> Result<Option<ScanEstimate>, EngineError> {
         let at_hand = {
             let state = self.state.lock().expect("cache lock");
-            state
-                .done
-                .get(&request.sql)
-                .is_some_and(|s| s.at.elapsed() < s.keep)
+            state.done.get(&request.sql).is_some_and(Stored::fresh)
                 || state
                     .running
                     .get(&request.sql)

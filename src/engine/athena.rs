@@ -448,12 +448,17 @@ fn s3_folder(url: &str) -> Result<(String, String), EngineError> {
     Ok((bucket.to_string(), prefix))
 }
 
-/// S3 prefixes as folders (ListObjectsV2, paged).
-#[async_trait::async_trait]
-impl FolderTree for SdkAthena {
-    async fn folders(&self, folder: &str) -> Result<Vec<String>, EngineError> {
+impl SdkAthena {
+    /// Every page of ListObjectsV2 under a folder (`s3://bucket/prefix`), each handed to `page`
+    /// with the folder's prefix; with `folders_only`, `/` delimits (sub-folders come back as
+    /// common prefixes).
+    async fn list(
+        &self,
+        folder: &str,
+        folders_only: bool,
+        mut page: impl FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output, &str),
+    ) -> Result<(), EngineError> {
         let (bucket, prefix) = s3_folder(folder)?;
-        let mut names = Vec::new();
         let mut next = None;
         loop {
             let out = self
@@ -461,45 +466,45 @@ impl FolderTree for SdkAthena {
                 .list_objects_v2()
                 .bucket(&bucket)
                 .prefix(&prefix)
-                .delimiter("/")
+                .set_delimiter(folders_only.then(|| "/".to_string()))
                 .set_continuation_token(next)
                 .send()
                 .await
                 .map_err(|e| aws_error("ListObjectsV2", e))?;
-            names.extend(out.common_prefixes().iter().filter_map(|p| {
-                let name = p.prefix()?.strip_prefix(prefix.as_str())?;
-                Some(name.trim_end_matches('/').to_string())
-            }));
+            page(&out, &prefix);
             match out.next_continuation_token() {
                 Some(token) if out.is_truncated() == Some(true) => next = Some(token.to_string()),
-                _ => return Ok(names),
+                _ => return Ok(()),
             }
         }
     }
+}
+
+/// S3 prefixes as folders.
+#[async_trait::async_trait]
+impl FolderTree for SdkAthena {
+    async fn folders(&self, folder: &str) -> Result<Vec<String>, EngineError> {
+        let mut names = Vec::new();
+        self.list(folder, true, |out, prefix| {
+            names.extend(out.common_prefixes().iter().filter_map(|p| {
+                let name = p.prefix()?.strip_prefix(prefix)?;
+                Some(name.trim_end_matches('/').to_string())
+            }));
+        })
+        .await?;
+        Ok(names)
+    }
 
     async fn files(&self, folder: &str) -> Result<(u64, u64), EngineError> {
-        let (bucket, prefix) = s3_folder(folder)?;
         let (mut files, mut bytes) = (0, 0);
-        let mut next = None;
-        loop {
-            let out = self
-                .s3
-                .list_objects_v2()
-                .bucket(&bucket)
-                .prefix(&prefix)
-                .set_continuation_token(next)
-                .send()
-                .await
-                .map_err(|e| aws_error("ListObjectsV2", e))?;
+        self.list(folder, false, |out, _| {
             for object in out.contents() {
                 files += 1;
                 bytes += object.size().unwrap_or(0).max(0) as u64;
             }
-            match out.next_continuation_token() {
-                Some(token) if out.is_truncated() == Some(true) => next = Some(token.to_string()),
-                _ => return Ok((files, bytes)),
-            }
-        }
+        })
+        .await?;
+        Ok((files, bytes))
     }
 }
 
