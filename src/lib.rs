@@ -20,6 +20,7 @@
 //! | [`cache`] | one engine run per distinct query: in-flight sharing, a TTL cache in bounded memory, counters |
 //! | [`aws`] | AWS SDK configuration: credentials, assumed role, region, endpoint override |
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
+//! | [`merge`] | the results of a plan's day slices put back together (trimmed, re-sorted, added up) |
 //! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
@@ -34,6 +35,7 @@ pub mod engine;
 pub mod frame;
 pub mod grafana_host;
 pub mod lake;
+pub mod merge;
 pub mod net;
 pub mod pipeline;
 pub mod plan;

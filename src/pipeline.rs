@@ -1,10 +1,7 @@
 //! One panel query through the whole path: query → plan → sql → engine → frame.
 //! Used by the plugin service and by the CLI alike, so both answer the same.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
-
-use arrow::record_batch::RecordBatch;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -12,9 +9,7 @@ use tracing::Instrument;
 
 use crate::budget::{self, human_bytes, BudgetError, LoadCharge};
 use crate::cache::CacheOutcome;
-use crate::engine::{
-    AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
-};
+use crate::engine::{Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead};
 use crate::frame::{
     annotation_frame, coverage_frame, sql_series_frame, sql_table_frame, state_series_frame,
     table_frame, time_series_frame, AnnotationOptions, CoverageOptions, Frame, Notice, SeriesFill,
@@ -22,7 +17,7 @@ use crate::frame::{
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::lake::{self, Source};
-use crate::plan::slices::Slice;
+use crate::merge;
 use crate::plan::{self, AnnotationShape, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
     unknown_fields, AnyQuery, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension,
@@ -350,6 +345,14 @@ async fn vpcs_in_findings(
     Some(out)
 }
 
+/// One plan of a panel (its rows, or the count of a paged table): rendered whole, and in day
+/// slices when it splits.
+struct Job {
+    plan: Plan,
+    sql: String,
+    sliced: Option<(plan::slices::Sliced, Vec<String>)>,
+}
+
 /// Runs a panel query on an engine and shapes the frames.
 pub async fn run_panel(
     engine: &dyn Engine,
@@ -398,33 +401,52 @@ pub async fn run_panel(
             })
         }
     };
-    // A series over closed days runs per day when results are cached, so the closed days' results
-    // are reused when the range moves.
-    let slices = if settings.cache_policy().ttl.is_zero() {
-        None
-    } else {
-        plan::slices::day_slices(&prepared.plan, Utc::now())
+    // With caching on, a plan over settled days and hours runs in day slices: what no longer
+    // changes is reused when the range moves.
+    let now = Utc::now();
+    let dialect = engine.dialect();
+    let sliced_of = |plan: &Plan| {
+        if settings.cache_policy().ttl.is_zero() {
+            return None;
+        }
+        let sliced = plan::slices::slice_plan(plan, now)?;
+        let sqls = sliced
+            .slices
+            .iter()
+            .map(|s| sql::render(&s.plan, dialect))
+            .collect();
+        Some((sliced, sqls))
     };
-    let slice_sql: Vec<String> = slices
-        .iter()
-        .flatten()
-        .map(|s| sql::render(&s.plan, engine.dialect()))
-        .collect();
     // A table that shows a page of a larger result also counts the whole result, concurrently.
-    let count_sql = count_total.then(|| sql::render(&prepared.plan.counting(), engine.dialect()));
+    let mut jobs = vec![Job {
+        sliced: sliced_of(&prepared.plan),
+        plan: prepared.plan.clone(),
+        sql: prepared.sql.clone(),
+    }];
+    if count_total {
+        let counting = prepared.plan.counting();
+        jobs.push(Job {
+            sliced: sliced_of(&counting),
+            sql: sql::render(&counting, dialect),
+            plan: counting,
+        });
+    }
+    let count_sql = jobs.get(1).map(|j| j.sql.clone());
     // Over the scan budget: refused before anything starts.
     let mut estimate = None;
     if settings.scan_budget.is_on() {
-        let whole = |sql: &str| (request_of(sql, false), prepared.plan.partitions.clone());
-        let runs: Vec<_> = match (&count_sql, &slices) {
-            (Some(count_sql), _) => vec![whole(&prepared.sql), whole(count_sql)],
-            (None, Some(slices)) => slices
-                .iter()
-                .zip(&slice_sql)
-                .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
-                .collect(),
-            (None, None) => vec![whole(&prepared.sql)],
-        };
+        let runs: Vec<_> = jobs
+            .iter()
+            .flat_map(|job| match &job.sliced {
+                Some((sliced, sqls)) => sliced
+                    .slices
+                    .iter()
+                    .zip(sqls)
+                    .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
+                    .collect(),
+                None => vec![(request_of(&job.sql, false), job.plan.partitions.clone())],
+            })
+            .collect();
         estimate = Some(
             budget::check(engine, &settings.scan_budget, load, ref_id, &runs)
                 .await
@@ -435,28 +457,38 @@ pub async fn run_panel(
                 })?,
         );
     }
-    let mut sliced = None;
-    let (output, counted) = async {
-        match (&count_sql, &slices) {
-            (Some(count_sql), _) => {
-                let (rows, count) =
-                    futures::join!(run(&prepared.sql, false), run(count_sql, false));
-                Ok::<_, QueryFailure>((rows?, Some(count?)))
+    let run = &run;
+    let run_job = async |job: &Job| {
+        let Some((sliced, sqls)) = &job.sliced else {
+            return Ok::<_, QueryFailure>((run(&job.sql, false).await?, None));
+        };
+        let runs = sliced
+            .slices
+            .iter()
+            .zip(sqls)
+            .map(|(s, sql)| run(sql, s.closed));
+        let outputs = futures::future::try_join_all(runs).await?;
+        let meta = json!({
+            "slices": outputs.len(),
+            "reused": outputs.iter().filter(|o| o.cache == CacheOutcome::Hit).count(),
+            "closed": sliced.slices.iter().filter(|s| s.closed).count(),
+        });
+        match merge::join_slices(&job.plan, sliced, outputs, dialect) {
+            Ok(output) => Ok((output, Some(meta))),
+            Err(e) => {
+                tracing::info!(error = %e, "day slices did not fit together; running whole");
+                Ok((run(&job.sql, false).await?, None))
             }
-            (None, Some(slices)) => {
-                let runs = slices
-                    .iter()
-                    .zip(&slice_sql)
-                    .map(|(s, sql)| run(sql, s.closed));
-                let outputs = futures::future::try_join_all(runs).await?;
-                sliced = Some(json!({
-                    "slices": outputs.len(),
-                    "reused": outputs.iter().filter(|o| o.cache == CacheOutcome::Hit).count(),
-                    "closed": slices.iter().filter(|s| s.closed).count(),
-                }));
-                Ok((join_slices(slices, outputs), None))
+        }
+    };
+    let ((output, sliced), counted) = async {
+        match jobs.as_slice() {
+            [rows, count] => {
+                let (rows, count) = futures::join!(run_job(rows), run_job(count));
+                Ok::<_, QueryFailure>((rows?, Some(count?.0)))
             }
-            (None, None) => Ok((run(&prepared.sql, false).await?, None)),
+            [rows] => Ok((run_job(rows).await?, None)),
+            _ => unreachable!("one or two jobs"),
         }
     }
     .instrument(span.clone())
@@ -703,74 +735,6 @@ pub async fn run_panel(
         frame.meta.custom = map;
     }
     Ok(vec![frame])
-}
-
-/// One output from the outputs of a plan's day slices: their rows (the first day's before the
-/// range start dropped), what they read and cost together; cached only when every slice was.
-fn join_slices(slices: &[Slice], outputs: Vec<QueryOutput>) -> QueryOutput {
-    let mut joined = QueryOutput {
-        schema: outputs[0].schema.clone(),
-        batches: Vec::new(),
-        stats: ScanStats::default(),
-        elapsed: Duration::ZERO,
-        athena: None,
-        cache: CacheOutcome::Hit,
-    };
-    let mut parts = BTreeSet::new();
-    for (slice, output) in slices.iter().zip(outputs) {
-        joined.batches.extend(match slice.keep_from_ms {
-            Some(from) => keep_buckets_from(&output.batches, from),
-            None => output.batches,
-        });
-        joined.stats.files += output.stats.files;
-        joined.stats.file_bytes += output.stats.file_bytes;
-        joined.stats.bytes_read += output.stats.bytes_read;
-        parts.extend(output.stats.partitions);
-        joined.elapsed = joined.elapsed.max(output.elapsed);
-        joined.cache = match (joined.cache, output.cache) {
-            (CacheOutcome::Miss, _) | (_, CacheOutcome::Miss) => CacheOutcome::Miss,
-            (CacheOutcome::Shared, _) | (_, CacheOutcome::Shared) => CacheOutcome::Shared,
-            _ => CacheOutcome::Hit,
-        };
-        if let Some(a) = output.athena {
-            joined.athena = Some(match joined.athena.take() {
-                None => a,
-                Some(j) => AthenaStats {
-                    query_id: format!("{}, {}", j.query_id, a.query_id),
-                    scanned_bytes: j.scanned_bytes + a.scanned_bytes,
-                    engine_ms: j.engine_ms.max(a.engine_ms),
-                    queue_ms: j.queue_ms.max(a.queue_ms),
-                    read: match (j.read, a.read) {
-                        (ResultRead::Pages(x), ResultRead::Pages(y)) => ResultRead::Pages(x + y),
-                        (ResultRead::Object(x), _) | (_, ResultRead::Object(x)) => {
-                            ResultRead::Object(x)
-                        }
-                    },
-                },
-            });
-        }
-    }
-    joined.stats.partitions = parts.into_iter().collect();
-    joined
-}
-
-/// The rows whose time bucket starts at or after `from_ms`.
-fn keep_buckets_from(batches: &[RecordBatch], from_ms: i64) -> Vec<RecordBatch> {
-    batches
-        .iter()
-        .filter_map(|b| {
-            let buckets = b.column_by_name(plan::TIME_BUCKET)?;
-            let buckets = arrow::compute::cast(buckets, &arrow::datatypes::DataType::Int64).ok()?;
-            let buckets = buckets
-                .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()?;
-            let keep: arrow::array::BooleanArray = buckets
-                .iter()
-                .map(|v| Some(v.is_some_and(|v| v >= from_ms)))
-                .collect();
-            arrow::compute::filter_record_batch(b, &keep).ok()
-        })
-        .collect()
 }
 
 /// The notice of a scan budget that could not be checked (the engine could not size the

@@ -128,7 +128,7 @@ async fn flow_volume_matches_brute_force_on_both_source_versions() {
         let sliced = &answer["A"].frames[0];
         assert_eq!(
             sliced.meta["custom"]["daySlices"],
-            json!({"slices": 3, "reused": 0, "closed": 2}),
+            json!({"slices": 3, "reused": 0, "closed": 3}),
             "v{version}"
         );
         assert_eq!(

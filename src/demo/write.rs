@@ -502,13 +502,40 @@ fn write_file(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
     let file = fs::File::create(path).map_err(io(path))?;
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
         .map_err(|e| DemoError::Encode(e.to_string()))?;
-    writer
-        .write(batch)
-        .map_err(|e| DemoError::Encode(e.to_string()))?;
+    // One row group per hour of records, as Security Lake's deliveries through the day make
+    // them: a reader of a few hours skips the rest by the row groups' time statistics.
+    for (start, len) in hour_runs(batch) {
+        writer
+            .write(&batch.slice(start, len))
+            .and_then(|()| writer.flush())
+            .map_err(|e| DemoError::Encode(e.to_string()))?;
+    }
     writer
         .close()
         .map_err(|e| DemoError::Encode(e.to_string()))?;
     Ok(fs::metadata(path).map_err(io(path))?.len())
+}
+
+/// Runs of rows `(start, len)` in the same UTC hour of the epoch-ms `time` column (rows are
+/// sorted by time); one run of every row when there is no such column.
+fn hour_runs(batch: &RecordBatch) -> Vec<(usize, usize)> {
+    let times = batch
+        .column_by_name("time")
+        .and_then(|c| c.as_any().downcast_ref::<arrow::array::Int64Array>());
+    let Some(times) = times else {
+        return vec![(0, batch.num_rows())];
+    };
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut hour = None;
+    for (i, t) in times.iter().enumerate() {
+        let h = t.map(|t| t.div_euclid(3_600_000));
+        match runs.last_mut() {
+            Some((_, len)) if h == hour => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+        hour = h;
+    }
+    runs
 }
 
 /// The folder of a partition of a source under a lake root.

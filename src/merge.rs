@@ -1,0 +1,295 @@
+//! Putting the results of a plan's day slices ([`plan::slices`]) back together: rows before the
+//! range start dropped, then side by side, re-sorted and cut, or added up per group — so the
+//! frames cannot tell a sliced result from the plan run whole.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, UInt32Array};
+use arrow::compute::{cast, concat_batches, filter_record_batch, lexsort_to_indices, take};
+use arrow::compute::{SortColumn, SortOptions};
+use arrow::datatypes::{DataType, Schema};
+use arrow::record_batch::RecordBatch;
+use arrow::row::{RowConverter, SortField};
+
+use crate::cache::CacheOutcome;
+use crate::engine::{AthenaStats, QueryOutput, ResultRead, ScanStats};
+use crate::plan::slices::{Merge, Sliced, REGROUP_ROWS, SLICE_HOUR};
+use crate::plan::{Aggregate, OutputValue, Plan};
+use crate::sql::Dialect;
+
+/// Why slices' results could not be put together; the plan then runs whole.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    /// A slice of an added-up table returned its whole limit: groups may be missing.
+    #[error("a slice returned {0} rows, its limit: groups may be missing")]
+    Incomplete(usize),
+    /// The slices' columns did not fit together.
+    #[error("slice results do not fit together: {0}")]
+    Arrow(String),
+}
+
+fn arrow_err(e: arrow::error::ArrowError) -> MergeError {
+    MergeError::Arrow(e.to_string())
+}
+
+/// One output from the outputs of `sliced`, the slices of `plan`: their rows put together as
+/// the plan's [`Merge`] says, what they read and cost added up; a hit only when every slice was.
+pub fn join_slices(
+    plan: &Plan,
+    sliced: &Sliced,
+    outputs: Vec<QueryOutput>,
+    dialect: Dialect,
+) -> Result<QueryOutput, MergeError> {
+    let mut joined = QueryOutput {
+        schema: outputs[0].schema.clone(),
+        batches: Vec::new(),
+        stats: ScanStats::default(),
+        elapsed: Duration::ZERO,
+        athena: None,
+        cache: CacheOutcome::Hit,
+    };
+    let mut parts = BTreeSet::new();
+    for (slice, output) in sliced.slices.iter().zip(outputs) {
+        let rows = output.rows();
+        if slice.every_group && rows as u64 > REGROUP_ROWS {
+            return Err(MergeError::Incomplete(rows));
+        }
+        let mut batches = match slice.keep_from_ms {
+            Some(from) => keep_from(&output.batches, &sliced.trim_column, from)?,
+            None => output.batches,
+        };
+        if sliced.merge == Merge::Regroup {
+            batches = batches
+                .iter()
+                .map(|b| drop_column(b, SLICE_HOUR))
+                .collect::<Result<_, _>>()?;
+        }
+        joined.batches.extend(batches);
+        parts.extend(output.stats.partitions.iter().cloned());
+        add_stats(
+            &mut joined,
+            &output.stats,
+            output.elapsed,
+            output.cache,
+            output.athena,
+        );
+    }
+    joined.stats.partitions = parts.into_iter().collect();
+    if let Some(first) = joined.batches.first() {
+        joined.schema = first.schema();
+    } else {
+        joined.schema = Arc::new(drop_field(&joined.schema, SLICE_HOUR));
+    }
+    joined.batches = match sliced.merge {
+        Merge::Concat => joined.batches,
+        Merge::Rerank => {
+            let all = concat_batches(&joined.schema, &joined.batches).map_err(arrow_err)?;
+            vec![sorted(plan, &all, dialect)?]
+        }
+        Merge::Regroup => {
+            let all = concat_batches(&joined.schema, &joined.batches).map_err(arrow_err)?;
+            vec![sorted(plan, &regroup(plan, &all)?, dialect)?]
+        }
+    };
+    Ok(joined)
+}
+
+fn add_stats(
+    joined: &mut QueryOutput,
+    stats: &ScanStats,
+    elapsed: Duration,
+    cache: CacheOutcome,
+    athena: Option<AthenaStats>,
+) {
+    joined.stats.files += stats.files;
+    joined.stats.file_bytes += stats.file_bytes;
+    joined.stats.bytes_read += stats.bytes_read;
+    joined.elapsed = joined.elapsed.max(elapsed);
+    joined.cache = match (joined.cache, cache) {
+        (CacheOutcome::Miss, _) | (_, CacheOutcome::Miss) => CacheOutcome::Miss,
+        (CacheOutcome::Shared, _) | (_, CacheOutcome::Shared) => CacheOutcome::Shared,
+        _ => CacheOutcome::Hit,
+    };
+    if let Some(a) = athena {
+        joined.athena = Some(match joined.athena.take() {
+            None => a,
+            Some(j) => AthenaStats {
+                query_id: format!("{}, {}", j.query_id, a.query_id),
+                scanned_bytes: j.scanned_bytes + a.scanned_bytes,
+                engine_ms: j.engine_ms.max(a.engine_ms),
+                queue_ms: j.queue_ms.max(a.queue_ms),
+                read: match (j.read, a.read) {
+                    (ResultRead::Pages(x), ResultRead::Pages(y)) => ResultRead::Pages(x + y),
+                    (ResultRead::Object(x), _) | (_, ResultRead::Object(x)) => {
+                        ResultRead::Object(x)
+                    }
+                },
+            },
+        });
+    }
+}
+
+/// The rows whose epoch-ms `column` is at or after `from_ms`.
+pub fn keep_from(
+    batches: &[RecordBatch],
+    column: &str,
+    from_ms: i64,
+) -> Result<Vec<RecordBatch>, MergeError> {
+    batches
+        .iter()
+        .map(|b| {
+            let values = b
+                .column_by_name(column)
+                .ok_or_else(|| MergeError::Arrow(format!("no column {column}")))?;
+            let values = int64(values)?;
+            let keep: BooleanArray = values
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| v >= from_ms)))
+                .collect();
+            filter_record_batch(b, &keep).map_err(arrow_err)
+        })
+        .collect()
+}
+
+fn int64(values: &ArrayRef) -> Result<Int64Array, MergeError> {
+    let values = cast(values, &DataType::Int64).map_err(arrow_err)?;
+    values
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .cloned()
+        .ok_or_else(|| MergeError::Arrow("not an integer column".into()))
+}
+
+fn drop_field(schema: &Schema, name: &str) -> Schema {
+    Schema::new(
+        schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != name)
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn drop_column(batch: &RecordBatch, name: &str) -> Result<RecordBatch, MergeError> {
+    match batch.schema().index_of(name) {
+        Ok(i) => {
+            let mut batch = batch.clone();
+            batch.remove_column(i);
+            Ok(batch)
+        }
+        Err(_) => Ok(batch.clone()),
+    }
+}
+
+/// Rows of one group added up: one row per distinct combination of the plan's group columns,
+/// sums and counts added, minima and maxima kept. No group columns: exactly one row, as SQL
+/// gives (counts 0, the rest NULL when there were no rows).
+fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
+    let schema = all.schema();
+    let column = |alias: &str| {
+        schema
+            .index_of(alias)
+            .map(|i| all.column(i).clone())
+            .map_err(arrow_err)
+    };
+    let keys: Vec<ArrayRef> = plan
+        .outputs
+        .iter()
+        .filter(|o| matches!(o.value, OutputValue::Group(_)))
+        .map(|o| column(&o.alias))
+        .collect::<Result<_, _>>()?;
+    // Each row's group, numbered in order of first appearance.
+    let mut firsts: Vec<u32> = Vec::new();
+    let mut group_of: Vec<usize> = Vec::with_capacity(all.num_rows());
+    if keys.is_empty() {
+        group_of.resize(all.num_rows(), 0);
+        firsts.push(0);
+    } else {
+        let converter = RowConverter::new(
+            keys.iter()
+                .map(|k| SortField::new(k.data_type().clone()))
+                .collect(),
+        )
+        .map_err(arrow_err)?;
+        let rows = converter.convert_columns(&keys).map_err(arrow_err)?;
+        let mut seen = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            let next = firsts.len();
+            let group = *seen.entry(row.owned()).or_insert(next);
+            if group == next {
+                firsts.push(i as u32);
+            }
+            group_of.push(group);
+        }
+    }
+    let groups = firsts.len();
+    let firsts = UInt32Array::from(firsts);
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for output in &plan.outputs {
+        let values = column(&output.alias)?;
+        match &output.value {
+            OutputValue::Aggregate(aggregate) => {
+                let ints = int64(&values)?;
+                let mut acc: Vec<Option<i64>> = vec![None; groups];
+                for (row, group) in group_of.iter().enumerate() {
+                    if ints.is_null(row) {
+                        continue;
+                    }
+                    let v = ints.value(row);
+                    let slot = &mut acc[*group];
+                    *slot = Some(match (aggregate, *slot) {
+                        (_, None) => v,
+                        (Aggregate::Min(_), Some(a)) => a.min(v),
+                        (Aggregate::Max(_), Some(a)) => a.max(v),
+                        (_, Some(a)) => a + v,
+                    });
+                }
+                if matches!(aggregate, Aggregate::Count | Aggregate::CountWhere(_)) {
+                    acc.iter_mut().for_each(|a| *a = Some(a.unwrap_or(0)));
+                }
+                let summed: ArrayRef = Arc::new(Int64Array::from(acc));
+                columns.push(cast(&summed, values.data_type()).map_err(arrow_err)?);
+            }
+            _ => columns.push(take(&values, &firsts, None).map_err(arrow_err)?),
+        }
+    }
+    RecordBatch::try_new(schema, columns).map_err(arrow_err)
+}
+
+/// The rows sorted by the plan's order (NULLs where the dialect's engine puts them) and cut at
+/// its limit.
+fn sorted(plan: &Plan, all: &RecordBatch, dialect: Dialect) -> Result<RecordBatch, MergeError> {
+    let limit = usize::try_from(plan.limit).unwrap_or(usize::MAX);
+    if plan.order_by.is_empty() {
+        return Ok(all.slice(0, all.num_rows().min(limit)));
+    }
+    let keys: Vec<SortColumn> = plan
+        .order_by
+        .iter()
+        .map(|k| {
+            let values = all
+                .column_by_name(&k.alias)
+                .ok_or_else(|| MergeError::Arrow(format!("no column {}", k.alias)))?;
+            Ok(SortColumn {
+                values: values.clone(),
+                options: Some(SortOptions {
+                    descending: k.descending,
+                    // DataFusion sorts NULLs as PostgreSQL does (first when descending); Athena
+                    // (Trino) puts them last either way.
+                    nulls_first: dialect == Dialect::Local && k.descending,
+                }),
+            })
+        })
+        .collect::<Result<_, MergeError>>()?;
+    let order = lexsort_to_indices(&keys, Some(limit)).map_err(arrow_err)?;
+    let columns = all
+        .columns()
+        .iter()
+        .map(|c| take(c, &order, None))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(arrow_err)?;
+    RecordBatch::try_new(all.schema(), columns).map_err(arrow_err)
+}
