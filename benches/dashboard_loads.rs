@@ -5,8 +5,11 @@
 //!   series over two days starts two),
 //! - queries started on a repeat load within the cache's TTL (goal 0),
 //! - bytes read on the first load and on a repeat load ÷ every panel run on its own,
-//! - the same for a load a minute later (relative ranges move, so the SQL changes: only the open
-//!   day's slices and the unsliced panels run again).
+//! - the same for a load a minute later (relative ranges move, so the SQL changes: only the
+//!   slices that have not settled, the head slices before a range's first whole hour and the
+//!   unsliced panels run again).
+//!
+//! The lake's records end at the loads' "now" (12:00 UTC), the clock the slicing goes by.
 //!
 //! `cargo bench --bench dashboard_loads` uses a 30-day lake; under `cargo test` a small one.
 
@@ -22,7 +25,7 @@ use lakewatch::demo::{self, DemoConfig};
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::engine::{Engine, EngineError, EngineRequest, QueryOutput};
 use lakewatch::lake::SourceVersion;
-use lakewatch::pipeline::{prepare, run_panel, PanelRequest, Prepared};
+use lakewatch::pipeline::{prepare, run_panel, run_panel_at, PanelRequest, Prepared};
 use lakewatch::plan::TableRef;
 use lakewatch::settings::Settings;
 
@@ -95,7 +98,7 @@ async fn load(
         .map(|t| serde_json::to_vec(&t.query).unwrap())
         .collect();
     let panels = targets.iter().zip(&jsons).map(|(t, json)| async move {
-        run_panel(engine, settings, &request(t, json, now), None)
+        run_panel_at(engine, settings, &request(t, json, now), None, now)
             .await
             .unwrap()
     });

@@ -293,3 +293,172 @@ fn sorted(plan: &Plan, all: &RecordBatch, dialect: Dialect) -> Result<RecordBatc
         .map_err(arrow_err)?;
     RecordBatch::try_new(all.schema(), columns).map_err(arrow_err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::SourceVersion;
+    use crate::plan::slices::slice_plan;
+    use crate::plan::{plan, PlanOptions};
+    use crate::query::{PanelQuery, TimeWindow};
+    use arrow::array::StringArray;
+    use arrow::datatypes::Field;
+    use chrono::{DateTime, Utc};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn planned(from: &str, to: &str, query: serde_json::Value) -> Plan {
+        let q = PanelQuery::from_json_bytes(query.to_string().as_bytes()).unwrap();
+        let window = TimeWindow::new(t(from), t(to), 300_000, 1000).unwrap();
+        plan(
+            &q,
+            &window,
+            &PlanOptions {
+                version: SourceVersion::V2,
+                home_region: "us-east-1".into(),
+                max_rows: 1000,
+                lookback_days: 7,
+            },
+        )
+    }
+
+    /// A talkers result: (address, hour or None, bytes); packets and flows 1 each.
+    fn talkers(rows: &[(&str, Option<&str>, i64)]) -> QueryOutput {
+        let hourly = rows.iter().any(|r| r.1.is_some());
+        let mut fields = vec![Field::new("src_ip", DataType::Utf8, true)];
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.0),
+        ))];
+        if hourly {
+            fields.push(Field::new(SLICE_HOUR, DataType::Int64, true));
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| t(r.1.unwrap()).timestamp_millis()),
+            )));
+        }
+        for name in ["bytes", "packets", "flows"] {
+            fields.push(Field::new(name, DataType::Int64, true));
+            let values = rows.iter().map(|r| if name == "bytes" { r.2 } else { 1 });
+            columns.push(Arc::new(Int64Array::from_iter_values(values)));
+        }
+        let schema = Arc::new(Schema::new(fields));
+        QueryOutput {
+            schema: schema.clone(),
+            batches: vec![RecordBatch::try_new(schema, columns).unwrap()],
+            stats: ScanStats {
+                files: 1,
+                file_bytes: 10,
+                bytes_read: 5,
+                partitions: vec!["p".into()],
+            },
+            elapsed: Duration::from_millis(3),
+            athena: None,
+            cache: CacheOutcome::Hit,
+        }
+    }
+
+    fn column(batch: &RecordBatch, name: &str) -> Vec<String> {
+        let c = cast(batch.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
+        let c = c.as_any().downcast_ref::<StringArray>().unwrap();
+        c.iter().map(|v| v.unwrap_or("NULL").to_string()).collect()
+    }
+
+    #[test]
+    fn an_added_up_table_sums_groups_across_slices_after_dropping_hours_before_the_range() {
+        let p = planned(
+            "2024-06-14T12:30:00Z",
+            "2024-06-15T06:00:00Z",
+            serde_json::json!({"kind": "top_talkers", "by": "source", "limit": 2}),
+        );
+        let sliced = slice_plan(&p, t("2024-07-01T00:00:00Z")).unwrap();
+        assert_eq!(sliced.slices.len(), 3);
+        let outputs = vec![
+            talkers(&[("10.0.0.1", None, 10), ("10.0.0.2", None, 5)]),
+            talkers(&[
+                ("10.0.0.1", Some("2024-06-14T12:00:00Z"), 100),
+                ("10.0.0.1", Some("2024-06-14T13:00:00Z"), 7),
+                ("10.0.0.3", Some("2024-06-14T20:00:00Z"), 3),
+            ]),
+            talkers(&[("10.0.0.2", None, 40), ("10.0.0.3", None, 1)]),
+        ];
+        let joined = join_slices(&p, &sliced, outputs, Dialect::Local).unwrap();
+        let batch = &joined.batches[0];
+        assert_eq!(column(batch, "src_ip"), ["10.0.0.2", "10.0.0.1"]);
+        assert_eq!(column(batch, "bytes"), ["45", "17"]);
+        assert_eq!(column(batch, "flows"), ["2", "2"]);
+        assert_eq!(
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>(),
+            ["src_ip", "bytes", "packets", "flows"]
+        );
+        assert_eq!((joined.stats.files, joined.stats.bytes_read), (3, 15));
+        assert_eq!(joined.stats.partitions, ["p"]);
+        assert_eq!(joined.cache, CacheOutcome::Hit);
+    }
+
+    #[test]
+    fn a_slice_cut_at_its_limit_makes_the_plan_run_whole() {
+        let p = planned(
+            "2024-06-14T12:30:00Z",
+            "2024-06-15T06:00:00Z",
+            serde_json::json!({"kind": "top_talkers", "by": "source"}),
+        );
+        let sliced = slice_plan(&p, t("2024-07-01T00:00:00Z")).unwrap();
+        let many: Vec<String> = (0..=REGROUP_ROWS).map(|i| format!("10.{i}")).collect();
+        let rows: Vec<(&str, Option<&str>, i64)> =
+            many.iter().map(|ip| (ip.as_str(), None, 1)).collect();
+        let outputs = vec![talkers(&rows), talkers(&[]), talkers(&[])];
+        assert_eq!(
+            join_slices(&p, &sliced, outputs, Dialect::Local).unwrap_err(),
+            MergeError::Incomplete(REGROUP_ROWS as usize + 1)
+        );
+    }
+
+    #[test]
+    fn a_count_of_no_rows_is_one_row_of_zero() {
+        let p = planned(
+            "2024-06-14T12:30:00Z",
+            "2024-06-15T06:00:00Z",
+            serde_json::json!({"kind": "flow_search"}),
+        )
+        .counting();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "total",
+            DataType::Int64,
+            false,
+        )]));
+        let all = RecordBatch::new_empty(schema);
+        let counted = regroup(&p, &all).unwrap();
+        assert_eq!(column(&counted, "total"), ["0"]);
+    }
+
+    #[test]
+    fn nulls_sort_where_each_engine_puts_them() {
+        let p = planned(
+            "2024-06-14T12:30:00Z",
+            "2024-06-15T06:00:00Z",
+            serde_json::json!({"kind": "top_talkers", "by": "source", "limit": 3}),
+        );
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("src_ip", DataType::Utf8, true),
+            Field::new("bytes", DataType::Int64, true),
+        ]));
+        let all = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["a", "b", "c"])),
+                Arc::new(Int64Array::from(vec![Some(1), None, Some(2)])),
+            ],
+        )
+        .unwrap();
+        let local = sorted(&p, &all, Dialect::Local).unwrap();
+        assert_eq!(column(&local, "src_ip"), ["b", "c", "a"]);
+        let athena = sorted(&p, &all, Dialect::Athena).unwrap();
+        assert_eq!(column(&athena, "src_ip"), ["c", "a", "b"]);
+    }
+}

@@ -360,6 +360,18 @@ pub async fn run_panel(
     request: &PanelRequest<'_>,
     load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
+    run_panel_at(engine, settings, request, load, Utc::now()).await
+}
+
+/// [`run_panel`] at wall-clock time `now`, which decides what has settled (day slices); the
+/// dashboard-load bench moves it.
+pub async fn run_panel_at(
+    engine: &dyn Engine,
+    settings: &Settings,
+    request: &PanelRequest<'_>,
+    load: Option<LoadCharge<'_>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Frame>, QueryFailure> {
     let ref_id = request.ref_id;
     if let AnyQuery::Sql(_) =
         AnyQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?
@@ -403,7 +415,6 @@ pub async fn run_panel(
     };
     // With caching on, a plan over settled days and hours runs in day slices: what no longer
     // changes is reused when the range moves.
-    let now = Utc::now();
     let dialect = engine.dialect();
     let sliced_of = |plan: &Plan| {
         if settings.cache_policy().ttl.is_zero() {
