@@ -2,21 +2,21 @@
 //! range start dropped, then side by side, re-sorted and cut, or added up per group — so the
 //! frames cannot tell a sliced result from the plan run whole.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, UInt32Array};
 use arrow::compute::{cast, concat_batches, filter_record_batch, lexsort_to_indices, take};
 use arrow::compute::{SortColumn, SortOptions};
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 
 use crate::cache::CacheOutcome;
 use crate::engine::{AthenaStats, QueryOutput, ResultRead, ScanStats};
 use crate::plan::slices::{Merge, Sliced, REGROUP_ROWS, SLICE_HOUR};
-use crate::plan::{Aggregate, OutputValue, Plan};
+use crate::plan::{Aggregate, Comparison, OutputValue, Plan};
 use crate::sql::Dialect;
 
 /// Why slices' results could not be put together; the plan then runs whole.
@@ -93,6 +93,9 @@ pub fn join_slices(
             vec![sorted(plan, &regroup(plan, &all)?, dialect)?]
         }
     };
+    if let Some(first) = joined.batches.first() {
+        joined.schema = first.schema();
+    }
     Ok(joined)
 }
 
@@ -185,21 +188,22 @@ fn drop_column(batch: &RecordBatch, name: &str) -> Result<RecordBatch, MergeErro
 }
 
 /// Rows of one group added up: one row per distinct combination of the plan's group columns,
-/// sums and counts added, minima and maxima kept. No group columns: exactly one row, as SQL
-/// gives (counts 0, the rest NULL when there were no rows).
+/// sums and counts added, minima and maxima kept, a distinct count's values (returned by the
+/// slices under its alias) counted once; then the plan's group conditions. No group columns:
+/// exactly one row, as SQL gives (counts 0, the rest NULL when there were no rows).
 fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
     let schema = all.schema();
     let column = |alias: &str| {
         schema
             .index_of(alias)
-            .map(|i| all.column(i).clone())
+            .map(|i| (schema.field(i).clone(), all.column(i).clone()))
             .map_err(arrow_err)
     };
     let keys: Vec<ArrayRef> = plan
         .outputs
         .iter()
         .filter(|o| matches!(o.value, OutputValue::Group(_)))
-        .map(|o| column(&o.alias))
+        .map(|o| column(&o.alias).map(|(_, c)| c))
         .collect::<Result<_, _>>()?;
     // Each row's group, numbered in order of first appearance.
     let mut firsts: Vec<u32> = Vec::new();
@@ -208,13 +212,7 @@ fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
         group_of.resize(all.num_rows(), 0);
         firsts.push(0);
     } else {
-        let converter = RowConverter::new(
-            keys.iter()
-                .map(|k| SortField::new(k.data_type().clone()))
-                .collect(),
-        )
-        .map_err(arrow_err)?;
-        let rows = converter.convert_columns(&keys).map_err(arrow_err)?;
+        let rows = comparable(&keys)?;
         let mut seen = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
             let next = firsts.len();
@@ -227,10 +225,24 @@ fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
     }
     let groups = firsts.len();
     let firsts = UInt32Array::from(firsts);
-    let mut columns = Vec::with_capacity(schema.fields().len());
+    let mut fields = Vec::with_capacity(plan.outputs.len());
+    let mut columns = Vec::with_capacity(plan.outputs.len());
     for output in &plan.outputs {
-        let values = column(&output.alias)?;
+        let (field, values) = column(&output.alias)?;
         match &output.value {
+            OutputValue::Aggregate(Aggregate::CountDistinct(_)) => {
+                let rows = comparable(std::slice::from_ref(&values))?;
+                let mut sets = vec![HashSet::new(); groups];
+                for (row, group) in group_of.iter().enumerate() {
+                    if values.is_valid(row) {
+                        sets[*group].insert(rows.row(row).owned());
+                    }
+                }
+                fields.push(Field::new(&output.alias, DataType::Int64, false));
+                columns.push(Arc::new(Int64Array::from_iter_values(
+                    sets.iter().map(|s| s.len() as i64),
+                )) as ArrayRef);
+            }
             OutputValue::Aggregate(aggregate) => {
                 let ints = int64(&values)?;
                 let mut acc: Vec<Option<i64>> = vec![None; groups];
@@ -252,11 +264,54 @@ fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
                 }
                 let summed: ArrayRef = Arc::new(Int64Array::from(acc));
                 columns.push(cast(&summed, values.data_type()).map_err(arrow_err)?);
+                fields.push(field);
             }
-            _ => columns.push(take(&values, &firsts, None).map_err(arrow_err)?),
+            _ => {
+                columns.push(take(&values, &firsts, None).map_err(arrow_err)?);
+                fields.push(field);
+            }
         }
     }
-    RecordBatch::try_new(schema, columns).map_err(arrow_err)
+    let merged = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)?;
+    holding(plan, &merged)
+}
+
+/// Rows in comparable, hashable form.
+fn comparable(columns: &[ArrayRef]) -> Result<arrow::row::Rows, MergeError> {
+    let converter = RowConverter::new(
+        columns
+            .iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)?;
+    converter.convert_columns(columns).map_err(arrow_err)
+}
+
+/// The rows whose groups meet every group condition of the plan (`HAVING`), checked on the
+/// output column of the condition's aggregate.
+fn holding(plan: &Plan, merged: &RecordBatch) -> Result<RecordBatch, MergeError> {
+    let mut keep = vec![true; merged.num_rows()];
+    for having in &plan.having {
+        let alias = plan
+            .outputs
+            .iter()
+            .find(|o| o.value == OutputValue::Aggregate(having.aggregate.clone()))
+            .map(|o| o.alias.as_str())
+            .ok_or_else(|| MergeError::Arrow("a group condition has no column".into()))?;
+        let values = merged
+            .column_by_name(alias)
+            .ok_or_else(|| MergeError::Arrow(format!("no column {alias}")))?;
+        let values = int64(values)?;
+        for (k, v) in keep.iter_mut().zip(values.iter()) {
+            *k &= v.is_some_and(|v| match having.op {
+                Comparison::Greater => v > having.value,
+                Comparison::Less => v < having.value,
+                Comparison::AtLeast => v >= having.value,
+            });
+        }
+    }
+    filter_record_batch(merged, &BooleanArray::from(keep)).map_err(arrow_err)
 }
 
 /// The rows sorted by the plan's order (NULLs where the dialect's engine puts them) and cut at
@@ -302,7 +357,6 @@ mod tests {
     use crate::plan::{plan, PlanOptions};
     use crate::query::{PanelQuery, TimeWindow};
     use arrow::array::StringArray;
-    use arrow::datatypes::Field;
     use chrono::{DateTime, Utc};
 
     fn t(s: &str) -> DateTime<Utc> {

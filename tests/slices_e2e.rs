@@ -1,6 +1,6 @@
 //! Day slices through the plugin binary on a lake whose records end now: every kind that splits
-//! (series, coverage, top-N tables added up, windowed scans and searches re-ranked, counts and
-//! variable values added up) answers exactly what the same query answers run whole.
+//! (series, coverage, top-N tables added up, windowed scans and searches re-ranked, counts,
+//! distinct counts and variable values added up) answers exactly what the same query answers run whole.
 
 mod common;
 
@@ -72,6 +72,8 @@ async fn sliced_answers_equal_whole_answers_for_every_kind_that_splits() {
         json!({"kind": "internet_egress", "limit": 5}),
         json!({"kind": "rejected", "view": "top_sources", "limit": 4}),
         json!({"kind": "port_scan", "scan_by": "ports", "threshold": 1, "window_minutes": 10, "limit": 9}),
+        json!({"kind": "port_scan", "scan_by": "hosts", "threshold": 1, "limit": 9, "filters": {"action": "REJECT"}}),
+        json!({"kind": "port_scan", "scan_by": "ports", "threshold": 2, "limit": 6}),
         json!({"kind": "flow_search", "limit": 15, "filters": {"action": "REJECT"}}),
         json!({"kind": "variable", "values": "vpcs"}),
         json!({"kind": "coverage"}),

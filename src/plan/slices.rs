@@ -8,10 +8,11 @@
 //! - a table of plain rows newest first (flow search): re-sorted and cut at the limit;
 //! - a table grouped by a time window that tiles a day (port scans per 10 minutes): every group
 //!   lies in one slice, so its distinct counts and conditions hold; re-sorted and cut;
-//! - a table of sums, counts, minima and maxima (top-N tables, totals, variable values): groups
-//!   added up across slices, then re-sorted and cut.
+//! - a table of sums, counts, minima, maxima and distinct counts (top-N tables, totals, variable
+//!   values, host sweeps): groups added up across slices (a distinct count's values returned by
+//!   the slices and counted once), their conditions checked, then re-sorted and cut.
 //!
-//! None may have group conditions on additive groups, history or gaps. The range's first day
+//! None may have history or gaps. The range's first day
 //! runs whole so that its query stays the same while the range moves, and the rows before the
 //! range start are dropped ([`Slice::keep_from_ms`] on [`Sliced::trim_column`]): time buckets,
 //! windows, row times, or — for added-up tables — an extra hour group ([`SLICE_HOUR`]). What lies
@@ -62,8 +63,8 @@ pub enum Merge {
     Concat,
     /// Side by side, then sorted by the plan's order and cut at its limit.
     Rerank,
-    /// Rows of one group added up (sums and counts added, minima and maxima kept), then sorted
-    /// and cut. A slice returning its whole limit ([`REGROUP_ROWS`] + 1) makes the plan run whole.
+    /// Rows of one group added up (sums and counts added, minima and maxima kept, distinct
+    /// values counted), group conditions checked, then sorted and cut. A slice returning its whole limit ([`REGROUP_ROWS`] + 1) makes the plan run whole.
     Regroup,
 }
 
@@ -150,12 +151,21 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
             hourly: HOUR_MS % width_ms == 0,
         });
     }
+    // Sums, counts, minima and maxima add up; distinct counts do when the slices return the
+    // distinct values (not across either-side rows, which are added up in SQL).
+    let distinct = |a: &Aggregate| matches!(a, Aggregate::CountDistinct(_));
     let additive = plan.outputs.iter().all(|o| match &o.value {
         OutputValue::Group(_) => true,
-        OutputValue::Aggregate(a) => !matches!(a, Aggregate::CountDistinct(_)),
+        OutputValue::Aggregate(a) => !distinct(a) || plan.sides.is_none(),
         OutputValue::Row(_) => false,
     });
-    (additive && plan.having.is_empty()).then(|| Kind {
+    // Group conditions are checked after the merge, on an output column.
+    let conditions = plan.having.iter().all(|h| {
+        plan.outputs
+            .iter()
+            .any(|o| o.value == OutputValue::Aggregate(h.aggregate.clone()))
+    });
+    (additive && conditions).then(|| Kind {
         merge: Merge::Regroup,
         trim_column: SLICE_HOUR.to_string(),
         unit_ms: Some(HOUR_MS),
@@ -255,28 +265,36 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
 
 /// A slice of an added-up table returns every group (up to [`REGROUP_ROWS`] + 1), per hour when
 /// it is trimmed.
+///
+/// A distinct count's value becomes a group of the slice under the count's alias (the merge
+/// counts the distinct values of a group across slices), and group conditions wait for the
+/// merge.
 fn regroup_slice(slice: &mut Slice) {
     slice.every_group = true;
     let plan = &mut slice.plan;
     plan.order_by.clear();
+    plan.having.clear();
     plan.limit = REGROUP_ROWS + 1;
-    if slice.keep_from_ms.is_some() {
-        let at = plan
-            .outputs
-            .iter()
-            .position(|o| !matches!(o.value, OutputValue::Group(_)))
-            .unwrap_or(plan.outputs.len());
-        plan.outputs.insert(
-            at,
-            Output {
-                alias: SLICE_HOUR.to_string(),
-                value: OutputValue::Group(Expr::BucketMs {
-                    expr: Box::new(Expr::Column(plan.time.time_ms)),
-                    width_ms: HOUR_MS,
-                }),
+    let (mut groups, aggregates): (Vec<Output>, Vec<Output>) = std::mem::take(&mut plan.outputs)
+        .into_iter()
+        .map(|o| match o.value {
+            OutputValue::Aggregate(Aggregate::CountDistinct(e)) => Output {
+                alias: o.alias,
+                value: OutputValue::Group(e),
             },
-        );
+            _ => o,
+        })
+        .partition(|o| matches!(o.value, OutputValue::Group(_)));
+    if slice.keep_from_ms.is_some() {
+        groups.push(Output {
+            alias: SLICE_HOUR.to_string(),
+            value: OutputValue::Group(Expr::BucketMs {
+                expr: Box::new(Expr::Column(plan.time.time_ms)),
+                width_ms: HOUR_MS,
+            }),
+        });
     }
+    plan.outputs = groups.into_iter().chain(aggregates).collect();
 }
 
 fn restrict(plan: &Plan, days: Vec<NaiveDate>, from: DateTime<Utc>, to: DateTime<Utc>) -> Plan {
@@ -530,14 +548,28 @@ mod tests {
     }
 
     #[test]
-    fn distinct_counts_over_the_range_single_slices_and_long_ranges_run_whole() {
-        let now = t("2024-07-01T00:00:00Z");
+    fn a_distinct_count_slices_return_the_values_and_conditions_wait_for_the_merge() {
         let sweep = planned(
             "2024-06-10T00:00:00Z",
             "2024-06-12T00:00:00Z",
             serde_json::json!({"kind": "port_scan", "scan_by": "hosts"}),
         );
-        assert_eq!(slice_plan(&sweep, now), None);
+        let sliced = slice_plan(&sweep, t("2024-07-01T00:00:00Z")).unwrap();
+        assert_eq!(sliced.merge, Merge::Regroup);
+        let slice = &sliced.slices[0].plan;
+        let groups: Vec<&str> = slice
+            .outputs
+            .iter()
+            .filter(|o| matches!(o.value, OutputValue::Group(_)))
+            .map(|o| o.alias.as_str())
+            .collect();
+        assert_eq!(groups, ["src_ip", "ports", "hosts"]);
+        assert!(slice.having.is_empty() && !sweep.having.is_empty());
+    }
+
+    #[test]
+    fn single_slices_and_long_ranges_run_whole() {
+        let now = t("2024-07-01T00:00:00Z");
         let one_day = planned(
             "2024-06-10T01:00:00Z",
             "2024-06-10T23:00:00Z",
