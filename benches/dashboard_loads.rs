@@ -141,8 +141,16 @@ async fn main() {
     }
     let alone_settings = Settings::from_json(&serde_json::json!({"sourceVersion": "2"})).unwrap();
     println!(
-        "{:<36} {:>6} {:>8} {:>11} {:>8} {:>10} {:>10} {:>10}",
-        "dashboard", "panels", "distinct", "run/dist", "repeat", "bytes 1st", "repeat", "+1 min"
+        "{:<36} {:>6} {:>8} {:>9} {:>7} {:>10} {:>10} {:>7} {:>7}",
+        "dashboard",
+        "panels",
+        "distinct",
+        "run/dist",
+        "repeat",
+        "alone MB",
+        "bytes 1st",
+        "repeat",
+        "+1 min"
     );
     for (title, targets) in &dashboards {
         let queries: Vec<Prepared> = targets
@@ -186,17 +194,20 @@ async fn main() {
         );
         let ratio = |b: u64| b as f64 / alone_bytes.max(1) as f64;
         println!(
-            "{:<36} {:>6} {:>8} {:>11.2} {:>8} {:>10.2} {:>10.2} {:>10.2}",
+            "{:<36} {:>6} {:>8} {:>9.2} {:>7} {:>10.2} {:>10.2} {:>7.2} {:>7.2}",
             title,
             queries.len(),
             distinct.len(),
             first_runs as f64 / distinct.len() as f64,
             repeat_runs,
+            alone_bytes as f64 / 1e6,
             ratio(first_bytes),
             ratio(repeat_bytes),
             ratio(later_bytes)
         );
     }
-    println!("(bytes columns: bytes read ÷ every panel's query run on its own without a cache)");
+    println!(
+        "(alone MB: bytes read by every panel's query run on its own without a cache; the bytes columns are ÷ that)"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

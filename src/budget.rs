@@ -115,6 +115,21 @@ impl BudgetError {
     }
 }
 
+/// One engine query and the partitions it reads.
+pub type EngineRun = (EngineRequest, PartitionFilter);
+
+/// What one plan of a panel runs: its queries — one, or its day slices — and, for slices, the
+/// plan run whole.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    /// The queries that will start.
+    pub queries: Vec<EngineRun>,
+    /// For day slices: the plan run whole. The slices count at most what it would read (their
+    /// time ranges split the range; what they read beyond it is the first day's hours before
+    /// the range, kept for the next loads).
+    pub whole: Option<EngineRun>,
+}
+
 /// Checks the engine runs of one panel query against the budgets, before any of them starts;
 /// returns their estimate (None: the engine cannot size its partitions, so nothing was checked).
 /// Runs whose result is already cached count as zero.
@@ -123,20 +138,34 @@ pub async fn check(
     budget: &ScanBudget,
     load: Option<LoadCharge<'_>>,
     ref_id: &str,
-    runs: &[(EngineRequest, PartitionFilter)],
+    runs: &[PlannedRun],
 ) -> Result<Option<ScanEstimate>, BudgetError> {
+    let estimate = async |(request, partitions): &EngineRun| {
+        engine
+            .estimate(request, partitions)
+            .await
+            .map_err(|source| BudgetError::Estimate {
+                ref_id: ref_id.to_string(),
+                source,
+            })
+    };
     let mut total = ScanEstimate::default();
-    for (request, partitions) in runs {
-        match engine.estimate(request, partitions).await {
-            Ok(Some(e)) => total = total + e,
-            Ok(None) => return Ok(None),
-            Err(source) => {
-                return Err(BudgetError::Estimate {
-                    ref_id: ref_id.to_string(),
-                    source,
-                })
+    for run in runs {
+        let mut planned = ScanEstimate::default();
+        for query in &run.queries {
+            match estimate(query).await? {
+                Some(e) => planned = planned + e,
+                None => return Ok(None),
             }
         }
+        if let (Some(whole), true) = (&run.whole, planned.bytes > 0) {
+            match estimate(whole).await? {
+                Some(e) if e.bytes < planned.bytes => planned = e,
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+        total = total + planned;
     }
     if let Some(limit) = budget.per_query {
         if total.bytes > limit {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::budget::{self, human_bytes, BudgetError, LoadCharge};
+use crate::budget::{self, human_bytes, BudgetError, LoadCharge, PlannedRun};
 use crate::cache::CacheOutcome;
 use crate::engine::{Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead};
 use crate::frame::{
@@ -448,14 +448,23 @@ pub async fn run_panel_at(
     if settings.scan_budget.is_on() {
         let runs: Vec<_> = jobs
             .iter()
-            .flat_map(|job| match &job.sliced {
-                Some((sliced, sqls)) => sliced
-                    .slices
-                    .iter()
-                    .zip(sqls)
-                    .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
-                    .collect(),
-                None => vec![(request_of(&job.sql, false), job.plan.partitions.clone())],
+            .map(|job| {
+                let whole = (request_of(&job.sql, false), job.plan.partitions.clone());
+                match &job.sliced {
+                    Some((sliced, sqls)) => PlannedRun {
+                        queries: sliced
+                            .slices
+                            .iter()
+                            .zip(sqls)
+                            .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
+                            .collect(),
+                        whole: Some(whole),
+                    },
+                    None => PlannedRun {
+                        queries: vec![whole],
+                        whole: None,
+                    },
+                }
             })
             .collect();
         estimate = Some(
@@ -883,7 +892,10 @@ async fn run_sql(
                 &settings.scan_budget,
                 load,
                 ref_id,
-                &[(engine_request.clone(), partitions)],
+                &[PlannedRun {
+                    queries: vec![(engine_request.clone(), partitions)],
+                    whole: None,
+                }],
             )
             .await
             .map_err(budget_failure)?,

@@ -69,6 +69,22 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         json!(bytes)
     );
 
+    // Day slices (cache on) count no more than the query run whole: a top-N table whose head
+    // slice and first-day slice read the same partitions fits the same budget.
+    s["cacheTtlSeconds"] = json!(300);
+    let top = query(
+        "A",
+        json!({"kind": "top_talkers"}),
+        "2024-06-13T12:30:00Z",
+        TO,
+        3_600_000,
+    );
+    let answer = p.query(&s, &[top], &[]).await.unwrap();
+    assert_eq!(answer["A"].error, "");
+    let custom = &answer["A"].frames[0].meta["custom"];
+    assert_eq!(custom["daySlices"]["slices"], json!(3));
+    assert_eq!(custom["scanEstimateBytes"], json!(bytes));
+
     // Per load: three panels of one load, each reading the same partitions, budget for 1.5 of
     // them: the first allowed runs, the other two are refused.
     let mut s = settings("2");
