@@ -352,31 +352,9 @@ fn sorted(plan: &Plan, all: &RecordBatch, dialect: Dialect) -> Result<RecordBatc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lake::SourceVersion;
     use crate::plan::slices::slice_plan;
-    use crate::plan::{plan, PlanOptions};
-    use crate::query::{PanelQuery, TimeWindow};
+    use crate::plan::slices::tests::{planned, t};
     use arrow::array::StringArray;
-    use chrono::{DateTime, Utc};
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
-
-    fn planned(from: &str, to: &str, query: serde_json::Value) -> Plan {
-        let q = PanelQuery::from_json_bytes(query.to_string().as_bytes()).unwrap();
-        let window = TimeWindow::new(t(from), t(to), 300_000, 1000).unwrap();
-        plan(
-            &q,
-            &window,
-            &PlanOptions {
-                version: SourceVersion::V2,
-                home_region: "us-east-1".into(),
-                max_rows: 1000,
-                lookback_days: 7,
-            },
-        )
-    }
 
     /// A talkers result: (address, hour or None, bytes); packets and flows 1 each.
     fn talkers(rows: &[(&str, Option<&str>, i64)]) -> QueryOutput {

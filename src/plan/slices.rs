@@ -306,17 +306,19 @@ fn restrict(plan: &Plan, days: Vec<NaiveDate>, from: DateTime<Utc>, to: DateTime
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lake::SourceVersion;
     use crate::plan::{plan, PlanOptions};
     use crate::query::{PanelQuery, TimeWindow};
 
-    fn t(s: &str) -> DateTime<Utc> {
+    /// Parses RFC 3339.
+    pub(crate) fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().to_utc()
     }
 
-    fn planned(from: &str, to: &str, query: serde_json::Value) -> Plan {
+    /// The v2 plan of a query over a range (5-minute interval, 1,000 rows, 7 look-back days).
+    pub(crate) fn planned(from: &str, to: &str, query: serde_json::Value) -> Plan {
         let q = PanelQuery::from_json_bytes(query.to_string().as_bytes()).unwrap();
         let window = TimeWindow::new(t(from), t(to), 300_000, 1000).unwrap();
         plan(
