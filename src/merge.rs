@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, UInt32Array};
+use arrow::compute::take_record_batch;
 use arrow::compute::{cast, concat_batches, filter_record_batch, lexsort_to_indices, take};
 use arrow::compute::{SortColumn, SortOptions};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -34,6 +35,13 @@ fn arrow_err(e: arrow::error::ArrowError) -> MergeError {
     MergeError::Arrow(e.to_string())
 }
 
+/// The column called `name`.
+fn named<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, MergeError> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| MergeError::Arrow(format!("no column {name}")))
+}
+
 /// One output from the outputs of `sliced`, the slices of `plan`: their rows put together as
 /// the plan's [`Merge`] says, what they read and cost added up; a hit only when every slice was.
 pub fn join_slices(
@@ -51,14 +59,15 @@ pub fn join_slices(
         cache: CacheOutcome::Hit,
     };
     let mut parts = BTreeSet::new();
-    for (slice, output) in sliced.slices.iter().zip(outputs) {
+    for (slice, mut output) in sliced.slices.iter().zip(outputs) {
         let rows = output.rows();
         if slice.every_group && rows as u64 > REGROUP_ROWS {
             return Err(MergeError::Incomplete(rows));
         }
+        let batches = std::mem::take(&mut output.batches);
         let mut batches = match slice.keep_from_ms {
-            Some(from) => keep_from(&output.batches, &sliced.trim_column, from)?,
-            None => output.batches,
+            Some(from) => keep_from(&batches, &sliced.trim_column, from)?,
+            None => batches,
         };
         if sliced.merge == Merge::Regroup {
             batches = batches
@@ -67,14 +76,7 @@ pub fn join_slices(
                 .collect::<Result<_, _>>()?;
         }
         joined.batches.extend(batches);
-        parts.extend(output.stats.partitions.iter().cloned());
-        add_stats(
-            &mut joined,
-            &output.stats,
-            output.elapsed,
-            output.cache,
-            output.athena,
-        );
+        add_stats(&mut joined, &mut parts, output);
     }
     joined.stats.partitions = parts.into_iter().collect();
     if let Some(first) = joined.batches.first() {
@@ -99,23 +101,21 @@ pub fn join_slices(
     Ok(joined)
 }
 
-fn add_stats(
-    joined: &mut QueryOutput,
-    stats: &ScanStats,
-    elapsed: Duration,
-    cache: CacheOutcome,
-    athena: Option<AthenaStats>,
-) {
+/// Adds what a slice's query read, cost and took to the joined output (its partition folders
+/// into `parts`).
+fn add_stats(joined: &mut QueryOutput, parts: &mut BTreeSet<String>, output: QueryOutput) {
+    let stats = output.stats;
     joined.stats.files += stats.files;
     joined.stats.file_bytes += stats.file_bytes;
     joined.stats.bytes_read += stats.bytes_read;
-    joined.elapsed = joined.elapsed.max(elapsed);
-    joined.cache = match (joined.cache, cache) {
+    parts.extend(stats.partitions);
+    joined.elapsed = joined.elapsed.max(output.elapsed);
+    joined.cache = match (joined.cache, output.cache) {
         (CacheOutcome::Miss, _) | (_, CacheOutcome::Miss) => CacheOutcome::Miss,
         (CacheOutcome::Shared, _) | (_, CacheOutcome::Shared) => CacheOutcome::Shared,
         _ => CacheOutcome::Hit,
     };
-    if let Some(a) = athena {
+    if let Some(a) = output.athena {
         joined.athena = Some(match joined.athena.take() {
             None => a,
             Some(j) => AthenaStats {
@@ -143,10 +143,7 @@ pub fn keep_from(
     batches
         .iter()
         .map(|b| {
-            let values = b
-                .column_by_name(column)
-                .ok_or_else(|| MergeError::Arrow(format!("no column {column}")))?;
-            let values = int64(values)?;
+            let values = int64(named(b, column)?)?;
             let keep: BooleanArray = values
                 .iter()
                 .map(|v| Some(v.is_some_and(|v| v >= from_ms)))
@@ -194,10 +191,8 @@ fn drop_column(batch: &RecordBatch, name: &str) -> Result<RecordBatch, MergeErro
 fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
     let schema = all.schema();
     let column = |alias: &str| {
-        schema
-            .index_of(alias)
-            .map(|i| (schema.field(i).clone(), all.column(i).clone()))
-            .map_err(arrow_err)
+        let field = schema.field_with_name(alias).map_err(arrow_err)?.clone();
+        Ok::<_, MergeError>((field, named(all, alias)?.clone()))
     };
     let keys: Vec<ArrayRef> = plan
         .outputs
@@ -299,10 +294,7 @@ fn holding(plan: &Plan, merged: &RecordBatch) -> Result<RecordBatch, MergeError>
             .find(|o| o.value == OutputValue::Aggregate(having.aggregate.clone()))
             .map(|o| o.alias.as_str())
             .ok_or_else(|| MergeError::Arrow("a group condition has no column".into()))?;
-        let values = merged
-            .column_by_name(alias)
-            .ok_or_else(|| MergeError::Arrow(format!("no column {alias}")))?;
-        let values = int64(values)?;
+        let values = int64(named(merged, alias)?)?;
         for (k, v) in keep.iter_mut().zip(values.iter()) {
             *k &= v.is_some_and(|v| match having.op {
                 Comparison::Greater => v > having.value,
@@ -325,11 +317,8 @@ fn sorted(plan: &Plan, all: &RecordBatch, dialect: Dialect) -> Result<RecordBatc
         .order_by
         .iter()
         .map(|k| {
-            let values = all
-                .column_by_name(&k.alias)
-                .ok_or_else(|| MergeError::Arrow(format!("no column {}", k.alias)))?;
             Ok(SortColumn {
-                values: values.clone(),
+                values: named(all, &k.alias)?.clone(),
                 options: Some(SortOptions {
                     descending: k.descending,
                     // DataFusion sorts NULLs as PostgreSQL does (first when descending); Athena
@@ -340,13 +329,7 @@ fn sorted(plan: &Plan, all: &RecordBatch, dialect: Dialect) -> Result<RecordBatc
         })
         .collect::<Result<_, MergeError>>()?;
     let order = lexsort_to_indices(&keys, Some(limit)).map_err(arrow_err)?;
-    let columns = all
-        .columns()
-        .iter()
-        .map(|c| take(c, &order, None))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(arrow_err)?;
-    RecordBatch::try_new(all.schema(), columns).map_err(arrow_err)
+    take_record_batch(all, &order).map_err(arrow_err)
 }
 
 #[cfg(test)]

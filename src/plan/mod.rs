@@ -867,11 +867,8 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
     let reference = window.to;
     // Whole UTC days: from the start of the day `days` before the reference, so the look-back's
     // closed days stay the same while "now" moves (and run as cached day slices).
-    let since = (reference - chrono::Duration::days(i64::from(days)))
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc();
+    let since =
+        partitions::day_start((reference - chrono::Duration::days(i64::from(days))).date_naive());
     let lookback = TimeWindow {
         from: since,
         ..*window

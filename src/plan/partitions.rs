@@ -3,6 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// The start of a UTC day.
+pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+}
+
 /// The UTC days (`eventday` partitions) that the inclusive range `[from, to]` touches.
 pub fn utc_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<NaiveDate> {
     let first = from.date_naive();

@@ -173,10 +173,6 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
     })
 }
 
-fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
-}
-
 /// The first multiple of `unit_ms` at or after `t`.
 fn ceil_to(t: DateTime<Utc>, unit_ms: i64) -> DateTime<Utc> {
     let ms = t.timestamp_millis();
@@ -211,7 +207,7 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
     }
     let days = partitions::utc_days(trim_from, to);
     for (i, day) in days.iter().enumerate() {
-        let start = day_start(*day);
+        let start = partitions::day_start(*day);
         let end = start + Duration::days(1);
         let keep = (i == 0 && trim_from > start).then_some(trim_from);
         let mut push = |days: &[NaiveDate], from, to, closed, keep: Option<DateTime<Utc>>| {
