@@ -17,7 +17,10 @@ use arrow::row::{RowConverter, SortField};
 use crate::cache::CacheOutcome;
 use crate::engine::{AthenaStats, QueryOutput, ResultRead, ScanStats};
 use crate::plan::slices::{Merge, Sliced, REGROUP_ROWS, SLICE_HOUR};
-use crate::plan::{Aggregate, Comparison, OutputValue, Plan};
+use crate::plan::{
+    Aggregate, Comparison, Expr, HistoryRows, Literal, OutputValue, Plan, Predicate, ENTITY,
+    PREVIOUS_STATE, SINCE, STATE, UPDATED,
+};
 use crate::sql::Dialect;
 
 /// Why slices' results could not be put together; the plan then runs whole.
@@ -93,6 +96,10 @@ pub fn join_slices(
         Merge::Regroup => {
             let all = concat_batches(&joined.schema, &joined.batches).map_err(arrow_err)?;
             vec![sorted(plan, &regroup(plan, &all)?, dialect)?]
+        }
+        Merge::History => {
+            let all = concat_batches(&joined.schema, &joined.batches).map_err(arrow_err)?;
+            vec![sorted(plan, &history(plan, &all)?, dialect)?]
         }
     };
     if let Some(first) = joined.batches.first() {
@@ -271,6 +278,200 @@ fn regroup(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
     holding(plan, &merged)
 }
 
+/// What a history plan's whole query returns, from its slices' runs of one state
+/// ([`HistoryRows::Runs`]). Walked per entity in the window functions' order (time, then
+/// state), a row is a change when its state differs from the row before it (an entity's first
+/// row is one): a row the slices left out has the state of the run it lies in, so the walk
+/// sees every change. Then the plan's history rows — the changes, the transitions with their
+/// previous state, or each entity's newest row (the newest time, the first state there) with
+/// the time its state began — its outer filters and its outer columns.
+fn history(plan: &Plan, all: &RecordBatch) -> Result<RecordBatch, MergeError> {
+    let h = plan
+        .history
+        .as_ref()
+        .ok_or_else(|| MergeError::Arrow("not a history plan".into()))?;
+    let (entity, updated, state) = (
+        named(all, ENTITY)?,
+        named(all, UPDATED)?,
+        named(all, STATE)?,
+    );
+    let key = |values: &ArrayRef| SortColumn {
+        values: values.clone(),
+        options: None,
+    };
+    let order =
+        lexsort_to_indices(&[key(entity), key(updated), key(state)], None).map_err(arrow_err)?;
+    let order = order.values();
+    let entities = comparable(std::slice::from_ref(entity))?;
+    let states = comparable(std::slice::from_ref(state))?;
+    let times = int64(updated)?;
+    // Changes (row, the row before it) and, per entity, (newest row, its last change).
+    let mut changes: Vec<(u32, Option<u32>)> = Vec::new();
+    let mut newest: Vec<(u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let first = order[i] as usize;
+        let (mut j, mut before, mut last_change) = (i, None::<u32>, order[i]);
+        while j < order.len() && entities.row(order[j] as usize) == entities.row(first) {
+            let row = order[j];
+            if before.is_none_or(|b| states.row(b as usize) != states.row(row as usize)) {
+                changes.push((row, before));
+                last_change = row;
+            }
+            before = Some(row);
+            j += 1;
+        }
+        let last_time = times.value(order[j - 1] as usize);
+        let mut k = j - 1;
+        while k > i && times.value(order[k - 1] as usize) == last_time {
+            k -= 1;
+        }
+        newest.push((order[k], last_change));
+        i = j;
+    }
+    let indices = |rows: Vec<u32>| UInt32Array::from(rows);
+    let with_column = |batch: RecordBatch, name: &str, values: ArrayRef| {
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new(name, values.data_type().clone(), true));
+        let mut columns = batch.columns().to_vec();
+        columns.push(values);
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+    };
+    let rows = match h.rows {
+        HistoryRows::Changes => {
+            take_record_batch(all, &indices(changes.iter().map(|c| c.0).collect()))
+                .map_err(arrow_err)?
+        }
+        HistoryRows::Transitions => {
+            let (rows, before): (Vec<u32>, Vec<u32>) = changes
+                .iter()
+                .filter_map(|(row, before)| before.map(|b| (*row, b)))
+                .unzip();
+            let previous = take(state, &indices(before), None).map_err(arrow_err)?;
+            let rows = take_record_batch(all, &indices(rows)).map_err(arrow_err)?;
+            with_column(rows, PREVIOUS_STATE, previous)?
+        }
+        HistoryRows::Newest => {
+            let (rows, since): (Vec<u32>, Vec<u32>) = newest.into_iter().unzip();
+            let since = take(updated, &indices(since), None).map_err(arrow_err)?;
+            let rows = take_record_batch(all, &indices(rows)).map_err(arrow_err)?;
+            with_column(rows, SINCE, since)?
+        }
+        HistoryRows::Runs => return Err(MergeError::Arrow("runs are a slice's rows".into())),
+    };
+    let mut keep = BooleanArray::from(vec![true; rows.num_rows()]);
+    for p in &h.outer_filters {
+        keep = arrow::compute::and_kleene(&keep, &holds(p, &rows)?).map_err(arrow_err)?;
+    }
+    let rows = filter_record_batch(&rows, &keep).map_err(arrow_err)?;
+    outer_columns(&h.outer, &rows)
+}
+
+/// Where a history's outer condition holds over `rows` (SQL's three values: NULL where a value
+/// it compares is NULL). Conditions on aliases only.
+fn holds(p: &Predicate, rows: &RecordBatch) -> Result<BooleanArray, MergeError> {
+    let unsupported =
+        || MergeError::Arrow(format!("an outer condition the merge cannot check: {p:?}"));
+    Ok(match p {
+        Predicate::In(Expr::Alias(alias), values) => {
+            let column = named(rows, alias)?;
+            if values.iter().all(|v| matches!(v, Literal::Int(_))) {
+                let ints: HashSet<i64> = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Literal::Int(i) => Some(*i),
+                        Literal::Str(_) => None,
+                    })
+                    .collect();
+                int64(column)?
+                    .iter()
+                    .map(|v| v.map(|v| ints.contains(&v)))
+                    .collect()
+            } else if values.iter().all(|v| matches!(v, Literal::Str(_))) {
+                let texts: HashSet<&str> = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Literal::Str(s) => Some(s.as_str()),
+                        Literal::Int(_) => None,
+                    })
+                    .collect();
+                let column = cast(column, &DataType::Utf8).map_err(arrow_err)?;
+                let column = column
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .ok_or_else(|| MergeError::Arrow("not a text column".into()))?;
+                column
+                    .iter()
+                    .map(|v| v.map(|v| texts.contains(v)))
+                    .collect()
+            } else {
+                return Err(unsupported());
+            }
+        }
+        Predicate::Not(inner) => arrow::compute::not(&holds(inner, rows)?).map_err(arrow_err)?,
+        Predicate::Or(any) => {
+            let mut out = BooleanArray::from(vec![false; rows.num_rows()]);
+            for p in any {
+                out = arrow::compute::or_kleene(&out, &holds(p, rows)?).map_err(arrow_err)?;
+            }
+            out
+        }
+        Predicate::Compare(Expr::Alias(alias), op, value) => int64(named(rows, alias)?)?
+            .iter()
+            .map(|v| {
+                v.map(|v| match op {
+                    Comparison::Greater => v > *value,
+                    Comparison::Less => v < *value,
+                    Comparison::AtLeast => v >= *value,
+                })
+            })
+            .collect(),
+        _ => return Err(unsupported()),
+    })
+}
+
+/// A history's outer columns over its kept rows: input columns by alias, or counts (one row).
+fn outer_columns(
+    outer: &[crate::plan::Output],
+    rows: &RecordBatch,
+) -> Result<RecordBatch, MergeError> {
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    let counts = outer
+        .iter()
+        .any(|o| matches!(o.value, OutputValue::Aggregate(_)));
+    for o in outer {
+        match (&o.value, counts) {
+            (OutputValue::Row(Expr::Alias(alias)), false) => {
+                let column = named(rows, alias)?;
+                fields.push(Field::new(&o.alias, column.data_type().clone(), true));
+                columns.push(column.clone());
+            }
+            (OutputValue::Aggregate(Aggregate::Count), true) => {
+                fields.push(Field::new(&o.alias, DataType::Int64, false));
+                columns.push(Arc::new(Int64Array::from(vec![rows.num_rows() as i64])));
+            }
+            (OutputValue::Aggregate(Aggregate::CountWhere(p)), true) => {
+                let n = holds(p, rows)?.iter().filter(|v| *v == Some(true)).count();
+                fields.push(Field::new(&o.alias, DataType::Int64, false));
+                columns.push(Arc::new(Int64Array::from(vec![n as i64])));
+            }
+            _ => {
+                return Err(MergeError::Arrow(format!(
+                    "an outer column the merge cannot compute: {}",
+                    o.alias
+                )))
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+}
+
 /// Rows in comparable, hashable form.
 fn comparable(columns: &[ArrayRef]) -> Result<arrow::row::Rows, MergeError> {
     let converter = RowConverter::new(
@@ -377,6 +578,95 @@ mod tests {
         let c = cast(batch.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
         let c = c.as_any().downcast_ref::<StringArray>().unwrap();
         c.iter().map(|v| v.unwrap_or("NULL").to_string()).collect()
+    }
+
+    /// A history slice's runs: (finding, updated, state) rows with the plan's other outputs
+    /// filled in (`status` is the state).
+    fn runs(plan: &Plan, rows: &[(&str, i64, &str)]) -> QueryOutput {
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        let aliases = plan.outputs.iter().map(|o| o.alias.as_str());
+        for alias in aliases.chain([ENTITY, UPDATED, STATE]) {
+            let column: ArrayRef = match alias {
+                UPDATED => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                ENTITY => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                STATE | "status" => {
+                    Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2)))
+                }
+                _ => Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "x"))),
+            };
+            fields.push(Field::new(alias, column.data_type().clone(), true));
+            columns.push(column);
+        }
+        let schema = Arc::new(Schema::new(fields));
+        QueryOutput {
+            schema: schema.clone(),
+            batches: vec![RecordBatch::try_new(schema, columns).unwrap()],
+            stats: ScanStats::default(),
+            elapsed: Duration::ZERO,
+            athena: None,
+            cache: CacheOutcome::Hit,
+        }
+    }
+
+    #[test]
+    fn a_history_walks_runs_across_slices_to_newest_rows_the_time_their_state_began_and_changes() {
+        let status = |query: serde_json::Value| {
+            planned("2024-06-29T12:00:00Z", "2024-06-30T12:00:00Z", query)
+        };
+        let newest =
+            status(serde_json::json!({"kind": "compliance_status", "controls": ["EC2.6"]}));
+        let changes =
+            status(serde_json::json!({"kind": "compliance_over_time", "controls": ["EC2.6"]}));
+        let now = t("2024-07-05T00:00:00Z");
+        for (p, check) in [(newest, 0), (changes, 1)] {
+            let sliced = slice_plan(&p, now).unwrap();
+            let mut outputs: Vec<QueryOutput> =
+                sliced.slices.iter().map(|_| runs(&p, &[])).collect();
+            // f1 passes from 5 on (its next slice's first row continues the run, its newest row
+            // is no change); f2 fails from 11; f3 is archived; f4 has two states at 3, the first
+            // one in state order being its newest row.
+            outputs[0] = runs(
+                &p,
+                &[
+                    ("f1", 1, "FAILED"),
+                    ("f1", 5, "PASSED"),
+                    ("f2", 2, "PASSED"),
+                    ("f4", 3, "FAILED"),
+                    ("f4", 3, "PASSED"),
+                ],
+            );
+            outputs[1] = runs(
+                &p,
+                &[
+                    ("f1", 10, "PASSED"),
+                    ("f1", 20, "PASSED"),
+                    ("f2", 11, "FAILED"),
+                    ("f3", 12, "ARCHIVED"),
+                ],
+            );
+            let joined = join_slices(&p, &sliced, outputs, Dialect::Athena).unwrap();
+            let batch = &joined.batches[0];
+            if check == 0 {
+                assert_eq!(column(batch, ENTITY), ["f2", "f4", "f1"]);
+                assert_eq!(column(batch, "status"), ["FAILED", "FAILED", "PASSED"]);
+                assert_eq!(column(batch, "since"), ["11", "3", "5"]);
+                assert_eq!(column(batch, UPDATED), ["11", "3", "20"]);
+            } else {
+                let rows: Vec<String> = column(batch, ENTITY)
+                    .into_iter()
+                    .zip(column(batch, UPDATED))
+                    .zip(column(batch, STATE))
+                    .map(|((f, u), s)| format!("{f} {u} {s}"))
+                    .collect();
+                assert_eq!(
+                    rows[..4],
+                    ["f1 1 FAILED", "f1 5 PASSED", "f2 2 PASSED", "f2 11 FAILED"]
+                );
+                assert_eq!(rows[4], "f3 12 ARCHIVED");
+                assert_eq!(rows.len(), 7, "{rows:?}");
+            }
+        }
     }
 
     #[test]

@@ -482,11 +482,12 @@ pub async fn run_panel_at(
         let Some((sliced, sqls)) = &job.sliced else {
             return Ok::<_, QueryFailure>((run(&job.sql, false).await?, None));
         };
-        let runs = sliced
-            .slices
-            .iter()
-            .zip(sqls)
-            .map(|(s, sql)| run(sql, s.closed));
+        let gate = tokio::sync::Semaphore::new(plan::slices::PARALLEL_SLICES);
+        let gate = &gate;
+        let runs = sliced.slices.iter().zip(sqls).map(|(s, sql)| async {
+            let _turn = gate.acquire().await;
+            run(sql, s.closed).await
+        });
         let outputs = futures::future::try_join_all(runs).await?;
         let meta = json!({
             "slices": outputs.len(),

@@ -13,8 +13,8 @@ use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::SourceVersion;
 use serde_json::{json, Value};
 
-fn lake(end: DateTime<Utc>) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lakewatch-slices-{}", std::process::id()));
+fn lake(end: DateTime<Utc>, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lakewatch-{name}-{}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -57,42 +57,20 @@ async fn answer(p: &PluginProcess, settings: &Value, q: &HostQuery) -> DecodedFr
     a.frames[0].clone()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sliced_answers_equal_whole_answers_for_every_kind_that_splits() {
-    // Records up to the current minute, so a range ending now has an open last hour.
-    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
-    let dir = lake(now);
+/// Every query over every range, sliced (cache on) and whole (cache off), on both source
+/// versions: the same fields and totals; loaded again, every slice is reused.
+async fn assert_sliced_equal_whole(
+    dir: &std::path::Path,
+    queries: &[Value],
+    ranges: &[(DateTime<Utc>, DateTime<Utc>)],
+) {
     let p = common::plugin().await;
-    let queries = [
-        json!({"kind": "flow_volume", "group_by": ["account"]}),
-        json!({"kind": "top_talkers", "by": "either", "limit": 7}),
-        json!({"kind": "top_talkers", "by": "source", "measure": "flows", "limit": 5}),
-        json!({"kind": "top_ports", "measure": "flows", "limit": 6}),
-        json!({"kind": "top_pairs", "limit": 8}),
-        json!({"kind": "internet_egress", "limit": 5}),
-        json!({"kind": "rejected", "view": "top_sources", "limit": 4}),
-        json!({"kind": "port_scan", "scan_by": "ports", "threshold": 1, "window_minutes": 10, "limit": 9}),
-        json!({"kind": "port_scan", "scan_by": "hosts", "threshold": 1, "limit": 9, "filters": {"action": "REJECT"}}),
-        json!({"kind": "port_scan", "scan_by": "ports", "threshold": 2, "limit": 6}),
-        json!({"kind": "flow_search", "limit": 15, "filters": {"action": "REJECT"}}),
-        json!({"kind": "variable", "values": "vpcs"}),
-        json!({"kind": "coverage"}),
-    ];
-    // Ending now (settled days and hours, an open last hour, a head up to the first whole
-    // hour), and a past range (all settled, its first and last days partial).
-    let ranges = [
-        (now - Duration::hours(24) + Duration::seconds(270), now),
-        (
-            now - Duration::hours(50) + Duration::minutes(7),
-            now - Duration::hours(3),
-        ),
-    ];
     for version in ["1", "2"] {
         let whole = json!({"engine": "local", "lakePath": dir.display().to_string(), "sourceVersion": version});
         let mut cached = whole.clone();
         cached["cacheTtlSeconds"] = json!(300);
-        for q in &queries {
-            for (from, to) in ranges {
+        for q in queries {
+            for &(from, to) in ranges {
                 let hq = host_query(q, from, to);
                 let want = answer(&p, &whole, &hq).await;
                 let got = answer(&p, &cached, &hq).await;
@@ -118,5 +96,59 @@ async fn sliced_answers_equal_whole_answers_for_every_kind_that_splits() {
             }
         }
     }
+}
+
+/// Ending now (settled days and hours, an open last hour, a head up to the first whole hour),
+/// and a past range (all settled, its first and last days partial).
+fn ranges(now: DateTime<Utc>) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
+    [
+        (now - Duration::hours(24) + Duration::seconds(270), now),
+        (
+            now - Duration::hours(50) + Duration::minutes(7),
+            now - Duration::hours(3),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sliced_answers_equal_whole_answers_for_every_kind_that_splits() {
+    // Records up to the current minute, so a range ending now has an open last hour.
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let dir = lake(now, "slices");
+    let queries = [
+        json!({"kind": "flow_volume", "group_by": ["account"]}),
+        json!({"kind": "top_talkers", "by": "either", "limit": 7}),
+        json!({"kind": "top_talkers", "by": "source", "measure": "flows", "limit": 5}),
+        json!({"kind": "top_ports", "measure": "flows", "limit": 6}),
+        json!({"kind": "top_pairs", "limit": 8}),
+        json!({"kind": "internet_egress", "limit": 5}),
+        json!({"kind": "rejected", "view": "top_sources", "limit": 4}),
+        json!({"kind": "port_scan", "scan_by": "ports", "threshold": 1, "window_minutes": 10, "limit": 9}),
+        json!({"kind": "port_scan", "scan_by": "hosts", "threshold": 1, "limit": 9, "filters": {"action": "REJECT"}}),
+        json!({"kind": "port_scan", "scan_by": "ports", "threshold": 2, "limit": 6}),
+        json!({"kind": "flow_search", "limit": 15, "filters": {"action": "REJECT"}}),
+        json!({"kind": "variable", "values": "vpcs"}),
+        json!({"kind": "coverage"}),
+    ];
+    assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Finding histories split too: each slice's runs of one state, walked across slices, give the
+/// same statuses (and the time each began), state series and status changes as the whole query.
+#[tokio::test(flavor = "multi_thread")]
+async fn sliced_compliance_histories_equal_whole_histories() {
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let dir = lake(now, "slices-compliance");
+    let controls = json!(["EC2.6", "EC2.10", "flow-logs-central-bucket"]);
+    let queries = [
+        json!({"kind": "compliance_status", "controls": controls, "lookback_days": 1}),
+        json!({"kind": "compliance_status", "controls": ["EC2.6"], "view": "counts", "lookback_days": 2}),
+        json!({"kind": "compliance_status", "controls": ["EC2.6"], "statuses": ["FAILED"], "lookback_days": 1}),
+        json!({"kind": "compliance_over_time", "controls": ["EC2.6"], "group_by": ["account"], "measure": "pass_rate", "lookback_days": 1}),
+        json!({"kind": "compliance_over_time", "controls": controls, "group_by": ["control"], "measure": "failing", "lookback_days": 2}),
+        json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6", "lookback_days": 1}),
+    ];
+    assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

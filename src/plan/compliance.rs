@@ -15,6 +15,9 @@ use crate::query::{
 /// The value of `unmapped['RecordState']` of a finding that Security Hub archived.
 pub const ARCHIVED: &str = "ARCHIVED";
 
+/// The state of a finding without a compliance status.
+pub const UNKNOWN: &str = "UNKNOWN";
+
 /// The control of a finding: the control column (v2), else the last part of the generator id
 /// (`security-control/EC2.6`, or a Config rule's name), else the title's first word.
 pub fn control_expr(cols: &FindingColumns) -> Expr {
@@ -50,7 +53,8 @@ fn resource_id(cols: &FindingColumns) -> Expr {
     }
 }
 
-/// A finding's state: `ARCHIVED` when Security Hub archived it, else its compliance status.
+/// A finding's state: `ARCHIVED` when Security Hub archived it, else its compliance status
+/// (`UNKNOWN` when it has none: a state is never NULL, so a change is a difference of values).
 fn state_expr(cols: &FindingColumns) -> Expr {
     Expr::When {
         condition: Box::new(Predicate::In(
@@ -61,7 +65,10 @@ fn state_expr(cols: &FindingColumns) -> Expr {
             vec![Literal::Str(ARCHIVED.to_string())],
         )),
         then: Literal::Str(ARCHIVED.to_string()),
-        otherwise: Box::new(Expr::Column(cols.status)),
+        otherwise: Box::new(Expr::Coalesce(vec![
+            Expr::Column(cols.status),
+            Expr::Literal(Literal::Str(UNKNOWN.to_string())),
+        ])),
     }
 }
 

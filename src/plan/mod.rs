@@ -91,6 +91,8 @@ pub enum Expr {
     },
     /// A column of the enclosing query's input by its alias (outer parts of history plans).
     Alias(&'static str),
+    /// A constant.
+    Literal(Literal),
     /// `CASE WHEN condition THEN value ELSE otherwise END`.
     When {
         /// The condition.
@@ -357,6 +359,11 @@ pub enum HistoryRows {
     /// The rows where an entity's state differs from its previous row, the first row left out:
     /// transitions from one state to another, with the previous state as [`PREVIOUS_STATE`].
     Transitions,
+    /// What a day slice of a history returns for the merge ([`crate::plan::slices`]): the rows
+    /// that begin a run of one state within the slice (an entity's first row in it, or one whose
+    /// state differs from the row before) and every entity's newest row: the plan's outputs,
+    /// [`ENTITY`], [`UPDATED`] and [`STATE`] (the history's outer part is left to the merge).
+    Runs,
 }
 
 /// A gaps query: per group of rows (the plan's outputs, all per-row), each row's time as

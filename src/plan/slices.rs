@@ -12,7 +12,13 @@
 //!   values, host sweeps): groups added up across slices (a distinct count's values returned by
 //!   the slices and counted once), their conditions checked, then re-sorted and cut.
 //!
-//! None may have history or gaps. The range's first day
+//! - a per-finding history (compliance status, state over time, status changes): each slice
+//!   returns the rows that begin a run of one state in it and every finding's newest row; the
+//!   merge walks them in time order to the changes, the newest rows and the time their state
+//!   began, then applies the plan's outer part ([`Merge::History`]). Its first slice starts at
+//!   the range start itself (a history cannot be trimmed afterwards).
+//!
+//! None may have gaps. Otherwise the range's first day
 //! runs whole so that its query stays the same while the range moves, and the rows before the
 //! range start are dropped ([`Slice::keep_from_ms`] on [`Sliced::trim_column`]): time buckets,
 //! windows, row times, or — for added-up tables — an extra hour group ([`SLICE_HOUR`]). What lies
@@ -21,7 +27,10 @@
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 
-use super::{partitions, Aggregate, Expr, Output, OutputValue, Plan, Shape, DAY_MS, TIME_BUCKET};
+use super::{
+    partitions, Aggregate, Expr, HistoryRows, Output, OutputValue, Plan, Shape, DAY_MS,
+    TIME_BUCKET, UPDATED,
+};
 
 /// A day counts as closed this long after it ended: records of the day still arriving (Security
 /// Lake delivers flow logs minutes to an hour late) are not cached away. The same holds for the
@@ -29,8 +38,13 @@ use super::{partitions, Aggregate, Expr, Output, OutputValue, Plan, Shape, DAY_M
 pub const SETTLE: Duration = Duration::hours(1);
 
 /// Most days a range may touch to be run in day slices; longer ranges run as one query (so a
-/// panel never starts more than this many engine queries, plus a head and an open tail).
-pub const MAX_SLICES: usize = 8;
+/// panel never starts more than this many engine queries, plus a head and an open tail). A
+/// compliance history of a week reads two weeks (its look-back before the range).
+pub const MAX_SLICES: usize = 16;
+
+/// Most slices of one plan that run at the same time (a first load of a two-week history
+/// starts up to 16; an engine such as Athena limits the queries an account runs at once).
+pub const PARALLEL_SLICES: usize = 6;
 
 /// Most rows a slice of an added-up table may return; a slice that returns more is incomplete
 /// and the plan runs whole instead (a top-10 table reads every group of every slice).
@@ -64,8 +78,13 @@ pub enum Merge {
     /// Side by side, then sorted by the plan's order and cut at its limit.
     Rerank,
     /// Rows of one group added up (sums and counts added, minima and maxima kept, distinct
-    /// values counted), group conditions checked, then sorted and cut. A slice returning its whole limit ([`REGROUP_ROWS`] + 1) makes the plan run whole.
+    /// values counted), group conditions checked, then sorted and cut. A slice returning its
+    /// whole limit ([`REGROUP_ROWS`] + 1) makes the plan run whole.
     Regroup,
+    /// Per-finding runs of one state ([`HistoryRows::Runs`]) walked in time order to what the
+    /// plan's history keeps, then its outer filters and columns, sorted and cut. A slice
+    /// returning its whole limit makes the plan run whole.
+    History,
 }
 
 /// A plan split into slices.
@@ -89,11 +108,22 @@ struct Kind {
     unit_ms: Option<i64>,
     /// Slices may be cut at whole hours (the open day's settled hours).
     hourly: bool,
+    /// The first slice starts at the range start (not at its day's start, trimmed afterwards).
+    exact_start: bool,
 }
 
 fn kind(plan: &Plan) -> Option<Kind> {
-    if plan.history.is_some() || plan.gaps.is_some() {
+    if plan.gaps.is_some() {
         return None;
+    }
+    if plan.history.is_some() {
+        return Some(Kind {
+            merge: Merge::History,
+            trim_column: UPDATED.to_string(),
+            unit_ms: None,
+            hourly: true,
+            exact_start: true,
+        });
     }
     let plain = plan.sides.is_none() && plan.having.is_empty();
     let kind = |merge, trim_column: &str, unit_ms, hourly| {
@@ -102,6 +132,7 @@ fn kind(plan: &Plan) -> Option<Kind> {
             trim_column: trim_column.to_string(),
             unit_ms,
             hourly,
+            exact_start: false,
         })
     };
     match &plan.shape {
@@ -133,6 +164,7 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
             trim_column: column.alias.clone(),
             unit_ms: None,
             hourly: true,
+            exact_start: false,
         });
     }
     let window = plan.outputs.iter().find_map(|o| match &o.value {
@@ -149,6 +181,7 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
             trim_column: alias,
             unit_ms: Some(width_ms),
             hourly: HOUR_MS % width_ms == 0,
+            exact_start: false,
         });
     }
     // Sums, counts, minima and maxima add up; distinct counts do when the slices return the
@@ -170,6 +203,7 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
         trim_column: SLICE_HOUR.to_string(),
         unit_ms: Some(HOUR_MS),
         hourly: true,
+        exact_start: false,
     })
 }
 
@@ -207,8 +241,13 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
     }
     let days = partitions::utc_days(trim_from, to);
     for (i, day) in days.iter().enumerate() {
-        let start = partitions::day_start(*day);
-        let end = start + Duration::days(1);
+        let midnight = partitions::day_start(*day);
+        let end = midnight + Duration::days(1);
+        let start = if kind.exact_start {
+            midnight.max(from)
+        } else {
+            midnight
+        };
         let keep = (i == 0 && trim_from > start).then_some(trim_from);
         let mut push = |days: &[NaiveDate], from, to, closed, keep: Option<DateTime<Utc>>| {
             slices.push(Slice {
@@ -244,6 +283,7 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
     for s in &mut slices {
         match kind.merge {
             Merge::Regroup => regroup_slice(s),
+            Merge::History => history_slice(s),
             // Trimmed windows: the top rows must be picked after the trim.
             Merge::Rerank if kind.unit_ms.is_some() && s.keep_from_ms.is_some() => {
                 s.plan.limit = REGROUP_ROWS + 1;
@@ -291,6 +331,20 @@ fn regroup_slice(slice: &mut Slice) {
         });
     }
     plan.outputs = groups.into_iter().chain(aggregates).collect();
+}
+
+/// A slice of a history returns the runs of one state in it and every entity's newest row, all
+/// of them (up to [`REGROUP_ROWS`] + 1), unfiltered: the outer part waits for the merge.
+fn history_slice(slice: &mut Slice) {
+    slice.every_group = true;
+    let plan = &mut slice.plan;
+    plan.order_by.clear();
+    plan.limit = REGROUP_ROWS + 1;
+    if let Some(h) = plan.history.as_mut() {
+        h.rows = HistoryRows::Runs;
+        h.outer_filters.clear();
+        h.outer.clear();
+    }
 }
 
 fn restrict(plan: &Plan, days: Vec<NaiveDate>, from: DateTime<Utc>, to: DateTime<Utc>) -> Plan {
@@ -563,6 +617,36 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(groups, ["src_ip", "ports", "hosts"]);
         assert!(slice.having.is_empty() && !sweep.having.is_empty());
+    }
+
+    #[test]
+    fn a_history_starts_at_the_range_start_and_its_slices_return_runs_for_the_merge() {
+        let p = planned(
+            "2024-06-14T12:03:00Z",
+            "2024-06-15T12:03:00Z",
+            serde_json::json!({"kind": "compliance_status", "controls": ["EC2.6"], "statuses": ["FAILED"]}),
+        );
+        let sliced = slice_plan(&p, t("2024-06-15T12:03:00Z")).unwrap();
+        assert_eq!(sliced.merge, Merge::History);
+        // Seven look-back days before the range end, the first one from the range start on.
+        let mut want = vec![r("08 12:03:00.000", "08 23:59:59.999", true, None)];
+        want.extend((9..=14).map(|d| {
+            r(
+                &format!("{d:02} 00:00:00.000"),
+                &format!("{d:02} 23:59:59.999"),
+                true,
+                None,
+            )
+        }));
+        want.push(r("15 00:00:00.000", "15 10:59:59.999", true, None));
+        want.push(r("15 11:00:00.000", "15 12:03:00.000", false, None));
+        assert_eq!(ranges(&sliced), want);
+        let slice = &sliced.slices[1];
+        assert!(slice.every_group);
+        let h = slice.plan.history.as_ref().unwrap();
+        assert_eq!(h.rows, HistoryRows::Runs);
+        assert!(h.outer_filters.is_empty() && slice.plan.order_by.is_empty());
+        insta::assert_snapshot!(crate::sql::render(&slice.plan, crate::sql::Dialect::Athena));
     }
 
     #[test]

@@ -252,6 +252,7 @@ impl Ctx<'_> {
                 ),
             },
             Expr::Alias(alias) => ident(alias),
+            Expr::Literal(l) => literal(l),
             Expr::When {
                 condition,
                 then,
@@ -527,12 +528,14 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
                 state = ident(STATE)
             )],
         ),
-        HistoryRows::Newest => {
+        HistoryRows::Newest | HistoryRows::Runs => {
+            let runs = h.rows == HistoryRows::Runs;
             let mut middle: Vec<String> = plan
                 .outputs
                 .iter()
                 .map(|o| o.alias.as_str())
                 .chain([ENTITY, UPDATED, STATE])
+                .chain(runs.then_some(PREVIOUS_STATE))
                 .map(|a| format!("  {}", ident(a)))
                 .collect();
             middle.push(format!(
@@ -542,28 +545,45 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
                 u = ident(UPDATED),
                 s = ident(STATE)
             ));
-            middle.push(format!(
-                "  MAX(CASE WHEN {changed} THEN {u} END) OVER (PARTITION BY {e}) AS {}",
-                ident(SINCE),
-                e = ident(ENTITY),
-                u = ident(UPDATED),
-            ));
+            if !runs {
+                middle.push(format!(
+                    "  MAX(CASE WHEN {changed} THEN {u} END) OVER (PARTITION BY {e}) AS {}",
+                    ident(SINCE),
+                    e = ident(ENTITY),
+                    u = ident(UPDATED),
+                ));
+            }
             let middle = format!(
                 "SELECT\n{}\nFROM (\n{}\n) AS {}",
                 middle.join(",\n"),
                 indent(&inner),
                 ident("history")
             );
+            let newest = format!("{} = 1", ident(NEWEST));
             (
                 format!("(\n{}\n) AS {}", indent(&middle), ident("latest")),
-                vec![format!("{} = 1", ident(NEWEST))],
+                vec![if runs {
+                    format!("({changed} OR {newest})")
+                } else {
+                    newest
+                }],
             )
         }
     };
     conditions.extend(h.outer_filters.iter().map(|p| ctx.predicate(p)));
+    let columns = if h.rows == HistoryRows::Runs {
+        plan.outputs
+            .iter()
+            .map(|o| o.alias.as_str())
+            .chain([ENTITY, UPDATED, STATE])
+            .map(|a| format!("  {}", ident(a)))
+            .collect()
+    } else {
+        select_list(&h.outer, ctx)
+    };
     let mut sql = format!(
         "SELECT\n{}\nFROM {source}\nWHERE {}",
-        select_list(&h.outer, ctx).join(",\n"),
+        columns.join(",\n"),
         conditions.join("\n  AND ")
     );
     if let Some(groups) = group_by(&h.outer, ctx) {
