@@ -12,6 +12,7 @@
 //! The lake's records end at the loads' "now" (12:00 UTC), the clock the slicing goes by.
 //!
 //! `cargo bench --bench dashboard_loads` uses a 30-day lake; under `cargo test` a small one.
+//! With `LAKEWATCH_BENCH_QUERIES` set, every engine query's bytes and time filter go to stderr.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +74,16 @@ impl Engine for Metered {
         self.runs.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(out.stats.bytes_read, Ordering::Relaxed);
+        if std::env::var_os("LAKEWATCH_BENCH_QUERIES").is_some() {
+            // Which rows the query read (its time filter) and the bytes that took.
+            let range = request.sql.lines().find(|l| l.contains("BETWEEN"));
+            eprintln!(
+                "{:>9} B  {}  {}",
+                out.stats.bytes_read,
+                request.sql.lines().nth(1).unwrap_or_default().trim(),
+                range.unwrap_or_default().trim()
+            );
+        }
         Ok(out)
     }
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {
@@ -184,9 +195,16 @@ async fn main() {
                 max_bytes: 256_000_000,
             },
         );
+        let trace = |phase: &str| {
+            if std::env::var_os("LAKEWATCH_BENCH_QUERIES").is_some() {
+                eprintln!("== {title}: {phase}");
+            }
+        };
+        trace("first load");
         let (first_runs, first_bytes) = load(&cached, &metered, &settings, targets, end).await;
         let (repeat_runs, repeat_bytes) = load(&cached, &metered, &settings, targets, end).await;
         let minute = end + chrono::Duration::minutes(1);
+        trace("a minute later");
         let (later_runs, later_bytes) = load(&cached, &metered, &settings, targets, minute).await;
         assert_eq!(
             cached.stats().queries_run.load(Ordering::Relaxed),

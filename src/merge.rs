@@ -16,7 +16,7 @@ use arrow::row::{RowConverter, SortField};
 
 use crate::cache::CacheOutcome;
 use crate::engine::{AthenaStats, QueryOutput, ResultRead, ScanStats};
-use crate::plan::slices::{Merge, Sliced, REGROUP_ROWS, SLICE_HOUR};
+use crate::plan::slices::{Merge, Sliced, REGROUP_ROWS, SLICE_TIME};
 use crate::plan::{
     Aggregate, Comparison, Expr, HistoryRows, Literal, OutputValue, Plan, Predicate, ENTITY,
     PREVIOUS_STATE, SINCE, STATE, UPDATED,
@@ -75,7 +75,7 @@ pub fn join_slices(
         if sliced.merge == Merge::Regroup {
             batches = batches
                 .iter()
-                .map(|b| drop_column(b, SLICE_HOUR))
+                .map(|b| drop_column(b, SLICE_TIME))
                 .collect::<Result<_, _>>()?;
         }
         joined.batches.extend(batches);
@@ -85,7 +85,7 @@ pub fn join_slices(
     if let Some(first) = joined.batches.first() {
         joined.schema = first.schema();
     } else {
-        joined.schema = Arc::new(drop_field(&joined.schema, SLICE_HOUR));
+        joined.schema = Arc::new(drop_field(&joined.schema, SLICE_TIME));
     }
     joined.batches = match sliced.merge {
         Merge::Concat => joined.batches,
@@ -106,6 +106,49 @@ pub fn join_slices(
         joined.schema = first.schema();
     }
     Ok(joined)
+}
+
+/// Alias of the window count a search's open slice carries ([`crate::plan::Expr::MatchedRows`]).
+pub const MATCHED: &str = "slice_matched";
+
+/// Takes the window count ([`MATCHED`]) out of a search slice's output: the rows it matched
+/// (0 without rows), the column dropped so the slice fits its siblings.
+pub fn take_matched(output: &mut QueryOutput) -> Result<i64, MergeError> {
+    let mut matched = 0;
+    if let Some(first) = output.batches.iter().find(|b| b.num_rows() > 0) {
+        matched = int64(named(first, MATCHED)?)?.value(0);
+    }
+    output.batches = output
+        .batches
+        .iter()
+        .map(|b| drop_column(b, MATCHED))
+        .collect::<Result<_, _>>()?;
+    output.schema = Arc::new(drop_field(&output.schema, MATCHED));
+    Ok(matched)
+}
+
+/// A count slice's output holding `matched` (a search slice's window count) in the column of
+/// the count's other slices (`like`), so the count need not run that slice.
+pub fn count_output(
+    matched: i64,
+    like: &[QueryOutput],
+    column: &str,
+) -> Result<QueryOutput, MergeError> {
+    let field = like
+        .iter()
+        .find_map(|o| o.schema.field_with_name(column).ok())
+        .ok_or_else(|| MergeError::Arrow(format!("no column {column}")))?
+        .clone();
+    let values = cast(&Int64Array::from(vec![matched]), field.data_type()).map_err(arrow_err)?;
+    let schema = Arc::new(Schema::new(vec![field]));
+    Ok(QueryOutput {
+        schema: schema.clone(),
+        batches: vec![RecordBatch::try_new(schema, vec![values]).map_err(arrow_err)?],
+        stats: ScanStats::default(),
+        elapsed: Duration::ZERO,
+        athena: None,
+        cache: CacheOutcome::Hit,
+    })
 }
 
 /// Adds what a slice's query read, cost and took to the joined output (its partition folders
@@ -548,7 +591,7 @@ mod tests {
             rows.iter().map(|r| r.0),
         ))];
         if hourly {
-            fields.push(Field::new(SLICE_HOUR, DataType::Int64, true));
+            fields.push(Field::new(SLICE_TIME, DataType::Int64, true));
             columns.push(Arc::new(Int64Array::from_iter_values(
                 rows.iter().map(|r| t(r.1.unwrap()).timestamp_millis()),
             )));

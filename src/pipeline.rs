@@ -351,6 +351,49 @@ struct Job {
     plan: Plan,
     sql: String,
     sliced: Option<(plan::slices::Sliced, Vec<String>)>,
+    /// The last (open) slice is not run: its count comes with the rows job's open slice.
+    tail_shared: bool,
+}
+
+impl Job {
+    /// The slices that run (all but a shared tail), with their SQL.
+    fn runs(&self) -> impl Iterator<Item = (&plan::slices::Slice, &String)> {
+        self.sliced.iter().flat_map(move |(sliced, sqls)| {
+            let n = sliced.slices.len() - usize::from(self.tail_shared);
+            sliced.slices[..n].iter().zip(sqls)
+        })
+    }
+}
+
+/// A sliced search counts the rows of its open slice in that slice's own query (a window
+/// count, [`merge::MATCHED`]) when its count's open slice reads the same: a reload then runs
+/// one query for what has not settled, not two.
+fn share_open_count(rows: &mut Job, count: &mut Job, dialect: sql::Dialect) {
+    let (Some((rows_sliced, rows_sqls)), Some((count_sliced, _))) =
+        (&mut rows.sliced, &count.sliced)
+    else {
+        return;
+    };
+    if rows_sliced.merge != plan::slices::Merge::Rerank {
+        return;
+    }
+    let (Some(r), Some(c), Some(sql)) = (
+        rows_sliced.slices.last_mut(),
+        count_sliced.slices.last(),
+        rows_sqls.last_mut(),
+    ) else {
+        return;
+    };
+    let same = r.plan.time == c.plan.time && r.plan.partitions == c.plan.partitions;
+    if r.closed || c.closed || r.keep_from_ms.is_some() || c.keep_from_ms.is_some() || !same {
+        return;
+    }
+    r.plan.outputs.push(plan::Output {
+        alias: merge::MATCHED.to_string(),
+        value: plan::OutputValue::Row(plan::Expr::MatchedRows),
+    });
+    *sql = sql::render(&r.plan, dialect);
+    count.tail_shared = true;
 }
 
 /// Runs a panel query on an engine and shapes the frames.
@@ -433,6 +476,7 @@ pub async fn run_panel_at(
         sliced: sliced_of(&prepared.plan),
         plan: prepared.plan.clone(),
         sql: prepared.sql.clone(),
+        tail_shared: false,
     }];
     if count_total {
         let counting = prepared.plan.counting();
@@ -440,7 +484,11 @@ pub async fn run_panel_at(
             sliced: sliced_of(&counting),
             sql: sql::render(&counting, dialect),
             plan: counting,
+            tail_shared: false,
         });
+    }
+    if let [rows, count] = jobs.as_mut_slice() {
+        share_open_count(rows, count, dialect);
     }
     let count_sql = jobs.get(1).map(|j| j.sql.clone());
     // Over the scan budget: refused before anything starts.
@@ -451,11 +499,9 @@ pub async fn run_panel_at(
             .map(|job| {
                 let whole = (request_of(&job.sql, false), job.plan.partitions.clone());
                 match &job.sliced {
-                    Some((sliced, sqls)) => PlannedRun {
-                        queries: sliced
-                            .slices
-                            .iter()
-                            .zip(sqls)
+                    Some(_) => PlannedRun {
+                        queries: job
+                            .runs()
                             .map(|(s, sql)| (request_of(sql, s.closed), s.plan.partitions.clone()))
                             .collect(),
                         whole: Some(whole),
@@ -478,17 +524,47 @@ pub async fn run_panel_at(
         );
     }
     let run = &run;
-    let run_job = async |job: &Job| {
-        let Some((sliced, sqls)) = &job.sliced else {
-            return Ok::<_, QueryFailure>((run(&job.sql, false).await?, None));
-        };
+    // A sliced job's slices (a shared tail left out); None for a job that runs whole.
+    let run_slices = async |job: &Job| {
+        if job.sliced.is_none() {
+            return Ok::<_, QueryFailure>(None);
+        }
         let gate = tokio::sync::Semaphore::new(plan::slices::PARALLEL_SLICES);
         let gate = &gate;
-        let runs = sliced.slices.iter().zip(sqls).map(|(s, sql)| async {
+        let runs = job.runs().map(|(s, sql)| async {
             let _turn = gate.acquire().await;
             run(sql, s.closed).await
         });
-        let outputs = futures::future::try_join_all(runs).await?;
+        Ok(Some(futures::future::try_join_all(runs).await?))
+    };
+    // A count's shared tail: the rows job's open slice's window count (taken out of it), or
+    // the tail run after all when that did not come back.
+    let count_tail = async |rows: &mut Option<Vec<QueryOutput>>,
+                            count: &Job,
+                            outputs: &mut Option<Vec<QueryOutput>>| {
+        let (Some(outputs), Some((sliced, sqls))) = (outputs.as_mut(), &count.sliced) else {
+            return Ok::<_, QueryFailure>(());
+        };
+        let alias = &count.plan.outputs[0].alias;
+        let shared = rows
+            .as_mut()
+            .and_then(|r| r.last_mut())
+            .and_then(|last| merge::take_matched(last).ok())
+            .and_then(|matched| merge::count_output(matched, outputs, alias).ok());
+        let tail = match shared {
+            Some(tail) => tail,
+            None => {
+                let (slice, sql) = sliced.slices.iter().zip(sqls).next_back().expect("a tail");
+                run(sql, slice.closed).await?
+            }
+        };
+        outputs.push(tail);
+        Ok(())
+    };
+    let run_job = async |job: &Job, outputs: Option<Vec<QueryOutput>>| {
+        let (Some((sliced, _)), Some(outputs)) = (&job.sliced, outputs) else {
+            return Ok::<_, QueryFailure>((run(&job.sql, false).await?, None));
+        };
         let meta = json!({
             "slices": outputs.len(),
             "reused": outputs.iter().filter(|o| o.cache == CacheOutcome::Hit).count(),
@@ -505,10 +581,16 @@ pub async fn run_panel_at(
     let ((output, sliced), counted) = async {
         match jobs.as_slice() {
             [rows, count] => {
-                let (rows, count) = futures::join!(run_job(rows), run_job(count));
+                let (rows_out, count_out) = futures::join!(run_slices(rows), run_slices(count));
+                let (mut rows_out, mut count_out) = (rows_out?, count_out?);
+                if count.tail_shared {
+                    count_tail(&mut rows_out, count, &mut count_out).await?;
+                }
+                let (rows, count) =
+                    futures::join!(run_job(rows, rows_out), run_job(count, count_out));
                 Ok::<_, QueryFailure>((rows?, Some(count?.0)))
             }
-            [rows] => Ok((run_job(rows).await?, None)),
+            [rows] => Ok((run_job(rows, run_slices(rows).await?).await?, None)),
             _ => unreachable!("one or two jobs"),
         }
     }

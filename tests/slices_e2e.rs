@@ -152,3 +152,97 @@ async fn sliced_compliance_histories_equal_whole_histories() {
     assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An engine that keeps the SQL of every query it runs.
+struct Recording {
+    inner: lakewatch::engine::local::LocalEngine,
+    sql: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl lakewatch::engine::Engine for Recording {
+    fn dialect(&self) -> lakewatch::sql::Dialect {
+        self.inner.dialect()
+    }
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+    async fn run(
+        &self,
+        request: &lakewatch::engine::EngineRequest,
+    ) -> Result<lakewatch::engine::QueryOutput, lakewatch::engine::EngineError> {
+        self.sql.lock().unwrap().push(request.sql.clone());
+        self.inner.run(request).await
+    }
+    async fn check(
+        &self,
+        tables: &[lakewatch::plan::TableRef],
+    ) -> Result<String, lakewatch::engine::EngineError> {
+        self.inner.check(tables).await
+    }
+}
+
+/// A search reloaded a minute later runs one query: its open slice, which counts its own rows
+/// for the total (no second query for the count's open slice); the total stays exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_reload_counts_its_open_slice_in_the_same_query() {
+    use lakewatch::cache::{CachePolicy, CachedEngine};
+    use lakewatch::pipeline::{run_panel_at, PanelRequest};
+    use std::sync::Arc;
+    // The lake's records end at noon, the loads' "now" (the clock the slicing goes by).
+    let now = DateTime::parse_from_rfc3339("2024-06-30T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let dir = lake(now, "slices-search");
+    let recording = Arc::new(Recording {
+        inner: lakewatch::engine::local::LocalEngine::new(&dir),
+        sql: Default::default(),
+    });
+    let cached = CachedEngine::new(
+        recording.clone(),
+        CachePolicy {
+            ttl: std::time::Duration::from_secs(300),
+            max_bytes: 64_000_000,
+        },
+    );
+    let settings = lakewatch::settings::Settings::from_json(&json!({
+        "sourceVersion": "2", "lakePath": dir.display().to_string(), "cacheTtlSeconds": 300
+    }))
+    .unwrap();
+    let whole = lakewatch::settings::Settings::from_json(&json!({
+        "sourceVersion": "2", "lakePath": dir.display().to_string()
+    }))
+    .unwrap();
+    let search = serde_json::to_vec(&json!({"kind": "flow_search", "limit": 10})).unwrap();
+    let total = |frames: &[lakewatch::frame::Frame]| frames[0].meta.custom["totalMatches"].clone();
+    let load = async |engine: &dyn lakewatch::engine::Engine,
+                      settings: &lakewatch::settings::Settings,
+                      at: DateTime<Utc>| {
+        let request = PanelRequest {
+            ref_id: "A",
+            json: &search,
+            // From a whole minute: a count has no head slice before its first whole minute.
+            from: at - Duration::hours(6),
+            to: at,
+            interval_ms: 60_000,
+            max_data_points: 1_000,
+        };
+        run_panel_at(engine, settings, &request, None, at)
+            .await
+            .unwrap()
+    };
+    let first = load(&cached, &settings, now).await;
+    let ran = recording.sql.lock().unwrap().len();
+    let later = now + Duration::minutes(1);
+    let again = load(&cached, &settings, later).await;
+    let rerun: Vec<String> = recording.sql.lock().unwrap()[ran..].to_vec();
+    assert_eq!(rerun.len(), 1, "{rerun:#?}");
+    assert!(rerun[0].contains("COUNT(*) OVER ()"), "{}", rerun[0]);
+    for (frames, at) in [(first, now), (again, later)] {
+        let plain = lakewatch::engine::local::LocalEngine::new(&dir);
+        let want = load(&plain, &whole, at).await;
+        assert_eq!(total(&frames), total(&want));
+        assert_ne!(total(&frames), json!(0));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,6 +93,9 @@ pub enum Expr {
     Alias(&'static str),
     /// A constant.
     Literal(Literal),
+    /// The number of rows the query matched, before its limit, on every row (a window count:
+    /// a search's open slice counts its rows in the same query). A select-list value only.
+    MatchedRows,
     /// `CASE WHEN condition THEN value ELSE otherwise END`.
     When {
         /// The condition.

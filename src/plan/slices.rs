@@ -21,7 +21,8 @@
 //! None may have gaps. Otherwise the range's first day
 //! runs whole so that its query stays the same while the range moves, and the rows before the
 //! range start are dropped ([`Slice::keep_from_ms`] on [`Sliced::trim_column`]): time buckets,
-//! windows, row times, or — for added-up tables — an extra hour group ([`SLICE_HOUR`]). What lies
+//! windows, row times, or — for added-up tables — an extra hour group (a minute for a plain
+//! total: 1,440 rows a day at most) ([`SLICE_TIME`]). What lies
 //! before the first whole bucket of that column (a window or hour cut by the range start) runs
 //! as a small head slice of its own.
 
@@ -50,10 +51,11 @@ pub const PARALLEL_SLICES: usize = 6;
 /// and the plan runs whole instead (a top-10 table reads every group of every slice).
 pub const REGROUP_ROWS: u64 = 20_000;
 
-/// Alias of the hour group added to the trimmed slice of an added-up table.
-pub const SLICE_HOUR: &str = "slice_hour";
+/// Alias of the hour (or minute) group added to the trimmed slice of an added-up table.
+pub const SLICE_TIME: &str = "slice_time";
 
 const HOUR_MS: i64 = 3_600_000;
+const MINUTE_MS: i64 = 60_000;
 
 /// One slice of a split plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,10 +200,16 @@ fn table_kind(plan: &Plan, plain: bool) -> Option<Kind> {
             .iter()
             .any(|o| o.value == OutputValue::Aggregate(h.aggregate.clone()))
     });
+    // A plain total (a search's count) has one row per minute of a day at most: its trimmed
+    // slice is cut at the range start's minute rather than hour, so the head is short.
+    let total = plan
+        .outputs
+        .iter()
+        .all(|o| matches!(&o.value, OutputValue::Aggregate(a) if !distinct(a)));
     (additive && conditions).then(|| Kind {
         merge: Merge::Regroup,
-        trim_column: SLICE_HOUR.to_string(),
-        unit_ms: Some(HOUR_MS),
+        trim_column: SLICE_TIME.to_string(),
+        unit_ms: Some(if total { MINUTE_MS } else { HOUR_MS }),
         hourly: true,
         exact_start: false,
     })
@@ -282,7 +290,7 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
     }
     for s in &mut slices {
         match kind.merge {
-            Merge::Regroup => regroup_slice(s),
+            Merge::Regroup => regroup_slice(s, kind.unit_ms.unwrap_or(HOUR_MS)),
             Merge::History => history_slice(s),
             // Trimmed windows: the top rows must be picked after the trim.
             Merge::Rerank if kind.unit_ms.is_some() && s.keep_from_ms.is_some() => {
@@ -299,13 +307,13 @@ pub fn slice_plan(plan: &Plan, now: DateTime<Utc>) -> Option<Sliced> {
     })
 }
 
-/// A slice of an added-up table returns every group (up to [`REGROUP_ROWS`] + 1), per hour when
-/// it is trimmed.
+/// A slice of an added-up table returns every group (up to [`REGROUP_ROWS`] + 1), per
+/// `unit_ms` of time when it is trimmed.
 ///
 /// A distinct count's value becomes a group of the slice under the count's alias (the merge
 /// counts the distinct values of a group across slices), and group conditions wait for the
 /// merge.
-fn regroup_slice(slice: &mut Slice) {
+fn regroup_slice(slice: &mut Slice, unit_ms: i64) {
     slice.every_group = true;
     let plan = &mut slice.plan;
     plan.order_by.clear();
@@ -323,10 +331,10 @@ fn regroup_slice(slice: &mut Slice) {
         .partition(|o| matches!(o.value, OutputValue::Group(_)));
     if slice.keep_from_ms.is_some() {
         groups.push(Output {
-            alias: SLICE_HOUR.to_string(),
+            alias: SLICE_TIME.to_string(),
             value: OutputValue::Group(Expr::BucketMs {
                 expr: Box::new(Expr::Column(plan.time.time_ms)),
-                width_ms: HOUR_MS,
+                width_ms: unit_ms,
             }),
         });
     }
@@ -520,7 +528,7 @@ pub(crate) mod tests {
         );
         let sliced = slice_plan(&p, t("2024-06-15T12:04:30Z")).unwrap();
         assert_eq!(sliced.merge, Merge::Regroup);
-        assert_eq!(sliced.trim_column, SLICE_HOUR);
+        assert_eq!(sliced.trim_column, SLICE_TIME);
         assert_eq!(
             ranges(&sliced),
             vec![
@@ -539,7 +547,7 @@ pub(crate) mod tests {
         let hourly: Vec<bool> = sliced
             .slices
             .iter()
-            .map(|s| s.plan.outputs.iter().any(|o| o.alias == SLICE_HOUR))
+            .map(|s| s.plan.outputs.iter().any(|o| o.alias == SLICE_TIME))
             .collect();
         assert_eq!(hourly, vec![false, true, false, false]);
         assert!(sliced
@@ -594,9 +602,35 @@ pub(crate) mod tests {
                 r("15 11:00:00.000", "15 12:04:30.000", false, None),
             ]
         );
-        // Its count adds up.
+        // Its count adds up, per minute of the first day: only the half minute before the
+        // range's first whole minute is a head.
         let count = slice_plan(&search.counting(), t("2024-06-15T12:04:30Z")).unwrap();
         assert_eq!(count.merge, Merge::Regroup);
+        assert_eq!(
+            ranges(&count),
+            vec![
+                r("15 06:04:30.000", "15 06:04:59.999", true, None),
+                r(
+                    "15 00:00:00.000",
+                    "15 10:59:59.999",
+                    true,
+                    Some("15 06:05:00.000")
+                ),
+                r("15 11:00:00.000", "15 12:04:30.000", false, None),
+            ]
+        );
+        let minute = count.slices[1]
+            .plan
+            .outputs
+            .iter()
+            .find(|o| o.alias == SLICE_TIME);
+        assert_eq!(
+            minute.map(|o| &o.value),
+            Some(&OutputValue::Group(Expr::BucketMs {
+                expr: Box::new(Expr::Column(search.time.time_ms)),
+                width_ms: MINUTE_MS,
+            }))
+        );
     }
 
     #[test]

@@ -253,6 +253,7 @@ impl Ctx<'_> {
             },
             Expr::Alias(alias) => ident(alias),
             Expr::Literal(l) => literal(l),
+            Expr::MatchedRows => "COUNT(*) OVER ()".to_string(),
             Expr::When {
                 condition,
                 then,
