@@ -291,6 +291,17 @@ pub enum Comparison {
     AtLeast,
 }
 
+impl Comparison {
+    /// Whether `left <op> right` holds.
+    pub fn holds(self, left: i64, right: i64) -> bool {
+        match self {
+            Comparison::Greater => left > right,
+            Comparison::Less => left < right,
+            Comparison::AtLeast => left >= right,
+        }
+    }
+}
+
 /// One ORDER BY key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderKey {

@@ -482,6 +482,14 @@ fn select_block(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
     sql
 }
 
+/// The columns every row of a history carries: the plan's outputs, its entity, time and state.
+fn history_columns(plan: &Plan) -> impl Iterator<Item = &str> {
+    plan.outputs
+        .iter()
+        .map(|o| o.alias.as_str())
+        .chain([ENTITY, UPDATED, STATE])
+}
+
 /// A history plan: the rows with their entity, time, state and previous state (window
 /// functions), reduced to the newest row per entity or to the state changes, then projected.
 fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> String {
@@ -531,11 +539,7 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
         ),
         HistoryRows::Newest | HistoryRows::Runs => {
             let runs = h.rows == HistoryRows::Runs;
-            let mut middle: Vec<String> = plan
-                .outputs
-                .iter()
-                .map(|o| o.alias.as_str())
-                .chain([ENTITY, UPDATED, STATE])
+            let mut middle: Vec<String> = history_columns(plan)
                 .chain(runs.then_some(PREVIOUS_STATE))
                 .map(|a| format!("  {}", ident(a)))
                 .collect();
@@ -573,10 +577,7 @@ fn render_history(plan: &Plan, h: &History, dialect: Dialect, prune: bool) -> St
     };
     conditions.extend(h.outer_filters.iter().map(|p| ctx.predicate(p)));
     let columns = if h.rows == HistoryRows::Runs {
-        plan.outputs
-            .iter()
-            .map(|o| o.alias.as_str())
-            .chain([ENTITY, UPDATED, STATE])
+        history_columns(plan)
             .map(|a| format!("  {}", ident(a)))
             .collect()
     } else {
