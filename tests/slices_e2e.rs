@@ -14,10 +14,7 @@ use lakewatch::lake::SourceVersion;
 use serde_json::{json, Value};
 
 fn lake(end: DateTime<Utc>, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lakewatch-{name}-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
+    let dir = common::scratch_dir(name);
     let cfg = DemoConfig {
         days: 3,
         accounts: 2,

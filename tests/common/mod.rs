@@ -38,13 +38,37 @@ pub fn t(s: &str) -> DateTime<Utc> {
 pub fn lake() -> &'static Path {
     static LAKE: OnceLock<PathBuf> = OnceLock::new();
     LAKE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("lakewatch-e2e-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).unwrap();
-        }
+        let dir = scratch_dir("e2e");
         demo::write_lake(&config(), &dir, false).expect("fixture lake");
         dir
     })
+}
+
+/// A fresh, empty folder `lakewatch-{name}-{pid}` in the temp dir for this test process.
+///
+/// A test binary cannot remove its lakes when it ends (they live in statics), so the folders that
+/// earlier, finished processes left under the same name are removed here: at most one set of
+/// fixture lakes stays on disk after a test run, whatever the number of runs.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let prefix = format!("lakewatch-{name}-");
+    let temp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&temp).into_iter().flatten().flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let finished = pid.parse::<u32>().is_ok_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if finished {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = temp.join(format!("{prefix}{}", std::process::id()));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    dir
 }
 
 /// Every generated record of the fixture lake.
