@@ -267,6 +267,10 @@ impl Engine for CachedEngine {
         self.inner.name()
     }
 
+    fn min_billed_bytes(&self) -> u64 {
+        self.inner.min_billed_bytes()
+    }
+
     async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError> {
         let (output, outcome) = self.run_cached(request).await?;
         let mut output = (*output).clone();

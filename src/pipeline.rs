@@ -365,6 +365,46 @@ impl Job {
     }
 }
 
+/// On an engine that bills a minimum per query (Athena: 10 MB), day slices cost more than
+/// running whole unless the partitions the query reads hold that minimum per slice. A job whose
+/// slices would cost more on its first load than its whole query runs whole; with enough bytes
+/// per slice no load costs more sliced, and a reload costs less. Returns what was weighed, for
+/// the frame meta (`slicing`); None when there was nothing to weigh.
+async fn keep_slices_that_pay(
+    engine: &dyn Engine,
+    whole: &EngineRequest,
+    partitions: &plan::PartitionFilter,
+    jobs: &mut [Job],
+) -> Option<serde_json::Value> {
+    let minimum = engine.min_billed_bytes();
+    let slices = jobs.iter().map(|j| j.runs().count() as u64).max()?;
+    if minimum == 0 || slices == 0 {
+        return None;
+    }
+    let estimate = match engine.estimate(whole, partitions).await {
+        Ok(estimate) => estimate.map(|e| e.bytes),
+        Err(e) => {
+            tracing::info!(error = %e, "partitions not sized; slicing as planned");
+            None
+        }
+    };
+    // Unsized partitions (no location in the Security Lake layout): sliced as planned.
+    if let Some(bytes) = estimate {
+        for job in jobs.iter_mut() {
+            if bytes < job.runs().count() as u64 * minimum {
+                job.sliced = None;
+            }
+        }
+    }
+    let sliced = jobs.iter().any(|j| j.sliced.is_some());
+    Some(json!({
+        "minBilledBytes": minimum,
+        "estimateBytes": estimate,
+        "slices": slices,
+        "ran": if sliced { "sliced" } else { "whole" },
+    }))
+}
+
 /// A sliced search counts the rows of its open slice in that slice's own query (a window
 /// count, [`merge::MATCHED`]) when its count's open slice reads the same: a reload then runs
 /// one query for what has not settled, not two.
@@ -487,6 +527,13 @@ pub async fn run_panel_at(
             tail_shared: false,
         });
     }
+    let slicing = keep_slices_that_pay(
+        engine,
+        &request_of(&prepared.sql, false),
+        &prepared.plan.partitions,
+        &mut jobs,
+    )
+    .await;
     if let [rows, count] = jobs.as_mut_slice() {
         share_open_count(rows, count, dialect);
     }
@@ -813,6 +860,7 @@ pub async fn run_panel_at(
         "totalMatches": total,
         "rows": rows,
         "daySlices": sliced,
+        "slicing": slicing,
         "scanEstimateBytes": estimate.flatten().map(|e| e.bytes),
         "filesRead": stats.files,
         "fileBytes": stats.file_bytes,

@@ -261,3 +261,82 @@ async fn a_series_ending_now_reruns_only_the_open_day_when_now_moves() {
     );
     p.stop().await;
 }
+
+/// Athena bills at least 10 MB a query: a range whose partitions hold less than that per day
+/// slice runs as one query; once they hold enough, the same kind of range runs in day slices.
+#[tokio::test]
+async fn athena_runs_a_small_range_whole_and_slices_one_that_holds_10_mb_a_slice() {
+    const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
+    let moto = Moto::start();
+    let key = "AKIDLAKEWATCHTEST";
+    moto.seed_glue(key, DATABASE, &[]).await;
+    moto.create_bucket(key, "lake-bucket").await;
+    moto.seed_table_at(
+        key,
+        DATABASE,
+        "amazon_security_lake_table_us_east_1_vpc_flow_2_0",
+        "s3://lake-bucket/aws/VPC_FLOW/2.0",
+    )
+    .await;
+    let put_days = |size: usize, file: &'static str| {
+        let moto = &moto;
+        async move {
+            for day in ["20240601", "20240602", "20240603"] {
+                let object = format!(
+                    "aws/VPC_FLOW/2.0/region=us-east-1/accountId=111122223333/eventDay={day}/{file}"
+                );
+                moto.put_object(key, "lake-bucket", &object, size).await;
+            }
+        }
+    };
+    put_days(1_000_000, "part-0.parquet").await;
+    // Results in the order the queries start: the bytes query, then the packets query's slices.
+    let columns = |measure| vec![("time_bucket", "bigint"), (measure, "bigint")];
+    let mut results = vec![(columns("bytes"), Vec::new())];
+    results.extend(vec![(columns("packets"), Vec::new()); 4]);
+    moto.seed_athena(DEFAULT_ACCOUNT, "us-east-1", &results);
+    let settings = json!({
+        "engine": "athena", "defaultRegion": "us-east-1", "endpoint": moto.url(),
+        "authType": "keys", "sourceVersion": "2",
+        "$secure": {"accessKey": key, "secretKey": "x"}
+    });
+    let p = plugin().await;
+    let (from, to) = ("2024-06-01T00:00:00Z", "2024-06-04T00:00:00Z");
+    let volume = |measure: &str| {
+        query(
+            "A",
+            json!({"kind": "flow_volume", "measure": measure}),
+            from,
+            to,
+            3_600_000,
+        )
+    };
+
+    // 3 MB in three closed days: four slices (the three days and the instant that ends the
+    // range, in the fourth day) would bill 40 MB, the whole query 10 MB.
+    let small = p.query(&settings, &[volume("bytes")], &[]).await.unwrap();
+    assert_eq!(small["A"].error, "");
+    let custom = &small["A"].frames[0].meta["custom"];
+    assert_eq!(
+        custom["slicing"],
+        json!({"minBilledBytes": 10_000_000, "estimateBytes": 3_000_000, "slices": 4, "ran": "whole"})
+    );
+    assert_eq!(custom["daySlices"], json!(null));
+    assert_eq!(started_queries(&moto).await, 1);
+
+    // 42 MB: each slice holds its 10 MB; a query of another measure runs in four slices.
+    put_days(13_000_000, "part-1.parquet").await;
+    let large = p.query(&settings, &[volume("packets")], &[]).await.unwrap();
+    assert_eq!(large["A"].error, "");
+    let custom = &large["A"].frames[0].meta["custom"];
+    assert_eq!(
+        custom["slicing"],
+        json!({"minBilledBytes": 10_000_000, "estimateBytes": 42_000_000, "slices": 4, "ran": "sliced"})
+    );
+    assert_eq!(
+        custom["daySlices"],
+        json!({"slices": 4, "reused": 0, "closed": 4})
+    );
+    assert_eq!(started_queries(&moto).await, 1 + 4);
+    p.stop().await;
+}

@@ -674,6 +674,10 @@ impl Engine for AthenaEngine {
         "athena"
     }
 
+    fn min_billed_bytes(&self) -> u64 {
+        super::ATHENA_MIN_BILLED_BYTES
+    }
+
     async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError> {
         let started = Instant::now();
         let minute = chrono::Utc::now().timestamp() / 60;

@@ -226,6 +226,11 @@ pub trait Engine: Send + Sync {
     async fn catalog(&self, _database: &str) -> Result<Option<Catalog>, EngineError> {
         Ok(None)
     }
+    /// The fewest bytes the engine bills a query, however little it scans (Athena: 10 MB); 0
+    /// for an engine that bills nothing. Day slices are weighed against it.
+    fn min_billed_bytes(&self) -> u64 {
+        0
+    }
     /// The size of the files under the partitions a query of `table` reads, before running it
     /// (None: the engine cannot tell). Zero when the query's result is already at hand.
     async fn estimate(
