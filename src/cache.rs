@@ -108,6 +108,9 @@ struct State {
     /// Weak: a run that every waiter left is dropped (and an Athena query stopped), not kept.
     running: HashMap<String, RunningRef>,
     done: HashMap<String, Stored>,
+    /// Partition sizes by SQL, kept for the time-to-live: a reload weighs its day slices and
+    /// checks its budget without listing the partitions again.
+    estimates: HashMap<String, (Instant, Option<ScanEstimate>)>,
     bytes: u64,
     clock: u64,
 }
@@ -298,7 +301,23 @@ impl Engine for CachedEngine {
         if at_hand {
             return Ok(Some(ScanEstimate::default()));
         }
-        self.inner.estimate(request, partitions).await
+        let ttl = self.policy.ttl;
+        let known = {
+            let mut state = self.state.lock().expect("cache lock");
+            state.estimates.retain(|_, (at, _)| at.elapsed() < ttl);
+            state.estimates.get(&request.sql).map(|(_, e)| *e)
+        };
+        if let Some(estimate) = known {
+            return Ok(estimate);
+        }
+        let estimate = self.inner.estimate(request, partitions).await?;
+        if !ttl.is_zero() {
+            let mut state = self.state.lock().expect("cache lock");
+            state
+                .estimates
+                .insert(request.sql.clone(), (Instant::now(), estimate));
+        }
+        Ok(estimate)
     }
 
     async fn catalog(&self, database: &str) -> Result<Option<Catalog>, EngineError> {
@@ -317,9 +336,9 @@ mod tests {
     use super::*;
     use crate::engine::ScanStats;
 
-    /// Counts runs; each takes 50 ms and answers one row with the run number.
+    /// Counts runs (and estimates); each run takes 50 ms and answers one row with the run number.
     #[derive(Default)]
-    struct Counting(AtomicUsize);
+    struct Counting(AtomicUsize, AtomicUsize);
 
     #[async_trait::async_trait]
     impl Engine for Counting {
@@ -358,6 +377,7 @@ mod tests {
             _request: &EngineRequest,
             _partitions: &PartitionFilter,
         ) -> Result<Option<ScanEstimate>, EngineError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
             Ok(Some(ScanEstimate {
                 bytes: 1000,
                 files: 2,
@@ -394,6 +414,38 @@ mod tests {
             .downcast_ref::<Int64Array>()
             .unwrap()
             .value(0)
+    }
+
+    #[tokio::test]
+    async fn an_estimate_is_kept_for_the_ttl_and_none_without_one() {
+        let partitions = PartitionFilter {
+            days: Vec::new(),
+            accounts: Vec::new(),
+            regions: Vec::new(),
+        };
+        let (engine, inner) = cached(60_000, 1 << 20);
+        let sized = engine.estimate(&request("SELECT 1"), &partitions).await;
+        let again = engine.estimate(&request("SELECT 1"), &partitions).await;
+        assert_eq!(sized.unwrap(), again.unwrap());
+        assert_eq!(inner.1.load(Ordering::SeqCst), 1, "listed once");
+        engine
+            .estimate(&request("SELECT 2"), &partitions)
+            .await
+            .unwrap();
+        assert_eq!(inner.1.load(Ordering::SeqCst), 2, "another query is sized");
+
+        let (engine, inner) = cached(0, 1 << 20);
+        for _ in 0..2 {
+            engine
+                .estimate(&request("SELECT 1"), &partitions)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            inner.1.load(Ordering::SeqCst),
+            2,
+            "no cache: sized each time"
+        );
     }
 
     #[tokio::test]
