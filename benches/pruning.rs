@@ -33,6 +33,7 @@ async fn run(engine: &LocalEngine, sql: &str, table: &lakewatch::plan::TableRef)
             sql: sql.to_string(),
             tables: vec![table.clone()],
             settled: false,
+            row_limit: None,
         })
         .await
         .expect("query runs")

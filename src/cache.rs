@@ -404,6 +404,7 @@ mod tests {
             sql: sql.into(),
             tables: Vec::new(),
             settled: false,
+            row_limit: None,
         }
     }
 

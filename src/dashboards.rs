@@ -179,15 +179,24 @@ pub fn parse_time(
                 "{text:?} is not a time; use RFC 3339 (2024-06-01T00:00:00Z) or now-<N><s|m|h|d|w>"
             )
         })?;
-        let secs = match unit {
-            "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86_400,
-            "w" => n * 604_800,
+        let unit_secs = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
             _ => return Err(format!("{text:?} has an unknown unit; use s, m, h, d or w")),
         };
-        return Ok(now - chrono::Duration::seconds(secs));
+        // Checked all the way: a huge N must be an error, not an overflow panic.
+        return n
+            .checked_mul(unit_secs)
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} reaches before the earliest time this tool handles; use a smaller N"
+                )
+            });
     }
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.to_utc())
@@ -201,6 +210,33 @@ pub fn parse_time(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_relative_times_are_errors_not_panics() {
+        let now = chrono::DateTime::parse_from_rfc3339("2024-06-15T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        for text in [
+            "now-100000000000d",
+            "now-99999999999999w",
+            "now-9223372036854775807s",
+        ] {
+            assert_eq!(
+                parse_time(text, now),
+                Err(format!(
+                    "{text:?} reaches before the earliest time this tool handles; use a smaller N"
+                ))
+            );
+        }
+        assert_eq!(
+            parse_time("now-99999999999999999999d", now),
+            Err("\"now-99999999999999999999d\" is not a time; use RFC 3339 (2024-06-01T00:00:00Z) or now-<N><s|m|h|d|w>".to_string())
+        );
+        assert_eq!(
+            parse_time("now-1d", now).unwrap().to_rfc3339(),
+            "2024-06-14T12:00:00+00:00"
+        );
+    }
 
     #[test]
     fn every_shipped_panel_has_a_lakewatch_query() {

@@ -76,6 +76,8 @@ pub struct HostQuery {
 pub struct HostResponse {
     /// Decoded frames.
     pub frames: Vec<DecodedFrame>,
+    /// The frames as sent: Arrow IPC files, for readers that check the wire itself.
+    pub raw_frames: Vec<Vec<u8>>,
     /// Error text (empty on success).
     pub error: String,
     /// Status code.
@@ -219,6 +221,7 @@ impl PluginProcess {
                 ref_id,
                 HostResponse {
                     frames,
+                    raw_frames: r.frames,
                     error: r.error,
                     status: r.status,
                 },

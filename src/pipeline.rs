@@ -21,7 +21,8 @@ use crate::merge;
 use crate::plan::{self, AnnotationShape, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
     unknown_fields, AnyQuery, ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension,
-    FlowFilters, PanelQuery, RawSql, SqlFormat, StatusView, TimeWindow, DEFAULT_CONTROL,
+    FlowFilters, PanelQuery, QueryError, RawSql, SqlFormat, StatusView, TimeWindow,
+    DEFAULT_CONTROL,
 };
 use crate::settings::Settings;
 use crate::sql::macros::{self, Expanded, Fill, MacroContext};
@@ -77,10 +78,33 @@ pub struct PanelRequest<'a> {
 }
 
 impl PanelRequest<'_> {
-    /// The panel's time window (range, interval, max data points), validated.
-    fn window(&self) -> Result<TimeWindow, QueryFailure> {
-        TimeWindow::new(self.from, self.to, self.interval_ms, self.max_data_points)
-            .map_err(|e| QueryFailure::user(self.ref_id, e))
+    /// The panel's time window (range, interval, max data points), validated against the
+    /// datasource's limits: a range longer than `maxRangeDays` is refused, `maxDataPoints` is
+    /// clamped to `maxPointsPerSeries`.
+    fn window(&self, settings: &Settings) -> Result<TimeWindow, QueryFailure> {
+        let window = TimeWindow::new(
+            self.from,
+            self.to,
+            self.interval_ms,
+            self.max_data_points
+                .clamp(0, settings.max_points_per_series),
+        )
+        .map_err(|e| QueryFailure::user(self.ref_id, e))?;
+        let days = (self.to - self.from).num_milliseconds() as f64 / plan::DAY_MS as f64;
+        if days > f64::from(settings.max_range_days) {
+            return Err(QueryFailure::user(
+                self.ref_id,
+                QueryError::new(
+                    "timeRange",
+                    format!("{} .. {}", self.from.to_rfc3339(), self.to.to_rfc3339()),
+                    format!(
+                        "the range spans {days:.0} days and this datasource allows at most {} (setting `maxRangeDays`); pick a shorter range or ask an admin to raise the setting",
+                        settings.max_range_days
+                    ),
+                ),
+            ));
+        }
+        Ok(window)
     }
 }
 
@@ -106,7 +130,7 @@ pub fn prepare(
     let ref_id = request.ref_id;
     let query =
         PanelQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?;
-    let window = request.window()?;
+    let window = request.window(settings)?;
     let plan = plan::plan(&query, &window, &plan_options(settings));
     let sql = sql::render(&plan, dialect);
     Ok(Prepared {
@@ -187,6 +211,7 @@ async fn probe(engine: &dyn Engine, settings: &Settings) -> Result<String, Query
             sql: prepared.sql,
             tables: vec![prepared.plan.table.clone()],
             settled: false,
+            row_limit: None,
         })
         .await
         .map_err(|e| QueryFailure {
@@ -228,7 +253,7 @@ pub fn prepare_sql(
         }
         Err(e) => return Err(QueryFailure::user(ref_id, e)),
     };
-    let window = request.window()?;
+    let window = request.window(settings)?;
     let expanded = macros::expand(
         &query,
         &MacroContext {
@@ -308,6 +333,7 @@ async fn vpcs_in_findings(
         sql: sql::render(&plan, engine.dialect()),
         tables: vec![plan.table.clone()],
         settled: false,
+        row_limit: None,
     };
     let output = match engine.run(&request).await {
         Ok(output) => output,
@@ -485,6 +511,7 @@ pub async fn run_panel_at(
         sql: sql.to_string(),
         tables: vec![prepared.plan.table.clone()],
         settled,
+        row_limit: None,
     };
     let run = |sql: &str, settled: bool| {
         let request = request_of(sql, settled);
@@ -997,6 +1024,7 @@ async fn run_sql(
         sql: expanded.sql.clone(),
         tables: expanded.tables.clone(),
         settled: false,
+        row_limit: Some(settings.max_rows.saturating_add(1) as usize),
     };
     let budget_failure = |e: BudgetError| QueryFailure {
         ref_id: ref_id.to_string(),

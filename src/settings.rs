@@ -14,6 +14,9 @@ pub enum EngineChoice {
     Local {
         /// Lake root (the folder holding `aws/`).
         lake_path: PathBuf,
+        /// Most memory one query's sorts, joins and aggregations may hold, MB
+        /// (`localQueryMemoryMb`); a query that needs more fails with a clear error.
+        memory_mb: u64,
     },
     /// Amazon Athena.
     Athena(Box<AthenaSettings>),
@@ -134,6 +137,11 @@ pub struct Settings {
     pub max_series: usize,
     /// How far back coverage and freshness queries look for the last record, in days.
     pub lookback_days: u32,
+    /// Longest time range a query may ask for, in days (`maxRangeDays`): a range is turned into
+    /// partition predicates and time buckets, so an unbounded one costs unbounded memory.
+    pub max_range_days: u32,
+    /// Most points per series (`maxPointsPerSeries`): Grafana's `maxDataPoints` is clamped to it.
+    pub max_points_per_series: i64,
     /// How long a finished query result is reused, seconds (`cacheTtlSeconds`; default 300 on
     /// Athena, 0 on the local lake; 0 = only identical queries in flight are shared).
     pub cache_ttl_s: Option<u64>,
@@ -142,6 +150,9 @@ pub struct Settings {
     /// Bytes a query and a dashboard load may scan (`scanBudgetQueryGb`, `scanBudgetLoadGb`).
     pub scan_budget: crate::budget::ScanBudget,
 }
+
+/// Default of `localQueryMemoryMb`.
+pub const DEFAULT_LOCAL_QUERY_MEMORY_MB: u64 = 2048;
 
 /// Default lake folder when none is configured: `$LAKEWATCH_LAKE`, else `./demo-lake`.
 pub fn default_lake_path() -> PathBuf {
@@ -165,6 +176,7 @@ impl Default for Settings {
         Settings {
             engine: EngineChoice::Local {
                 lake_path: default_lake_path(),
+                memory_mb: DEFAULT_LOCAL_QUERY_MEMORY_MB,
             },
             source_version: SourceVersion::V2,
             source_version_set: false,
@@ -172,6 +184,8 @@ impl Default for Settings {
             max_rows: 100_000,
             max_series: 100,
             lookback_days: 7,
+            max_range_days: 400,
+            max_points_per_series: 10_000,
             cache_ttl_s: None,
             cache_max_mb: 256,
             scan_budget: crate::budget::ScanBudget::default(),
@@ -244,13 +258,38 @@ impl Settings {
                 Some(v) => Err(err(key, v, "expected a string")),
             }
         };
+        let number = |key: &str, min: u64, max: u64| -> Result<Option<u64>, SettingsError> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => {
+                    let n = match v {
+                        Value::Number(n) => n.as_u64(),
+                        Value::String(t) => t.trim().parse().ok(),
+                        _ => None,
+                    };
+                    match n {
+                        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                        _ => Err(err(
+                            key,
+                            v,
+                            &format!("expected a whole number from {min} to {max}"),
+                        )),
+                    }
+                }
+            }
+        };
         match text("engine")?.as_deref() {
             None | Some("local") => {
-                if let Some(path) = text("lakePath")? {
-                    s.engine = EngineChoice::Local {
-                        lake_path: PathBuf::from(path),
-                    };
-                }
+                let memory_mb = number("localQueryMemoryMb", 64, 1 << 20)?
+                    .unwrap_or(DEFAULT_LOCAL_QUERY_MEMORY_MB);
+                let lake_path = match text("lakePath")? {
+                    Some(path) => PathBuf::from(path),
+                    None => default_lake_path(),
+                };
+                s.engine = EngineChoice::Local {
+                    lake_path,
+                    memory_mb,
+                };
             }
             Some("athena") => {
                 s.engine = EngineChoice::Athena(Box::new(athena_settings(&text, secure, &err)?));
@@ -280,26 +319,6 @@ impl Settings {
                 break;
             }
         }
-        let number = |key: &str, min: u64, max: u64| -> Result<Option<u64>, SettingsError> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => {
-                    let n = match v {
-                        Value::Number(n) => n.as_u64(),
-                        Value::String(t) => t.trim().parse().ok(),
-                        _ => None,
-                    };
-                    match n {
-                        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                        _ => Err(err(
-                            key,
-                            v,
-                            &format!("expected a whole number from {min} to {max}"),
-                        )),
-                    }
-                }
-            }
-        };
         if let Some(n) = number("maxRows", 1, 10_000_000)? {
             s.max_rows = n;
         }
@@ -308,6 +327,12 @@ impl Settings {
         }
         if let Some(n) = number("lookbackDays", 1, 90)? {
             s.lookback_days = n as u32;
+        }
+        if let Some(n) = number("maxRangeDays", 1, 3660)? {
+            s.max_range_days = n as u32;
+        }
+        if let Some(n) = number("maxPointsPerSeries", 10, 100_000)? {
+            s.max_points_per_series = n as i64;
         }
         let gigabytes = |key: &str| -> Result<Option<u64>, SettingsError> {
             let gb = match obj.get(key) {
@@ -485,7 +510,8 @@ mod tests {
         assert_eq!(
             s.engine,
             EngineChoice::Local {
-                lake_path: "/x".into()
+                lake_path: "/x".into(),
+                memory_mb: DEFAULT_LOCAL_QUERY_MEMORY_MB,
             }
         );
         assert_eq!(s.source_version, SourceVersion::V1);

@@ -144,6 +144,12 @@ export interface LakewatchOptions extends DataSourceJsonData {
   maxRows?: number;
   maxSeries?: number;
   lookbackDays?: number;
+  /** Longest time range a query may ask for, days 1–3660 (default 400). */
+  maxRangeDays?: number;
+  /** Most points per series, 10–100000 (default 10000): maxDataPoints is clamped to it. */
+  maxPointsPerSeries?: number;
+  /** Local lake: most memory a query's sorts, joins and aggregations may hold, MB (default 2048). */
+  localQueryMemoryMb?: number;
   /**
    * How long a finished result is reused, whole seconds 0–86400 (default 300 on Athena, 0 on the
    * local lake; 0: only identical queries in flight are shared).

@@ -123,6 +123,11 @@ enum Command {
         /// Grafana's maxDataPoints.
         #[arg(long, default_value_t = 1000)]
         max_data_points: i64,
+        /// Also read the frames the way Grafana's alert rules and expressions do (the Go SDK's
+        /// Arrow rules, the dataplane rules); exit non-zero with each broken rule when they
+        /// refuse them.
+        #[arg(long)]
+        check_frames: bool,
     },
     /// Check that a local lake (or Athena with --athena) is usable, as the datasource's health
     /// check does.
@@ -359,6 +364,7 @@ async fn run(command: Command) -> CliResult {
             format,
             interval_ms,
             max_data_points,
+            check_frames,
         } => {
             let mut settings = engine.settings()?;
             let json = read_query(&query)?;
@@ -379,9 +385,13 @@ async fn run(command: Command) -> CliResult {
                 None,
             )
             .await?;
-            let decoded = frames
+            let wire = frames
                 .iter()
-                .map(|f| decode_frames(&encode_frame(f, "A")?))
+                .map(|f| encode_frame(f, "A"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let decoded = wire
+                .iter()
+                .map(|bytes| decode_frames(bytes))
                 .collect::<Result<Vec<_>, _>>()?;
             match format {
                 FormatArg::Json => println!("{}", serde_json::to_string_pretty(&decoded)?),
@@ -398,6 +408,9 @@ async fn run(command: Command) -> CliResult {
             }
             for f in &decoded {
                 eprintln!("{}", read_line(f));
+            }
+            if check_frames {
+                report_frame_check(&wire)?;
             }
             Ok(())
         }
@@ -872,6 +885,28 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
     );
     if failed > 0 {
         return Err(format!("{failed} panels or annotation queries failed").into());
+    }
+    Ok(())
+}
+
+/// Prints how Grafana's server-side readers take the frames, or every rule they break.
+fn report_frame_check(wire: &[Vec<u8>]) -> CliResult {
+    use lakewatch::frame::grafana_rules::{check_frames, Shape};
+    match check_frames(wire) {
+        Ok(Shape::Untyped) => eprintln!("frames: a table; Grafana's Go SDK reads it"),
+        Ok(Shape::NoData) => eprintln!("frames: no data, as alert rules read it"),
+        Ok(Shape::Series(s)) => eprintln!("frames: {} series alert rules can evaluate", s.len()),
+        Ok(Shape::Numbers(n)) => eprintln!("frames: {n} numbers alert rules can evaluate"),
+        Err(broken) => {
+            for v in &broken {
+                eprintln!("frames: {v}");
+            }
+            return Err(format!(
+                "Grafana's readers refuse these frames ({} rules broken)",
+                broken.len()
+            )
+            .into());
+        }
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ use aws_sdk_athena::types::{
 };
 use chrono::NaiveDateTime;
 
-use super::result_csv::ResultCsv;
+use super::result_csv::{RecordEnds, ResultCsv};
 use super::{
     AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
 };
@@ -95,8 +95,13 @@ pub trait AthenaApi: FolderTree + Send + Sync {
     async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError>;
     /// Glue GetTable: whether a table can be described.
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError>;
-    /// S3 GetObject of a query's result object (`s3://bucket/key`).
-    async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError>;
+    /// S3 GetObject of a query's result object (`s3://bucket/key`), read as it streams in and
+    /// stopped after `max_records` records (the header counts as one) when given.
+    async fn result_object(
+        &self,
+        location: &str,
+        max_records: Option<usize>,
+    ) -> Result<Vec<u8>, EngineError>;
     /// Glue GetTable: the table's storage location (`s3://…`), None when it has none or the
     /// table cannot be described.
     async fn table_location(
@@ -408,7 +413,11 @@ impl AthenaApi for SdkAthena {
         })
     }
 
-    async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
+    async fn result_object(
+        &self,
+        location: &str,
+        max_records: Option<usize>,
+    ) -> Result<Vec<u8>, EngineError> {
         let (bucket, key) = location
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))
@@ -425,12 +434,23 @@ impl AthenaApi for SdkAthena {
             .send()
             .await
             .map_err(|e| aws_error("GetObject", e))?;
-        let body = out
-            .body
-            .collect()
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        let mut ends = RecordEnds::default();
+        while let Some(chunk) = body
+            .try_next()
             .await
-            .map_err(|e| EngineError::Execution(format!("reading {location}: {e}")))?;
-        Ok(body.into_bytes().to_vec())
+            .map_err(|e| EngineError::Execution(format!("reading {location}: {e}")))?
+        {
+            let start = bytes.len();
+            bytes.extend_from_slice(&chunk);
+            if let Some(end) = max_records.and_then(|max| ends.feed(&chunk, max)) {
+                // Dropping the body closes the connection: the rest is never downloaded.
+                bytes.truncate(start + end);
+                break;
+            }
+        }
+        Ok(bytes)
     }
 }
 
@@ -611,17 +631,21 @@ impl AthenaEngine {
     /// Reads a finished query's rows. The first GetQueryResults page gives the column types; when
     /// the result is larger than one page and Athena wrote a result object, the rest comes from
     /// that object in one GetObject instead of a call per 1,000 rows (see the decode bench).
+    /// With a `row_limit`, reading stops there (pages are not fetched, the object is not
+    /// downloaded past it).
     async fn read_results(
         &self,
         id: &str,
         status: &Status,
+        row_limit: Option<usize>,
     ) -> Result<(RecordBatch, ResultRead), EngineError> {
         let first = self.api.page(id, None).await?;
         let columns = first.columns;
         let larger_than_a_page = first.next.is_some() || first.rows.len() > PAGE_ROWS;
         if let (true, Some(location)) = (larger_than_a_page, &status.result_location) {
             if location.ends_with(".csv") {
-                let bytes = self.api.result_object(location).await?;
+                let records = row_limit.map(|n| n.saturating_add(1));
+                let bytes = self.api.result_object(location, records).await?;
                 let csv = ResultCsv::parse(bytes, columns.len())?;
                 return Ok((
                     decode(&columns, &csv)?,
@@ -631,13 +655,16 @@ impl AthenaEngine {
         }
         // Athena repeats the column names as the first row of the first page.
         let mut rows: Vec<Vec<Option<String>>> = first.rows.into_iter().skip(1).collect();
+        let limit = row_limit.unwrap_or(usize::MAX);
         let (mut next, mut pages) = (first.next, 1u32);
-        while let Some(token) = next.take() {
+        while rows.len() < limit {
+            let Some(token) = next.take() else { break };
             let page = self.api.page(id, Some(token)).await?;
             rows.extend(page.rows);
             next = page.next;
             pages += 1;
         }
+        rows.truncate(limit);
         Ok((decode(&columns, rows.as_slice())?, ResultRead::Pages(pages)))
     }
 }
@@ -692,7 +719,9 @@ impl Engine for AthenaEngine {
         };
         let status = self.wait(&mut guard, started).await?;
         guard.finished = true;
-        let (batch, read) = self.read_results(&guard.id, &status).await?;
+        let (batch, read) = self
+            .read_results(&guard.id, &status, request.row_limit)
+            .await?;
         Ok(QueryOutput {
             schema: batch.schema(),
             batches: vec![batch],
@@ -1169,9 +1198,18 @@ mod tests {
                 TableAccess::Missing
             })
         }
-        async fn result_object(&self, location: &str) -> Result<Vec<u8>, EngineError> {
+        async fn result_object(
+            &self,
+            location: &str,
+            max_records: Option<usize>,
+        ) -> Result<Vec<u8>, EngineError> {
             self.calls.lock().unwrap().push(format!("get {location}"));
-            Ok(self.object.clone().expect("an object").1)
+            let mut bytes = self.object.clone().expect("an object").1;
+            let mut ends = super::super::result_csv::RecordEnds::default();
+            if let Some(end) = max_records.and_then(|max| ends.feed(&bytes, max)) {
+                bytes.truncate(end);
+            }
+            Ok(bytes)
         }
         async fn table_location(
             &self,
@@ -1216,6 +1254,7 @@ mod tests {
             sql: "SELECT 1".into(),
             tables: Vec::new(),
             settled: false,
+            row_limit: None,
         }
     }
 
@@ -1355,6 +1394,53 @@ mod tests {
             name.iter().collect::<Vec<_>>(),
             vec![Some("a"), None, Some("say \"hi\"")]
         );
+    }
+
+    #[tokio::test]
+    async fn a_row_limit_stops_reading_pages_and_the_result_object() {
+        let columns = vec![("n".to_string(), "bigint".to_string())];
+        let page = |rows: &[&str], next: Option<&str>| Page {
+            columns: columns.clone(),
+            rows: rows.iter().map(|r| row(&[Some(r)])).collect(),
+            next: next.map(str::to_string),
+        };
+        let numbers = |out: &QueryOutput| {
+            let b = &out.batches[0];
+            let n = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            n.iter().map(Option::unwrap).collect::<Vec<_>>()
+        };
+        let limited = EngineRequest {
+            row_limit: Some(3),
+            ..request()
+        };
+        // Pages: the third page is never asked for.
+        let (engine, fake) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                pages: vec![
+                    page(&["n", "1", "2"], Some("1")),
+                    page(&["3", "4"], Some("2")),
+                    page(&["5"], None),
+                ],
+                ..Fake::default()
+            },
+            60,
+        );
+        let out = engine.run(&limited).await.unwrap();
+        assert_eq!(numbers(&out), [1, 2, 3]);
+        assert_eq!(fake.calls.lock().unwrap()[1..], ["page 0", "page 1"]);
+        // The result object: read up to the header and three rows.
+        let csv = "\"n\"\n\"1\"\n\"2\"\n\"3\"\n\"4\"\n\"5\"\n";
+        let (engine, _) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                pages: vec![page(&["n", "1"], Some("1"))],
+                object: Some(("s3://results/q-1.csv".into(), csv.as_bytes().to_vec())),
+                ..Fake::default()
+            },
+            60,
+        );
+        assert_eq!(numbers(&engine.run(&limited).await.unwrap()), [1, 2, 3]);
     }
 
     fn health_with(tables: Option<&[&str]>, denied: bool) -> AthenaEngine {

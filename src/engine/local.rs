@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::DataType;
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -17,8 +18,11 @@ use datafusion::datasource::listing::{
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::SQLOptions;
-use datafusion::physical_plan::{collect, ExecutionPlan};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::{collect, execute_stream, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
 use tokio::sync::Mutex;
 
 use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
@@ -33,22 +37,50 @@ pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
 /// DataFusion over a local lake folder.
 pub struct LocalEngine {
     root: PathBuf,
+    memory_bytes: u64,
     ctx: SessionContext,
     registered: Mutex<HashSet<(String, String)>>,
 }
 
 impl LocalEngine {
-    /// An engine over the lake rooted at `root` (the folder that holds `aws/`).
+    /// An engine over the lake rooted at `root` (the folder that holds `aws/`), with the default
+    /// memory bound of a query.
     pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self::with_memory_limit(root, crate::settings::DEFAULT_LOCAL_QUERY_MEMORY_MB << 20)
+    }
+
+    /// An engine whose queries may hold at most `memory_bytes` in their sorts, joins and
+    /// aggregations (DataFusion's memory pool): past it a query fails, the process stays up.
+    pub fn with_memory_limit(root: impl Into<PathBuf>, memory_bytes: u64) -> Self {
         let config = SessionConfig::new()
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
             .with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        // No spilling: a query past its memory bound fails instead of filling the disk.
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(memory_bytes as usize, 1.0)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()
+            .expect("a memory-limited runtime needs no I/O to build");
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udf(super::udf::CidrContains::udf());
         LocalEngine {
             root: root.into(),
+            memory_bytes,
             ctx,
             registered: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// An engine error from DataFusion's; running out of the memory bound names the setting.
+    fn execution_error(&self, e: datafusion::error::DataFusionError) -> EngineError {
+        match e.find_root() {
+            datafusion::error::DataFusionError::ResourcesExhausted(_) => EngineError::Execution(format!(
+                "the query needs more memory than this datasource allows a query ({} MB, setting `localQueryMemoryMb`); narrow the time range, aggregate, or add a LIMIT",
+                self.memory_bytes >> 20
+            )),
+            _ => EngineError::Execution(e.to_string()),
         }
     }
 
@@ -166,6 +198,27 @@ fn scan_stats(plan: &Arc<dyn ExecutionPlan>, stats: &mut ScanStats, parts: &mut 
     }
 }
 
+/// Reads a plan's batches until `limit` rows, then drops the stream (which stops the query):
+/// memory follows the limit, not the result.
+async fn read_at_most(
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<datafusion::execution::TaskContext>,
+    limit: usize,
+) -> datafusion::error::Result<Vec<RecordBatch>> {
+    let mut stream = execute_stream(plan, task)?;
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    while rows < limit {
+        let Some(batch) = stream.next().await.transpose()? else {
+            break;
+        };
+        let take = batch.num_rows().min(limit - rows);
+        rows += take;
+        batches.push(batch.slice(0, take));
+    }
+    Ok(batches)
+}
+
 #[async_trait::async_trait]
 impl Engine for LocalEngine {
     fn dialect(&self) -> Dialect {
@@ -181,7 +234,7 @@ impl Engine for LocalEngine {
         for table in &request.tables {
             self.register(table).await?;
         }
-        let exec = |e: datafusion::error::DataFusionError| EngineError::Execution(e.to_string());
+        let exec = |e: datafusion::error::DataFusionError| self.execution_error(e);
         // Read-only: no DDL (which could map any host file as a table), DML or SET statements.
         let read_only = SQLOptions::new()
             .with_allow_ddl(false)
@@ -194,9 +247,14 @@ impl Engine for LocalEngine {
             .map_err(exec)?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
         let plan = frame.create_physical_plan().await.map_err(exec)?;
-        let batches = collect(plan.clone(), self.ctx.task_ctx())
-            .await
-            .map_err(exec)?;
+        let batches = match request.row_limit {
+            None => collect(plan.clone(), self.ctx.task_ctx())
+                .await
+                .map_err(exec)?,
+            Some(limit) => read_at_most(plan.clone(), self.ctx.task_ctx(), limit)
+                .await
+                .map_err(exec)?,
+        };
         let mut stats = ScanStats::default();
         let mut parts = BTreeSet::new();
         scan_stats(&plan, &mut stats, &mut parts);

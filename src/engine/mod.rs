@@ -43,6 +43,10 @@ pub struct EngineRequest {
     /// The query reads closed UTC days only, so its result does not change any more: a cache
     /// may keep it longer than its time-to-live ([`crate::cache::SETTLED_TTL`]).
     pub settled: bool,
+    /// Most rows to read: the engine stops reading the result there. `None` when the SQL bounds
+    /// its own rows (planned kinds end in `LIMIT`); a user's SQL gets the row cap plus one, so a
+    /// cut still shows.
+    pub row_limit: Option<usize>,
 }
 
 /// What a query read, measured by the engine.
@@ -245,7 +249,13 @@ pub trait Engine: Send + Sync {
 /// The engine a datasource's engine setting asks for.
 pub async fn connect(choice: &EngineChoice) -> Arc<dyn Engine> {
     match choice {
-        EngineChoice::Local { lake_path } => Arc::new(local::LocalEngine::new(lake_path.clone())),
+        EngineChoice::Local {
+            lake_path,
+            memory_mb,
+        } => Arc::new(local::LocalEngine::with_memory_limit(
+            lake_path.clone(),
+            memory_mb << 20,
+        )),
         EngineChoice::Athena(a) => {
             Arc::new(athena::AthenaEngine::connect(a.as_ref().clone()).await)
         }

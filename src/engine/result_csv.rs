@@ -14,6 +14,34 @@ enum Cell {
     Unescaped(u32, u32),
 }
 
+/// Finds where the first records of a result object end while it streams in, so a read can
+/// stop at a row cap: records end at a line feed outside quotes (a quoted value may hold one).
+#[derive(Debug, Default)]
+pub struct RecordEnds {
+    in_quotes: bool,
+    records: usize,
+}
+
+impl RecordEnds {
+    /// Feeds the next chunk; returns the offset in it just past the end of record number
+    /// `max` (counting from 1, the header included) once that record is complete.
+    pub fn feed(&mut self, chunk: &[u8], max: usize) -> Option<usize> {
+        for (i, b) in chunk.iter().enumerate() {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => {
+                    self.records += 1;
+                    if self.records >= max {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 /// A parsed result object: rows of text cells, the header removed.
 #[derive(Debug)]
 pub struct ResultCsv {
@@ -146,6 +174,22 @@ mod tests {
     fn crlf_and_a_missing_final_newline() {
         let t = ResultCsv::parse(b"\"a\"\r\n\"1\"\r\n\"2\"".to_vec(), 1).unwrap();
         assert_eq!((t.rows(), t.cell(1, 0)), (2, Some("2")));
+    }
+
+    #[test]
+    fn record_ends_stop_after_the_asked_record_whatever_the_chunks() {
+        let object = b"\"a\",\"b\"\n\"1\",\"x\ny\"\n\"2\",\"\"\"\"\n\"3\",\n";
+        for chunk in 1..object.len() {
+            let mut ends = RecordEnds::default();
+            let mut read = 0;
+            let cut = object.chunks(chunk).find_map(|c| {
+                let end = ends.feed(c, 3).map(|e| read + e);
+                read += c.len();
+                end
+            });
+            // The header and two rows; the quoted line feed and the escaped quotes do not end one.
+            assert_eq!(cut, Some(object.len() - 5), "chunks of {chunk}");
+        }
     }
 
     #[test]

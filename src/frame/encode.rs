@@ -61,6 +61,8 @@ fn wire_type(t: &DataType) -> Option<DataType> {
         | DataType::Float32
         | DataType::Float64 => Some(t.clone()),
         DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => Some(DataType::Float64),
+        // `SELECT NULL`: Grafana has no null type; a text column of nulls shows as empty cells.
+        DataType::Null => Some(DataType::Utf8),
         _ => None,
     }
 }
@@ -78,19 +80,46 @@ fn to_wire(name: &str, values: &ArrayRef) -> Result<ArrayRef, FrameError> {
                     data_type: values.data_type().to_string(),
                 }
             })?;
+            // Logical nulls: a dictionary's or run-end array's nulls live in its values.
+            let nulls = values.logical_nulls();
             let text: arrow::array::StringArray = (0..values.len())
-                .map(|i| values.is_valid(i).then(|| fmt.value(i).to_string()))
+                .map(|i| {
+                    let valid = nulls.as_ref().is_none_or(|n| n.is_valid(i));
+                    valid.then(|| fmt.value(i).to_string())
+                })
                 .collect();
             Ok(Arc::new(text))
         }
     }
 }
 
+/// A series frame with nothing but its time axis: no series to read.
+fn is_series_without_values(frame: &Frame) -> bool {
+    frame
+        .meta
+        .frame_type
+        .is_some_and(|t| t.starts_with("timeseries"))
+        && frame
+            .fields
+            .iter()
+            .all(|f| matches!(f.values.data_type(), DataType::Timestamp(_, _)))
+}
+
 /// Encodes a frame as an Arrow IPC file for `refId`.
+///
+/// A field is nullable on the wire only when it holds a null: Grafana's Go SDK takes the type
+/// (`[]time.Time` or `[]*time.Time`, …) from the Arrow flag, and the dataplane readers behind
+/// alert rules need a non-nullable time field. A series frame without a value field goes out
+/// with no fields at all, the dataplane's "no data" (a lone time axis fails the reader).
 pub fn encode_frame(frame: &Frame, ref_id: &str) -> Result<Vec<u8>, FrameError> {
-    let mut fields = Vec::with_capacity(frame.fields.len());
-    let mut columns = Vec::with_capacity(frame.fields.len());
-    for field in &frame.fields {
+    let sent: &[super::Field] = if is_series_without_values(frame) {
+        &[]
+    } else {
+        &frame.fields
+    };
+    let mut fields = Vec::with_capacity(sent.len());
+    let mut columns = Vec::with_capacity(sent.len());
+    for field in sent {
         let values = to_wire(&field.name, &field.values)?;
         let mut metadata = HashMap::new();
         if !field.labels.is_empty() {
@@ -100,7 +129,12 @@ pub fn encode_frame(frame: &Frame, ref_id: &str) -> Result<Vec<u8>, FrameError> 
             metadata.insert("config".to_string(), serde_json::to_string(config)?);
         }
         fields.push(
-            ArrowField::new(&field.name, values.data_type().clone(), true).with_metadata(metadata),
+            ArrowField::new(
+                &field.name,
+                values.data_type().clone(),
+                values.logical_null_count() > 0,
+            )
+            .with_metadata(metadata),
         );
         columns.push(values);
     }

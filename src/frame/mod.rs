@@ -7,6 +7,7 @@
 mod annotations;
 mod coverage;
 mod encode;
+pub mod grafana_rules;
 mod series;
 mod sql_result;
 mod state_series;

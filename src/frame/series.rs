@@ -63,11 +63,23 @@ fn as_text(values: &ArrayRef) -> Result<StringArray, FrameError> {
         .unwrap_or_else(|| StringArray::from(Vec::<String>::new())))
 }
 
-/// One series being summed: its label texts, a value per bucket of the range, its total.
+/// One series being summed: its label texts, its (bucket, value) rows, its total.
+///
+/// Rows stay sparse until the series is kept: a query grouped by addresses can return as many
+/// series as rows, and a dense vector per series would cost series × buckets.
 struct Summed {
     key: Vec<String>,
-    points: Vec<i64>,
+    points: Vec<(u32, i64)>,
     total: i128,
+}
+
+impl Summed {
+    /// Adds this series' rows into one value per bucket.
+    fn add_into(&self, dense: &mut [i64]) {
+        for (slot, v) in &self.points {
+            dense[*slot as usize] += v;
+        }
+    }
 }
 
 /// Builds the wide frame; buckets without rows are 0 (no flows), so alert rules see silence.
@@ -128,7 +140,7 @@ pub fn time_series_frame(
                     let i = *by_key.entry(key.clone()).or_insert_with(|| {
                         series.push(Summed {
                             key,
-                            points: vec![0; buckets_in_range],
+                            points: Vec::new(),
                             total: 0,
                         });
                         series.len() - 1
@@ -143,14 +155,14 @@ pub fn time_series_frame(
                 values.value(row)
             };
             let s = &mut series[index];
-            s.points[slot as usize] += v;
+            s.points.push((slot as u32, v));
             s.total += i128::from(v);
         }
     }
     if opts.labels.is_empty() && series.is_empty() {
         series.push(Summed {
             key: Vec::new(),
-            points: vec![0; buckets_in_range],
+            points: Vec::new(),
             total: 0,
         });
     }
@@ -166,9 +178,7 @@ pub fn time_series_frame(
         let folded = series.split_off(keep);
         let mut sum = vec![0i64; buckets_in_range];
         for s in &folded {
-            for (total, v) in sum.iter_mut().zip(&s.points) {
-                *total += v;
-            }
+            s.add_into(&mut sum);
         }
         let reason = if opts.top.is_some_and(|t| (t as usize) <= opts.max_series) {
             format!("top {keep} series shown")
@@ -209,13 +219,15 @@ pub fn time_series_frame(
         }
     };
     for s in series {
+        let mut points = vec![0i64; buckets_in_range];
+        s.add_into(&mut points);
         let labels: BTreeMap<String, String> = opts
             .labels
             .iter()
             .map(|d| d.name().to_string())
             .zip(s.key)
             .collect();
-        fields.push(value_field(labels, s.points));
+        fields.push(value_field(labels, points));
     }
     if let Some(sum) = other {
         let labels = opts

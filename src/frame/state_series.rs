@@ -105,7 +105,9 @@ pub fn state_series_frame(
     let starts = bucket_starts(options.from_ms, options.to_ms, options.bucket_ms);
     // Per group: (passed, failed) per bucket.
     let mut groups: BTreeMap<Vec<String>, Vec<(i64, i64)>> = BTreeMap::new();
-    if options.labels.is_empty() {
+    // Ungrouped, the one series is there even in buckets before the first finding; with no
+    // finding at all nothing was evaluated, which is no data (not a pass rate of nothing).
+    if options.labels.is_empty() && !entities.is_empty() {
         groups.insert(Vec::new(), vec![(0, 0); starts.len()]);
     }
     for entity in entities.values_mut() {
@@ -163,9 +165,15 @@ pub fn state_series_frame(
                 display.push(name);
             }
             config["displayNameFromDS"] = json!(display.join(" / "));
+            // Alert rules tell series apart by labels alone: with several measures per group,
+            // the measure is a label too.
+            let mut labels = labels.clone();
+            if options.fields.len() > 1 {
+                labels.insert("measure".to_string(), name.to_string());
+            }
             fields.push(Field {
                 name: name.to_string(),
-                labels: labels.clone(),
+                labels,
                 config: Some(config),
                 values,
             });

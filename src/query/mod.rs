@@ -85,10 +85,12 @@ impl QueryError {
         value: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
+        // Every echo is cut: a value or list of megabytes must not become a message (or log
+        // line) of megabytes.
         QueryError {
-            field: field.into(),
-            value: value.into(),
-            reason: reason.into(),
+            field: cut(&field.into(), 120),
+            value: snippet(&value.into()),
+            reason: cut(&reason.into(), 400),
         }
     }
 }
@@ -629,10 +631,15 @@ fn quoted(text: &str) -> String {
 
 /// At most 80 characters of `text`, for error messages.
 fn snippet(text: &str) -> String {
-    if text.chars().count() <= 80 {
+    cut(text, 80)
+}
+
+/// `text` when it has at most `max` characters, else its head and `...` in `max` characters.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         text.to_string()
     } else {
-        let head: String = text.chars().take(77).collect();
+        let head: String = text.chars().take(max - 3).collect();
         format!("{head}...")
     }
 }
@@ -644,6 +651,15 @@ mod tests {
 
     fn err(v: Value) -> String {
         PanelQuery::from_json(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn echoed_values_are_cut_however_large() {
+        let huge = "x".repeat(2_000_000);
+        let message = err(json!({"kind": "rejected", "view": [huge, "y"]}));
+        assert!(message.len() < 600, "{} characters", message.len());
+        let message = err(json!({"kind": "flow_volume", "filters": {"accounts": [huge]}}));
+        assert!(message.len() < 600, "{} characters", message.len());
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl Data for Service {
                 }));
             }
         };
-        let engine = self.engine(&settings).await;
+        let engine = self
+            .engine(request.plugin_context.as_ref(), &settings)
+            .await;
         // Every panel of a dashboard load asks one datasource for the same range (and Grafana
         // names the dashboard when it can): that is one load for the per-load scan budget.
         let datasource = request

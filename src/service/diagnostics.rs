@@ -17,7 +17,9 @@ impl Diagnostics for Service {
         let (status, message) = match Service::settings(request.plugin_context.as_ref()) {
             Err(e) => (HealthStatus::Error, e.to_string()),
             Ok(settings) => {
-                let engine = self.engine(&settings).await;
+                let engine = self
+                    .engine(request.plugin_context.as_ref(), &settings)
+                    .await;
                 match health(engine.as_ref(), settings).await {
                     Ok(found) => (HealthStatus::Ok, found),
                     Err(message) => (HealthStatus::Error, message),

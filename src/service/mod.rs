@@ -22,7 +22,7 @@ use crate::settings::{EngineChoice, Settings, SettingsError};
 /// folder, or an Athena region/workgroup/credentials set).
 #[derive(Clone, Default)]
 pub struct Service {
-    engines: Arc<tokio::sync::Mutex<HashMap<String, Arc<CachedEngine>>>>,
+    engines: Arc<tokio::sync::Mutex<Engines>>,
     /// What each dashboard load was allowed to scan (the per-load scan budget).
     loads: Arc<crate::budget::LoadLedger>,
 }
@@ -41,23 +41,61 @@ impl Service {
         }
     }
 
-    /// The engine for a datasource's settings (made on first use, then shared).
-    async fn engine(&self, settings: &Settings) -> Arc<CachedEngine> {
+    /// The engine for a datasource's settings (made on first use, then shared by the instances
+    /// configured alike). When an instance's settings change, the engine it used is released
+    /// unless another instance still uses it: edits do not pile up engines and their caches.
+    async fn engine(
+        &self,
+        context: Option<&PluginContext>,
+        settings: &Settings,
+    ) -> Arc<CachedEngine> {
         let policy = settings.cache_policy();
         let key = match &settings.engine {
-            EngineChoice::Local { lake_path } => format!("local:{}", lake_path.display()),
+            EngineChoice::Local {
+                lake_path,
+                memory_mb,
+            } => format!("local:{} memory:{memory_mb}", lake_path.display()),
             EngineChoice::Athena(a) => format!("athena:{}", a.identity()),
         } + &format!(" cache:{policy:?}");
+        let instance = context.and_then(|c| {
+            c.data_source_instance_settings
+                .as_ref()
+                .map(|ds| (c.org_id, ds.uid.clone()))
+        });
         let mut engines = self.engines.lock().await;
-        if let Some(engine) = engines.get(&key) {
+        if let Some(instance) = instance {
+            engines.assign(instance, &key);
+        }
+        if let Some(engine) = engines.by_key.get(&key) {
             return engine.clone();
         }
         let engine = Arc::new(CachedEngine::new(
             crate::engine::connect(&settings.engine).await,
             policy,
         ));
-        engines.insert(key, engine.clone());
+        engines.by_key.insert(key, engine.clone());
         engine
+    }
+}
+
+/// The engines in use: one per engine configuration, and which one each datasource instance
+/// (org, uid) uses now.
+#[derive(Default)]
+struct Engines {
+    by_key: HashMap<String, Arc<CachedEngine>>,
+    by_instance: HashMap<(i64, String), String>,
+}
+
+impl Engines {
+    /// Records that `instance` now uses the engine `key`, releasing the one it used before when
+    /// no other instance uses it.
+    fn assign(&mut self, instance: (i64, String), key: &str) {
+        let Some(before) = self.by_instance.insert(instance, key.to_string()) else {
+            return;
+        };
+        if before != key && !self.by_instance.values().any(|k| *k == before) {
+            self.by_key.remove(&before);
+        }
     }
 }
 
@@ -109,5 +147,48 @@ async fn shutdown() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grafana_plugin_sdk::pluginv2::DataSourceInstanceSettings;
+
+    fn context(uid: &str) -> PluginContext {
+        PluginContext {
+            org_id: 1,
+            data_source_instance_settings: Some(DataSourceInstanceSettings {
+                uid: uid.to_string(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn settings(max_mb: u64) -> Settings {
+        Settings::from_json(&serde_json::json!({"lakePath": "/lake", "cacheMaxMb": max_mb}))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn settings_edits_release_the_engines_they_replace() {
+        let service = Service::new();
+        let a = context("a");
+        for edit in 1..=100 {
+            service.engine(Some(&a), &settings(edit)).await;
+        }
+        assert_eq!(service.engines.lock().await.by_key.len(), 1);
+        // Two instances configured alike share one engine; it stays while one still uses it.
+        let b = context("b");
+        let shared = service.engine(Some(&b), &settings(100)).await;
+        assert!(Arc::ptr_eq(
+            &shared,
+            &service.engine(Some(&a), &settings(100)).await
+        ));
+        service.engine(Some(&a), &settings(7)).await;
+        let engines = service.engines.lock().await;
+        assert_eq!(engines.by_key.len(), 2);
+        assert!(engines.by_key.values().any(|e| Arc::ptr_eq(e, &shared)));
     }
 }

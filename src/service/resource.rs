@@ -52,7 +52,9 @@ impl Resource for Service {
             Ok(s) => s,
             Err(e) => return Ok(answer(400, json!({"error": e.to_string()}))),
         };
-        let engine = self.engine(&settings).await;
+        let engine = self
+            .engine(request.plugin_context.as_ref(), &settings)
+            .await;
         let mut stats = engine.stats().snapshot();
         let billed = stats["billedBytes"].as_u64().unwrap_or(0);
         stats["engine"] = json!(engine.name());

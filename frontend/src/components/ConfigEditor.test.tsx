@@ -118,6 +118,11 @@ describe('ConfigEditor', () => {
     expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake', maxRows: 5000 });
     setText(input('maxRows'), '');
     expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake' });
+    setText(input('maxRangeDays'), '90');
+    setText(input('localQueryMemoryMb'), '512');
+    expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake', maxRangeDays: 90, localQueryMemoryMb: 512 });
+    setText(input('maxPointsPerSeries'), '5');
+    expect(page().getAllByText('Enter a whole number from 10 to 100000').length).toBeGreaterThan(0);
   });
 
   it('sets the result cache, the scan budgets and the source version (Discover leaves it out)', async () => {

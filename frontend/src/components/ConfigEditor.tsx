@@ -52,6 +52,12 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
       return whole(1, 10_000_000);
     case 'maxSeries':
       return whole(1, 10_000);
+    case 'maxRangeDays':
+      return whole(1, 3660);
+    case 'maxPointsPerSeries':
+      return whole(10, 100_000);
+    case 'localQueryMemoryMb':
+      return whole(64, 1_048_576);
     case 'cacheTtlSeconds':
       return /^\d+$/.test(text) && Number(text) <= 86_400
         ? undefined
@@ -77,6 +83,9 @@ const NUMERIC_KEYS = new Set<keyof LakewatchOptions>([
   'lookbackDays',
   'maxRows',
   'maxSeries',
+  'maxRangeDays',
+  'maxPointsPerSeries',
+  'localQueryMemoryMb',
   'cacheTtlSeconds',
   'cacheMaxMb',
 ]);
@@ -279,6 +288,10 @@ export function ConfigEditor(props: Props) {
         {text('lookbackDays', 'Coverage look-back (days)', 'How far back coverage and freshness look for the last record (1–90, default 7)', '7', 16)}
         {text('maxRows', 'Row limit', 'Most rows a query may return (default 100000)', '100000', 16)}
         {text('maxSeries', 'Series limit', 'Most series a time-series panel may carry (default 100)', '100', 16)}
+        {text('maxRangeDays', 'Range limit (days)', 'Longest time range a query may ask for, 1–3660 days (default 400); a longer one is refused', '400', 16)}
+        {text('maxPointsPerSeries', 'Points per series', "Most points per series, 10–100000 (default 10000): Grafana's max data points is clamped to it", '10000', 16)}
+        {!isAthena &&
+          text('localQueryMemoryMb', 'Query memory (MB)', "Most memory one query's sorts, joins and aggregations may hold on the local lake, 64–1048576 MB (default 2048); past it the query fails", '2048', 16)}
       </FieldSet>
 
       <FieldSet label="Result cache">

@@ -1,0 +1,761 @@
+//! End-to-end: every flow query kind through the real plugin binary, on both source versions,
+//! each table checked row by row against a brute-force computation over the generated records.
+
+use crate::common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use crate::common::{ask, plugin, query, records, rows, settings, t};
+use lakewatch::demo::{FlowAction, FlowDirection, FlowRecord};
+use lakewatch::frame::DecodedFrame;
+use lakewatch::net::{is_public, Cidr};
+use serde_json::{json, Value};
+
+const FROM: &str = "2024-06-13T00:00:00Z";
+const TO: &str = "2024-06-14T23:59:59.999Z";
+
+fn in_range(r: &FlowRecord, from: &str, to: &str) -> bool {
+    (t(from).timestamp_millis()..=t(to).timestamp_millis()).contains(&r.start_ms)
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::DecodedField {
+    frame
+        .fields
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "field {name} in {:?}",
+                frame.fields.iter().map(|f| &f.name).collect::<Vec<_>>()
+            )
+        })
+}
+
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+struct Totals {
+    bytes: i64,
+    packets: i64,
+    flows: i64,
+}
+
+impl Totals {
+    fn add(&mut self, r: &FlowRecord) {
+        self.bytes += r.bytes;
+        self.packets += r.packets;
+        self.flows += 1;
+    }
+}
+
+/// Brute-force top N: groups by `key`, ranks by bytes (desc) then key (asc), keeps `n`.
+fn brute_top(
+    n: usize,
+    keys: impl Fn(&FlowRecord) -> Vec<Vec<String>>,
+    keep: impl Fn(&FlowRecord) -> bool,
+    rank: impl Fn(&Totals) -> i64,
+) -> Vec<(Vec<String>, Totals)> {
+    let mut groups: HashMap<Vec<String>, Totals> = HashMap::new();
+    for r in records() {
+        if in_range(r, FROM, TO) && keep(r) {
+            for key in keys(r) {
+                groups.entry(key).or_default().add(r);
+            }
+        }
+    }
+    let mut all: Vec<_> = groups.into_iter().collect();
+    all.sort_by(|a, b| rank(&b.1).cmp(&rank(&a.1)).then(sql_order(&a.0, &b.0)));
+    all.truncate(n);
+    all
+}
+
+/// How SQL orders the key columns: numbers as numbers, text byte-wise; protocol names sort as
+/// their numbers do (ICMP 1 < TCP 6 < UDP 17).
+fn sql_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x.parse::<i64>(), y.parse::<i64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => x.cmp(y),
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<String>, Totals)> {
+    for m in ["bytes", "packets", "flows"] {
+        assert_eq!(field(frame, m).type_name, "number", "{m} stays a number");
+    }
+    rows(frame)
+        .into_iter()
+        .map(|row| {
+            let key = key_cols
+                .iter()
+                .map(|c| match &row[*c] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let n = |c: &str| row[c].as_i64().unwrap();
+            (
+                key,
+                Totals {
+                    bytes: n("bytes"),
+                    packets: n("packets"),
+                    flows: n("flows"),
+                },
+            )
+        })
+        .collect()
+}
+
+fn protocol_name(p: i32) -> String {
+    match p {
+        1 => "ICMP".into(),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn top_tables_match_brute_force() {
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        // Top talkers by source.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_talkers", "by": "src_ip", "limit": 7}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(frame.meta["preferredVisualisationType"], "table");
+        let want = brute_top(7, |r| vec![vec![r.src_addr.clone()]], |_| true, |t| t.bytes);
+        assert_eq!(
+            table_top(&frame, &["src_ip"]),
+            want,
+            "v{version} src talkers"
+        );
+
+        // Top talkers on either side, inside 10.0.0.0/8, by packets.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_talkers", "by": "either", "measure": "packets", "limit": 6,
+                   "filters": {"ip": ["10.0.0.0/8"]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let block = Cidr::parse("10.0.0.0/8").unwrap();
+        let want = brute_top(
+            6,
+            |r| vec![vec![r.src_addr.clone()], vec![r.dst_addr.clone()]],
+            |r| block.contains(ip(&r.src_addr)) || block.contains(ip(&r.dst_addr)),
+            |t| t.packets,
+        );
+        assert_eq!(
+            table_top(&frame, &["ip"]),
+            want,
+            "v{version} either talkers"
+        );
+
+        // Top pairs.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_pairs", "limit": 5}),
+            FROM,
+            TO,
+        )
+        .await;
+        let want = brute_top(
+            5,
+            |r| {
+                vec![vec![
+                    r.src_addr.clone(),
+                    r.dst_addr.clone(),
+                    r.dst_port.to_string(),
+                    protocol_name(r.protocol),
+                ]]
+            },
+            |_| true,
+            |t| t.bytes,
+        );
+        assert_eq!(
+            table_top(&frame, &["src_ip", "dst_ip", "dst_port", "protocol"]),
+            want,
+            "v{version} pairs"
+        );
+
+        // Top ports by flows, and top VPCs by bytes within one account.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_ports", "limit": 8}),
+            FROM,
+            TO,
+        )
+        .await;
+        let want = brute_top(
+            8,
+            |r| vec![vec![r.dst_port.to_string(), protocol_name(r.protocol)]],
+            |_| true,
+            |t| t.flows,
+        );
+        assert_eq!(
+            table_top(&frame, &["dst_port", "protocol"]),
+            want,
+            "v{version} ports"
+        );
+        let account = records()[0].account_id.clone();
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_interfaces", "group_by": ["vpc"], "filters": {"accounts": [account]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let want = brute_top(
+            10,
+            |r| vec![vec![r.vpc_id.clone()]],
+            |r| r.account_id == account,
+            |t| t.bytes,
+        );
+        assert_eq!(table_top(&frame, &["vpc"]), want, "v{version} vpcs");
+
+        // Rejected: top sources of denied traffic.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "rejected", "view": "top_sources"}),
+            FROM,
+            TO,
+        )
+        .await;
+        let want = brute_top(
+            10,
+            |r| vec![vec![r.src_addr.clone()]],
+            |r| r.action == FlowAction::Reject,
+            |t| t.flows,
+        );
+        assert!(!want.is_empty(), "the lake has rejected flows");
+        assert_eq!(table_top(&frame, &["src_ip"]), want, "v{version} rejected");
+
+        // Internet egress: egress to public addresses outside the user's own block.
+        let own = "52.0.0.0/8";
+        let own_block = Cidr::parse(own).unwrap();
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "internet_egress", "own_cidrs": [own], "limit": 10}),
+            FROM,
+            TO,
+        )
+        .await;
+        let want = brute_top(
+            10,
+            |r| vec![vec![r.vpc_id.clone(), r.dst_addr.clone()]],
+            |r| {
+                r.direction == FlowDirection::Egress
+                    && is_public(ip(&r.dst_addr))
+                    && !own_block.contains(ip(&r.dst_addr))
+            },
+            |t| t.bytes,
+        );
+        assert!(!want.is_empty(), "the lake has internet egress");
+        assert_eq!(
+            table_top(&frame, &["vpc", "dst_ip"]),
+            want,
+            "v{version} egress"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rejected_over_time_is_a_wide_series_of_denied_flows() {
+    let p = plugin().await;
+    let hour = 3_600_000;
+    for version in ["1", "2"] {
+        let answer = p
+            .query(
+                &settings(version),
+                &[query("R", json!({"kind": "rejected"}), FROM, TO, hour)],
+                &[],
+            )
+            .await
+            .unwrap();
+        let frame = &answer["R"].frames[0];
+        assert_eq!(answer["R"].error, "");
+        assert_eq!(frame.meta["type"], "timeseries-wide");
+        let total: i64 = frame.fields[1]
+            .values
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        let want = records()
+            .iter()
+            .filter(|r| in_range(r, FROM, TO) && r.action == FlowAction::Reject)
+            .count() as i64;
+        assert_eq!(total, want, "v{version}");
+    }
+}
+
+/// Per (window, source): distinct ports, distinct hosts, flows, first and last start.
+type ScanWindow = (BTreeSet<i32>, BTreeSet<String>, i64, i64, i64);
+
+#[tokio::test]
+async fn port_scans_match_brute_force() {
+    let p = plugin().await;
+    let threshold = 3;
+    // Brute force: distinct destination ports per source within 60-minute windows.
+    let width = 3_600_000;
+    let mut seen: BTreeMap<(i64, String), ScanWindow> = BTreeMap::new();
+    for r in records().iter().filter(|r| in_range(r, FROM, TO)) {
+        let e = seen
+            .entry((r.start_ms.div_euclid(width) * width, r.src_addr.clone()))
+            .or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), 0, i64::MAX, i64::MIN));
+        e.0.insert(r.dst_port);
+        e.1.insert(r.dst_addr.clone());
+        e.2 += 1;
+        e.3 = e.3.min(r.start_ms);
+        e.4 = e.4.max(r.start_ms);
+    }
+    let mut want: Vec<_> = seen
+        .into_iter()
+        .filter(|(_, v)| v.0.len() > threshold)
+        .map(|((w, src), v)| (v.0.len() as i64, w, src, v.1.len() as i64, v.2, v.3, v.4))
+        .collect();
+    want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    want.truncate(100);
+    assert!(!want.is_empty(), "the lake has scans");
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "port_scan", "threshold": threshold, "window_minutes": 60}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(field(&frame, "window_start").type_name, "time");
+        assert_eq!(field(&frame, "first_seen").type_name, "time");
+        let ms = |v: &Value| t(v.as_str().unwrap()).timestamp_millis();
+        let got: Vec<_> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    r["ports"].as_i64().unwrap(),
+                    ms(&r["window_start"]),
+                    r["src_ip"].as_str().unwrap().to_string(),
+                    r["hosts"].as_i64().unwrap(),
+                    r["flows"].as_i64().unwrap(),
+                    ms(&r["first_seen"]),
+                    ms(&r["last_seen"]),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "v{version}");
+    }
+}
+
+#[tokio::test]
+async fn flow_search_returns_every_field_newest_first_with_the_total() {
+    let p = plugin().await;
+    let r0 = records()
+        .iter()
+        .find(|r| in_range(r, FROM, TO) && r.action == FlowAction::Accept && r.protocol == 6)
+        .unwrap()
+        .clone();
+    // The /16 around the record's own (VPC-side) address.
+    let own = match r0.direction {
+        FlowDirection::Egress => &r0.src_addr,
+        FlowDirection::Ingress => &r0.dst_addr,
+    };
+    let octets: Vec<&str> = own.split('.').collect();
+    let block = format!("{}.{}.0.0/16", octets[0], octets[1]);
+    let cidr = Cidr::parse(&block).unwrap();
+    let keep = |r: &FlowRecord| {
+        in_range(r, FROM, TO)
+            && (cidr.contains(ip(&r.src_addr)) || cidr.contains(ip(&r.dst_addr)))
+            && r.protocol == 6
+            && r.account_id == r0.account_id
+    };
+    let mut want: Vec<&FlowRecord> = records().iter().filter(|r| keep(r)).collect();
+    want.sort_by(|a, b| {
+        b.start_ms
+            .cmp(&a.start_ms)
+            .then(a.src_addr.cmp(&b.src_addr))
+            .then(a.src_port.cmp(&b.src_port))
+            .then(a.dst_addr.cmp(&b.dst_addr))
+            .then(a.dst_port.cmp(&b.dst_port))
+            .then(b.bytes.cmp(&a.bytes))
+    });
+    let total = want.len();
+    assert!(total > 5, "enough matches: {total}");
+    let limit = 5;
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_search", "limit": limit,
+                   "filters": {"ip": block, "protocols": "tcp", "accounts": [r0.account_id]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let names: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "start",
+                "end",
+                "srcaddr",
+                "srcport",
+                "dstaddr",
+                "dstport",
+                "protocol",
+                "protocol-name",
+                "packets",
+                "bytes",
+                "action",
+                "flow-direction",
+                "log-status",
+                "account-id",
+                "region",
+                "az-id",
+                "vpc-id",
+                "subnet-id",
+                "interface-id",
+                "instance-id",
+                "tcp-flags",
+                "traffic-path"
+            ]
+        );
+        assert_eq!(field(&frame, "start").type_name, "time");
+        assert_eq!(field(&frame, "end").type_name, "time");
+        assert_eq!(field(&frame, "bytes").type_name, "number");
+        assert_eq!(frame.meta["custom"]["totalMatches"], json!(total));
+        assert_eq!(
+            frame.meta["notices"][0]["text"],
+            format!("Showing the {limit} newest of {total} matching flows; narrow the filters or raise the limit to see more.")
+        );
+        let got = rows(&frame);
+        assert_eq!(got.len(), limit);
+        for (row, r) in got.iter().zip(&want) {
+            let ms = |v: &Value| t(v.as_str().unwrap()).timestamp_millis();
+            assert_eq!(ms(&row["start"]), r.start_ms);
+            assert_eq!(ms(&row["end"]), r.end_ms);
+            assert_eq!(row["srcaddr"], json!(r.src_addr));
+            assert_eq!(row["dstaddr"], json!(r.dst_addr));
+            assert_eq!(row["srcport"], json!(r.src_port));
+            assert_eq!(row["dstport"], json!(r.dst_port));
+            assert_eq!(row["protocol"], json!(6));
+            assert_eq!(row["protocol-name"], json!("TCP"));
+            assert_eq!(row["bytes"], json!(r.bytes));
+            assert_eq!(row["packets"], json!(r.packets));
+            assert_eq!(
+                row["action"],
+                json!(match r.action {
+                    FlowAction::Accept => "ACCEPT",
+                    FlowAction::Reject => "REJECT",
+                })
+            );
+            assert_eq!(
+                row["flow-direction"],
+                json!(match r.direction {
+                    FlowDirection::Ingress => "ingress",
+                    FlowDirection::Egress => "egress",
+                })
+            );
+            assert_eq!(row["log-status"], json!("OK"));
+            assert_eq!(row["account-id"], json!(r.account_id));
+            assert_eq!(row["region"], json!(r.region));
+            assert_eq!(row["az-id"], json!(r.zone));
+            assert_eq!(row["vpc-id"], json!(r.vpc_id));
+            assert_eq!(row["subnet-id"], json!(r.subnet_id));
+            assert_eq!(row["interface-id"], json!(r.eni_id));
+            assert_eq!(row["instance-id"], json!(r.instance_id));
+            assert_eq!(row["tcp-flags"], json!(r.tcp_flags));
+            assert_eq!(row["traffic-path"], json!(r.boundary_id));
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_addresses_and_fields_are_per_query_errors() {
+    let p = plugin().await;
+    let cases = [
+        (
+            json!({"kind": "flow_search", "filters": {"ip": ["10.0.0.0/33"]}}),
+            "query field `filters.ip[0]` has the value \"10.0.0.0/33\": the prefix length must be a whole number from 0 to 32 for this address family",
+        ),
+        (
+            json!({"kind": "top_talkers", "filters": {"src_ip": "10.0.0.1' OR 1=1 --"}}),
+            "query field `filters.src_ip[0]` has the value \"10.0.0.1' OR 1=1 --\": not an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8 or 2001:db8::/32",
+        ),
+        (
+            json!({"kind": "top_talkers", "by": "sideways"}),
+            "query field `by` has the value \"sideways\": expected src_ip, dst_ip or either",
+        ),
+        (
+            json!({"kind": "port_scan", "threshold": 0}),
+            "query field `threshold` has the value 0: expected a whole number from 1 to 65535",
+        ),
+        (
+            json!({"kind": "internet_egress", "own_cidrs": ["fd00::/129"]}),
+            "query field `own_cidrs[0]` has the value \"fd00::/129\": the prefix length must be a whole number from 0 to 128 for this address family",
+        ),
+        (
+            json!({"kind": "rejected", "view": "pie"}),
+            "query field `view` has the value \"pie\": expected over_time or top_sources",
+        ),
+    ];
+    let mut queries: Vec<_> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (q, _))| query(&format!("E{i}"), q.clone(), FROM, TO, 60_000))
+        .collect();
+    queries.push(query("OK", json!({"kind": "top_ports"}), FROM, TO, 60_000));
+    let answer = p.query(&settings("2"), &queries, &[]).await.unwrap();
+    for (i, (_, message)) in cases.iter().enumerate() {
+        let a = &answer[&format!("E{i}")];
+        assert_eq!(a.error, *message);
+        assert_eq!(a.status, 400);
+    }
+    assert_eq!(answer["OK"].error, "");
+    assert!(!answer["OK"].frames[0].fields[0].values.is_empty());
+}
+
+/// Brute force: the last record start per group within the look-back window ending at `to`.
+fn last_seen(
+    to: &str,
+    days: i64,
+    key: impl Fn(&FlowRecord) -> Vec<String>,
+) -> Vec<(Vec<String>, i64, i64)> {
+    let end = t(to).timestamp_millis();
+    // The look-back starts at the UTC midnight `days` before the end.
+    let begin = (end - days * 86_400_000).div_euclid(86_400_000) * 86_400_000;
+    let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
+    for r in records() {
+        if (begin..=end).contains(&r.start_ms) {
+            let e = groups.entry(key(r)).or_insert((i64::MIN, 0));
+            e.0 = e.0.max(r.start_ms);
+            e.1 += 1;
+        }
+    }
+    let mut out: Vec<_> = groups.into_iter().map(|(k, (l, n))| (k, l, n)).collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Minutes from the start of the look-back (the UTC midnight `days` before `to`) to `to`.
+fn lookback_minutes(to: &str, days: i64) -> f64 {
+    let end = t(to).timestamp_millis();
+    let begin = (end - days * 86_400_000).div_euclid(86_400_000) * 86_400_000;
+    ((end - begin) / 60_000) as f64
+}
+
+fn minutes(to: &str, last: i64) -> f64 {
+    ((t(to).timestamp_millis() - last) as f64 / 60_000.0 * 10.0).round() / 10.0
+}
+
+#[tokio::test]
+async fn coverage_finds_the_silent_vpc_as_a_table_and_as_alertable_series() {
+    let p = plugin().await;
+    let cfg = common::config();
+    let (silent_account, silent_region, silent_vpc, stop) = lakewatch::demo::silent_vpc(&cfg);
+    let (new_account, new_region, new_vpc, _) = lakewatch::demo::unlogged_vpc(&cfg);
+    let unlogged = vec![new_account, new_region, new_vpc];
+    let to = "2024-06-15T12:00:00Z";
+    let from = "2024-06-15T11:00:00Z";
+    let vpc_key = |r: &FlowRecord| vec![r.account_id.clone(), r.region.clone(), r.vpc_id.clone()];
+    let all = last_seen(to, 7, vpc_key);
+    let silent: Vec<_> = all
+        .iter()
+        .filter(|(_, last, _)| *last < t(to).timestamp_millis() - 60 * 60_000)
+        .cloned()
+        .collect();
+    assert!(
+        silent.iter().any(|(k, last, _)| k
+            == &vec![
+                silent_account.clone(),
+                silent_region.clone(),
+                silent_vpc.clone()
+            ]
+            && *last < stop.timestamp_millis()),
+        "the silent VPC is silent: {silent:?}"
+    );
+    for version in ["1", "2"] {
+        // Every VPC, longest-silent first.
+        let frame = ask(&p, version, json!({"kind": "coverage"}), from, to).await;
+        let got: Vec<_> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    vec![
+                        r["account"].as_str().unwrap().to_string(),
+                        r["region"].as_str().unwrap().to_string(),
+                        r["vpc"].as_str().unwrap().to_string(),
+                    ],
+                    r["last_seen"].as_str().map(|s| t(s).timestamp_millis()),
+                    r["flows"].as_i64().unwrap(),
+                    r["minutes_since"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        // First the VPC that EC2.6 findings know of but that never sent a flow record: silent
+        // for at least the 7-day look-back.
+        let want: Vec<_> = std::iter::once((unlogged.clone(), None, 0, lookback_minutes(to, 7)))
+            .chain(
+                all.iter()
+                    .map(|(k, l, n)| (k.clone(), Some(*l), *n, minutes(to, *l))),
+            )
+            .collect();
+        assert_eq!(got, want, "v{version}");
+        assert!(frame.meta["notices"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Looked back 7 days (from 2024-06-08 00:00 UTC, "));
+        // With the cache on, the look-back's closed days run as day slices: the same rows.
+        let mut cached = common::settings(version);
+        cached["cacheTtlSeconds"] = json!(300);
+        let answer = p
+            .query(
+                &cached,
+                &[common::query(
+                    "A",
+                    json!({"kind": "coverage"}),
+                    from,
+                    to,
+                    60_000,
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+        let sliced = &answer["A"].frames[0];
+        assert_eq!(
+            sliced.meta["custom"]["daySlices"],
+            json!({"slices": 8, "reused": 0, "closed": 8}),
+            "v{version}"
+        );
+        assert_eq!(rows(sliced), rows(&frame), "v{version} in day slices");
+
+        // The alert rule's query: silent for more than an hour, one labelled number per VPC.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "coverage", "silent_for_minutes": 60, "format": "series"}),
+            from,
+            to,
+        )
+        .await;
+        assert_eq!(frame.meta["type"], "timeseries-wide");
+        assert_eq!(frame.fields[0].type_name, "time");
+        assert_eq!(
+            frame.fields[0].values,
+            vec![json!("2024-06-15T12:00:00.000Z")]
+        );
+        let got: Vec<_> = frame.fields[1..]
+            .iter()
+            .map(|f| {
+                assert_eq!(f.type_name, "number");
+                (
+                    vec![
+                        f.labels["account"].clone(),
+                        f.labels["region"].clone(),
+                        f.labels["vpc"].clone(),
+                    ],
+                    f.values[0].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = std::iter::once((unlogged.clone(), lookback_minutes(to, 7)))
+            .chain(silent.iter().map(|(k, l, _)| (k.clone(), minutes(to, *l))))
+            .collect();
+        assert_eq!(got, want, "v{version}");
+    }
+}
+
+#[tokio::test]
+async fn freshness_per_account_and_region_matches_brute_force() {
+    let p = plugin().await;
+    let to = "2024-06-12T08:30:00Z";
+    let want = last_seen(to, 2, |r| vec![r.account_id.clone(), r.region.clone()]);
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "freshness", "lookback_days": 2}),
+            "2024-06-12T08:00:00Z",
+            to,
+        )
+        .await;
+        let got: Vec<_> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    vec![
+                        r["account"].as_str().unwrap().to_string(),
+                        r["region"].as_str().unwrap().to_string(),
+                    ],
+                    t(r["last_seen"].as_str().unwrap()).timestamp_millis(),
+                    r["flows"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "v{version}");
+        let custom = &frame.meta["custom"];
+        assert_eq!(
+            custom["partitionsRead"],
+            json!(2 * 2 * 3),
+            "2 accounts × 2 regions × 3 days"
+        );
+    }
+}
+
+#[tokio::test]
+async fn either_side_ports_and_unknown_fields_are_noticed() {
+    let p = plugin().await;
+    let want: i64 = records()
+        .iter()
+        .filter(|r| {
+            in_range(r, FROM, TO) && (r.src_port == 5432 || r.dst_port == 5432) && r.protocol == 6
+        })
+        .map(|r| r.bytes)
+        .sum();
+    assert!(want > 0);
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_volume", "mesure": "packets",
+                   "filters": {"ports": [5432], "protocol": "tcp", "acounts": ["111122223333"]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let total: i64 = frame.fields[1]
+            .values
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            total, want,
+            "v{version}: bytes (the misspelt measure is ignored)"
+        );
+        assert_eq!(
+            frame.meta["notices"][0]["text"],
+            "Ignored query fields Lakewatch does not know: mesure, filters.acounts. Check their spelling (docs/queries.md lists every field)."
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! Every kind's frames, with data and without, read the way Grafana's server reads them (the Go
+//! SDK's Arrow rules and the dataplane rules of the declared type), through the plugin binary with
+//! the header alert rules send.
+
+use std::collections::BTreeMap;
+
+use crate::common::{plugin, query, settings};
+use lakewatch::frame::grafana_rules::{check_frames, Shape};
+use lakewatch::grafana_host::{HostResponse, PluginProcess};
+use serde_json::{json, Value};
+
+const FROM: &str = "2024-06-15T00:00:00Z";
+const TO: &str = "2024-06-15T12:00:00Z";
+/// Before the fixture lake begins: no flow records, no findings.
+const EMPTY_FROM: &str = "2023-01-01T00:00:00Z";
+const EMPTY_TO: &str = "2023-01-01T12:00:00Z";
+
+/// How a series kind answers when its range holds no records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Empty {
+    /// The dataplane's no data: one typed frame without fields.
+    NoData,
+    /// One series of zeros: a count with nothing to count is 0, not unknown.
+    Zeros,
+}
+
+fn series_kinds() -> Vec<(Value, Empty)> {
+    vec![
+        (json!({"kind": "flow_volume"}), Empty::Zeros),
+        (
+            json!({"kind": "flow_volume", "group_by": ["vpc"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account", "region"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "rejected", "group_by": ["vpc"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "coverage", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "freshness", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "compliance_over_time", "group_by": ["account"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "compliance_over_time", "measure": "pass_rate"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "sql", "format": "time_series", "rawSql":
+                "SELECT $__timeGroupAlias(time_dt, 5m, 0), region, count(*) AS flows \
+                 FROM $__table(vpc_flow) WHERE $__partitionFilter GROUP BY 1, 2 ORDER BY 1"}),
+            Empty::NoData,
+        ),
+    ]
+}
+
+fn table_kinds() -> Vec<Value> {
+    vec![
+        json!({"kind": "rejected", "view": "top_sources"}),
+        json!({"kind": "top_talkers", "by": "either"}),
+        json!({"kind": "top_pairs"}),
+        json!({"kind": "top_ports"}),
+        json!({"kind": "top_interfaces"}),
+        json!({"kind": "internet_egress"}),
+        json!({"kind": "port_scan", "threshold": 2}),
+        json!({"kind": "flow_search", "limit": 20}),
+        json!({"kind": "coverage"}),
+        json!({"kind": "freshness"}),
+        json!({"kind": "compliance_status"}),
+        json!({"kind": "compliance_status", "view": "counts"}),
+        json!({"kind": "annotations", "event": "control_status_changes"}),
+        json!({"kind": "annotations", "event": "flow_logs_silent"}),
+        json!({"kind": "sql", "rawSql": "SELECT NULL AS nul, 1 AS one, 'x' AS text"}),
+    ]
+}
+
+async fn ask_as_alert(
+    p: &PluginProcess,
+    version: &str,
+    q: &Value,
+    from: &str,
+    to: &str,
+) -> HostResponse {
+    let mut answer = p
+        .query(
+            &settings(version),
+            &[query("A", q.clone(), from, to, 60_000)],
+            &[("FromAlert", "true")],
+        )
+        .await
+        .unwrap();
+    let a = answer.remove("A").unwrap();
+    assert_eq!(a.error, "", "v{version} {q}");
+    a
+}
+
+fn read_as_grafana(a: &HostResponse, what: &str) -> Shape {
+    match check_frames(&a.raw_frames) {
+        Ok(shape) => shape,
+        Err(broken) => {
+            let lines: Vec<String> = broken.iter().map(|v| v.to_string()).collect();
+            panic!(
+                "{what}: Grafana's readers refuse the frames:\n{}",
+                lines.join("\n")
+            )
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_series_kind_reads_as_dataplane_series_or_no_data() {
+    let p = plugin().await;
+    for (q, empty) in series_kinds() {
+        let versions: &[&str] = if q["kind"] == "sql" {
+            &["2"]
+        } else {
+            &["1", "2"]
+        };
+        for version in versions {
+            let what = format!("v{version} {q}");
+            let a = ask_as_alert(&p, version, &q, FROM, TO).await;
+            match read_as_grafana(&a, &what) {
+                Shape::Series(series) => assert!(!series.is_empty(), "{what}"),
+                other => panic!("{what}: {other:?}"),
+            }
+            let a = ask_as_alert(&p, version, &q, EMPTY_FROM, EMPTY_TO).await;
+            let shape = read_as_grafana(&a, &format!("{what} without data"));
+            match empty {
+                Empty::NoData => assert_eq!(shape, Shape::NoData, "{what} without data"),
+                Empty::Zeros => {
+                    assert_eq!(shape, Shape::Series(vec![BTreeMap::new()]), "{what}");
+                    let values = &a.frames[0].fields[1].values;
+                    assert!(values.iter().all(|v| v == &json!(0)), "{what}: {values:?}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_table_kind_reads_under_the_go_sdk_rules_and_nulls_stay_null() {
+    let p = plugin().await;
+    for q in table_kinds() {
+        for (from, to) in [(FROM, TO), (EMPTY_FROM, EMPTY_TO)] {
+            let what = format!("{q} {from}");
+            let a = ask_as_alert(&p, "2", &q, from, to).await;
+            assert_eq!(read_as_grafana(&a, &what), Shape::Untyped, "{what}");
+        }
+    }
+    let q = json!({"kind": "sql", "rawSql": "SELECT NULL AS nul, 1 AS one, 'x' AS text"});
+    let a = ask_as_alert(&p, "2", &q, FROM, TO).await;
+    let frame = &a.frames[0];
+    assert_eq!(frame.field("nul").unwrap().values, vec![Value::Null]);
+    assert_eq!(frame.field("one").unwrap().values, vec![json!(1)]);
+}
+
+#[tokio::test]
+async fn compliance_measures_of_one_group_carry_their_measure_as_a_label() {
+    let p = plugin().await;
+    let q = json!({"kind": "compliance_over_time", "group_by": ["account"]});
+    let a = ask_as_alert(&p, "2", &q, FROM, TO).await;
+    let Shape::Series(series) = read_as_grafana(&a, "compliance_over_time") else {
+        panic!("series expected")
+    };
+    let measures: Vec<&str> = series.iter().map(|l| l["measure"].as_str()).collect();
+    let per_account = measures.len() / 2;
+    assert!(per_account > 0);
+    assert_eq!(
+        measures.iter().filter(|m| **m == "pass_rate").count(),
+        per_account
+    );
+    assert_eq!(
+        measures.iter().filter(|m| **m == "failing").count(),
+        per_account
+    );
+}
+
+#[tokio::test]
+async fn the_shipped_alert_rule_reads_as_a_series_per_vpc_and_as_no_data_when_there_is_none() {
+    let rule = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/provisioning/alerting/lakewatch-coverage.yaml"
+    ))
+    .unwrap();
+    for line in [
+        "kind: coverage",
+        "format: series",
+        "group_by: [account, region, vpc]",
+    ] {
+        assert!(rule.contains(line), "the shipped rule's query has {line}");
+    }
+    let model = json!({"kind": "coverage", "format": "series",
+        "group_by": ["account", "region", "vpc"], "filters": {}});
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, "2024-06-15T11:00:00Z", TO).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the alert rule") else {
+            panic!("series expected")
+        };
+        let vpcs: Vec<&str> = series.iter().map(|l| l["vpc"].as_str()).collect();
+        let mut distinct = vpcs.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(vpcs.len() > 1, "v{version}: {vpcs:?}");
+        assert_eq!(distinct.len(), vpcs.len(), "v{version}: one series per VPC");
+        for labels in &series {
+            let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["account", "region", "vpc"]);
+        }
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the alert rule, no data"),
+            Shape::NoData
+        );
+    }
+}
