@@ -204,36 +204,8 @@ impl Expander<'_> {
                     let inner = self.out[start + 1..self.out.len() - 1].replace("\"\"", "\"");
                     self.word(&inner);
                 }
-                '-' if self.peek(1) == Some('-') => {
-                    while let Some(c) = self.peek(0) {
-                        if c == '\n' {
-                            break;
-                        }
-                        self.out.push(c);
-                        self.pos += 1;
-                    }
-                }
-                '/' if self.peek(1) == Some('*') => {
-                    self.out.push_str("/*");
-                    self.pos += 2;
-                    loop {
-                        match self.peek(0) {
-                            None => return Err(SqlTextError::Statement(
-                                "the SQL has a /* comment that is never closed; close it with */"
-                                    .to_string(),
-                            )),
-                            Some('*') if self.peek(1) == Some('/') => {
-                                self.out.push_str("*/");
-                                self.pos += 2;
-                                break;
-                            }
-                            Some(c) => {
-                                self.out.push(c);
-                                self.pos += 1;
-                            }
-                        }
-                    }
-                }
+                '-' if self.peek(1) == Some('-') => self.line_comment(true)?,
+                '/' if self.peek(1) == Some('*') => self.block_comment(true)?,
                 ';' => {
                     self.pos += 1;
                     self.rest_is_empty()?;
@@ -337,25 +309,72 @@ impl Expander<'_> {
 
     /// After a `;`: only whitespace and comments may follow.
     fn rest_is_empty(&mut self) -> Result<(), SqlTextError> {
-        let rest: String = self.chars[self.pos..].iter().collect();
-        let mut text = rest.as_str();
         loop {
-            text = text.trim_start();
-            if let Some(after) = text.strip_prefix("--") {
-                text = after.split_once('\n').map_or("", |(_, r)| r);
-            } else if let Some(after) = text.strip_prefix("/*") {
-                text = after.split_once("*/").map_or("", |(_, r)| r);
-            } else {
-                break;
+            match self.peek(0) {
+                Some(c) if c.is_whitespace() => self.pos += 1,
+                Some('-') if self.peek(1) == Some('-') => self.line_comment(false)?,
+                Some('/') if self.peek(1) == Some('*') => self.block_comment(false)?,
+                None => return Ok(()),
+                Some(_) => return Err(SqlTextError::Statement(
+                    "the SQL holds more than one statement (text follows a `;`); run one SELECT statement per query".to_string(),
+                )),
             }
         }
-        if text.is_empty() {
-            self.pos = self.chars.len();
-            Ok(())
-        } else {
-            Err(SqlTextError::Statement(
-                "the SQL holds more than one statement (text follows a `;`); run one SELECT statement per query".to_string(),
-            ))
+    }
+
+    /// A `--` comment, copied when `copy`. Athena (Trino) ends it at a line feed or a carriage
+    /// return, the local engine (DataFusion) at a line feed only: a carriage return without a
+    /// line feed after it would end the comment for one engine and not the other, so it is
+    /// refused rather than guessed.
+    fn line_comment(&mut self, copy: bool) -> Result<(), SqlTextError> {
+        while let Some(c) = self.peek(0) {
+            match c {
+                '\n' => break,
+                '\r' if self.peek(1) == Some('\n') => break,
+                '\r' => return Err(SqlTextError::Statement(
+                    "the SQL has a carriage return in a -- comment with no line feed after it; Athena ends the comment there and the local engine does not, so what follows is ambiguous: end the line with a line feed".to_string(),
+                )),
+                _ => {
+                    if copy {
+                        self.out.push(c);
+                    }
+                    self.pos += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A `/* */` comment, copied when `copy`. The local engine (DataFusion) nests these
+    /// comments and Athena does not: a `/*` inside one would make the engines end it at
+    /// different places (and a variable expanded there could close it), so it is refused.
+    fn block_comment(&mut self, copy: bool) -> Result<(), SqlTextError> {
+        if copy {
+            self.out.push_str("/*");
+        }
+        self.pos += 2;
+        loop {
+            match self.peek(0) {
+                None => return Err(SqlTextError::Statement(
+                    "the SQL has a /* comment that is never closed; close it with */".to_string(),
+                )),
+                Some('/') if self.peek(1) == Some('*') => return Err(SqlTextError::Statement(
+                    "the SQL has a /* inside a /* comment; the local engine nests such comments and Athena does not, so where it ends is ambiguous: remove the inner /*".to_string(),
+                )),
+                Some('*') if self.peek(1) == Some('/') => {
+                    if copy {
+                        self.out.push_str("*/");
+                    }
+                    self.pos += 2;
+                    return Ok(());
+                }
+                Some(c) => {
+                    if copy {
+                        self.out.push(c);
+                    }
+                    self.pos += 1;
+                }
+            }
         }
     }
 
@@ -951,6 +970,19 @@ mod tests {
         assert_eq!(err("SELECT $region", json!({"region": "All"})), "template variable `$region`: All selected; a literal cannot stand for every value, so write the condition as $__in(column, region), which becomes TRUE for All");
         assert_eq!(err("SELECT ${region:csv}", json!({})), "template variable `$region`: write ${name} with a plain name; formats such as ${name:csv} are not applied, values are always rendered as SQL literals");
         assert_eq!(err("SELECT 1; DROP TABLE x", json!({})), "the SQL holds more than one statement (text follows a `;`); run one SELECT statement per query");
+        // Comments are read the way both engines read them, or refused where they disagree.
+        assert_eq!(
+            err("SELECT count(*) AS n FROM $__table WHERE $__partitionFilter /* off: /* per team */ AND team = $team */", json!({"team": "*/ OR TRUE --"})),
+            "the SQL has a /* inside a /* comment; the local engine nests such comments and Athena does not, so where it ends is ambiguous: remove the inner /*"
+        );
+        assert_eq!(
+            err("SELECT 1 AS a --\r; DROP TABLE x", json!({})),
+            "the SQL has a carriage return in a -- comment with no line feed after it; Athena ends the comment there and the local engine does not, so what follows is ambiguous: end the line with a line feed"
+        );
+        assert_eq!(
+            err("SELECT 1 AS a; -- done\r /* x /* y */", json!({})),
+            "the SQL has a carriage return in a -- comment with no line feed after it; Athena ends the comment there and the local engine does not, so what follows is ambiguous: end the line with a line feed"
+        );
         assert_eq!(
             err("DROP TABLE x", json!({})),
             "only a SELECT (or WITH … SELECT) statement can run here; the SQL starts with `DROP`"

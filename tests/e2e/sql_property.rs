@@ -6,6 +6,9 @@ use lakewatch::lake::SourceVersion;
 use lakewatch::query::{parse_value, AnyQuery, TimeWindow, VariableType, VariableValue};
 use lakewatch::sql::macros::{expand, literal_list, MacroContext};
 use lakewatch::sql::{ident, string_literal, Dialect};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -129,6 +132,44 @@ fn sql_text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..16).prop_map(|p| p.concat())
 }
 
+/// SQL around variables, with the comment and quote openers and the line ends the engines
+/// tokenize differently.
+fn hostile_sql() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just(" $v ".to_string()),
+        Just("${v}".to_string()),
+        Just("'".to_string()),
+        Just("\"".to_string()),
+        Just("--".to_string()),
+        Just("/*".to_string()),
+        Just("*/".to_string()),
+        Just("\r".to_string()),
+        Just("\n".to_string()),
+        Just("\r\n".to_string()),
+        Just(";".to_string()),
+        Just(" AND x = ".to_string()),
+        Just(" OR ".to_string()),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|p| format!("SELECT 1 AS a FROM t WHERE b = 1{}", p.concat()))
+}
+
+/// Variable values that try to close what they are put in.
+fn hostile_value() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("*/".to_string()),
+            Just("/*".to_string()),
+            Just("'".to_string()),
+            Just("--".to_string()),
+            Just(" OR TRUE".to_string()),
+            Just(";".to_string()),
+            Just("\"".to_string()),
+        ],
+        1..4,
+    )
+    .prop_map(|p| format!("MARK{}", p.concat()))
+}
+
 fn window() -> TimeWindow {
     let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
     let from: DateTime<Utc> = t("2024-06-01T00:00:00Z");
@@ -187,6 +228,32 @@ proptest! {
                 let ctx = MacroContext { dialect, version, home_region: "us-east-1", window: window() };
                 let _ = expand(&raw, &ctx);
             }
+        }
+    }
+
+    /// Read by a real SQL tokenizer and parser (sqlparser, as DataFusion reads SQL): a variable's
+    /// value is only ever inside a string literal, never in a comment, identifier or keyword,
+    /// and an accepted statement is one statement.
+    #[test]
+    fn expanded_variables_are_single_literals_to_a_real_parser(sql in hostile_sql(), v in hostile_value()) {
+        let query = json!({"kind": "sql", "rawSql": sql, "variables": {"v": v}});
+        let Ok(AnyQuery::Sql(raw)) = AnyQuery::from_json(&query) else { return Ok(()); };
+        let ctx = MacroContext { dialect: Dialect::Local, version: SourceVersion::V2, home_region: "us-east-1", window: window() };
+        let Ok(expanded) = expand(&raw, &ctx) else { return Ok(()); };
+        let dialect = GenericDialect {};
+        let tokens = Tokenizer::new(&dialect, &expanded.sql).tokenize();
+        let tokens = tokens.map_err(|e| TestCaseError::fail(format!("{e}: {}", expanded.sql)))?;
+        for token in &tokens {
+            let outside_a_literal = match token {
+                Token::SingleQuotedString(_) => false,
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => comment.contains("MARK"),
+                Token::Whitespace(Whitespace::MultiLineComment(text)) => text.contains("MARK"),
+                other => other.to_string().contains("MARK"),
+            };
+            prop_assert!(!outside_a_literal, "{:?} in {:?}", token, expanded.sql);
+        }
+        if let Ok(statements) = Parser::parse_sql(&dialect, &expanded.sql) {
+            prop_assert_eq!(statements.len(), 1, "{}", expanded.sql);
         }
     }
 }
