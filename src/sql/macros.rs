@@ -67,7 +67,8 @@ pub struct Expanded {
     pub tables: Vec<TableRef>,
     /// Whether it reads a Security Lake table.
     pub reads_lake: bool,
-    /// Whether it has a partition predicate on the day partition.
+    /// Whether every SELECT reading a lake table bounds the day partition in its WHERE clause
+    /// ([`super::pruning::prunes_days`]).
     pub pruned: bool,
     /// The `$__timeGroup` bucketing, if any.
     pub time_group: Option<TimeGroup>,
@@ -154,8 +155,12 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             ))
         }
     }
+    let day_column = x.day_partition();
     let mut expanded = x.expanded;
     expanded.sql = x.out.trim_end().to_string();
+    // Decided on the parsed statement, never on words: a partition column named in the SELECT
+    // list or an OR branch prunes nothing.
+    expanded.pruned = expanded.reads_lake && super::pruning::prunes_days(&expanded.sql, day_column);
     Ok(expanded)
 }
 
@@ -206,6 +211,11 @@ impl Expander<'_> {
                 }
                 '-' if self.peek(1) == Some('-') => self.line_comment(true)?,
                 '/' if self.peek(1) == Some('*') => self.block_comment(true)?,
+                // The local engine reads `//` as one operator (integer division), Athena as `/`
+                // and whatever follows, so `//*` opens a comment for one of them only.
+                '/' if self.peek(1) == Some('/') => return Err(SqlTextError::Statement(
+                    "the SQL has `//` outside a string; the local engine reads it as integer division and Athena as two divisions or the start of a /* comment: put a space between the slashes".to_string(),
+                )),
                 ';' => {
                     self.pos += 1;
                     self.rest_is_empty()?;
@@ -381,9 +391,6 @@ impl Expander<'_> {
     /// Notes partition columns and Security Lake tables named in the user's own SQL.
     fn word(&mut self, word: &str) {
         let lower = word.to_ascii_lowercase();
-        if lower == self.day_partition() {
-            self.expanded.pruned = true;
-        }
         if lower.starts_with("amazon_security_lake_table_") {
             self.expanded.reads_lake = true;
             for source in [Source::VpcFlow, Source::ShFindings] {
@@ -506,9 +513,6 @@ impl Expander<'_> {
                 count(1..=1, &format!("{name}(time_dt)"))?;
                 let col = ColumnArg::parse(a(0)).map_err(|r| bad(a(0), &r))?;
                 if col.is_timestamp() {
-                    if col.last() == "time_dt" && self.day_partition() == "time_dt" {
-                        self.expanded.pruned = true;
-                    }
                     format!(
                         "{} BETWEEN {} AND {}",
                         col.render(dialect),
@@ -591,7 +595,6 @@ impl Expander<'_> {
             }
             "partitionFilter" => {
                 count(0..=0, "$__partitionFilter")?;
-                self.expanded.pruned = true;
                 let cols = FlowColumns::of(ctx.version);
                 let parts = PartitionFilter {
                     days: partitions::utc_days(from, to),
@@ -974,6 +977,10 @@ mod tests {
         assert_eq!(
             err("SELECT count(*) AS n FROM $__table WHERE $__partitionFilter /* off: /* per team */ AND team = $team */", json!({"team": "*/ OR TRUE --"})),
             "the SQL has a /* inside a /* comment; the local engine nests such comments and Athena does not, so where it ends is ambiguous: remove the inner /*"
+        );
+        assert_eq!(
+            err("SELECT 4 //* $v */ 2", json!({})),
+            "the SQL has `//` outside a string; the local engine reads it as integer division and Athena as two divisions or the start of a /* comment: put a space between the slashes"
         );
         assert_eq!(
             err("SELECT 1 AS a --\r; DROP TABLE x", json!({})),

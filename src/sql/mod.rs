@@ -2,6 +2,7 @@
 //! identifier is quoted and every literal escaped here.
 
 pub mod macros;
+pub mod pruning;
 
 use std::fmt::Write as _;
 
