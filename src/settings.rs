@@ -142,6 +142,8 @@ pub struct Settings {
     pub max_range_days: u32,
     /// Most points per series (`maxPointsPerSeries`): Grafana's `maxDataPoints` is clamped to it.
     pub max_points_per_series: i64,
+    /// What a user's SQL may read (`rawSql`: `off`, `securityLake` (default), `any`).
+    pub raw_sql: crate::sql::reach::RawSqlReach,
     /// How long a finished query result is reused, seconds (`cacheTtlSeconds`; default 300 on
     /// Athena, 0 on the local lake; 0 = only identical queries in flight are shared).
     pub cache_ttl_s: Option<u64>,
@@ -186,6 +188,7 @@ impl Default for Settings {
             lookback_days: 7,
             max_range_days: 400,
             max_points_per_series: 10_000,
+            raw_sql: crate::sql::reach::RawSqlReach::SecurityLake,
             cache_ttl_s: None,
             cache_max_mb: 256,
             scan_budget: crate::budget::ScanBudget::default(),
@@ -333,6 +336,15 @@ impl Settings {
         }
         if let Some(n) = number("maxPointsPerSeries", 10, 100_000)? {
             s.max_points_per_series = n as i64;
+        }
+        if let Some(t) = text("rawSql")? {
+            s.raw_sql = crate::sql::reach::RawSqlReach::parse(&t).ok_or_else(|| {
+                err(
+                    "rawSql",
+                    &Value::String(t.clone()),
+                    "expected off, securityLake or any",
+                )
+            })?;
         }
         let gigabytes = |key: &str| -> Result<Option<u64>, SettingsError> {
             let gb = match obj.get(key) {

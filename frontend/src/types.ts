@@ -144,6 +144,8 @@ export interface LakewatchOptions extends DataSourceJsonData {
   maxRows?: number;
   maxSeries?: number;
   lookbackDays?: number;
+  /** What a panel's own SQL may read: `securityLake` (default, left out), `any` or `off`. */
+  rawSql?: 'securityLake' | 'any' | 'off';
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
   /** Most points per series, 10–100000 (default 10000): maxDataPoints is clamped to it. */

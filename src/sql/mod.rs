@@ -3,6 +3,7 @@
 
 pub mod macros;
 pub mod pruning;
+pub mod reach;
 
 use std::fmt::Write as _;
 

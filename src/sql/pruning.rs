@@ -226,6 +226,6 @@ mod tests {
             "eventday"
         ));
         assert!(!prunes_days("SELECT 1 WHERE eventday = '1'", "eventday"), "no lake table");
-        assert!(!prunes_days("SELECT FROM WHERE", "eventday"), "not parsed");
+        assert!(!prunes_days("SELECT * FROM t WHERE (", "eventday"), "not parsed");
     }
 }

@@ -281,3 +281,45 @@ async fn variable_queries_list_values_seen_in_the_range() {
     }
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_raw_sql_setting_bounds_what_sql_may_read() {
+    let p = plugin().await;
+    let (from, to) = ("2024-06-15T00:00:00Z", "2024-06-15T01:00:00Z");
+    let ask_with = |reach: Option<&'static str>, sql: &'static str| {
+        let mut s = settings("2");
+        if let Some(r) = reach {
+            s["rawSql"] = json!(r);
+        }
+        let p = &p;
+        async move {
+            let answer = p
+                .query(&s, &[query("A", json!({"kind": "sql", "rawSql": sql}), from, to, 60_000)], &[])
+                .await
+                .unwrap();
+            answer["A"].error.clone()
+        }
+    };
+    let lake = "SELECT count(*) AS n FROM $__table WHERE $__partitionFilter";
+    let other = "SELECT count(*) AS n FROM (SELECT 1 AS x) a JOIN some_db.some_table b ON a.x = b.x";
+    // Default (securityLake): the lake and computed rows, nothing else.
+    assert_eq!(ask_with(None, lake).await, "");
+    assert_eq!(ask_with(None, "SELECT value FROM generate_series(1, 3)").await, "");
+    assert_eq!(
+        ask_with(None, other).await,
+        "the SQL reads some_db.some_table, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of amazon_security_lake_glue_db_us_east_1); read the lake through $__table, or ask an admin to set `rawSql` to `any`"
+    );
+    // any: the check is off (the local engine then says the table does not exist).
+    let error = ask_with(Some("any"), other).await;
+    assert!(error.starts_with("the local engine failed the query"), "{error}");
+    assert!(error.contains("some_db.some_table"), "{error}");
+    // off: no SQL at all, however harmless.
+    assert_eq!(
+        ask_with(Some("off"), "SELECT 1 AS one").await,
+        "this datasource does not run SQL written in a panel (setting `rawSql` is `off`); use one of the query kinds (docs/queries.md), or ask an admin to set `rawSql` to `securityLake`"
+    );
+    assert_eq!(
+        ask_with(Some("everything"), "SELECT 1 AS one").await,
+        "datasource setting `rawSql` has the value \"everything\": expected off, securityLake or any"
+    );
+}

@@ -112,7 +112,7 @@ describe('ConfigEditor', () => {
   });
 
   it('keeps the local engine settings minimal', async () => {
-    const { last } = setup(baseOptions());
+    const { user, last } = setup(baseOptions());
     setText(input('lakePath'), '/var/lib/grafana/demo-lake');
     setText(input('maxRows'), '5000');
     expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake', maxRows: 5000 });
@@ -121,6 +121,10 @@ describe('ConfigEditor', () => {
     setText(input('maxRangeDays'), '90');
     setText(input('localQueryMemoryMb'), '512');
     expect(last().jsonData).toEqual({ lakePath: '/var/lib/grafana/demo-lake', maxRangeDays: 90, localQueryMemoryMb: 512 });
+    await user.click(page().getByLabelText('Off (query kinds only)'));
+    expect(last().jsonData.rawSql).toBe('off');
+    await user.click(page().getByLabelText('Security Lake tables only'));
+    expect(last().jsonData.rawSql).toBeUndefined();
     setText(input('maxPointsPerSeries'), '5');
     expect(page().getAllByText('Enter a whole number from 10 to 100000').length).toBeGreaterThan(0);
   });

@@ -90,6 +90,13 @@ const NUMERIC_KEYS = new Set<keyof LakewatchOptions>([
   'cacheMaxMb',
 ]);
 
+/** What SQL written in a panel may read; Security Lake only (the default) leaves `rawSql` out. */
+const RAW_SQL_OPTIONS = [
+  { label: 'Security Lake tables only', value: 'securityLake' },
+  { label: 'Anything the engine can read', value: 'any' },
+  { label: 'Off (query kinds only)', value: 'off' },
+];
+
 /** The source-version choices; Discover leaves `sourceVersion` out of jsonData. */
 const DISCOVER = 'discover';
 const SOURCE_VERSION_OPTIONS = [
@@ -288,6 +295,16 @@ export function ConfigEditor(props: Props) {
         {text('lookbackDays', 'Coverage look-back (days)', 'How far back coverage and freshness look for the last record (1–90, default 7)', '7', 16)}
         {text('maxRows', 'Row limit', 'Most rows a query may return (default 100000)', '100000', 16)}
         {text('maxSeries', 'Series limit', 'Most series a time-series panel may carry (default 100)', '100', 16)}
+        <Field
+          label="SQL in panels"
+          description="What a panel's own SQL (kind sql) may read: only the Security Lake tables of this datasource's Glue database (default), anything the engine's credentials can read, or nothing"
+        >
+          <RadioButtonGroup
+            options={RAW_SQL_OPTIONS}
+            value={json.rawSql ?? 'securityLake'}
+            onChange={(v) => setJson('rawSql', v === 'securityLake' ? undefined : v)}
+          />
+        </Field>
         {text('maxRangeDays', 'Range limit (days)', 'Longest time range a query may ask for, 1–3660 days (default 400); a longer one is refused', '400', 16)}
         {text('maxPointsPerSeries', 'Points per series', "Most points per series, 10–100000 (default 10000): Grafana's max data points is clamped to it", '10000', 16)}
         {!isAthena &&

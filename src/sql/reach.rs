@@ -1,0 +1,132 @@
+//! What a user's SQL may read (datasource setting `rawSql`), checked on the parsed statement:
+//! with `securityLake`, every table it reads is a Security Lake table of the datasource's Glue
+//! database (or a name the statement defines in its `WITH`, or a table function such as
+//! `generate_series(…)`, which reads no stored data).
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{Query, TableFactor, Visit, Visitor};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// The `rawSql` setting: how far a user's SQL (`kind: "sql"`) may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RawSqlReach {
+    /// No user SQL at all: only the query kinds.
+    Off,
+    /// Only the Security Lake tables of the datasource's database.
+    #[default]
+    SecurityLake,
+    /// Anything the engine's credentials can read.
+    Any,
+}
+
+impl RawSqlReach {
+    /// Parses the setting's value.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(RawSqlReach::Off),
+            "securityLake" => Some(RawSqlReach::SecurityLake),
+            "any" => Some(RawSqlReach::Any),
+            _ => None,
+        }
+    }
+}
+
+/// The relations a statement reads that are not Security Lake tables of `database`; an error
+/// text when the SQL cannot be parsed (then what it reads is unknown).
+pub fn tables_outside_lake(sql: &str, database: &str) -> Result<Vec<String>, String> {
+    let statements = Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| e.to_string())?;
+    let mut seen = Relations::default();
+    let _ = statements.visit(&mut seen);
+    Ok(seen
+        .tables
+        .into_iter()
+        .filter(|parts| !is_lake_table(parts, database))
+        .filter(|parts| !(parts.len() == 1 && seen.ctes.contains(&parts[0].to_ascii_lowercase())))
+        .map(|parts| parts.join("."))
+        .collect())
+}
+
+fn is_lake_table(parts: &[String], database: &str) -> bool {
+    match parts {
+        [table] => table.starts_with("amazon_security_lake_table_"),
+        [db, table] => db == database && table.starts_with("amazon_security_lake_table_"),
+        _ => false,
+    }
+}
+
+/// The stored tables a statement names (name parts, unquoted) and the names its `WITH` clauses
+/// define.
+#[derive(Default)]
+struct Relations {
+    tables: BTreeSet<Vec<String>>,
+    ctes: BTreeSet<String>,
+}
+
+impl Visitor for Relations {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.ctes.insert(cte.alias.name.value.to_ascii_lowercase());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, args, .. } = factor {
+            // A table function (`generate_series(1, 10)`) computes rows, it reads none.
+            if args.is_none() {
+                let parts = name
+                    .0
+                    .iter()
+                    .map(|p| {
+                        p.as_ident()
+                            .map_or_else(|| p.to_string(), |i| i.value.clone())
+                    })
+                    .collect();
+                self.tables.insert(parts);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DB: &str = "amazon_security_lake_glue_db_us_east_1";
+
+    fn outside(sql: &str) -> Vec<String> {
+        tables_outside_lake(sql, DB).unwrap()
+    }
+
+    #[test]
+    fn only_the_lake_tables_of_the_database_are_inside() {
+        let lake = format!("\"{DB}\".\"amazon_security_lake_table_us_east_1_vpc_flow_2_0\"");
+        assert!(outside(&format!("SELECT count(*) FROM {lake}")).is_empty());
+        assert!(outside("SELECT * FROM amazon_security_lake_table_us_east_1_sh_findings_1_0").is_empty());
+        assert!(outside(&format!("WITH f AS (SELECT * FROM {lake}) SELECT * FROM f")).is_empty());
+        assert!(outside("SELECT value FROM generate_series(1, 10)").is_empty());
+        assert!(outside("SELECT 1").is_empty());
+        assert_eq!(outside("SELECT * FROM information_schema.tables"), ["information_schema.tables"]);
+        assert_eq!(
+            outside("SELECT * FROM other_db.amazon_security_lake_table_us_east_1_vpc_flow_2_0"),
+            ["other_db.amazon_security_lake_table_us_east_1_vpc_flow_2_0"]
+        );
+        assert_eq!(
+            outside(&format!("SELECT * FROM {lake} WHERE x IN (SELECT y FROM awsdatacatalog.hr.salaries)")),
+            ["awsdatacatalog.hr.salaries"]
+        );
+        assert_eq!(
+            outside(&format!("SELECT * FROM {lake} a JOIN secrets b ON a.x = b.x")),
+            ["secrets"]
+        );
+        assert!(tables_outside_lake("SELECT * FROM t WHERE (", DB).is_err());
+    }
+}
