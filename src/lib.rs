@@ -35,6 +35,7 @@ pub mod engine;
 pub mod frame;
 pub mod grafana_host;
 pub mod lake;
+pub mod log_filter;
 pub mod merge;
 pub mod net;
 pub mod pipeline;

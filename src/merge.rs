@@ -166,6 +166,7 @@ fn add_stats(joined: &mut QueryOutput, parts: &mut BTreeSet<String>, output: Que
                 scanned_bytes: j.scanned_bytes + a.scanned_bytes,
                 engine_ms: j.engine_ms.max(a.engine_ms),
                 queue_ms: j.queue_ms.max(a.queue_ms),
+                retries: j.retries + a.retries,
                 read: match (j.read, a.read) {
                     (ResultRead::Pages(x), ResultRead::Pages(y)) => ResultRead::Pages(x + y),
                     (ResultRead::Object(x), _) | (_, ResultRead::Object(x)) => {

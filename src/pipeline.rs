@@ -1000,6 +1000,9 @@ fn athena_meta(
     map.insert("costUsd".into(), json!(athena.cost_usd(cents)));
     map.insert("queueMs".into(), json!(athena.queue_ms));
     map.insert("athenaEngineMs".into(), json!(athena.engine_ms));
+    if athena.retries > 0 {
+        map.insert("athenaRetries".into(), json!(athena.retries));
+    }
     map.insert(
         "resultsFrom".into(),
         match &athena.read {

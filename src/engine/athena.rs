@@ -549,11 +549,37 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// How many times a query runs again after a transient failure.
+const MAX_RETRIES: u32 = 3;
+
+/// The pause before the first retry; each next one waits four times longer.
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// Failures that another run may not meet: Athena's or S3's throttling, and a query Athena
+/// failed for want of resources. Anything else (a missing table, a syntax error, denied access)
+/// fails at once.
+fn is_transient(e: &EngineError) -> bool {
+    const BUSY: [&str; 5] = [
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "Rate exceeded",
+        "SlowDown",
+        "exhausted resources",
+    ];
+    match e {
+        EngineError::Aws { message, .. } => BUSY.iter().any(|b| message.contains(b)),
+        EngineError::QueryFailed { reason } => BUSY.iter().any(|b| reason.contains(b)),
+        _ => false,
+    }
+}
+
 /// The Athena engine.
 pub struct AthenaEngine {
     api: Arc<dyn AthenaApi>,
     settings: AthenaSettings,
     catalogs: tokio::sync::Mutex<HashMap<String, (Instant, Catalog)>>,
+    /// The pause before the first retry ([`RETRY_PAUSE`]; shorter in tests).
+    retry_pause: Duration,
 }
 
 /// A 32-hex-digit idempotency token for a query: the same SQL within the same minute gets the
@@ -582,6 +608,7 @@ impl AthenaEngine {
             api,
             settings,
             catalogs: Default::default(),
+            retry_pause: RETRY_PAUSE,
         }
     }
 
@@ -592,6 +619,24 @@ impl AthenaEngine {
             Arc::new(SdkAthena::new(&config, settings.clone())),
             settings,
         )
+    }
+
+    /// Starts one execution and waits for it to finish.
+    async fn start_and_wait(
+        &self,
+        sql: &str,
+        token: &str,
+        started: Instant,
+    ) -> Result<(StopOnDrop, Status), EngineError> {
+        let id = self.api.start(sql, token).await?;
+        let mut guard = StopOnDrop {
+            api: self.api.clone(),
+            id,
+            finished: false,
+        };
+        let status = self.wait(&mut guard, started).await?;
+        guard.finished = true;
+        Ok((guard, status))
     }
 
     /// Polls until the query leaves QUEUED/RUNNING, with backoff (100 ms doubling to 2 s).
@@ -708,17 +753,28 @@ impl Engine for AthenaEngine {
     async fn run(&self, request: &EngineRequest) -> Result<QueryOutput, EngineError> {
         let started = Instant::now();
         let minute = chrono::Utc::now().timestamp() / 60;
-        let id = self
-            .api
-            .start(&request.sql, &request_token(&request.sql, minute))
-            .await?;
-        let mut guard = StopOnDrop {
-            api: self.api.clone(),
-            id,
-            finished: false,
+        let mut retries = 0u32;
+        let (guard, status) = loop {
+            // A new execution needs a new token: the same one would return the failed one.
+            let token = match retries {
+                0 => request_token(&request.sql, minute),
+                n => request_token(&format!("{}\n{n}", request.sql), minute),
+            };
+            match self.start_and_wait(&request.sql, &token, started).await {
+                Err(e) if retries < MAX_RETRIES && is_transient(&e) => {
+                    let pause = self.retry_pause * 4u32.pow(retries);
+                    if started.elapsed() + pause
+                        >= Duration::from_secs(self.settings.query_timeout_s)
+                    {
+                        return Err(e);
+                    }
+                    retries += 1;
+                    tracing::info!(ref_id = %request.ref_id, retries, error = %e, "Athena was busy; running the query again");
+                    tokio::time::sleep(pause).await;
+                }
+                other => break other?,
+            }
         };
-        let status = self.wait(&mut guard, started).await?;
-        guard.finished = true;
         let (batch, read) = self
             .read_results(&guard.id, &status, request.row_limit)
             .await?;
@@ -736,6 +792,7 @@ impl Engine for AthenaEngine {
                 engine_ms: status.engine_ms,
                 queue_ms: status.queue_ms,
                 read,
+                retries,
             }),
             cache: CacheOutcome::Miss,
         })
@@ -1141,12 +1198,20 @@ mod tests {
         denied: bool,
         /// Where the result object is, and its bytes.
         object: Option<(String, Vec<u8>)>,
+        /// Errors of the next StartQueryExecution calls, in order.
+        start_errors: Mutex<Vec<EngineError>>,
+        /// Athena's reason for FAILED (default: a missing table).
+        fail_reason: Option<String>,
     }
 
     #[async_trait::async_trait]
     impl AthenaApi for Fake {
         async fn start(&self, _sql: &str, token: &str) -> Result<String, EngineError> {
             self.calls.lock().unwrap().push(format!("start {token}"));
+            let mut errors = self.start_errors.lock().unwrap();
+            if !errors.is_empty() {
+                return Err(errors.remove(0));
+            }
             Ok("q-1".into())
         }
         async fn status(&self, _id: &str) -> Result<Status, EngineError> {
@@ -1158,8 +1223,11 @@ mod tests {
             };
             Ok(Status {
                 state,
-                reason: (state == State::Failed)
-                    .then(|| "TABLE_NOT_FOUND: line 3:6: Table 'x' does not exist".into()),
+                reason: (state == State::Failed).then(|| {
+                    self.fail_reason.clone().unwrap_or_else(|| {
+                        "TABLE_NOT_FOUND: line 3:6: Table 'x' does not exist".into()
+                    })
+                }),
                 scanned_bytes: 123_456_789,
                 engine_ms: 800,
                 queue_ms: 90,
@@ -1245,7 +1313,9 @@ mod tests {
         let fake = Arc::new(fake);
         let mut settings = AthenaSettings::new("us-east-1");
         settings.query_timeout_s = timeout_s;
-        (AthenaEngine::new(fake.clone(), settings), fake)
+        let mut engine = AthenaEngine::new(fake.clone(), settings);
+        engine.retry_pause = Duration::from_millis(1);
+        (engine, fake)
     }
 
     fn request() -> EngineRequest {
@@ -1441,6 +1511,95 @@ mod tests {
             60,
         );
         assert_eq!(numbers(&engine.run(&limited).await.unwrap()), [1, 2, 3]);
+    }
+
+    fn throttled() -> EngineError {
+        EngineError::Aws {
+            action: "StartQueryExecution",
+            message: "TooManyRequestsException: Rate exceeded".into(),
+            fault: Fault::Plugin,
+        }
+    }
+
+    #[tokio::test]
+    async fn throttling_and_transient_failures_run_again_with_a_new_token() {
+        let (engine, fake) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                pages: vec![Page::default()],
+                start_errors: Mutex::new(vec![throttled(), throttled()]),
+                ..Fake::default()
+            },
+            60,
+        );
+        let out = engine.run(&request()).await.unwrap();
+        assert_eq!(out.athena.unwrap().retries, 2);
+        let starts: Vec<String> = fake
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.starts_with("start"))
+            .cloned()
+            .collect();
+        assert_eq!(starts.len(), 3);
+        assert!(
+            starts[0] != starts[1] && starts[1] != starts[2],
+            "{starts:?}"
+        );
+
+        let (engine, _) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Failed, State::Succeeded]),
+                pages: vec![Page::default()],
+                fail_reason: Some("HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://b/k (SlowDown: Please reduce your request rate)".into()),
+                ..Fake::default()
+            },
+            60,
+        );
+        assert_eq!(
+            engine
+                .run(&request())
+                .await
+                .unwrap()
+                .athena
+                .unwrap()
+                .retries,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_are_bounded_and_other_failures_fail_at_once() {
+        let (busy, fake) = with_fake(
+            Fake {
+                states: Mutex::new(vec![State::Succeeded]),
+                start_errors: Mutex::new((0..5).map(|_| throttled()).collect()),
+                ..Fake::default()
+            },
+            60,
+        );
+        let e = busy.run(&request()).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "AWS StartQueryExecution failed: TooManyRequestsException: Rate exceeded"
+        );
+        assert_eq!(
+            fake.calls.lock().unwrap().len(),
+            4,
+            "one run and three retries"
+        );
+
+        let (failing, fake) = engine(vec![State::Failed], Vec::new(), 60);
+        failing.run(&request()).await.unwrap_err();
+        let starts = fake
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.starts_with("start"))
+            .count();
+        assert_eq!(starts, 1, "a missing table is not run again");
     }
 
     fn health_with(tables: Option<&[&str]>, denied: bool) -> AthenaEngine {

@@ -92,6 +92,8 @@ pub struct AthenaStats {
     pub queue_ms: u64,
     /// How the rows were read: GetQueryResults pages, or the result object in S3.
     pub read: ResultRead,
+    /// How many times the query ran again after throttling or a transient failure.
+    pub retries: u32,
 }
 
 /// How an Athena query's rows were read.

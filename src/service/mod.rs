@@ -105,8 +105,11 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
-        .with(grafana_plugin_sdk::backend::layer())
-        .with(filter)
+        .with(
+            grafana_plugin_sdk::backend::layer()
+                .with_filter(filter)
+                .with_filter(crate::log_filter::no_credentials()),
+        )
         .try_init();
     let listener = grafana_plugin_sdk::backend::initialize().await?;
     let service = Service::new();

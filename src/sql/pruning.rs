@@ -188,19 +188,34 @@ mod tests {
     const T: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
 
     fn prunes(condition: &str) -> bool {
-        prunes_days(&format!("SELECT count(*) FROM db.{T} WHERE {condition}"), "eventday")
+        prunes_days(
+            &format!("SELECT count(*) FROM db.{T} WHERE {condition}"),
+            "eventday",
+        )
     }
 
     #[test]
     fn only_a_where_conjunct_bounding_the_day_by_constants_prunes() {
-        assert!(prunes("\"eventDay\" IN ('20240601', '20240602') AND region = 'x'"));
-        assert!(prunes("(eventday BETWEEN '20240601' AND '20240602' AND accountid = '1')"));
-        assert!(prunes("x = 1 AND eventday >= '20240601' AND '20240603' > eventday"));
+        assert!(prunes(
+            "\"eventDay\" IN ('20240601', '20240602') AND region = 'x'"
+        ));
+        assert!(prunes(
+            "(eventday BETWEEN '20240601' AND '20240602' AND accountid = '1')"
+        ));
+        assert!(prunes(
+            "x = 1 AND eventday >= '20240601' AND '20240603' > eventday"
+        ));
         assert!(prunes("eventday = '20240601'"));
         assert!(!prunes("eventday >= '20240601'"), "one side only");
         assert!(!prunes("eventday IN ('20240601') OR TRUE"), "an OR branch");
-        assert!(!prunes("eventday BETWEEN eventday AND eventday"), "bounded by itself");
-        assert!(!prunes("eventday IN (SELECT max(eventday) FROM t)"), "a subquery");
+        assert!(
+            !prunes("eventday BETWEEN eventday AND eventday"),
+            "bounded by itself"
+        );
+        assert!(
+            !prunes("eventday IN (SELECT max(eventday) FROM t)"),
+            "a subquery"
+        );
         assert!(!prunes("x = 1"));
         // The words of the issue: the column named in the SELECT list only.
         assert!(!prunes_days(
@@ -225,7 +240,13 @@ mod tests {
             &format!("SELECT * FROM ({whole}) x WHERE eventday = '20240601'"),
             "eventday"
         ));
-        assert!(!prunes_days("SELECT 1 WHERE eventday = '1'", "eventday"), "no lake table");
-        assert!(!prunes_days("SELECT * FROM t WHERE (", "eventday"), "not parsed");
+        assert!(
+            !prunes_days("SELECT 1 WHERE eventday = '1'", "eventday"),
+            "no lake table"
+        );
+        assert!(
+            !prunes_days("SELECT * FROM t WHERE (", "eventday"),
+            "not parsed"
+        );
     }
 }

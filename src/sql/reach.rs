@@ -110,21 +110,31 @@ mod tests {
     fn only_the_lake_tables_of_the_database_are_inside() {
         let lake = format!("\"{DB}\".\"amazon_security_lake_table_us_east_1_vpc_flow_2_0\"");
         assert!(outside(&format!("SELECT count(*) FROM {lake}")).is_empty());
-        assert!(outside("SELECT * FROM amazon_security_lake_table_us_east_1_sh_findings_1_0").is_empty());
+        assert!(
+            outside("SELECT * FROM amazon_security_lake_table_us_east_1_sh_findings_1_0")
+                .is_empty()
+        );
         assert!(outside(&format!("WITH f AS (SELECT * FROM {lake}) SELECT * FROM f")).is_empty());
         assert!(outside("SELECT value FROM generate_series(1, 10)").is_empty());
         assert!(outside("SELECT 1").is_empty());
-        assert_eq!(outside("SELECT * FROM information_schema.tables"), ["information_schema.tables"]);
+        assert_eq!(
+            outside("SELECT * FROM information_schema.tables"),
+            ["information_schema.tables"]
+        );
         assert_eq!(
             outside("SELECT * FROM other_db.amazon_security_lake_table_us_east_1_vpc_flow_2_0"),
             ["other_db.amazon_security_lake_table_us_east_1_vpc_flow_2_0"]
         );
         assert_eq!(
-            outside(&format!("SELECT * FROM {lake} WHERE x IN (SELECT y FROM awsdatacatalog.hr.salaries)")),
+            outside(&format!(
+                "SELECT * FROM {lake} WHERE x IN (SELECT y FROM awsdatacatalog.hr.salaries)"
+            )),
             ["awsdatacatalog.hr.salaries"]
         );
         assert_eq!(
-            outside(&format!("SELECT * FROM {lake} a JOIN secrets b ON a.x = b.x")),
+            outside(&format!(
+                "SELECT * FROM {lake} a JOIN secrets b ON a.x = b.x"
+            )),
             ["secrets"]
         );
         assert!(tables_outside_lake("SELECT * FROM t WHERE (", DB).is_err());

@@ -501,3 +501,59 @@ async fn the_cli_checks_and_queries_athena() {
     let executed = executed_sql(&moto, KEY).await;
     assert!(executed[1].0.contains(FLOW_V2), "{executed:?}");
 }
+
+#[tokio::test]
+async fn no_key_secret_or_token_reaches_the_log_at_trace_level() {
+    let moto = Moto::start();
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[(
+            TALKER_COLUMNS.to_vec(),
+            vec![cells(&["10.0.0.5", "900", "3", "1"])],
+        )],
+    );
+    let dir = crate::common::scratch_dir("secrets-log");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("plugin.log");
+    let exe = env!("CARGO_BIN_EXE_gpx_lakewatch");
+    let p = PluginProcess::launch(
+        std::path::Path::new("/usr/bin/env"),
+        &["RUST_LOG=trace", exe],
+        Some(&log),
+    )
+    .await
+    .unwrap();
+    let (key, secret, token) = (
+        "AKIDSECRETLOGTEST",
+        "wJalrXUtnFEMI-secret-log-test",
+        "FwoGZXIvYXdzEJr-session-token-log-test",
+    );
+    let settings = athena_settings(
+        &moto,
+        json!({"$secure": {"accessKey": key, "secretKey": secret, "sessionToken": token}}),
+    );
+    let answer = p
+        .query(
+            &settings,
+            &[query("A", json!({"kind": "top_talkers"}), FROM, TO, 60_000)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["A"].error, "");
+    p.check_health(&settings).await.unwrap();
+    p.stop().await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains(r#""@level":"TRACE""#),
+        "trace logging is on: {text}"
+    );
+    for (what, value) in [
+        ("access key id", key),
+        ("secret key", secret),
+        ("session token", token),
+    ] {
+        assert!(!text.contains(value), "the {what} is in the log");
+    }
+}

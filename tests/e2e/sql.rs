@@ -294,24 +294,41 @@ async fn the_raw_sql_setting_bounds_what_sql_may_read() {
         let p = &p;
         async move {
             let answer = p
-                .query(&s, &[query("A", json!({"kind": "sql", "rawSql": sql}), from, to, 60_000)], &[])
+                .query(
+                    &s,
+                    &[query(
+                        "A",
+                        json!({"kind": "sql", "rawSql": sql}),
+                        from,
+                        to,
+                        60_000,
+                    )],
+                    &[],
+                )
                 .await
                 .unwrap();
             answer["A"].error.clone()
         }
     };
     let lake = "SELECT count(*) AS n FROM $__table WHERE $__partitionFilter";
-    let other = "SELECT count(*) AS n FROM (SELECT 1 AS x) a JOIN some_db.some_table b ON a.x = b.x";
+    let other =
+        "SELECT count(*) AS n FROM (SELECT 1 AS x) a JOIN some_db.some_table b ON a.x = b.x";
     // Default (securityLake): the lake and computed rows, nothing else.
     assert_eq!(ask_with(None, lake).await, "");
-    assert_eq!(ask_with(None, "SELECT value FROM generate_series(1, 3)").await, "");
+    assert_eq!(
+        ask_with(None, "SELECT value FROM generate_series(1, 3)").await,
+        ""
+    );
     assert_eq!(
         ask_with(None, other).await,
         "the SQL reads some_db.some_table, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of amazon_security_lake_glue_db_us_east_1); read the lake through $__table, or ask an admin to set `rawSql` to `any`"
     );
     // any: the check is off (the local engine then says the table does not exist).
     let error = ask_with(Some("any"), other).await;
-    assert!(error.starts_with("the local engine failed the query"), "{error}");
+    assert!(
+        error.starts_with("the local engine failed the query"),
+        "{error}"
+    );
     assert!(error.contains("some_db.some_table"), "{error}");
     // off: no SQL at all, however harmless.
     assert_eq!(

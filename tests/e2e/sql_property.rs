@@ -2,13 +2,13 @@
 //! renderers: no panic on any input, and every rendered literal parses back to its value.
 
 use chrono::{DateTime, Utc};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 use lakewatch::lake::SourceVersion;
 use lakewatch::query::{parse_value, AnyQuery, TimeWindow, VariableType, VariableValue};
 use lakewatch::sql::macros::{expand, literal_list, MacroContext};
 use lakewatch::sql::{ident, string_literal, Dialect};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -150,7 +150,8 @@ fn hostile_sql() -> impl Strategy<Value = String> {
         Just(" AND x = ".to_string()),
         Just(" OR ".to_string()),
     ];
-    prop::collection::vec(piece, 0..12).prop_map(|p| format!("SELECT 1 AS a FROM t WHERE b = 1{}", p.concat()))
+    prop::collection::vec(piece, 0..12)
+        .prop_map(|p| format!("SELECT 1 AS a FROM t WHERE b = 1{}", p.concat()))
 }
 
 /// Variable values that try to close what they are put in.

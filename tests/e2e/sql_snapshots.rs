@@ -12,7 +12,8 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn sql(query: Value, from: &str, to: &str, dialect: Dialect, version: &str) -> String {
     // What SQL may read is checked apart (tests/e2e/sql.rs); here only the expansion counts.
-    let settings = Settings::from_json(&json!({"sourceVersion": version, "rawSql": "any"})).unwrap();
+    let settings =
+        Settings::from_json(&json!({"sourceVersion": version, "rawSql": "any"})).unwrap();
     let json = serde_json::to_vec(&query).unwrap();
     render_sql(
         &settings,
