@@ -96,6 +96,13 @@ pub enum BudgetError {
         ref_id: String,
     },
     /// The partitions could not be sized.
+    #[error("query {ref_id} reads {}, which the scan budget cannot size (it sizes this datasource's VPC flow and Security Hub findings tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget.", .tables.join(", "))]
+    Unsized {
+        /// The refId.
+        ref_id: String,
+        /// The tables it cannot size.
+        tables: Vec<String>,
+    },
     #[error("query {ref_id}: the scan budget could not be checked ({source})")]
     Estimate {
         /// The query.

@@ -1067,6 +1067,12 @@ async fn run_sql(
                 ref_id: ref_id.to_string(),
             }));
         }
+        if !expanded.unsized_tables.is_empty() {
+            return Err(budget_failure(BudgetError::Unsized {
+                ref_id: ref_id.to_string(),
+                tables: expanded.unsized_tables.clone(),
+            }));
+        }
         let partitions = plan::PartitionFilter {
             days: plan::partitions::utc_days(prepared.window.from, prepared.window.to),
             accounts: prepared.query.accounts.clone(),

@@ -72,6 +72,9 @@ pub struct Expanded {
     pub pruned: bool,
     /// The `$__timeGroup` bucketing, if any.
     pub time_group: Option<TimeGroup>,
+    /// Security Lake tables it names that are not the datasource's VPC flow or findings table
+    /// (another source, region or version): the scan estimate cannot size them.
+    pub unsized_tables: Vec<String>,
 }
 
 /// Why the SQL text could not be expanded. Always the user's to fix.
@@ -138,6 +141,7 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             reads_lake: false,
             pruned: false,
             time_group: None,
+            unsized_tables: Vec::new(),
         },
     };
     x.run()?;
@@ -393,10 +397,17 @@ impl Expander<'_> {
         let lower = word.to_ascii_lowercase();
         if lower.starts_with("amazon_security_lake_table_") {
             self.expanded.reads_lake = true;
-            for source in [Source::VpcFlow, Source::ShFindings] {
-                if lower == lake::table_name(self.ctx.home_region, source, self.ctx.version) {
-                    self.add_table(source);
+            let known = [Source::VpcFlow, Source::ShFindings]
+                .into_iter()
+                .find(|source| {
+                    lower == lake::table_name(self.ctx.home_region, *source, self.ctx.version)
+                });
+            match known {
+                Some(source) => self.add_table(source),
+                None if !self.expanded.unsized_tables.contains(&lower) => {
+                    self.expanded.unsized_tables.push(lower)
                 }
+                None => {}
             }
         }
     }

@@ -128,6 +128,29 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         answer["S"].error,
         "query S reads a Security Lake table without a partition predicate, so it would scan every day of every account and region; with a scan budget set it was not run. Add `AND $__partitionFilter` to its WHERE clause."
     );
+    // Words do not prune: the day column in the SELECT list bounds nothing.
+    let named = json!({"kind": "sql", "rawSql": "SELECT \"eventDay\", count(*) AS n FROM $__table GROUP BY 1"});
+    let answer = p
+        .query(&s, &[query("S", named, FROM, TO, 3_600_000)], &[])
+        .await
+        .unwrap();
+    assert!(
+        answer["S"]
+            .error
+            .starts_with("query S reads a Security Lake table without a partition predicate"),
+        "{}",
+        answer["S"].error
+    );
+    // A lake table the estimate cannot size is refused, not counted as 0 bytes.
+    let other = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0 WHERE eventday = '20240610'"});
+    let answer = p
+        .query(&s, &[query("S", other, FROM, TO, 3_600_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["S"].error,
+        "query S reads amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow and Security Hub findings tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
+    );
     let pruned = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table WHERE $__partitionFilter"});
     let answer = p
         .query(&s, &[query("S", pruned, FROM, TO, 3_600_000)], &[])
