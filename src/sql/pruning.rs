@@ -52,16 +52,14 @@ impl SelectsBound {
     /// The SELECTs of one query level (nested queries are visited on their own).
     fn check_set(&mut self, set: &SetExpr) {
         match set {
-            SetExpr::Select(select) => {
-                if select.from.iter().any(reads_lake) {
-                    self.lake_selects += 1;
-                    let bound = select
-                        .selection
-                        .as_ref()
-                        .is_some_and(|w| bounds(w, &self.day_column));
-                    if !bound {
-                        self.unbounded += 1;
-                    }
+            SetExpr::Select(select) if select.from.iter().any(reads_lake) => {
+                self.lake_selects += 1;
+                let bound = select
+                    .selection
+                    .as_ref()
+                    .is_some_and(|w| bounds(w, &self.day_column));
+                if !bound {
+                    self.unbounded += 1;
                 }
             }
             SetExpr::SetOperation { left, right, .. } => {
