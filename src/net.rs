@@ -53,6 +53,24 @@ impl Cidr {
         Ok(Cidr { addr, prefix })
     }
 
+    /// The block with its host bits cleared (`10.0.1.5/16` → `10.0.0.0/16`): the form Trino
+    /// accepts (it refuses a block with host bits).
+    pub fn network(&self) -> Cidr {
+        let addr = match self.addr {
+            IpAddr::V4(a) => IpAddr::V4((u32::from(a) & mask_u32(self.prefix)).into()),
+            IpAddr::V6(a) => IpAddr::V6((u128::from(a) & mask_u128(self.prefix)).into()),
+        };
+        Cidr {
+            addr,
+            prefix: self.prefix,
+        }
+    }
+
+    /// Whether the block is IPv6.
+    pub fn is_v6(&self) -> bool {
+        self.addr.is_ipv6()
+    }
+
     /// Whether the block holds exactly one address (`/32`, `/128`).
     pub fn is_single_address(&self) -> bool {
         self.prefix == max_prefix(self.addr)

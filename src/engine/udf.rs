@@ -82,15 +82,16 @@ impl ScalarUDFImpl for CidrContains {
                     let ips = utf8(array)?;
                     let out: BooleanArray = ips
                         .iter()
-                        .map(|ip| ip.map(|ip| address_in(&block, ip)))
+                        // A NULL address is in no block, as on Athena.
+                        .map(|ip| Some(ip.is_some_and(|ip| address_in(&block, ip))))
                         .collect();
                     ColumnarValue::Array(Arc::new(out))
                 }
                 ColumnarValue::Scalar(ip) => {
                     let ip = utf8(&ip.to_array()?)?;
-                    ColumnarValue::Scalar(ScalarValue::Boolean(
-                        (!ip.is_null(0)).then(|| address_in(&block, ip.value(0))),
-                    ))
+                    ColumnarValue::Scalar(ScalarValue::Boolean(Some(
+                        !ip.is_null(0) && address_in(&block, ip.value(0)),
+                    )))
                 }
             });
         }
@@ -99,8 +100,10 @@ impl ScalarUDFImpl for CidrContains {
         let ips = utf8(&ips.to_array(rows)?)?;
         let mut out = Vec::with_capacity(rows);
         for i in 0..rows {
-            out.push(if blocks.is_null(i) || ips.is_null(i) {
+            out.push(if blocks.is_null(i) {
                 None
+            } else if ips.is_null(i) {
+                Some(false)
             } else {
                 Some(address_in(&block(blocks.value(i))?, ips.value(i)))
             });

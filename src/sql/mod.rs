@@ -299,19 +299,25 @@ impl Ctx<'_> {
     }
 
     /// CIDR matching: equality for a single address; Trino's `contains` on Athena; the
-    /// `cidr_contains` function the local engine registers.
+    /// `cidr_contains` function the local engine registers. An address that is not one (NULL,
+    /// or `-` as flow logs write a missing value) is in no block: false, never an error.
+    ///
+    /// On Athena the block is written without host bits (Trino refuses `10.0.1.5/16`), the
+    /// address is read with `TRY_CAST`, and `contains` is only reached for addresses of the
+    /// block's family (Trino before 427 raises an error across families); CASE evaluates only
+    /// the branch it takes.
     fn cidr(self, e: &Expr, block: &Cidr) -> String {
+        let column = self.expr(e);
         if block.is_single_address() {
-            return format!(
-                "{} = {}",
-                self.expr(e),
-                string_literal(&block.addr.to_string())
-            );
+            return format!("{column} = {}", string_literal(&block.addr.to_string()));
         }
-        let text = string_literal(&block.to_string());
+        let text = string_literal(&block.network().to_string());
         match self.dialect {
-            Dialect::Athena => format!("contains({text}, CAST({} AS IPADDRESS))", self.expr(e)),
-            Dialect::Local => format!("cidr_contains({text}, {})", self.expr(e)),
+            Dialect::Athena => {
+                let family = if block.is_v6() { "> 0" } else { "= 0" };
+                format!("COALESCE(CASE WHEN strpos({column}, ':') {family} THEN contains({text}, TRY_CAST({column} AS IPADDRESS)) END, FALSE)")
+            }
+            Dialect::Local => format!("cidr_contains({text}, {column})"),
         }
     }
 
@@ -756,5 +762,31 @@ mod tests {
             "'\\''; DROP TABLE x; --'"
         );
         assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
+    }
+
+    #[test]
+    fn athena_cidr_tests_drop_host_bits_guard_the_family_and_never_fail_on_non_addresses() {
+        let athena = Ctx {
+            dialect: Dialect::Athena,
+            side: None,
+        };
+        let dst = Expr::Column(&["dst_endpoint", "ip"]);
+        let block = |t: &str| crate::net::Cidr::parse(t).unwrap();
+        assert_eq!(
+            athena.cidr(&dst, &block("10.0.1.5/16")),
+            "COALESCE(CASE WHEN strpos(\"dst_endpoint\".\"ip\", ':') = 0 THEN contains('10.0.0.0/16', TRY_CAST(\"dst_endpoint\".\"ip\" AS IPADDRESS)) END, FALSE)"
+        );
+        assert_eq!(
+            athena.cidr(&dst, &block("fe80::1/10")),
+            "COALESCE(CASE WHEN strpos(\"dst_endpoint\".\"ip\", ':') > 0 THEN contains('fe80::/10', TRY_CAST(\"dst_endpoint\".\"ip\" AS IPADDRESS)) END, FALSE)"
+        );
+        let local = Ctx {
+            dialect: Dialect::Local,
+            side: None,
+        };
+        assert_eq!(
+            local.cidr(&dst, &block("10.0.1.5/16")),
+            "cidr_contains('10.0.0.0/16', get_field(\"dst_endpoint\", 'ip'))"
+        );
     }
 }
