@@ -721,15 +721,33 @@ pub async fn run_panel_at(
         // A dimension some records lack (a flow without a VPC, a finding without a control).
         batches = drop_nulls(&batches, plan::VARIABLE_VALUE);
     }
+    let mut complete_from_ms = None;
     if rows as u64 > settings.max_rows {
-        batches = truncate(&batches, settings.max_rows as usize);
-        notices.push(Notice {
-            severity: "warning",
-            text: format!(
-                "The result was cut at {} rows (the datasource's row cap); narrow the time range or filters, or group by fewer dimensions.",
-                settings.max_rows
-            ),
-        });
+        if let Shape::TimeSeries { bucket_ms, .. } = &prepared.plan.shape {
+            // A graph keeps its newest end: whole buckets from the newest back, the rest empty.
+            let (kept, oldest_cut) = newest_whole_buckets(&batches, settings.max_rows as usize);
+            batches = kept;
+            complete_from_ms = oldest_cut.map(|b| b + bucket_ms);
+            let from = complete_from_ms
+                .and_then(DateTime::from_timestamp_millis)
+                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+            notices.push(Notice {
+                severity: "warning",
+                text: format!(
+                    "The result was cut at {} rows (the datasource's row cap): the graph is complete from {from} on and empty before; narrow the time range or filters, or group by fewer dimensions.",
+                    settings.max_rows
+                ),
+            });
+        } else {
+            batches = truncate(&batches, settings.max_rows as usize);
+            notices.push(Notice {
+                severity: "warning",
+                text: format!(
+                    "The result was cut at {} rows (the datasource's row cap); narrow the time range or filters, or group by fewer dimensions.",
+                    settings.max_rows
+                ),
+            });
+        }
     }
     if let PanelQuery::ComplianceStatus(q) = &prepared.query {
         let days = q.scope.lookback_days.unwrap_or(settings.lookback_days);
@@ -774,6 +792,7 @@ pub async fn run_panel_at(
                     to_ms: prepared.window.to.timestamp_millis(),
                     top: *top,
                     max_series: settings.max_series,
+                    complete_from_ms,
                 },
             )
         }
@@ -1236,6 +1255,36 @@ fn drop_nulls(
                 .unwrap_or_else(|| b.clone())
         })
         .collect()
+}
+
+/// The rows of the newest buckets that fit in `max` rows, whole buckets only, whatever order the
+/// rows come in; and the newest bucket left out (it, and all before it, may lack rows).
+fn newest_whole_buckets(
+    batches: &[arrow::record_batch::RecordBatch],
+    max: usize,
+) -> (Vec<arrow::record_batch::RecordBatch>, Option<i64>) {
+    use arrow::array::{Array, Int64Array};
+    let buckets: Vec<Int64Array> = batches
+        .iter()
+        .filter_map(|b| b.column_by_name(plan::TIME_BUCKET))
+        .filter_map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Int64).ok())
+        .filter_map(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+        .collect();
+    let mut all: Vec<i64> = buckets.iter().flat_map(|a| a.iter().flatten()).collect();
+    if all.len() <= max || buckets.len() != batches.len() {
+        return (truncate(batches, max), None);
+    }
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    let cut = all[max];
+    let kept = batches
+        .iter()
+        .zip(&buckets)
+        .filter_map(|(batch, b)| {
+            let newer = arrow::compute::kernels::cmp::gt(b, &Int64Array::new_scalar(cut)).ok()?;
+            arrow::compute::filter_record_batch(batch, &newer).ok()
+        })
+        .collect();
+    (kept, Some(cut))
 }
 
 fn truncate(

@@ -31,6 +31,9 @@ pub struct SeriesOptions {
     pub top: Option<u32>,
     /// Most series a frame may carry whatever `top` says.
     pub max_series: usize,
+    /// When the row cap cut the result: the first bucket whose rows are all there. Buckets
+    /// before it are left empty (null), not 0.
+    pub complete_from_ms: Option<i64>,
 }
 
 /// The label text of a value, e.g. protocol 6 → `TCP`.
@@ -205,6 +208,10 @@ pub fn time_series_frame(
         Arc::new(TimestampMillisecondArray::from(times)) as ArrayRef,
     )];
     let unit = opts.measure.unit();
+    // Slots before the first complete bucket are unknown after a cut.
+    let unknown = opts.complete_from_ms.map_or(0, |c| {
+        ((c - first).div_euclid(width)).clamp(0, buckets_in_range as i64) as usize
+    });
     let value_field = |labels: BTreeMap<String, String>, points: Vec<i64>| {
         let mut config = json!({"unit": unit});
         if !labels.is_empty() {
@@ -215,7 +222,13 @@ pub fn time_series_frame(
             name: opts.measure.name().to_string(),
             labels,
             config: Some(config),
-            values: Arc::new(Int64Array::from(points)),
+            values: Arc::new(
+                points
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i >= unknown).then_some(v))
+                    .collect::<Int64Array>(),
+            ),
         }
     };
     for s in series {

@@ -544,9 +544,11 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         alias: fv.measure.name().to_string(),
         value: OutputValue::Aggregate(measure_aggregate(fv.measure)),
     });
+    // Newest buckets first: when the row cap cuts, it cuts the oldest end of the graph, and the
+    // frame leaves those buckets empty instead of showing the newest hours as 0.
     scope.into_plan(
         outputs,
-        std::iter::once(OrderKey::asc(TIME_BUCKET))
+        std::iter::once(OrderKey::desc(TIME_BUCKET))
             .chain(fv.group_by.iter().map(|d| OrderKey::asc(d.name())))
             .collect(),
         options.max_rows + 1,

@@ -559,3 +559,75 @@ async fn every_shipped_dashboard_annotation_query_answers_with_annotations() {
     }
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_series_cut_by_the_row_cap_keeps_its_newest_buckets_whole() {
+    let p = plugin().await;
+    let (from, to) = ("2024-06-14T00:00:00Z", "2024-06-14T23:59:59Z");
+    let hour = 3_600_000;
+    let q = json!({"kind": "flow_volume", "measure": "flows", "group_by": ["account", "src_ip"]});
+    let want = brute(
+        from,
+        to,
+        hour,
+        |r| vec![r.account_id.clone(), r.src_addr.clone()],
+        |_| true,
+        |_| 1,
+    );
+    let rows: usize = want.values().map(BTreeMap::len).sum();
+    for version in ["1", "2"] {
+        let mut s = settings(version);
+        s["maxRows"] = json!(rows / 3);
+        let answer = p
+            .query(&s, &[query("A", q.clone(), from, to, hour)], &[])
+            .await
+            .unwrap();
+        let frame = &answer["A"].frames[0];
+        let notice = frame.meta["notices"][0]["text"].as_str().unwrap();
+        let complete = notice
+            .split_once("the graph is complete from ")
+            .and_then(|(_, rest)| rest.split_once(" UTC on"))
+            .map(|(t, _)| {
+                chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M")
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_millis()
+            })
+            .unwrap_or_else(|| panic!("v{version}: {notice}"));
+        assert!(
+            complete > t(from).timestamp_millis(),
+            "v{version}: something was cut"
+        );
+        let times: Vec<i64> = frame.fields[0]
+            .values
+            .iter()
+            .map(|v| t(v.as_str().unwrap()).timestamp_millis())
+            .collect();
+        let mut checked = 0;
+        for f in &frame.fields[1..] {
+            let key = vec![f.labels["account"].clone(), f.labels["src_ip"].clone()];
+            for (at, v) in times.iter().zip(&f.values) {
+                if *at < complete {
+                    assert_eq!(
+                        v,
+                        &Value::Null,
+                        "v{version}: cut bucket {at} is empty, not 0"
+                    );
+                } else {
+                    let expected = want.get(&key).and_then(|p| p.get(at)).copied().unwrap_or(0);
+                    assert_eq!(v.as_i64(), Some(expected), "v{version} {key:?} at {at}");
+                    checked += 1;
+                }
+            }
+        }
+        // The newest hours are all there: every series of the last hour, as brute force says.
+        let last = *times.last().unwrap();
+        let newest: i64 = want.values().filter_map(|p| p.get(&last)).sum();
+        let got: i64 = frame.fields[1..]
+            .iter()
+            .map(|f| f.values.last().unwrap().as_i64().unwrap())
+            .sum();
+        assert_eq!(got, newest, "v{version}");
+        assert!(checked > 0);
+    }
+}
