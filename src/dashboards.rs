@@ -211,6 +211,75 @@ pub fn parse_time(
 mod tests {
     use super::*;
 
+    /// Every `datasource` object of Lakewatch's type in `value`, with its JSON path.
+    fn lakewatch_datasources(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(ds) = map.get("datasource") {
+                    if ds["type"] == DATASOURCE_TYPE {
+                        out.push((path.to_string(), ds.clone()));
+                    }
+                }
+                for (k, v) in map {
+                    lakewatch_datasources(v, &format!("{path}.{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    lakewatch_datasources(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every `$name` / `${name}` a string in `value` names (Grafana's own `$__…` left out).
+    fn references(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(text) => {
+                for part in text.split('$').skip(1) {
+                    let name: String = part
+                        .trim_start_matches('{')
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() && !name.starts_with("__") {
+                        out.push(name);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| references(v, out)),
+            Value::Object(map) => map.values().for_each(|v| references(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn dashboards_use_a_datasource_variable_and_every_variable_resolves() {
+        for (file, text) in DASHBOARDS {
+            let dash: Value = serde_json::from_str(text).unwrap();
+            let vars = dash["templating"]["list"].as_array().unwrap();
+            let ds = vars.iter().find(|v| v["type"] == "datasource").unwrap();
+            assert_eq!(ds["name"], "datasource", "{file}");
+            assert_eq!(ds["query"], DATASOURCE_TYPE, "{file}");
+            assert!(ds["current"].as_object().is_none_or(|c| c.is_empty()), "{file}: no fixed uid");
+            let mut found = Vec::new();
+            lakewatch_datasources(&dash, "", &mut found);
+            assert!(found.len() > 3, "{file}");
+            for (path, ds) in &found {
+                assert_eq!(ds["uid"], "${datasource}", "{file}{path}");
+            }
+            let names: Vec<&str> = vars.iter().filter_map(|v| v["name"].as_str()).collect();
+            let mut used = Vec::new();
+            references(&dash["panels"], &mut used);
+            references(&dash["annotations"], &mut used);
+            references(&Value::Array(vars.clone()), &mut used);
+            for name in used {
+                assert!(names.contains(&name.as_str()), "{file}: ${name} is not a variable");
+            }
+        }
+    }
+
     #[test]
     fn huge_relative_times_are_errors_not_panics() {
         let now = chrono::DateTime::parse_from_rfc3339("2024-06-15T12:00:00Z")
