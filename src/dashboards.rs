@@ -262,7 +262,10 @@ mod tests {
             let ds = vars.iter().find(|v| v["type"] == "datasource").unwrap();
             assert_eq!(ds["name"], "datasource", "{file}");
             assert_eq!(ds["query"], DATASOURCE_TYPE, "{file}");
-            assert!(ds["current"].as_object().is_none_or(|c| c.is_empty()), "{file}: no fixed uid");
+            assert!(
+                ds["current"].as_object().is_none_or(|c| c.is_empty()),
+                "{file}: no fixed uid"
+            );
             let mut found = Vec::new();
             lakewatch_datasources(&dash, "", &mut found);
             assert!(found.len() > 3, "{file}");
@@ -275,7 +278,10 @@ mod tests {
             references(&dash["annotations"], &mut used);
             references(&Value::Array(vars.clone()), &mut used);
             for name in used {
-                assert!(names.contains(&name.as_str()), "{file}: ${name} is not a variable");
+                assert!(
+                    names.contains(&name.as_str()),
+                    "{file}: ${name} is not a variable"
+                );
             }
         }
     }

@@ -1044,7 +1044,7 @@ fn athena_meta(
 pub fn unpruned_notice(dialect: Dialect) -> Notice {
     let column = match dialect {
         Dialect::Athena => "eventday (v1) or time_dt (v2)",
-        Dialect::Local => "eventDay",
+        Dialect::Local => "eventday",
     };
     Notice {
         severity: "warning",

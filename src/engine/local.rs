@@ -141,6 +141,8 @@ impl LocalEngine {
             .map_err(|_| missing())?;
         let provider =
             ListingTable::try_new(config).map_err(|e| EngineError::Execution(e.to_string()))?;
+        let provider = lowercase_view(&self.ctx, Arc::new(provider))
+            .map_err(|e| EngineError::Execution(e.to_string()))?;
         let catalog = self
             .ctx
             .catalog("datafusion")
@@ -154,11 +156,41 @@ impl LocalEngine {
             .schema(&key.0)
             .ok_or_else(|| EngineError::Execution(format!("schema {} missing", key.0)))?;
         schema
-            .register_table(key.1.clone(), Arc::new(provider))
+            .register_table(key.1.clone(), provider)
             .map_err(|e| EngineError::Execution(e.to_string()))?;
         registered.insert(key);
         Ok(())
     }
+}
+
+/// The table under the names a Glue table has: Athena lowercases unquoted identifiers and its
+/// partition columns are `accountid` and `eventday`, while the lake's folders say `accountId=` and
+/// `eventDay=`. A view renames every column to lowercase, so one SQL text runs on both engines;
+/// filters still reach the listing table below it (partition pruning is unchanged).
+fn lowercase_view(
+    ctx: &SessionContext,
+    table: Arc<dyn datafusion::catalog::TableProvider>,
+) -> datafusion::error::Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    use datafusion::common::Column;
+    use datafusion::logical_expr::Expr;
+    let frame = ctx.read_table(table)?;
+    let columns: Vec<Expr> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let column = Expr::Column(Column::new_unqualified(f.name()));
+            let lower = f.name().to_ascii_lowercase();
+            // Only renamed columns get an alias: an alias to the same name would stand beside
+            // the qualified original and make the name ambiguous to the optimizer.
+            if lower == *f.name() {
+                column
+            } else {
+                column.alias(lower)
+            }
+        })
+        .collect();
+    Ok(frame.select(columns)?.into_view())
 }
 
 /// Adds up the files and bytes read by every scan in an executed plan.

@@ -867,7 +867,7 @@ mod tests {
             ("SELECT $__database", Local, V1, "SELECT \"amazon_security_lake_glue_db_us_east_1\""),
             ("SELECT 1 WHERE $__partitionFilter", Athena, V1, "SELECT 1 WHERE (\"eventday\" IN ('20240601', '20240602') AND \"region\" = 'us-east-1' AND \"accountid\" = '111122223333' AND \"time\" BETWEEN 1717281000000 AND 1717286400000)"),
             ("SELECT 1 WHERE $__partitionFilter", Athena, V2, "SELECT 1 WHERE (\"region\" = 'us-east-1' AND \"accountid\" = '111122223333' AND \"time_dt\" BETWEEN TIMESTAMP '2024-06-01 22:30:00.000' AND TIMESTAMP '2024-06-02 00:00:00.000')"),
-            ("SELECT 1 WHERE $__partitionFilter", Local, V2, "SELECT 1 WHERE (\"eventDay\" IN ('20240601', '20240602') AND \"region\" = 'us-east-1' AND \"accountId\" = '111122223333' AND \"time\" BETWEEN 1717281000000 AND 1717286400000)"),
+            ("SELECT 1 WHERE $__partitionFilter", Local, V2, "SELECT 1 WHERE (\"eventday\" IN ('20240601', '20240602') AND \"region\" = 'us-east-1' AND \"accountid\" = '111122223333' AND \"time\" BETWEEN 1717281000000 AND 1717286400000)"),
             ("SELECT $__interval_ms", Local, V1, "SELECT 60000"),
             ("SELECT '$__timeFrom()' -- $__table\n, \"$x\" /* $y */", Local, V1, "SELECT '$__timeFrom()' -- $__table\n, \"$x\" /* $y */"),
             ("SELECT 1;  -- done", Local, V1, "SELECT 1"),
@@ -908,7 +908,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            e.sql.contains("\"eventDay\" IN ('20240630', '20240701')"),
+            e.sql.contains("\"eventday\" IN ('20240630', '20240701')"),
             "{}",
             e.sql
         );

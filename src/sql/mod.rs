@@ -69,13 +69,13 @@ pub(crate) fn timestamp_literal(t: DateTime<Utc>) -> String {
     )
 }
 
-fn partition_column(dialect: Dialect, column: PartitionColumn) -> String {
-    ident(match (dialect, column) {
-        (_, PartitionColumn::Region) => "region",
-        (Dialect::Athena, PartitionColumn::AccountId) => "accountid",
-        (Dialect::Athena, PartitionColumn::EventDay) => "eventday",
-        (Dialect::Local, PartitionColumn::AccountId) => "accountId",
-        (Dialect::Local, PartitionColumn::EventDay) => "eventDay",
+/// A partition column as a Glue table names it, on both engines (the local engine's tables
+/// answer to the lowercase names too).
+fn partition_column(_dialect: Dialect, column: PartitionColumn) -> String {
+    ident(match column {
+        PartitionColumn::Region => "region",
+        PartitionColumn::AccountId => "accountid",
+        PartitionColumn::EventDay => "eventday",
     })
 }
 

@@ -129,7 +129,8 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         "query S reads a Security Lake table without a partition predicate, so it would scan every day of every account and region; with a scan budget set it was not run. Add `AND $__partitionFilter` to its WHERE clause."
     );
     // Words do not prune: the day column in the SELECT list bounds nothing.
-    let named = json!({"kind": "sql", "rawSql": "SELECT \"eventDay\", count(*) AS n FROM $__table GROUP BY 1"});
+    let named =
+        json!({"kind": "sql", "rawSql": "SELECT eventday, count(*) AS n FROM $__table GROUP BY 1"});
     let answer = p
         .query(&s, &[query("S", named, FROM, TO, 3_600_000)], &[])
         .await

@@ -494,7 +494,7 @@ async fn alert_rule_queries_run_the_same_pruned_sql_as_wide_labelled_series() {
                 plain[0].meta["executedQueryString"].as_str().unwrap(),
                 "v{version} {q}"
             );
-            assert!(sql.contains("\"eventDay\" IN ('"), "pruned: {sql}");
+            assert!(sql.contains("\"eventday\" IN ('"), "pruned: {sql}");
             let frame = &alert[0];
             assert_eq!(frame.meta["type"], "timeseries-wide", "v{version} {q}");
             assert_eq!(frame.fields[0].type_name, "time");

@@ -62,7 +62,7 @@ async fn time_series_with_macros_and_variables_matches_brute_force() {
         assert!(notices(&frame).is_empty(), "{:?}", notices(&frame));
         let sql = frame.meta["executedQueryString"].as_str().unwrap();
         assert!(
-            sql.contains("\"eventDay\" IN ('20240613', '20240614')")
+            sql.contains("\"eventday\" IN ('20240613', '20240614')")
                 && sql.contains("IN ('us-east-1')"),
             "{sql}"
         );
@@ -146,7 +146,7 @@ async fn table_rows_and_the_unpruned_warning() {
         .await;
         assert_eq!(
             notices(&frame),
-            vec!["warning: This query reads a Security Lake table without a partition predicate, so every day of every account and region is scanned (Athena bills by the byte). Add `AND $__partitionFilter` to its WHERE clause (or a condition on eventDay).".to_string()]
+            vec!["warning: This query reads a Security Lake table without a partition predicate, so every day of every account and region is scanned (Athena bills by the byte). Add `AND $__partitionFilter` to its WHERE clause (or a condition on eventday).".to_string()]
         );
         let total: i64 = want.values().map(|v| v.0).sum();
         assert_eq!(
@@ -339,4 +339,29 @@ async fn the_raw_sql_setting_bounds_what_sql_may_read() {
         ask_with(Some("everything"), "SELECT 1 AS one").await,
         "datasource setting `rawSql` has the value \"everything\": expected off, securityLake or any"
     );
+}
+
+#[tokio::test]
+async fn sql_written_for_athena_runs_on_the_local_lake() {
+    // Athena lowercases unquoted names and its partition columns are accountid and eventday; the
+    // local lake answers to the same names, so one SQL text runs on both engines.
+    let p = plugin().await;
+    let (from, to) = ("2024-06-14T00:00:00Z", "2024-06-14T06:00:00Z");
+    let account = first_account();
+    let sql = format!(
+        "SELECT accountid, eventday, count(*) AS flows FROM $__table \
+         WHERE eventday = '20240614' AND accountId = '{account}' AND $__timeFilter(time) GROUP BY 1, 2"
+    );
+    let want = records()
+        .iter()
+        .filter(|r| r.account_id == account && in_range(r, from, to))
+        .count() as i64;
+    for version in ["1", "2"] {
+        let frame = ask(&p, version, json!({"kind": "sql", "rawSql": sql}), from, to).await;
+        let rows = rows(&frame);
+        assert_eq!(rows.len(), 1, "v{version}");
+        assert_eq!(rows[0]["accountid"], json!(account), "v{version}");
+        assert_eq!(rows[0]["eventday"], json!("20240614"), "v{version}");
+        assert_eq!(rows[0]["flows"], json!(want), "v{version}");
+    }
 }
