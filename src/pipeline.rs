@@ -236,29 +236,6 @@ pub struct PreparedSql {
     pub expanded: Expanded,
 }
 
-/// Refuses SQL that reads beyond what the `rawSql` setting allows, decided on the parsed
-/// statement after expansion.
-fn check_reach(settings: &Settings, sql: &str) -> Result<(), String> {
-    use crate::sql::reach::{tables_outside_lake, RawSqlReach};
-    match settings.raw_sql {
-        RawSqlReach::Any => Ok(()),
-        RawSqlReach::Off => Err("this datasource does not run SQL written in a panel (setting `rawSql` is `off`); use one of the query kinds (docs/queries.md), or ask an admin to set `rawSql` to `securityLake`".to_string()),
-        RawSqlReach::SecurityLake => {
-            let database = lake::database_name(&settings.home_region);
-            match tables_outside_lake(sql, &database) {
-                Ok(outside) if outside.is_empty() => Ok(()),
-                Ok(outside) => Err(format!(
-                    "the SQL reads {}, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of {database}); read the lake through $__table, or ask an admin to set `rawSql` to `any`",
-                    outside.join(", ")
-                )),
-                Err(e) => Err(format!(
-                    "Lakewatch could not parse the SQL to check which tables it reads ({e}); with `rawSql` at `securityLake` only SQL it can check runs: simplify the statement, or ask an admin to set `rawSql` to `any`"
-                )),
-            }
-        }
-    }
-}
-
 /// Parses a `sql` query and expands it without running it.
 pub fn prepare_sql(
     settings: &Settings,
@@ -287,7 +264,9 @@ pub fn prepare_sql(
         },
     )
     .map_err(|e| QueryFailure::user(ref_id, e))?;
-    check_reach(settings, &expanded.sql).map_err(|e| QueryFailure::user(ref_id, e))?;
+    let database = lake::database_name(&settings.home_region);
+    crate::sql::reach::check(settings.raw_sql, &database, &expanded.sql)
+        .map_err(|e| QueryFailure::user(ref_id, e))?;
     Ok(PreparedSql {
         query,
         window,

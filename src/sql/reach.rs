@@ -34,6 +34,25 @@ impl RawSqlReach {
     }
 }
 
+/// Refuses SQL that reads beyond what `reach` allows; the message names the setting and what to
+/// do. `database` is the datasource's Glue database.
+pub fn check(reach: RawSqlReach, database: &str, sql: &str) -> Result<(), String> {
+    match reach {
+        RawSqlReach::Any => Ok(()),
+        RawSqlReach::Off => Err("this datasource does not run SQL written in a panel (setting `rawSql` is `off`); use one of the query kinds (docs/queries.md), or ask an admin to set `rawSql` to `securityLake`".to_string()),
+        RawSqlReach::SecurityLake => match tables_outside_lake(sql, database) {
+            Ok(outside) if outside.is_empty() => Ok(()),
+            Ok(outside) => Err(format!(
+                "the SQL reads {}, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of {database}); read the lake through $__table, or ask an admin to set `rawSql` to `any`",
+                outside.join(", ")
+            )),
+            Err(e) => Err(format!(
+                "Lakewatch could not parse the SQL to check which tables it reads ({e}); with `rawSql` at `securityLake` only SQL it can check runs: simplify the statement, or ask an admin to set `rawSql` to `any`"
+            )),
+        },
+    }
+}
+
 /// The relations a statement reads that are not Security Lake tables of `database`; an error
 /// text when the SQL cannot be parsed (then what it reads is unknown).
 pub fn tables_outside_lake(sql: &str, database: &str) -> Result<Vec<String>, String> {
