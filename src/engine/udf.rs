@@ -111,3 +111,37 @@ impl ScalarUDFImpl for CidrContains {
         Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(out))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    #[tokio::test]
+    async fn what_is_not_an_address_is_in_no_block() {
+        let ctx = SessionContext::new();
+        ctx.register_udf(CidrContains::udf());
+        let sql =
+            "SELECT ip, cidr_contains('0.0.0.0/0', ip) OR cidr_contains('::/0', ip) AS address, \
+                   NOT cidr_contains('10.0.0.0/8', ip) AS outside \
+                   FROM (VALUES ('10.1.2.3'), ('2001:db8::1'), ('-'), (NULL)) AS t(ip)";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .skip(1)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| 10.1.2.3    | true    | false   |",
+                "| 2001:db8::1 | true    | true    |",
+                "| -           | false   | true    |",
+                "|             | false   | true    |",
+            ]
+        );
+    }
+}

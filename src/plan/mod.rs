@@ -703,6 +703,10 @@ pub const SIDE_IP: &str = "ip";
 fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let mut scope = flow_scope(&q.filters, window, options);
     if let Some(own) = &q.egress {
+        // A destination that is not an address (NULL, `-`) is no internet destination either.
+        scope
+            .filters
+            .push(in_blocks(Expr::Column(DST_IP), &any_address()));
         scope
             .filters
             .push(not_in_blocks(Expr::Column(DST_IP), &internet_excluded(own)));
@@ -928,6 +932,11 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
             silent_for_minutes: q.silent_for_minutes,
         },
     )
+}
+
+/// Every IPv4 and every IPv6 address: what a real address lies in.
+fn any_address() -> [Cidr; 2] {
+    ["0.0.0.0/0", "::/0"].map(|b| Cidr::parse(b).expect("built-in blocks parse"))
 }
 
 /// Blocks that are never internet destinations: the special-purpose ranges plus the user's own.
