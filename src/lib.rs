@@ -41,6 +41,7 @@ pub mod net;
 pub mod pipeline;
 pub mod plan;
 pub mod query;
+pub mod scope;
 pub mod service;
 pub mod settings;
 pub mod sql;

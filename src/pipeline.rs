@@ -131,7 +131,11 @@ pub fn prepare(
     let query =
         PanelQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?;
     let window = request.window(settings)?;
-    let plan = plan::plan(&query, &window, &plan_options(settings));
+    let plan = crate::scope::scope_plan(
+        settings,
+        plan::plan(&query, &window, &plan_options(settings)),
+    )
+    .map_err(|e| QueryFailure::user(ref_id, e))?;
     let sql = sql::render(&plan, dialect);
     Ok(Prepared {
         query,
@@ -243,7 +247,7 @@ pub fn prepare_sql(
     request: &PanelRequest<'_>,
 ) -> Result<PreparedSql, QueryFailure> {
     let ref_id = request.ref_id;
-    let query = match AnyQuery::from_json_bytes(request.json) {
+    let mut query = match AnyQuery::from_json_bytes(request.json) {
         Ok(AnyQuery::Sql(q)) => q,
         Ok(AnyQuery::Panel(p)) => {
             return Err(QueryFailure::plugin(
@@ -254,6 +258,9 @@ pub fn prepare_sql(
         Err(e) => return Err(QueryFailure::user(ref_id, e)),
     };
     let window = request.window(settings)?;
+    // `$__partitionFilter` names the datasource's accounts when the query names none.
+    query.accounts = crate::scope::scoped_accounts(settings, &query.accounts)
+        .map_err(|e| QueryFailure::user(ref_id, e))?;
     let expanded = macros::expand(
         &query,
         &MacroContext {
@@ -267,6 +274,7 @@ pub fn prepare_sql(
     let database = lake::database_name(&settings.home_region);
     crate::sql::reach::check(settings.raw_sql, &database, &expanded.sql)
         .map_err(|e| QueryFailure::user(ref_id, e))?;
+    crate::scope::check_sql(settings, &expanded).map_err(|e| QueryFailure::user(ref_id, e))?;
     Ok(PreparedSql {
         query,
         window,
@@ -330,7 +338,12 @@ async fn vpcs_in_findings(
         view: StatusView::Table,
         limit: 10_000,
     });
-    let plan = plan::plan(&query, window, &plan_options(settings));
+    // Within the datasource's scope too; a findings table it may not read adds nothing.
+    let plan = crate::scope::scope_plan(
+        settings,
+        plan::plan(&query, window, &plan_options(settings)),
+    )
+    .ok()?;
     let request = EngineRequest {
         ref_id: ref_id.to_string(),
         sql: sql::render(&plan, engine.dialect()),

@@ -144,6 +144,10 @@ pub struct Settings {
     pub max_points_per_series: i64,
     /// What a user's SQL may read (`rawSql`: `off`, `securityLake` (default), `any`).
     pub raw_sql: crate::sql::reach::RawSqlReach,
+    /// The only accounts this datasource reads (`allowedAccounts`; empty: all).
+    pub allowed_accounts: Vec<crate::query::AccountId>,
+    /// The only Security Lake sources this datasource reads (`allowedSources`; empty: all).
+    pub allowed_sources: Vec<crate::lake::Source>,
     /// How long a finished query result is reused, seconds (`cacheTtlSeconds`; default 300 on
     /// Athena, 0 on the local lake; 0 = only identical queries in flight are shared).
     pub cache_ttl_s: Option<u64>,
@@ -189,6 +193,8 @@ impl Default for Settings {
             max_range_days: 400,
             max_points_per_series: 10_000,
             raw_sql: crate::sql::reach::RawSqlReach::SecurityLake,
+            allowed_accounts: Vec::new(),
+            allowed_sources: Vec::new(),
             cache_ttl_s: None,
             cache_max_mb: 256,
             scan_budget: crate::budget::ScanBudget::default(),
@@ -336,6 +342,34 @@ impl Settings {
         }
         if let Some(n) = number("maxPointsPerSeries", 10, 100_000)? {
             s.max_points_per_series = n as i64;
+        }
+        let list = |key: &str| -> Result<Vec<String>, SettingsError> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::String(t)) => Ok(t
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(t) => Ok(t.trim().to_string()),
+                        other => Err(err(key, other, "expected a list of strings")),
+                    })
+                    .collect(),
+                Some(v) => Err(err(key, v, "expected a list of strings")),
+            }
+        };
+        for text in list("allowedAccounts")? {
+            let id = crate::query::AccountId::parse(&text)
+                .map_err(|reason| err("allowedAccounts", &Value::String(text.clone()), &reason))?;
+            s.allowed_accounts.push(id);
+        }
+        for text in list("allowedSources")? {
+            let source = crate::sql::macros::parse_source(&text)
+                .map_err(|reason| err("allowedSources", &Value::String(text.clone()), &reason))?;
+            s.allowed_sources.push(source);
         }
         if let Some(t) = text("rawSql")? {
             s.raw_sql = crate::sql::reach::RawSqlReach::parse(&t).ok_or_else(|| {

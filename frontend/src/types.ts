@@ -146,6 +146,10 @@ export interface LakewatchOptions extends DataSourceJsonData {
   lookbackDays?: number;
   /** What a panel's own SQL may read: `securityLake` (default, left out), `any` or `off`. */
   rawSql?: 'securityLake' | 'any' | 'off';
+  /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
+  allowedAccounts?: string;
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings` (empty: all). */
+  allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
   /** Most points per series, 10–100000 (default 10000): maxDataPoints is clamped to it. */

@@ -16,11 +16,23 @@ use datafusion::sql::sqlparser::parser::Parser;
 /// (compared case-insensitively) in its WHERE clause. SQL that does not parse is not known to
 /// prune, so it is not counted as pruned.
 pub fn prunes_days(sql: &str, day_column: &str) -> bool {
+    every_lake_select(sql, &|w| bounds(w, day_column))
+}
+
+/// True when `sql` parses and each SELECT reading a Security Lake table restricts `column` to
+/// some of `allowed` (`column IN ('a', …)` or `column = 'a'`) in a conjunct of its WHERE clause.
+pub fn restricts_to(sql: &str, column: &str, allowed: &[&str]) -> bool {
+    every_lake_select(sql, &|w| restricts(w, column, allowed))
+}
+
+/// Whether the statement parses, reads a lake table, and every SELECT reading one has a WHERE
+/// clause that `holds`.
+fn every_lake_select(sql: &str, holds: &dyn Fn(&Expr) -> bool) -> bool {
     let Ok(statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
         return false;
     };
     let mut check = SelectsBound {
-        day_column: day_column.to_ascii_lowercase(),
+        holds,
         lake_selects: 0,
         unbounded: 0,
     };
@@ -28,14 +40,14 @@ pub fn prunes_days(sql: &str, day_column: &str) -> bool {
     check.lake_selects > 0 && check.unbounded == 0
 }
 
-/// Counts the SELECTs that read a lake table, and those of them without a day bound.
-struct SelectsBound {
-    day_column: String,
+/// Counts the SELECTs that read a lake table, and those of them whose WHERE does not hold.
+struct SelectsBound<'a> {
+    holds: &'a dyn Fn(&Expr) -> bool,
     lake_selects: usize,
     unbounded: usize,
 }
 
-impl Visitor for SelectsBound {
+impl Visitor for SelectsBound<'_> {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
@@ -48,16 +60,13 @@ impl Visitor for SelectsBound {
     }
 }
 
-impl SelectsBound {
+impl SelectsBound<'_> {
     /// The SELECTs of one query level (nested queries are visited on their own).
     fn check_set(&mut self, set: &SetExpr) {
         match set {
             SetExpr::Select(select) if select.from.iter().any(reads_lake) => {
                 self.lake_selects += 1;
-                let bound = select
-                    .selection
-                    .as_ref()
-                    .is_some_and(|w| bounds(w, &self.day_column));
+                let bound = select.selection.as_ref().is_some_and(|w| (self.holds)(w));
                 if !bound {
                     self.unbounded += 1;
                 }
@@ -168,6 +177,30 @@ fn bounds(wher: &Expr, column: &str) -> bool {
     lower && upper
 }
 
+/// Whether a conjunct of `wher` keeps `column` to string literals that are all in `allowed`.
+fn restricts(wher: &Expr, column: &str, allowed: &[&str]) -> bool {
+    let quoted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+    let is_allowed = |e: &Expr| quoted.contains(&e.to_string());
+    let mut parts = Vec::new();
+    conjuncts(wher, &mut parts);
+    parts.into_iter().any(|part| match part {
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } => is_column(expr, column) && !list.is_empty() && list.iter().all(is_allowed),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            (is_column(left, column) && is_allowed(right))
+                || (is_column(right, column) && is_allowed(left))
+        }
+        _ => false,
+    })
+}
+
 /// `a < col` reads as `col > a`.
 fn flipped(op: &BinaryOperator) -> BinaryOperator {
     match op {
@@ -219,6 +252,40 @@ mod tests {
         assert!(!prunes_days(
             &format!("SELECT \"eventDay\", count(*) FROM db.{T} GROUP BY 1"),
             "eventday"
+        ));
+    }
+
+    #[test]
+    fn accounts_are_restricted_only_by_allowed_literals_in_every_select() {
+        let allowed = ["111122223333"];
+        let sql = |w: &str| format!("SELECT * FROM db.{T} WHERE {w}");
+        assert!(restricts_to(
+            &sql("(\"accountid\" IN ('111122223333') AND x = 1)"),
+            "accountid",
+            &allowed
+        ));
+        assert!(restricts_to(
+            &sql("accountid = '111122223333'"),
+            "accountid",
+            &allowed
+        ));
+        assert!(!restricts_to(
+            &sql("accountid IN ('111122223333', '444455556666')"),
+            "accountid",
+            &allowed
+        ));
+        assert!(!restricts_to(
+            &sql("accountid = '111122223333' OR TRUE"),
+            "accountid",
+            &allowed
+        ));
+        assert!(!restricts_to(&sql("x = 1"), "accountid", &allowed));
+        let pruned = sql("accountid = '111122223333'");
+        let whole = format!("SELECT * FROM db.{T}");
+        assert!(!restricts_to(
+            &format!("{pruned} UNION ALL {whole}"),
+            "accountid",
+            &allowed
         ));
     }
 

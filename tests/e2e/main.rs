@@ -14,6 +14,7 @@ mod limits;
 mod load;
 mod plugin;
 mod pruning_property;
+mod scoping;
 mod slices;
 mod sql;
 mod sql_injection;

@@ -125,6 +125,8 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.rawSql).toBe('off');
     await user.click(page().getByLabelText('Security Lake tables only'));
     expect(last().jsonData.rawSql).toBeUndefined();
+    setText(input('allowedAccounts'), '111122223333, 4444');
+    expect(page().getAllByText('Expected 12-digit account ids separated by commas, e.g. 111122223333, 444455556666').length).toBeGreaterThan(0);
     setText(input('maxPointsPerSeries'), '5');
     expect(page().getAllByText('Enter a whole number from 10 to 100000').length).toBeGreaterThan(0);
   });

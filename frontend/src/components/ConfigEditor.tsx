@@ -54,6 +54,14 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
       return whole(1, 10_000);
     case 'maxRangeDays':
       return whole(1, 3660);
+    case 'allowedAccounts':
+      return text.split(',').every((a) => /^\d{12}$/.test(a.trim()))
+        ? undefined
+        : 'Expected 12-digit account ids separated by commas, e.g. 111122223333, 444455556666';
+    case 'allowedSources':
+      return text.split(',').every((s) => ['vpc_flow', 'sh_findings'].includes(s.trim().toLowerCase()))
+        ? undefined
+        : 'Expected vpc_flow and/or sh_findings, separated by commas';
     case 'maxPointsPerSeries':
       return whole(10, 100_000);
     case 'localQueryMemoryMb':
@@ -305,6 +313,8 @@ export function ConfigEditor(props: Props) {
             onChange={(v) => setJson('rawSql', v === 'securityLake' ? undefined : v)}
           />
         </Field>
+        {text('allowedAccounts', 'Allowed accounts', "Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all); every panel, variable and SQL is held to them", '111122223333, 444455556666', 40)}
+        {text('allowedSources', 'Allowed sources', 'Per-team scoping: the only Security Lake sources this datasource reads: vpc_flow, sh_findings (empty: all)', 'vpc_flow', 40)}
         {text('maxRangeDays', 'Range limit (days)', 'Longest time range a query may ask for, 1–3660 days (default 400); a longer one is refused', '400', 16)}
         {text('maxPointsPerSeries', 'Points per series', "Most points per series, 10–100000 (default 10000): Grafana's max data points is clamped to it", '10000', 16)}
         {!isAthena &&

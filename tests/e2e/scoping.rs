@@ -1,0 +1,119 @@
+//! Per-team scoping through the plugin binary: `allowedAccounts` and `allowedSources` bound every
+//! kind, variable and raw SQL of a datasource; without them nothing changes.
+
+use std::collections::BTreeSet;
+
+use crate::common::{plugin, query, records, rows, settings};
+use lakewatch::grafana_host::{HostResponse, PluginProcess};
+use serde_json::{json, Value};
+
+const FROM: &str = "2024-06-14T00:00:00Z";
+const TO: &str = "2024-06-14T12:00:00Z";
+
+fn accounts() -> Vec<String> {
+    let set: BTreeSet<&str> = records().iter().map(|r| r.account_id.as_str()).collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+async fn ask(p: &PluginProcess, s: &Value, q: Value) -> HostResponse {
+    let mut answer = p
+        .query(s, &[query("A", q, FROM, TO, 3_600_000)], &[])
+        .await
+        .unwrap();
+    answer.remove("A").unwrap()
+}
+
+fn values(a: &HostResponse, column: &str) -> BTreeSet<String> {
+    assert_eq!(a.error, "");
+    rows(&a.frames[0])
+        .iter()
+        .filter_map(|r| r.get(column).and_then(|v| v.as_str()).map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn allowed_accounts_bound_every_kind_variable_and_sql() {
+    let p = plugin().await;
+    let all = accounts();
+    assert!(all.len() >= 2, "the fixture lake has several accounts");
+    let (mine, other) = (&all[0], &all[1]);
+    let mut scoped = settings("2");
+    scoped["allowedAccounts"] = json!([mine]);
+
+    // A series by account: only the allowed one.
+    let a = ask(
+        &p,
+        &scoped,
+        json!({"kind": "flow_volume", "group_by": ["account"]}),
+    )
+    .await;
+    assert_eq!(a.error, "");
+    let labels: BTreeSet<String> = a.frames[0].fields[1..]
+        .iter()
+        .map(|f| f.labels["account"].clone())
+        .collect();
+    assert_eq!(labels, BTreeSet::from([mine.clone()]));
+    // Naming another account is refused.
+    let a = ask(
+        &p,
+        &scoped,
+        json!({"kind": "top_talkers", "filters": {"accounts": [other]}}),
+    )
+    .await;
+    assert_eq!(
+        a.error,
+        format!("account {other} is outside this datasource's accounts (setting `allowedAccounts`: {mine}); pick one of those")
+    );
+    // Variables list only what is allowed; tables and coverage hold only it.
+    let a = ask(
+        &p,
+        &scoped,
+        json!({"kind": "variable", "values": "accounts"}),
+    )
+    .await;
+    assert_eq!(a.error, "");
+    let listed: Vec<Value> = a.frames[0].fields[0].values.clone();
+    assert_eq!(listed, vec![json!(mine)]);
+    let a = ask(&p, &scoped, json!({"kind": "coverage"})).await;
+    assert_eq!(values(&a, "account"), BTreeSet::from([mine.clone()]));
+    // Raw SQL: $__partitionFilter names the allowed accounts; SQL without it is refused.
+    let sql = "SELECT DISTINCT accountid FROM $__table WHERE $__partitionFilter";
+    let a = ask(&p, &scoped, json!({"kind": "sql", "rawSql": sql})).await;
+    assert_eq!(values(&a, "accountid"), BTreeSet::from([mine.clone()]));
+    let sql = "SELECT DISTINCT accountid FROM $__table WHERE eventday = '20240614'";
+    let a = ask(&p, &scoped, json!({"kind": "sql", "rawSql": sql})).await;
+    assert_eq!(
+        a.error,
+        format!("this datasource reads only the accounts {mine} (setting `allowedAccounts`), and the SQL does not restrict the account in every SELECT that reads the lake; add `AND $__partitionFilter` to its WHERE clause")
+    );
+    // Without the setting, the same SQL sees every account.
+    let a = ask(&p, &settings("2"), json!({"kind": "sql", "rawSql": sql})).await;
+    assert_eq!(values(&a, "accountid"), all.iter().cloned().collect());
+}
+
+#[tokio::test]
+async fn allowed_sources_bound_what_a_datasource_reads() {
+    let p = plugin().await;
+    let mut flows_only = settings("2");
+    flows_only["allowedSources"] = json!(["vpc_flow"]);
+    let a = ask(&p, &flows_only, json!({"kind": "compliance_status"})).await;
+    assert_eq!(
+        a.error,
+        "this datasource does not read sh_findings (setting `allowedSources`: vpc_flow); use a datasource that may, or ask an admin"
+    );
+    let sql = "SELECT count(*) AS n FROM $__table(sh_findings) WHERE $__partitionFilter";
+    let a = ask(&p, &flows_only, json!({"kind": "sql", "rawSql": sql})).await;
+    assert_eq!(
+        a.error,
+        "this datasource does not read sh_findings (setting `allowedSources`: vpc_flow); use a datasource that may, or ask an admin"
+    );
+    let a = ask(&p, &flows_only, json!({"kind": "flow_volume"})).await;
+    assert_eq!(a.error, "");
+    let mut bad = settings("2");
+    bad["allowedSources"] = json!(["cloudtrail"]);
+    let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;
+    assert_eq!(
+        a.error,
+        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow or sh_findings"
+    );
+}
