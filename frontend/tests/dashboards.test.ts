@@ -26,7 +26,8 @@ import type { LakewatchQuery } from '../src/types';
 const repo = join(__dirname, '..', '..');
 const PLUGIN = JSON.parse(readFileSync(join(repo, 'plugin.json'), 'utf8'));
 const OUR_TYPE = PLUGIN.id as string;
-const OUR_UID = 'lakewatch-demo';
+/** Dashboards name no datasource uid: every reference goes through the `datasource` variable. */
+const OUR_UID = '${datasource}';
 
 const keys = <T>(k: Record<keyof T, true>) => new Set(Object.keys(k));
 const DASHBOARD_KEYS = keys<Dashboard>({
@@ -144,6 +145,10 @@ describe.each(files)('dashboards/%s', (file) => {
     }
     const names = vars.map((v) => v.name);
     expect(names).toEqual(expect.arrayContaining(['account', 'region', 'vpc']));
+    const ds = vars.find((v) => v.type === 'datasource');
+    expect(ds?.name).toBe('datasource');
+    expect(ds?.query).toBe(OUR_TYPE);
+    expect(Object.keys(ds?.current ?? {})).toEqual([]);
     for (const p of (dash.panels ?? []) as Panel[]) {
       for (const t of (p.targets ?? []) as unknown as LakewatchQuery[]) {
         expect(t.filters?.accounts, `panel ${p.title}`).toBe('$account');
