@@ -131,11 +131,7 @@ pub fn prepare(
     let query =
         PanelQuery::from_json_bytes(request.json).map_err(|e| QueryFailure::user(ref_id, e))?;
     let window = request.window(settings)?;
-    let plan = crate::scope::scope_plan(
-        settings,
-        plan::plan(&query, &window, &plan_options(settings)),
-    )
-    .map_err(|e| QueryFailure::user(ref_id, e))?;
+    let plan = scoped_plan(settings, &query, &window).map_err(|e| QueryFailure::user(ref_id, e))?;
     let sql = sql::render(&plan, dialect);
     Ok(Prepared {
         query,
@@ -272,7 +268,7 @@ pub fn prepare_sql(
     )
     .map_err(|e| QueryFailure::user(ref_id, e))?;
     let database = lake::database_name(&settings.home_region);
-    crate::sql::reach::check(settings.raw_sql, &database, &expanded.sql)
+    crate::sql::reach::check(settings.raw_sql, &database, &expanded.statements)
         .map_err(|e| QueryFailure::user(ref_id, e))?;
     crate::scope::check_sql(settings, &expanded).map_err(|e| QueryFailure::user(ref_id, e))?;
     Ok(PreparedSql {
@@ -293,6 +289,15 @@ pub fn render_sql(
         Ok(AnyQuery::Panel(_)) => Ok(prepare(settings, dialect, request)?.sql),
         Err(e) => Err(QueryFailure::user(request.ref_id, e)),
     }
+}
+
+/// The plan of a query, held to the datasource's accounts and sources ([`crate::scope`]).
+fn scoped_plan(
+    settings: &Settings,
+    query: &PanelQuery,
+    window: &TimeWindow,
+) -> Result<Plan, String> {
+    crate::scope::scope_plan(settings, plan::plan(query, window, &plan_options(settings)))
 }
 
 fn plan_options(settings: &Settings) -> PlanOptions {
@@ -339,11 +344,7 @@ async fn vpcs_in_findings(
         limit: 10_000,
     });
     // Within the datasource's scope too; a findings table it may not read adds nothing.
-    let plan = crate::scope::scope_plan(
-        settings,
-        plan::plan(&query, window, &plan_options(settings)),
-    )
-    .ok()?;
+    let plan = scoped_plan(settings, &query, window).ok()?;
     let request = EngineRequest {
         ref_id: ref_id.to_string(),
         sql: sql::render(&plan, engine.dialect()),
@@ -715,31 +716,26 @@ pub async fn run_panel_at(
     }
     let mut complete_from_ms = None;
     if rows as u64 > settings.max_rows {
+        let max = settings.max_rows as usize;
+        let mut cut = String::new();
         if let Shape::TimeSeries { bucket_ms, .. } = &prepared.plan.shape {
             // A graph keeps its newest end: whole buckets from the newest back, the rest empty.
-            let (kept, oldest_cut) = newest_whole_buckets(&batches, settings.max_rows as usize);
+            let (kept, oldest_cut) = newest_whole_buckets(&batches, max);
             batches = kept;
             complete_from_ms = oldest_cut.map(|b| b + bucket_ms);
             let from = complete_from_ms
                 .and_then(DateTime::from_timestamp_millis)
                 .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
-            notices.push(Notice {
-                severity: "warning",
-                text: format!(
-                    "The result was cut at {} rows (the datasource's row cap): the graph is complete from {from} on and empty before; narrow the time range or filters, or group by fewer dimensions.",
-                    settings.max_rows
-                ),
-            });
+            cut = format!(": the graph is complete from {from} on and empty before");
         } else {
-            batches = truncate(&batches, settings.max_rows as usize);
-            notices.push(Notice {
-                severity: "warning",
-                text: format!(
-                    "The result was cut at {} rows (the datasource's row cap); narrow the time range or filters, or group by fewer dimensions.",
-                    settings.max_rows
-                ),
-            });
+            batches = truncate(&batches, max);
         }
+        notices.push(Notice {
+            severity: "warning",
+            text: format!(
+                "The result was cut at {max} rows (the datasource's row cap){cut}; narrow the time range or filters, or group by fewer dimensions."
+            ),
+        });
     }
     if let PanelQuery::ComplianceStatus(q) = &prepared.query {
         let days = q.scope.lookback_days.unwrap_or(settings.lookback_days);

@@ -88,7 +88,11 @@ pub fn check_sql(settings: &Settings, expanded: &Expanded) -> Result<(), String>
         .iter()
         .map(AccountId::as_str)
         .collect();
-    if crate::sql::pruning::restricts_to(&expanded.sql, "accountid", &allowed) {
+    let restricted = expanded
+        .statements
+        .as_ref()
+        .is_ok_and(|s| crate::sql::pruning::restricts_to(s, "accountid", &allowed));
+    if restricted {
         Ok(())
     } else {
         Err(format!(

@@ -75,6 +75,9 @@ pub struct Expanded {
     /// Security Lake tables it names that are not the datasource's VPC flow or findings table
     /// (another source, region or version): the scan estimate cannot size them.
     pub unsized_tables: Vec<String>,
+    /// `sql` parsed once ([`super::parse_statements`]) for the checks of its structure (pruning,
+    /// what it reads, account scoping); the parser's message when it does not parse.
+    pub statements: Result<Vec<datafusion::sql::sqlparser::ast::Statement>, String>,
 }
 
 /// Why the SQL text could not be expanded. Always the user's to fix.
@@ -142,6 +145,7 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             pruned: false,
             time_group: None,
             unsized_tables: Vec::new(),
+            statements: Ok(Vec::new()),
         },
     };
     x.run()?;
@@ -162,9 +166,14 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
     let day_column = x.day_partition();
     let mut expanded = x.expanded;
     expanded.sql = x.out.trim_end().to_string();
+    expanded.statements = super::parse_statements(&expanded.sql);
     // Decided on the parsed statement, never on words: a partition column named in the SELECT
     // list or an OR branch prunes nothing.
-    expanded.pruned = expanded.reads_lake && super::pruning::prunes_days(&expanded.sql, day_column);
+    expanded.pruned = expanded.reads_lake
+        && expanded
+            .statements
+            .as_ref()
+            .is_ok_and(|s| super::pruning::prunes_days(s, day_column));
     Ok(expanded)
 }
 

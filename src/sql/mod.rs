@@ -5,6 +5,16 @@ pub mod macros;
 pub mod pruning;
 pub mod reach;
 
+/// A user's expanded SQL parsed the way the local engine reads SQL (sqlparser's generic
+/// dialect), once, for every check that looks at its structure; the parser's message when it
+/// cannot be parsed.
+pub fn parse_statements(
+    sql: &str,
+) -> Result<Vec<datafusion::sql::sqlparser::ast::Statement>, String> {
+    use datafusion::sql::sqlparser::{dialect::GenericDialect, parser::Parser};
+    Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| e.to_string())
+}
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -9,34 +9,32 @@ use datafusion::sql::sqlparser::ast::{
     visit_expressions, BinaryOperator, Expr, Query, SetExpr, Statement, TableFactor,
     TableWithJoins, Visit, Visitor,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
-/// True when `sql` parses and each SELECT reading a Security Lake table bounds `day_column`
-/// (compared case-insensitively) in its WHERE clause. SQL that does not parse is not known to
-/// prune, so it is not counted as pruned.
-pub fn prunes_days(sql: &str, day_column: &str) -> bool {
-    every_lake_select(sql, &|w| bounds(w, day_column))
+/// True when the statements read a Security Lake table and each SELECT reading one bounds
+/// `day_column` (compared case-insensitively) in its WHERE clause. (SQL that does not parse is
+/// not known to prune: the caller counts it as not pruned.)
+pub fn prunes_days(statements: &[Statement], day_column: &str) -> bool {
+    every_lake_select(statements, &|w| bounds(w, day_column))
 }
 
-/// True when `sql` parses and each SELECT reading a Security Lake table restricts `column` to
-/// some of `allowed` (`column IN ('a', …)` or `column = 'a'`) in a conjunct of its WHERE clause.
-pub fn restricts_to(sql: &str, column: &str, allowed: &[&str]) -> bool {
-    every_lake_select(sql, &|w| restricts(w, column, allowed))
+/// True when the statements read a Security Lake table and each SELECT reading one restricts
+/// `column` to some of `allowed` (`column IN ('a', …)` or `column = 'a'`) in a conjunct of its
+/// WHERE clause.
+pub fn restricts_to(statements: &[Statement], column: &str, allowed: &[&str]) -> bool {
+    every_lake_select(statements, &|w| restricts(w, column, allowed))
 }
 
-/// Whether the statement parses, reads a lake table, and every SELECT reading one has a WHERE
-/// clause that `holds`.
-fn every_lake_select(sql: &str, holds: &dyn Fn(&Expr) -> bool) -> bool {
-    let Ok(statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
-        return false;
-    };
+/// Whether the statements read a lake table and every SELECT reading one has a WHERE clause
+/// that `holds`.
+fn every_lake_select(statements: &[Statement], holds: &dyn Fn(&Expr) -> bool) -> bool {
     let mut check = SelectsBound {
         holds,
         lake_selects: 0,
         unbounded: 0,
     };
-    let _ = statements.visit(&mut check);
+    for statement in statements {
+        let _ = statement.visit(&mut check);
+    }
     check.lake_selects > 0 && check.unbounded == 0
 }
 
@@ -214,7 +212,16 @@ fn flipped(op: &BinaryOperator) -> BinaryOperator {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::sql::parse_statements;
+
+    /// As the expander decides: SQL that does not parse does not prune.
+    fn prunes_days(sql: &str, day_column: &str) -> bool {
+        parse_statements(sql).is_ok_and(|s| super::prunes_days(&s, day_column))
+    }
+
+    fn restricts_to(sql: &str, column: &str, allowed: &[&str]) -> bool {
+        super::restricts_to(&parse_statements(sql).unwrap(), column, allowed)
+    }
 
     const T: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
 

@@ -6,9 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Query, TableFactor, Visit, Visitor};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::ast::{Query, Statement, TableFactor, Visit, Visitor};
 
 /// The `rawSql` setting: how far a user's SQL (`kind: "sql"`) may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,17 +33,24 @@ impl RawSqlReach {
 }
 
 /// Refuses SQL that reads beyond what `reach` allows; the message names the setting and what to
-/// do. `database` is the datasource's Glue database.
-pub fn check(reach: RawSqlReach, database: &str, sql: &str) -> Result<(), String> {
+/// do. `statements` is the parsed SQL ([`super::parse_statements`]), `database` the datasource's
+/// Glue database.
+pub fn check(
+    reach: RawSqlReach,
+    database: &str,
+    statements: &Result<Vec<Statement>, String>,
+) -> Result<(), String> {
     match reach {
         RawSqlReach::Any => Ok(()),
         RawSqlReach::Off => Err("this datasource does not run SQL written in a panel (setting `rawSql` is `off`); use one of the query kinds (docs/queries.md), or ask an admin to set `rawSql` to `securityLake`".to_string()),
-        RawSqlReach::SecurityLake => match tables_outside_lake(sql, database) {
-            Ok(outside) if outside.is_empty() => Ok(()),
-            Ok(outside) => Err(format!(
+        RawSqlReach::SecurityLake => match statements {
+            Ok(s) => match tables_outside_lake(s, database) {
+                outside if outside.is_empty() => Ok(()),
+                outside => Err(format!(
                 "the SQL reads {}, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of {database}); read the lake through $__table, or ask an admin to set `rawSql` to `any`",
                 outside.join(", ")
             )),
+            },
             Err(e) => Err(format!(
                 "Lakewatch could not parse the SQL to check which tables it reads ({e}); with `rawSql` at `securityLake` only SQL it can check runs: simplify the statement, or ask an admin to set `rawSql` to `any`"
             )),
@@ -53,19 +58,18 @@ pub fn check(reach: RawSqlReach, database: &str, sql: &str) -> Result<(), String
     }
 }
 
-/// The relations a statement reads that are not Security Lake tables of `database`; an error
-/// text when the SQL cannot be parsed (then what it reads is unknown).
-pub fn tables_outside_lake(sql: &str, database: &str) -> Result<Vec<String>, String> {
-    let statements = Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| e.to_string())?;
+/// The relations the statements read that are not Security Lake tables of `database`.
+pub fn tables_outside_lake(statements: &[Statement], database: &str) -> Vec<String> {
     let mut seen = Relations::default();
-    let _ = statements.visit(&mut seen);
-    Ok(seen
-        .tables
+    for statement in statements {
+        let _ = statement.visit(&mut seen);
+    }
+    seen.tables
         .into_iter()
         .filter(|parts| !is_lake_table(parts, database))
         .filter(|parts| !(parts.len() == 1 && seen.ctes.contains(&parts[0].to_ascii_lowercase())))
         .map(|parts| parts.join("."))
-        .collect())
+        .collect()
 }
 
 fn is_lake_table(parts: &[String], database: &str) -> bool {
@@ -122,7 +126,7 @@ mod tests {
     const DB: &str = "amazon_security_lake_glue_db_us_east_1";
 
     fn outside(sql: &str) -> Vec<String> {
-        tables_outside_lake(sql, DB).unwrap()
+        tables_outside_lake(&crate::sql::parse_statements(sql).unwrap(), DB)
     }
 
     #[test]
@@ -156,6 +160,11 @@ mod tests {
             )),
             ["secrets"]
         );
-        assert!(tables_outside_lake("SELECT * FROM t WHERE (", DB).is_err());
+        let unparsed = crate::sql::parse_statements("SELECT * FROM t WHERE (");
+        let refusal = check(RawSqlReach::SecurityLake, DB, &unparsed).unwrap_err();
+        assert!(
+            refusal.starts_with("Lakewatch could not parse the SQL"),
+            "{refusal}"
+        );
     }
 }
