@@ -69,6 +69,11 @@ enum Command {
         /// Flow records per account, region and hour at the daily peak.
         #[arg(long)]
         flows_per_hour: Option<u32>,
+        /// Add what real lakes carry (IPv6, `-` and NULL addresses and ports, NAT-gateway and
+        /// endpoint traffic, flows crossing midnight, late deliveries, several files per
+        /// partition): the test fixture lakes are messy.
+        #[arg(long)]
+        messy: bool,
         /// Replace an existing lake.
         #[arg(long)]
         force: bool,
@@ -291,6 +296,7 @@ async fn run(command: Command) -> CliResult {
             source_version,
             end,
             flows_per_hour,
+            messy,
             force,
         } => {
             let mut cfg = DemoConfig {
@@ -298,6 +304,7 @@ async fn run(command: Command) -> CliResult {
                 accounts,
                 regions,
                 seed,
+                messy,
                 versions: match source_version {
                     VersionArg::V1 => vec![SourceVersion::V1],
                     VersionArg::V2 => vec![SourceVersion::V2],

@@ -7,6 +7,7 @@
 //! `write.rs` turns them into Arrow batches and Parquet files.
 
 mod findings;
+mod messy;
 mod model;
 mod write;
 
@@ -40,6 +41,10 @@ pub struct DemoConfig {
     pub versions: Vec<SourceVersion>,
     /// Flow records per account × region × hour at the daily peak.
     pub flows_per_hour: u32,
+    /// Real-lake mess on top of the clean traffic (see `messy.rs`): IPv6, `-` and NULL addresses
+    /// and ports, NAT-gateway and endpoint traffic, ICMP without ports, flows crossing midnight,
+    /// late deliveries, several files per partition with row groups out of time order.
+    pub messy: bool,
 }
 
 impl Default for DemoConfig {
@@ -56,6 +61,7 @@ impl Default for DemoConfig {
                 .unwrap_or(now),
             versions: vec![SourceVersion::V2],
             flows_per_hour: 1_200,
+            messy: false,
         }
     }
 }
@@ -107,14 +113,15 @@ pub struct FlowRecord {
     pub eni_id: String,
     /// instance-id (none for NAT/ELB ENIs).
     pub instance_id: Option<String>,
-    /// srcaddr.
-    pub src_addr: String,
-    /// dstaddr.
-    pub dst_addr: String,
-    /// srcport.
-    pub src_port: i32,
-    /// dstport.
-    pub dst_port: i32,
+    /// srcaddr: `None` where the OCSF mapping left it NULL, `Some("-")` where the flow log had no
+    /// value.
+    pub src_addr: Option<String>,
+    /// dstaddr (as `src_addr`).
+    pub dst_addr: Option<String>,
+    /// srcport: `None` when the protocol has none (ICMP) or the log had no value.
+    pub src_port: Option<i32>,
+    /// dstport (as `src_port`).
+    pub dst_port: Option<i32>,
     /// protocol: 6 TCP, 17 UDP, 1 ICMP.
     pub protocol: i32,
     /// packets.
@@ -123,8 +130,11 @@ pub struct FlowRecord {
     pub bytes: i64,
     /// start, epoch ms UTC.
     pub start_ms: i64,
-    /// end, epoch ms UTC (start + 60 s).
+    /// end, epoch ms UTC (start + 60 s; long-lived flows last longer).
     pub end_ms: i64,
+    /// When the record reached the lake, epoch ms UTC: the hour of the file that holds it (late
+    /// deliveries come hours after `start_ms`, always within the same UTC day's partition).
+    pub delivered_ms: i64,
     /// action.
     pub action: FlowAction,
     /// tcp-flags.
@@ -136,6 +146,21 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
+    /// srcaddr as an address: `None` for NULL and for `-`.
+    pub fn src_ip(&self) -> Option<std::net::IpAddr> {
+        self.src_addr.as_deref().and_then(|a| a.parse().ok())
+    }
+
+    /// dstaddr as an address: `None` for NULL and for `-`.
+    pub fn dst_ip(&self) -> Option<std::net::IpAddr> {
+        self.dst_addr.as_deref().and_then(|a| a.parse().ok())
+    }
+
+    /// Whether either address is IPv6 (OCSF `connection_info.protocol_ver`).
+    pub fn is_ipv6(&self) -> bool {
+        self.src_ip().or(self.dst_ip()).is_some_and(|a| a.is_ipv6())
+    }
+
     /// `YYYYMMDD` of the start time in UTC.
     pub fn event_day(&self) -> String {
         DateTime::from_timestamp_millis(self.start_ms)

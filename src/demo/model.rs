@@ -35,12 +35,12 @@ impl Rng {
     }
 
     /// Heavy-tailed positive value around `median` (log-normal-ish).
-    fn heavy(&mut self, median: f64, spread: f64) -> i64 {
+    pub(super) fn heavy(&mut self, median: f64, spread: f64) -> i64 {
         let normal = self.unit() + self.unit() + self.unit() - 1.5;
         (median * (normal * spread * 2.0).exp()).max(1.0) as i64
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }
@@ -75,23 +75,27 @@ pub(super) fn account_id(index: u32) -> String {
 
 /// One network interface of the demo topology.
 #[derive(Debug, Clone)]
-struct Eni {
-    vpc: usize,
-    vpc_id: String,
-    subnet_id: String,
-    eni_id: String,
-    instance_id: Option<String>,
-    ip: String,
-    zone: String,
+pub(super) struct Eni {
+    pub(super) vpc: usize,
+    pub(super) vpc_id: String,
+    pub(super) subnet_id: String,
+    pub(super) eni_id: String,
+    pub(super) instance_id: Option<String>,
+    pub(super) ip: String,
+    /// The interface's IPv6 address (unique local, fd00::/8): dual-stack VPCs.
+    pub(super) ip6: String,
+    pub(super) zone: String,
 }
 
 /// Roles of ENIs in every account × region (indices into the ENI list).
 const WEB: usize = 0; // public web server: ingress 443, target of scans
 const DB: usize = 4; // database replicator: heavy east-west talker
 const BACKUP: usize = 7; // backup host: heavy internet egress
+/// The NAT gateway's interface (no instance): private hosts reach the internet through it.
+pub(super) const NAT: usize = 11;
 const ENIS_PER_SUBNET: usize = 3;
 
-fn topology(account: u32, region_idx: usize, region: &str) -> Vec<Eni> {
+pub(super) fn topology(account: u32, region_idx: usize, region: &str) -> Vec<Eni> {
     let mut out = Vec::new();
     let (a, r) = (u64::from(account), region_idx as u64);
     for v in 0..2u64 {
@@ -108,6 +112,12 @@ fn topology(account: u32, region_idx: usize, region: &str) -> Vec<Eni> {
                     eni_id: format!("eni-{}", hex17(&[3, a, r, v, s, e])),
                     instance_id: (!nat).then(|| format!("i-{}", hex17(&[4, a, r, v, s, e]))),
                     ip: format!("10.{}.{}.{}", (a * 4 + r) % 256, v * 16 + s, 10 + e),
+                    ip6: format!(
+                        "fd00:{:x}:{:x}::{:x}",
+                        (a * 4 + r) % 65_536,
+                        v * 16 + s,
+                        10 + e
+                    ),
                     zone: zone.clone(),
                 });
             }
@@ -116,7 +126,7 @@ fn topology(account: u32, region_idx: usize, region: &str) -> Vec<Eni> {
     out
 }
 
-const PUBLIC_DESTS: [&str; 8] = [
+pub(super) const PUBLIC_DESTS: [&str; 8] = [
     "52.216.8.21",
     "52.217.44.7",
     "142.250.72.14",
@@ -237,7 +247,12 @@ pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord
             let start = hour_ms + rng.below(3600) as i64 * 1000;
             flow(&mut rng, &enis, &key.account_id, &key.region, start)
         });
-        for record in background.collect::<Vec<_>>().into_iter().chain(scans) {
+        let mut hour_records: Vec<FlowRecord> = background.collect::<Vec<_>>();
+        hour_records.extend(scans);
+        if cfg.messy {
+            super::messy::roughen(cfg.seed, &enis, key, hour_ms, &mut hour_records);
+        }
+        for record in hour_records {
             let start = record.start_ms;
             if start < start_ms || start >= end_ms {
                 continue;
@@ -261,7 +276,7 @@ pub fn all_records(cfg: &DemoConfig) -> Vec<FlowRecord> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(super) fn record(
     eni: &Eni,
     account: &str,
     region: &str,
@@ -286,15 +301,16 @@ fn record(
         subnet_id: eni.subnet_id.clone(),
         eni_id: eni.eni_id.clone(),
         instance_id: eni.instance_id.clone(),
-        src_addr: src.to_string(),
-        dst_addr: dst.to_string(),
-        src_port,
-        dst_port,
+        src_addr: Some(src.to_string()),
+        dst_addr: Some(dst.to_string()),
+        src_port: Some(src_port),
+        dst_port: Some(dst_port),
         protocol,
         packets,
         bytes,
         start_ms: start,
         end_ms: start + 60_000,
+        delivered_ms: start,
         action,
         tcp_flags,
         direction,
@@ -358,7 +374,7 @@ fn bursts(
     out
 }
 
-fn ephemeral(rng: &mut Rng) -> i32 {
+pub(super) fn ephemeral(rng: &mut Rng) -> i32 {
     32_768 + rng.below(28_000) as i32
 }
 

@@ -47,6 +47,10 @@ fn int32(n: usize, f: impl Fn(usize) -> i32) -> ArrayRef {
     Arc::new((0..n).map(|i| Some(f(i))).collect::<Int32Array>())
 }
 
+fn int32_opt(n: usize, f: impl Fn(usize) -> Option<i32>) -> ArrayRef {
+    Arc::new((0..n).map(f).collect::<Int32Array>())
+}
+
 fn int64(n: usize, f: impl Fn(usize) -> i64) -> ArrayRef {
     Arc::new((0..n).map(|i| Some(f(i))).collect::<Int64Array>())
 }
@@ -91,7 +95,7 @@ fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
     structure(vec![
         col(
             "port",
-            int32(n, |i| {
+            int32_opt(n, |i| {
                 if src {
                     records[i].src_port
                 } else {
@@ -103,11 +107,11 @@ fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
         col(
             "ip",
             strs(n, |i| {
-                Some(if src {
-                    &records[i].src_addr
+                if src {
+                    records[i].src_addr.as_deref()
                 } else {
-                    &records[i].dst_addr
-                })
+                    records[i].dst_addr.as_deref()
+                }
             }),
         ),
         col("intermediate_ips", null_list(n)),
@@ -186,7 +190,12 @@ pub fn flow_batch(
     let connection = structure(vec![
         col("protocol_num", int32(n, |i| records[i].protocol)),
         col("tcp_flags", int32(n, |i| records[i].tcp_flags)),
-        col("protocol_ver", same(n, "IPv4")),
+        col(
+            "protocol_ver",
+            strs(n, |i| {
+                Some(if records[i].is_ipv6() { "IPv6" } else { "IPv4" })
+            }),
+        ),
         col("boundary_id", int32(n, |i| records[i].boundary_id)),
         col(
             "boundary",
@@ -325,11 +334,11 @@ pub fn flow_batch(
             "value",
             strs(2 * n, |i| {
                 let r = &records[i / 2];
-                Some(if i % 2 == 0 {
-                    r.src_addr.as_str()
+                if i % 2 == 0 {
+                    r.src_addr.as_deref()
                 } else {
-                    r.dst_addr.as_str()
-                })
+                    r.dst_addr.as_deref()
+                }
             }),
         ),
         col("type", same(2 * n, "IP Address")),
@@ -538,6 +547,46 @@ fn hour_runs(batch: &RecordBatch) -> Vec<(usize, usize)> {
     runs
 }
 
+/// The flow files of a messy partition: `(file name, records in file order)`, a file per
+/// six-hour delivery window (late records land in the file of the hour they were delivered), each
+/// holding its delivery hours newest first, so neither files nor row groups are in time order.
+fn messy_flow_files(records: &[FlowRecord]) -> Vec<(String, Vec<FlowRecord>)> {
+    const WINDOW_MS: i64 = 6 * 3_600_000;
+    let mut windows: std::collections::BTreeMap<i64, Vec<FlowRecord>> = Default::default();
+    for r in records {
+        let window = r.delivered_ms.rem_euclid(24 * 3_600_000) / WINDOW_MS;
+        windows.entry(window).or_default().push(r.clone());
+    }
+    windows
+        .into_iter()
+        .map(|(window, mut rows)| {
+            rows.sort_by_key(|r| (std::cmp::Reverse(r.delivered_ms / 3_600_000), r.start_ms));
+            (format!("part-{window:05}.parquet"), rows)
+        })
+        .collect()
+}
+
+/// Writes a partition's flow files into `dir`: `(files, bytes)`.
+fn write_flow_files(
+    cfg: &DemoConfig,
+    version: SourceVersion,
+    dir: &Path,
+    records: &[FlowRecord],
+) -> Result<(u64, u64), DemoError> {
+    if !cfg.messy {
+        // A clean partition is one file in time order.
+        let batch = flow_batch(version, records)?;
+        return Ok((1, write_file(&dir.join("part-00000.parquet"), &batch)?));
+    }
+    let mut written = (0, 0);
+    for (name, rows) in messy_flow_files(records) {
+        let batch = flow_batch(version, &rows)?;
+        written.1 += write_file(&dir.join(name), &batch)?;
+        written.0 += 1;
+    }
+    Ok(written)
+}
+
 /// The folder of a partition of a source under a lake root.
 pub fn partition_dir(
     root: &Path,
@@ -586,15 +635,15 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     let file = |source| {
                         partition_dir(&tmp, source, *version, &keys[i]).join("part-00000.parquet")
                     };
-                    let written = flow_batch(*version, &records)
-                        .and_then(|b| write_file(&file(Source::VpcFlow), &b))
-                        .and_then(|flow| {
+                    let dir = partition_dir(&tmp, Source::VpcFlow, *version, &keys[i]);
+                    let written =
+                        write_flow_files(cfg, *version, &dir, &records).and_then(|(n, flow)| {
                             if found.is_empty() {
-                                return Ok((1, flow));
+                                return Ok((n, flow));
                             }
                             findings_batch(*version, &found)
                                 .and_then(|b| write_file(&file(Source::ShFindings), &b))
-                                .map(|sh| (2, flow + sh))
+                                .map(|sh| (n + 1, flow + sh))
                         });
                     match written {
                         Ok((n, size)) => {
@@ -636,14 +685,15 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         .collect();
     let regions: Vec<String> = cfg.regions.iter().map(|r| format!("\"{r}\"")).collect();
     let json = format!(
-        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
+        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
         cfg.days,
         cfg.accounts,
         regions.join(", "),
         cfg.seed,
         cfg.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         versions.join(", "),
-        cfg.flows_per_hour
+        cfg.flows_per_hour,
+        cfg.messy
     );
     let meta = tmp.join("lake.json");
     fs::File::create(&meta)
@@ -675,6 +725,7 @@ mod tests {
                 .to_utc(),
             versions: vec![SourceVersion::V1, SourceVersion::V2],
             flows_per_hour: 20,
+            messy: false,
         }
     }
 

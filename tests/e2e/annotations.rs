@@ -318,12 +318,12 @@ async fn flow_logs_silent_marks_every_gap_of_each_group() {
     let typed = ["account", "region", "vpc", "silent_minutes", "ongoing"];
     for version in ["1", "2"] {
         // The fixture lake is sparse (a dozen flows an hour at the peak): quiet hours leave
-        // gaps in every VPC, and the silent VPC's last one runs to the end of the range.
+        // gaps in the subnets, and the silent VPC's last one runs to the end of the range.
         let (from, to) = ("2024-06-12T06:00:00Z", "2024-06-13T06:00:00Z");
         let frame = ask(
             &p,
             version,
-            json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 90,
+            json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 50,
                    "group_by": ["account", "region", "vpc"], "lookback_days": 1}),
             from,
             to,
@@ -334,7 +334,7 @@ async fn flow_logs_silent_marks_every_gap_of_each_group() {
             ms(from),
             ms(to),
             1,
-            90,
+            50,
             &["account", "region", "vpc"],
             |_| true,
         );

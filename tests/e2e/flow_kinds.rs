@@ -19,8 +19,16 @@ fn in_range(r: &FlowRecord, from: &str, to: &str) -> bool {
     (t(from).timestamp_millis()..=t(to).timestamp_millis()).contains(&r.start_ms)
 }
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
+/// Whether an address column holds an address inside `block` (NULL and `-` never are).
+fn within(block: &Cidr, addr: Option<IpAddr>) -> bool {
+    addr.is_some_and(|a| block.contains(a))
+}
+
+/// A group key column as SQL sees it: NULL is `None`.
+type Key = Option<String>;
+
+fn port_key(port: Option<i32>) -> Key {
+    port.map(|p| p.to_string())
 }
 
 fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::DecodedField {
@@ -54,11 +62,11 @@ impl Totals {
 /// Brute-force top N: groups by `key`, ranks by bytes (desc) then key (asc), keeps `n`.
 fn brute_top(
     n: usize,
-    keys: impl Fn(&FlowRecord) -> Vec<Vec<String>>,
+    keys: impl Fn(&FlowRecord) -> Vec<Vec<Key>>,
     keep: impl Fn(&FlowRecord) -> bool,
     rank: impl Fn(&Totals) -> i64,
-) -> Vec<(Vec<String>, Totals)> {
-    let mut groups: HashMap<Vec<String>, Totals> = HashMap::new();
+) -> Vec<(Vec<Key>, Totals)> {
+    let mut groups: HashMap<Vec<Key>, Totals> = HashMap::new();
     for r in records() {
         if in_range(r, FROM, TO) && keep(r) {
             for key in keys(r) {
@@ -72,13 +80,20 @@ fn brute_top(
     all
 }
 
-/// How SQL orders the key columns: numbers as numbers, text byte-wise; protocol names sort as
-/// their numbers do (ICMP 1 < TCP 6 < UDP 17).
-fn sql_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
+/// How SQL orders the key columns: numbers as numbers, text byte-wise, NULL last (the default
+/// of ascending order in Trino and DataFusion); protocol names sort as their numbers do (ICMP 1 <
+/// TCP 6 < UDP 17).
+fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Greater, Less};
     for (x, y) in a.iter().zip(b) {
-        let o = match (x.parse::<i64>(), y.parse::<i64>()) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => x.cmp(y),
+        let o = match (x, y) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => Greater,
+            (Some(_), None) => Less,
+            (Some(x), Some(y)) => match (x.parse::<i64>(), y.parse::<i64>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => x.cmp(y),
+            },
         };
         if o.is_ne() {
             return o;
@@ -87,7 +102,7 @@ fn sql_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
     std::cmp::Ordering::Equal
 }
 
-fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<String>, Totals)> {
+fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<Key>, Totals)> {
     for m in ["bytes", "packets", "flows"] {
         assert_eq!(field(frame, m).type_name, "number", "{m} stays a number");
     }
@@ -97,8 +112,9 @@ fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<String>, Total
             let key = key_cols
                 .iter()
                 .map(|c| match &row[*c] {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
                 })
                 .collect();
             let n = |c: &str| row[c].as_i64().unwrap();
@@ -114,13 +130,13 @@ fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<String>, Total
         .collect()
 }
 
-fn protocol_name(p: i32) -> String {
-    match p {
+fn protocol_name(p: i32) -> Key {
+    Some(match p {
         1 => "ICMP".into(),
         6 => "TCP".into(),
         17 => "UDP".into(),
         other => other.to_string(),
-    }
+    })
 }
 
 #[tokio::test]
@@ -158,7 +174,7 @@ async fn top_tables_match_brute_force() {
         let want = brute_top(
             6,
             |r| vec![vec![r.src_addr.clone()], vec![r.dst_addr.clone()]],
-            |r| block.contains(ip(&r.src_addr)) || block.contains(ip(&r.dst_addr)),
+            |r| within(&block, r.src_ip()) || within(&block, r.dst_ip()),
             |t| t.packets,
         );
         assert_eq!(
@@ -182,7 +198,7 @@ async fn top_tables_match_brute_force() {
                 vec![vec![
                     r.src_addr.clone(),
                     r.dst_addr.clone(),
-                    r.dst_port.to_string(),
+                    port_key(r.dst_port),
                     protocol_name(r.protocol),
                 ]]
             },
@@ -206,7 +222,7 @@ async fn top_tables_match_brute_force() {
         .await;
         let want = brute_top(
             8,
-            |r| vec![vec![r.dst_port.to_string(), protocol_name(r.protocol)]],
+            |r| vec![vec![port_key(r.dst_port), protocol_name(r.protocol)]],
             |_| true,
             |t| t.flows,
         );
@@ -226,7 +242,7 @@ async fn top_tables_match_brute_force() {
         .await;
         let want = brute_top(
             10,
-            |r| vec![vec![r.vpc_id.clone()]],
+            |r| vec![vec![Some(r.vpc_id.clone())]],
             |r| r.account_id == account,
             |t| t.bytes,
         );
@@ -263,11 +279,11 @@ async fn top_tables_match_brute_force() {
         .await;
         let want = brute_top(
             10,
-            |r| vec![vec![r.vpc_id.clone(), r.dst_addr.clone()]],
+            |r| vec![vec![Some(r.vpc_id.clone()), r.dst_addr.clone()]],
             |r| {
                 r.direction == FlowDirection::Egress
-                    && is_public(ip(&r.dst_addr))
-                    && !own_block.contains(ip(&r.dst_addr))
+                    && r.dst_ip()
+                        .is_some_and(|a| is_public(a) && !own_block.contains(a))
             },
             |t| t.bytes,
         );
@@ -309,7 +325,8 @@ async fn rejected_over_time_is_a_wide_series_of_denied_flows() {
     }
 }
 
-/// Per (window, source): distinct ports, distinct hosts, flows, first and last start.
+/// Per (window, source): distinct ports, distinct hosts, flows, first and last start. Like SQL's
+/// `COUNT(DISTINCT …)`, the sets leave NULL out.
 type ScanWindow = (BTreeSet<i32>, BTreeSet<String>, i64, i64, i64);
 
 #[tokio::test]
@@ -318,13 +335,13 @@ async fn port_scans_match_brute_force() {
     let threshold = 3;
     // Brute force: distinct destination ports per source within 60-minute windows.
     let width = 3_600_000;
-    let mut seen: BTreeMap<(i64, String), ScanWindow> = BTreeMap::new();
+    let mut seen: BTreeMap<(i64, Key), ScanWindow> = BTreeMap::new();
     for r in records().iter().filter(|r| in_range(r, FROM, TO)) {
         let e = seen
             .entry((r.start_ms.div_euclid(width) * width, r.src_addr.clone()))
             .or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), 0, i64::MAX, i64::MIN));
-        e.0.insert(r.dst_port);
-        e.1.insert(r.dst_addr.clone());
+        e.0.extend(r.dst_port);
+        e.1.extend(r.dst_addr.clone());
         e.2 += 1;
         e.3 = e.3.min(r.start_ms);
         e.4 = e.4.max(r.start_ms);
@@ -355,7 +372,7 @@ async fn port_scans_match_brute_force() {
                 (
                     r["ports"].as_i64().unwrap(),
                     ms(&r["window_start"]),
-                    r["src_ip"].as_str().unwrap().to_string(),
+                    r["src_ip"].as_str().map(str::to_string),
                     r["hosts"].as_i64().unwrap(),
                     r["flows"].as_i64().unwrap(),
                     ms(&r["first_seen"]),
@@ -380,12 +397,12 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
         FlowDirection::Egress => &r0.src_addr,
         FlowDirection::Ingress => &r0.dst_addr,
     };
-    let octets: Vec<&str> = own.split('.').collect();
+    let octets: Vec<&str> = own.as_deref().unwrap().split('.').collect();
     let block = format!("{}.{}.0.0/16", octets[0], octets[1]);
     let cidr = Cidr::parse(&block).unwrap();
     let keep = |r: &FlowRecord| {
         in_range(r, FROM, TO)
-            && (cidr.contains(ip(&r.src_addr)) || cidr.contains(ip(&r.dst_addr)))
+            && (within(&cidr, r.src_ip()) || within(&cidr, r.dst_ip()))
             && r.protocol == 6
             && r.account_id == r0.account_id
     };
@@ -729,7 +746,9 @@ async fn either_side_ports_and_unknown_fields_are_noticed() {
     let want: i64 = records()
         .iter()
         .filter(|r| {
-            in_range(r, FROM, TO) && (r.src_port == 5432 || r.dst_port == 5432) && r.protocol == 6
+            in_range(r, FROM, TO)
+                && (r.src_port == Some(5432) || r.dst_port == Some(5432))
+                && r.protocol == 6
         })
         .map(|r| r.bytes)
         .sum();

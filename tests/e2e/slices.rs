@@ -23,6 +23,7 @@ fn lake(end: DateTime<Utc>, name: &str) -> PathBuf {
         end,
         versions: vec![SourceVersion::V1, SourceVersion::V2],
         flows_per_hour: 12,
+        messy: true,
     };
     demo::write_lake(&cfg, &dir, false).expect("lake");
     dir

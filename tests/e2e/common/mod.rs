@@ -16,7 +16,9 @@ use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::SourceVersion;
 use serde_json::{json, Value};
 
-/// The fixture lake's configuration: small, both versions, a fixed end.
+/// The fixture lake's configuration: small, both versions, a fixed end, and messy (IPv6, `-` and
+/// NULL addresses, NAT and endpoint traffic, late deliveries, several files per partition), as
+/// real lakes are.
 pub fn config() -> DemoConfig {
     DemoConfig {
         days: 14,
@@ -26,6 +28,7 @@ pub fn config() -> DemoConfig {
         end: t("2024-06-15T12:00:00Z"),
         versions: vec![SourceVersion::V1, SourceVersion::V2],
         flows_per_hour: 12,
+        messy: true,
     }
 }
 
@@ -69,6 +72,27 @@ pub fn scratch_dir(name: &str) -> PathBuf {
         std::fs::remove_dir_all(&dir).unwrap();
     }
     dir
+}
+
+/// The Parquet files under `dir` of the fixture lake, at any depth (a messy partition holds
+/// several).
+pub fn parquet_files(dir: &str) -> usize {
+    fn count(path: &Path) -> usize {
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    count(&p)
+                } else {
+                    usize::from(p.extension().is_some_and(|x| x == "parquet"))
+                }
+            })
+            .sum()
+    }
+    count(&lake().join(dir))
 }
 
 /// Every generated record of the fixture lake.
