@@ -264,3 +264,104 @@ impl Hour<'_> {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use chrono::DateTime;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::statistics::Statistics;
+
+    use crate::demo::{all_records, partition_keys, write_lake, DemoConfig};
+    use crate::lake::SourceVersion;
+    use crate::net::{is_public, Cidr};
+
+    fn cfg(messy: bool) -> DemoConfig {
+        DemoConfig {
+            days: 2,
+            accounts: 1,
+            regions: vec!["us-east-1".into()],
+            seed: 5,
+            end: DateTime::parse_from_rfc3339("2024-06-03T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            versions: vec![SourceVersion::V2],
+            flows_per_hour: 10,
+            messy,
+        }
+    }
+
+    #[test]
+    fn the_messy_lake_carries_every_kind_of_mess_and_keeps_the_clean_records() {
+        let records = all_records(&cfg(true));
+        let clean = all_records(&cfg(false));
+        let ula = Cidr::parse("fc00::/7").unwrap();
+        let v6: Vec<_> = records.iter().filter(|r| r.is_ipv6()).collect();
+        assert!(v6.iter().any(|r| r.dst_ip().is_some_and(|a| ula.contains(a))));
+        assert!(v6.iter().any(|r| r.dst_ip().is_some_and(is_public)));
+        assert!(records.iter().any(|r| r.src_addr.as_deref() == Some("-")));
+        assert!(records.iter().any(|r| r.dst_addr.is_none()));
+        assert!(records
+            .iter()
+            .filter(|r| r.protocol == 1)
+            .all(|r| r.src_port.is_none() && r.dst_port.is_none()));
+        assert!(records.iter().any(|r| r.instance_id.is_none()), "NAT ENI");
+        let day = |ms: i64| ms.div_euclid(86_400_000);
+        assert!(records.iter().any(|r| day(r.end_ms) > day(r.start_ms)));
+        let late: Vec<_> = records
+            .iter()
+            .filter(|r| r.delivered_ms >= r.start_ms + 3_600_000)
+            .collect();
+        assert!(!late.is_empty());
+        assert!(late.iter().all(|r| day(r.delivered_ms) == day(r.start_ms)));
+        // The clean traffic is all there (ICMP aside, whose ports become NULL).
+        for c in clean.iter().filter(|c| c.protocol != 1) {
+            assert!(
+                records.iter().any(|r| r.start_ms == c.start_ms
+                    && r.src_addr == c.src_addr
+                    && r.bytes == c.bytes),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_messy_partition_has_several_files_with_row_groups_out_of_time_order() {
+        let dir = std::env::temp_dir().join(format!("lakewatch-messy-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        write_lake(&cfg(true), &dir, false).unwrap();
+        let key = &partition_keys(&cfg(true))[1];
+        let folder = dir.join(format!(
+            "aws/VPC_FLOW/2.0/region={}/accountId={}/eventDay={}",
+            key.region,
+            key.account_id,
+            key.day.format("%Y%m%d")
+        ));
+        let files: Vec<_> = fs::read_dir(&folder).unwrap().flatten().collect();
+        assert!(files.len() > 1, "{}", folder.display());
+        let mut out_of_order = false;
+        for file in files {
+            let reader = SerializedFileReader::new(fs::File::open(file.path()).unwrap()).unwrap();
+            let meta = reader.metadata();
+            let time = meta
+                .file_metadata()
+                .schema_descr()
+                .columns()
+                .iter()
+                .position(|c| c.path().string() == "time")
+                .unwrap();
+            let mins: Vec<i64> = meta
+                .row_groups()
+                .iter()
+                .filter_map(|g| match g.column(time).statistics() {
+                    Some(Statistics::Int64(s)) => s.min_opt().copied(),
+                    _ => None,
+                })
+                .collect();
+            out_of_order |= mins.windows(2).any(|w| w[1] < w[0]);
+        }
+        assert!(out_of_order);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
