@@ -30,6 +30,7 @@ import argparse
 import base64
 import datetime as dt
 import decimal
+import functools
 import ipaddress
 import json
 import math
@@ -37,7 +38,6 @@ import re
 import sys
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -79,7 +79,7 @@ def _address_bytes(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bytes
     return addr.packed
 
 
-@lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65536)
 def _cast_to_ipaddress(text: str) -> bytes:
     """Trino's `CAST(varchar AS IPADDRESS)`: the 16-byte value, or TrinoError."""
     try:
@@ -120,7 +120,7 @@ def _java_parse_int(text: str) -> int:
     return int(text)
 
 
-@lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def _cidr(network: str) -> tuple[bytes, int]:
     """The CIDR block of Trino's `contains(network, address)`: (base bytes, prefix length).
 
@@ -195,13 +195,28 @@ _MACROS = [
 ]
 
 
+def _null_in_null_out(fn):
+    """`fn`, answering NULL (None) for any NULL argument without calling it."""
+
+    @functools.wraps(fn)  # keeps fn's signature, from which DuckDB counts the parameters
+    def wrapper(*args):
+        if any(a is None for a in args):
+            return None
+        return fn(*args)
+
+    return wrapper
+
+
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Registers the Trino-semantics UDFs and macros on a connection."""
     for name, (fn, params, ret) in _IP_UDFS.items():
-        # Default NULL handling: a NULL argument gives NULL without calling the function, as
-        # Trino does for these (none of them is declared to take NULL). Exceptions propagate, so
-        # a TrinoError fails the query as in Trino.
-        con.create_function(name, fn, params, ret)
+        # 'special' NULL handling, because TRY_CAST returns NULL itself (DuckDB's default
+        # handling rejects a NULL result); `_null_in_null_out` then gives NULL for a NULL
+        # argument without calling the function, as Trino does for all of these. Exceptions
+        # propagate, so a TrinoError fails the query, as in Trino.
+        con.create_function(
+            name, _null_in_null_out(fn), params, ret, type="native", null_handling="special"
+        )
     for macro in _MACROS:
         con.execute(macro)
 
@@ -299,11 +314,13 @@ def sql_string(text: str) -> str:
 
 
 def _is_ipaddress(node: exp.Expression) -> bool:
-    """Whether an (already rewritten) expression is of Trino type IPADDRESS.
+    """Whether an expression, rewritten or not, is of Trino type IPADDRESS.
 
     The lake has no IPADDRESS columns, so such a value comes from a cast to IPADDRESS, possibly
     through COALESCE, CASE, IF, NULLIF or parentheses.
     """
+    if isinstance(node, exp.Cast):  # also TRY_CAST, before its rewrite
+        return _is_ip_type(node.args.get("to"))
     if isinstance(node, exp.Anonymous):
         return node.name.lower() in _IP_PRODUCERS
     if isinstance(node, exp.Paren):
@@ -321,12 +338,23 @@ def _is_ip_type(dtype: exp.DataType | None) -> bool:
     return isinstance(dtype, exp.DataType) and dtype.this == exp.DataType.Type.IPADDRESS
 
 
+def _timestamp_precision(dtype: exp.DataType) -> int | None:
+    """The p of TIMESTAMP(p) [WITH TIME ZONE], or None when not written."""
+    params = dtype.expressions
+    if params and isinstance(params[0], exp.DataTypeParam):
+        try:
+            return int(params[0].name)
+        except ValueError:
+            return None
+    return None
+
+
 def _call(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
 def _rewrite_node(node: exp.Expression) -> exp.Expression:
-    """One bottom-up rewrite step (children are already rewritten)."""
+    """One rewrite step of `_rewrite_tree` (the node's children are already rewritten)."""
     # CAST / TRY_CAST to IPADDRESS (also the typed literal IPADDRESS '...', which sqlglot reads as
     # a CAST): DuckDB has no such type (its inet extension is neither built in nor Trino's).
     # TryCast is a subclass of Cast, so it is tested first.
@@ -376,28 +404,41 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return _call(
             "date_sub", exp.Literal.string(unit_text.lower()), node.expression, node.this
         )
-    # TIMESTAMP(p) for p <= 6 (Trino's TIMESTAMP '... .000' literal is timestamp(3)): DuckDB
-    # maps TIMESTAMP(3) to TIMESTAMP_MS, and a comparison with a microsecond column could then
-    # truncate the column to milliseconds. Trino compares at the larger precision; DuckDB's
-    # microsecond TIMESTAMP holds such a literal exactly, so it is used instead.
-    if isinstance(node, exp.DataType) and node.this in (
-        exp.DataType.Type.TIMESTAMP,
-        exp.DataType.Type.TIMESTAMPTZ,
+    # A timestamp literal, TIMESTAMP '2024-06-01 00:00:00.000', is CAST('...' AS TIMESTAMP(3))
+    # to sqlglot, and DuckDB makes TIMESTAMP(3) its TIMESTAMP_MS, which in a comparison with a
+    # microsecond column could truncate the column to milliseconds. Trino compares at the larger
+    # precision. A literal of at most 6 fractional digits is exact in DuckDB's microsecond
+    # TIMESTAMP, so it becomes one. (A CAST of a column keeps its precision: there Trino rounds.)
+    if (
+        isinstance(node, exp.Cast)
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+        and node.to.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPTZ)
+        and _timestamp_precision(node.to) is not None
+        and _timestamp_precision(node.to) <= 6
     ):
-        params = node.expressions
-        if params and all(isinstance(p, exp.DataTypeParam) for p in params):
-            try:
-                precision = int(params[0].name)
-            except ValueError:
-                precision = None
-            if precision is not None and precision <= 6:
-                return exp.DataType(this=node.this, nested=False)
+        node.set("to", exp.DataType(this=node.to.this, nested=False))
+        return node
     # awsdatacatalog.db.table names db.table (DuckDB would look for a database
     # 'awsdatacatalog').
     if isinstance(node, exp.Table) and node.args.get("catalog") is not None:
         if node.catalog.lower() == _CATALOG:
             node.set("catalog", None)
     return node
+
+
+def _rewrite_tree(node: exp.Expression) -> exp.Expression:
+    """Applies `_rewrite_node` bottom-up (children first) and returns the new root.
+
+    sqlglot's own `transform` goes top-down and does not visit the children of a node it
+    replaced, which would leave a CAST(x AS IPADDRESS) inside a rewritten contains() untouched.
+    """
+    for child in list(node.iter_expressions()):
+        _rewrite_tree(child)
+    new = _rewrite_node(node)
+    if new is not node and node.parent is not None:
+        node.replace(new)
+    return new
 
 
 def _name_outputs(select: exp.Select) -> None:
@@ -416,12 +457,14 @@ def _name_outputs(select: exp.Select) -> None:
         if isinstance(item, exp.Alias):
             inner, name = item.this, item.alias
         else:
-            inner, name = item, item.output_name or ("" if star_seen else f"_col{i}")
+            # sqlglot's output_name also names a CAST or a literal by its text: Trino does not.
+            named = isinstance(item, (exp.Column, exp.Dot)) and item.output_name
+            inner, name = item, named or ("" if star_seen else f"_col{i}")
         if _is_ipaddress(inner):
             inner = _call("trino_ipaddress_to_varchar", inner.copy())
         elif isinstance(item, exp.Alias) or not name:
             continue
-        item.replace(exp.alias_(inner.copy(), name, quoted=True))
+        item.replace(exp.alias_(inner.copy(), name, quoted=True) if name else inner)
 
 
 def _outermost_selects(tree: exp.Expression) -> list[exp.Select]:
@@ -465,10 +508,12 @@ def to_duckdb(sql: str) -> tuple[str, list[tuple[str, str]]]:
     try:
         statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
     except sqlglot.errors.ParseError as e:
-        raise QueryError(f"cannot parse the Trino SQL: {e}") from None
+        # sqlglot underlines the offending token with terminal escape codes: drop them.
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+        raise QueryError(f"cannot parse the Trino SQL: {message}") from None
     if len(statements) != 1:
         raise QueryError(f"expected one SQL statement, got {len(statements)}")
-    tree = statements[0].transform(_rewrite_node)
+    tree = _rewrite_tree(statements[0])
     for select in _outermost_selects(tree):
         _name_outputs(select)
     tables = referenced_tables(tree)
@@ -620,7 +665,7 @@ def self_test() -> bool:
                f"Cannot cast value to IPADDRESS: {bad}")
         check(f"TRY_CAST({bad!r} AS IPADDRESS)", trino_try_cast_ipaddress(bad), None)
     check("text of IPv4", trino_ipaddress_to_varchar(ip("10.0.0.1")), "10.0.0.1")
-    check("text of IPv6", trino_ipaddress_to_varchar(ip("2001:0DB8:0:0:1::1")), "2001:db8::1:0:1")
+    check("text of IPv6", trino_ipaddress_to_varchar(ip("2001:0DB8:0:0:1::1")), "2001:db8::1:0:0:1")
 
     # contains
     c = trino_ip_contains

@@ -298,7 +298,9 @@ mod tests {
         let clean = all_records(&cfg(false));
         let ula = Cidr::parse("fc00::/7").unwrap();
         let v6: Vec<_> = records.iter().filter(|r| r.is_ipv6()).collect();
-        assert!(v6.iter().any(|r| r.dst_ip().is_some_and(|a| ula.contains(a))));
+        assert!(v6
+            .iter()
+            .any(|r| r.dst_ip().is_some_and(|a| ula.contains(a))));
         assert!(v6.iter().any(|r| r.dst_ip().is_some_and(is_public)));
         assert!(records.iter().any(|r| r.src_addr.as_deref() == Some("-")));
         assert!(records.iter().any(|r| r.dst_addr.is_none()));

@@ -297,10 +297,10 @@ impl Ctx<'_> {
                     .collect::<Vec<_>>()
                     .join(" OR ")
             ),
-            Predicate::Not(inner) => match inner.as_ref() {
-                Predicate::Or(_) => format!("NOT {}", self.predicate(inner)),
-                other => format!("NOT ({})", self.predicate(other)),
-            },
+            // "Does not hold" must be true where the inner test is unknown: `NOT (ip = '10.9.9.9')`
+            // alone is NULL for a flow without an address, which WHERE drops, so excluding one
+            // address would also drop every flow that has none.
+            Predicate::Not(inner) => format!("NOT COALESCE({}, FALSE)", self.predicate(inner)),
             Predicate::InCidr(e, block) => self.cidr(e, block),
             Predicate::Compare(e, op, value) => {
                 format!("{} {} {value}", self.expr(e), comparison(*op))

@@ -778,3 +778,40 @@ async fn either_side_ports_and_unknown_fields_are_noticed() {
         );
     }
 }
+
+#[tokio::test]
+async fn excluding_an_address_keeps_the_flows_that_have_none() {
+    let p = plugin().await;
+    let hour = 3_600_000;
+    let excluded = records()
+        .iter()
+        .find(|r| in_range(r, FROM, TO) && r.dst_addr.is_none())
+        .and_then(|r| r.src_addr.clone())
+        .expect("the messy lake has flows without a destination");
+    let want = records()
+        .iter()
+        .filter(|r| {
+            in_range(r, FROM, TO)
+                && r.src_addr.as_ref() != Some(&excluded)
+                && r.dst_addr.as_ref() != Some(&excluded)
+        })
+        .count() as i64;
+    assert!(records().iter().any(|r| in_range(r, FROM, TO)
+        && r.dst_addr.is_none()
+        && r.src_addr.as_ref() != Some(&excluded)));
+    for version in ["1", "2"] {
+        let q = json!({"kind": "flow_volume", "measure": "flows",
+                       "filters": {"exclude_ips": [excluded.clone(), "10.200.0.0/16"]}});
+        let answer = p
+            .query(&settings(version), &[query("X", q, FROM, TO, hour)], &[])
+            .await
+            .unwrap();
+        assert_eq!(answer["X"].error, "");
+        let total: i64 = answer["X"].frames[0].fields[1]
+            .values
+            .iter()
+            .map(|v| v.as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(total, want, "v{version}");
+    }
+}

@@ -8,6 +8,7 @@ mod athena;
 mod budget;
 mod cache;
 mod compliance;
+mod cross_engine;
 mod flow_kinds;
 mod grafana_rules;
 mod limits;

@@ -1,0 +1,452 @@
+//! Every kind's Athena SQL, run on an engine other than ours, agrees with the local engine.
+//!
+//! For each case and source version: the local-dialect SQL runs on the local engine (DataFusion)
+//! over the messy fixture lake; the Athena-dialect SQL runs on DuckDB over the same Parquet files
+//! (`scripts/cross_engine.py`, from the `.venv` that `scripts/test` installs), transpiled from
+//! Trino by sqlglot, with Trino's IP address semantics as Python functions (a CIDR block with host
+//! bits and a block of the other address family raise, as on Athena engines before Trino 427; a
+//! CAST of a non-address fails the query). The two answers must be the same rows.
+//!
+//! What this proves and what only Athena can: docs/testing.md ("Cross-engine check").
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Int64Type, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Utc};
+use lakewatch::engine::local::LocalEngine;
+use lakewatch::engine::{Engine, EngineRequest};
+use lakewatch::pipeline::{lake_tables, render_sql, PanelRequest};
+use lakewatch::settings::Settings;
+use lakewatch::sql::Dialect;
+use serde_json::{json, Value};
+
+use crate::common::{lake, t};
+
+const DAY_FROM: &str = "2024-06-13T00:00:00Z";
+const DAY_TO: &str = "2024-06-13T23:59:59.999Z";
+
+/// A kind's query and its time range.
+struct Case {
+    name: &'static str,
+    query: Value,
+    from: &'static str,
+    to: &'static str,
+}
+
+fn case(name: &'static str, query: Value, from: &'static str, to: &'static str) -> Case {
+    Case {
+        name,
+        query,
+        from,
+        to,
+    }
+}
+
+/// Every query kind, with the filters and shapes that exercise the mess: CIDR blocks with host
+/// bits, both address families in one filter, IPv6 own blocks, NULL ports and addresses.
+fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "flow_volume_by_account",
+            json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "flow_volume_every_dimension_mixed_families",
+            json!({"kind": "flow_volume", "measure": "packets",
+                   "group_by": ["region", "vpc", "src_ip", "dst_ip", "dst_port", "protocol", "action", "direction", "boundary"],
+                   "filters": {"ip": ["10.0.1.5/16", "fd00:1::/32", "2600:1f18::/32"],
+                               "dst_ports": [443, 53], "protocols": ["tcp", "udp"]},
+                   "limit": 50}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "flow_volume_flows_long_range",
+            json!({"kind": "flow_volume", "measure": "flows"}),
+            "2024-05-20T06:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "top_talkers_src",
+            json!({"kind": "top_talkers", "by": "src_ip", "limit": 15}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "top_talkers_either_in_blocks",
+            json!({"kind": "top_talkers", "by": "either", "measure": "packets", "limit": 10,
+                   "filters": {"ip": ["10.4.0.0/14", "fd00::/8"], "exclude_ips": ["10.4.0.10"]}}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "top_pairs_v6_destinations",
+            json!({"kind": "top_pairs", "filters": {"dst_ip": ["2000::/3", "fd00::1:2:3/8"]}}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "top_ports",
+            json!({"kind": "top_ports", "measure": "flows", "limit": 30}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "top_interfaces_by_vpc",
+            json!({"kind": "top_interfaces", "group_by": ["account", "vpc", "eni"]}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "rejected_over_time",
+            json!({"kind": "rejected", "group_by": ["dst_port"], "limit": 5}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "rejected_top_sources",
+            json!({"kind": "rejected", "view": "top_sources", "limit": 20}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "port_scan",
+            json!({"kind": "port_scan", "threshold": 3, "window_minutes": 60}),
+            "2024-06-12T00:00:00Z",
+            DAY_TO,
+        ),
+        case(
+            "internet_egress_own_blocks_of_both_families",
+            json!({"kind": "internet_egress", "own_cidrs": ["52.216.0.0/15", "2606:4700::/32"], "limit": 30}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "flow_search",
+            json!({"kind": "flow_search", "limit": 200,
+                   "filters": {"ip": ["10.0.0.0/8", "::/0"], "accounts": ["111122223333"]}}),
+            "2024-06-13T10:00:00Z",
+            "2024-06-13T13:00:00Z",
+        ),
+        case(
+            "coverage_silent",
+            json!({"kind": "coverage", "silent_for_minutes": 60, "format": "table"}),
+            "2024-06-15T11:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "freshness",
+            json!({"kind": "freshness", "lookback_days": 2}),
+            "2024-06-15T11:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "compliance_status_table",
+            json!({"kind": "compliance_status", "controls": ["EC2.6"], "lookback_days": 3}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-10T12:00:00Z",
+        ),
+        case(
+            "compliance_status_counts",
+            json!({"kind": "compliance_status", "view": "counts"}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "compliance_over_time",
+            json!({"kind": "compliance_over_time", "controls": ["EC2.6", "EC2.10"], "group_by": ["account", "control"]}),
+            "2024-06-08T00:00:00Z",
+            "2024-06-12T00:00:00Z",
+        ),
+        case(
+            "sql_macros",
+            json!({"kind": "sql", "format": "table",
+                   "rawSql": "SELECT $__timeGroupAlias(time, 1h, 0), region, count(*) AS flows, sum(traffic.bytes) AS bytes\nFROM $__table(vpc_flow)\nWHERE $__partitionFilter AND $__timeFilter(time)\n  AND $__in(cloud.region, region)\nGROUP BY 1, 2\nORDER BY 1, 2",
+                   "variables": {"region": ["us-east-1", "eu-west-1"]}}),
+            "2024-06-13T22:30:00Z",
+            "2024-06-14T03:29:59.999Z",
+        ),
+        case(
+            "variable_vpcs",
+            json!({"kind": "variable", "values": "vpcs", "filters": {"accounts": ["111122223333"]}}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "variable_controls",
+            json!({"kind": "variable", "values": "controls"}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "annotations_control_status_changes",
+            json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6"}),
+            "2024-06-05T00:00:00Z",
+            "2024-06-12T00:00:00Z",
+        ),
+        case(
+            "annotations_flow_logs_silent",
+            json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 50,
+                   "group_by": ["account", "region", "vpc"], "lookback_days": 1}),
+            "2024-06-12T06:00:00Z",
+            "2024-06-13T06:00:00Z",
+        ),
+    ]
+}
+
+fn time(s: &str) -> DateTime<Utc> {
+    t(s)
+}
+
+fn settings(version: &str) -> Settings {
+    Settings::from_json(
+        &json!({"engine": "local", "lakePath": lake().display().to_string(),
+                                "sourceVersion": version, "rawSql": "any"}),
+    )
+    .unwrap()
+}
+
+fn sql(case: &Case, version: &str, dialect: Dialect) -> String {
+    let json = serde_json::to_vec(&case.query).unwrap();
+    render_sql(
+        &settings(version),
+        dialect,
+        &PanelRequest {
+            ref_id: case.name,
+            json: &json,
+            from: time(case.from),
+            to: time(case.to),
+            interval_ms: 3_600_000,
+            max_data_points: 1000,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{} v{version}: {e:?}", case.name))
+}
+
+/// One answer: column names and rows of JSON values (times as epoch ms).
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    columns: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// A column's values as JSON: whole numbers as i64, other numbers as f64, times as epoch ms,
+/// text as text.
+fn values(column: &ArrayRef) -> Vec<Value> {
+    let as_json = |array: ArrayRef, f: &dyn Fn(&ArrayRef, usize) -> Value| -> Vec<Value> {
+        (0..array.len())
+            .map(|i| {
+                if array.is_null(i) {
+                    Value::Null
+                } else {
+                    f(&array, i)
+                }
+            })
+            .collect()
+    };
+    match column.data_type() {
+        DataType::Timestamp(_, _) => {
+            let ms = cast(column, &DataType::Timestamp(TimeUnit::Millisecond, None)).unwrap();
+            let ms = cast(&ms, &DataType::Int64).unwrap();
+            as_json(ms, &|a, i| json!(a.as_primitive::<Int64Type>().value(i)))
+        }
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => {
+            let ints = cast(column, &DataType::Int64).unwrap();
+            as_json(ints, &|a, i| json!(a.as_primitive::<Int64Type>().value(i)))
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => {
+            let floats = cast(column, &DataType::Float64).unwrap();
+            as_json(floats, &|a, i| {
+                json!(a.as_primitive::<arrow::datatypes::Float64Type>().value(i))
+            })
+        }
+        DataType::Boolean => as_json(column.clone(), &|a, i| json!(a.as_boolean().value(i))),
+        _ => {
+            let text = cast(column, &DataType::Utf8).unwrap();
+            as_json(text, &|a, i| json!(a.as_string::<i32>().value(i)))
+        }
+    }
+}
+
+fn answer_of(batches: &[RecordBatch], columns: Vec<String>) -> Answer {
+    let mut rows = Vec::new();
+    for batch in batches {
+        let cols: Vec<Vec<Value>> = batch.columns().iter().map(values).collect();
+        for i in 0..batch.num_rows() {
+            rows.push(cols.iter().map(|c| c[i].clone()).collect());
+        }
+    }
+    Answer { columns, rows }
+}
+
+async fn local_answer(engine: &LocalEngine, case: &Case, version: &str) -> Answer {
+    let request = EngineRequest {
+        ref_id: case.name.to_string(),
+        sql: sql(case, version, Dialect::Local),
+        tables: lake_tables(&settings(version)),
+        settled: true,
+        row_limit: None,
+    };
+    let out = engine
+        .run(&request)
+        .await
+        .unwrap_or_else(|e| panic!("{} v{version} local: {e}", case.name));
+    let columns = out
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    answer_of(&out.batches, columns)
+}
+
+fn python() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test once (it installs DuckDB and sqlglot into .venv)",
+        p.display()
+    );
+    p
+}
+
+/// The Athena SQL of every (case, version) on DuckDB, in one process.
+fn duckdb_answers(cases: &[(String, String)]) -> Vec<Result<Answer, String>> {
+    let input: Vec<Value> = cases
+        .iter()
+        .map(|(name, sql)| json!({"name": name, "sql": sql}))
+        .collect();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/cross_engine.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .arg("--lake")
+        .arg(lake())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the cross-engine runner starts");
+    let body = serde_json::to_vec(&input).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&body).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "cross_engine.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    results
+        .into_iter()
+        .map(|r| match r["error"].as_str() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(Answer {
+                columns: serde_json::from_value(r["columns"].clone()).unwrap(),
+                rows: serde_json::from_value(r["rows"].clone()).unwrap(),
+            }),
+        })
+        .collect()
+}
+
+/// Values the two engines may spell differently but mean the same: numbers compare as numbers
+/// (an average may be whole on one side), within a relative 1e-9.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        _ => a == b,
+    }
+}
+
+fn same_answer(a: &Answer, b: &Answer) -> Result<(), String> {
+    let lower = |c: &[String]| c.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+    if lower(&a.columns) != lower(&b.columns) {
+        return Err(format!("columns {:?} vs {:?}", a.columns, b.columns));
+    }
+    if a.rows.len() != b.rows.len() {
+        return Err(format!("{} rows vs {}", a.rows.len(), b.rows.len()));
+    }
+    for (i, (x, y)) in a.rows.iter().zip(&b.rows).enumerate() {
+        if x.len() != y.len() || !x.iter().zip(y).all(|(p, q)| same_value(p, q)) {
+            return Err(format!("row {i}: {x:?} vs {y:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_kinds_athena_sql_on_duckdb_agrees_with_the_local_engine() {
+    let engine = LocalEngine::new(lake());
+    let cases = cases();
+    let mut runs = Vec::new();
+    let mut athena = Vec::new();
+    for case in &cases {
+        for version in ["1", "2"] {
+            runs.push((case, version, local_answer(&engine, case, version).await));
+            athena.push((
+                format!("{} v{version}", case.name),
+                sql(case, version, Dialect::Athena),
+            ));
+        }
+    }
+    let duck = duckdb_answers(&athena);
+    let mut failures = Vec::new();
+    let mut empty = Vec::new();
+    for ((case, version, local), duck) in runs.iter().zip(&duck) {
+        let name = format!("{} v{version}", case.name);
+        match duck {
+            Err(e) => failures.push(format!("{name}: DuckDB failed: {e}")),
+            Ok(duck) => {
+                if let Err(e) = same_answer(local, duck) {
+                    failures.push(format!("{name}: {e}"));
+                }
+                if local.rows.is_empty() {
+                    empty.push(name);
+                }
+            }
+        }
+    }
+    let total = runs.len();
+    println!(
+        "cross-engine: {}/{total} kind x version cases agree",
+        total - failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(empty.is_empty(), "cases that prove nothing: {empty:?}");
+}
+
+/// The runner's own check of its Trino semantics (host bits, mixed families, TRY_CAST).
+#[test]
+fn the_duckdb_runner_follows_trinos_ip_semantics() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/cross_engine.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg("--self-test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
