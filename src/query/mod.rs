@@ -594,34 +594,41 @@ fn nonempty(dims: Vec<Dimension>, kind: &str) -> Result<Vec<Dimension>, QueryErr
 }
 
 /// A field that may hold one value or a list of values (Grafana multi-value variables give lists);
-/// numbers are accepted as their decimal text. `"$__all"`/`"All"` entries mean "no restriction".
+/// numbers are accepted as their decimal text. A text may list several values separated by commas
+/// (what a viewer types into a dashboard's text box: `10.0.0.0/8, 2001:db8::/32`); no value of
+/// any filter contains a comma. Empty, `"$__all"` and `"All"` entries mean "no restriction".
 fn string_list(value: Option<&Value>, field: &str) -> Result<Vec<String>, QueryError> {
-    fn scalar(v: &Value, field: &str) -> Result<Option<String>, QueryError> {
+    fn scalar(v: &Value, field: &str, out: &mut Vec<String>) -> Result<(), QueryError> {
         match v {
-            Value::String(s) if s.trim().is_empty() || s == "$__all" || s == "All" => Ok(None),
-            Value::String(s) => Ok(Some(s.trim().to_string())),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            Value::Null => Ok(None),
-            other => Err(QueryError::new(
-                field,
-                snippet(&other.to_string()),
-                "expected a string, a number or a list of them",
-            )),
-        }
-    }
-    match value {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                if let Some(s) = scalar(item, &format!("{field}[{i}]"))? {
-                    out.push(s);
-                }
+            Value::String(s) => out.extend(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && *p != "$__all" && *p != "All")
+                    .map(str::to_string),
+            ),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Null => {}
+            other => {
+                return Err(QueryError::new(
+                    field,
+                    snippet(&other.to_string()),
+                    "expected a string, a number or a list of them",
+                ))
             }
-            Ok(out)
         }
-        Some(v) => Ok(scalar(v, field)?.into_iter().collect()),
+        Ok(())
     }
+    let mut out = Vec::new();
+    match value {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                scalar(item, &format!("{field}[{i}]"), &mut out)?;
+            }
+        }
+        Some(v) => scalar(v, field, &mut out)?,
+    }
+    Ok(out)
 }
 
 /// A JSON string literal of `text` for error messages.
@@ -841,6 +848,30 @@ mod tests {
             panic!("a series query")
         };
         assert!(fv.filters.accounts.is_empty() && fv.filters.regions.is_empty());
+    }
+
+    #[test]
+    fn a_typed_list_is_split_at_commas_and_an_empty_box_restricts_nothing() {
+        let q = PanelQuery::from_json(&json!({"kind": "flow_search", "filters": {
+            "ip": " 10.0.0.0/8, 2001:db8::/32 ,", "dst_ports": "22,3389", "src_ip": "",
+            "protocols": ["tcp, udp"]}}))
+        .unwrap();
+        let PanelQuery::FlowSearch(search) = q else {
+            panic!("a search query")
+        };
+        let f = &search.filters;
+        assert_eq!(f.ips.len(), 2);
+        assert!(f.src_ips.is_empty());
+        assert_eq!(f.dst_ports, vec![22, 3389]);
+        assert_eq!(f.protocols.len(), 2);
+        let e = PanelQuery::from_json(
+            &json!({"kind": "flow_search", "filters": {"ip": "10.0.0.0/8, 10.1"}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "query field `filters.ip[1]` has the value \"10.1\": not an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8 or 2001:db8::/32"
+        );
     }
 
     #[test]

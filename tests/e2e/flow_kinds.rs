@@ -815,3 +815,46 @@ async fn excluding_an_address_keeps_the_flows_that_have_none() {
         assert_eq!(total, want, "v{version}");
     }
 }
+
+/// The flow-search dashboard's boxes as Grafana sends them: a typed, comma-separated list of
+/// blocks of both families, a typed port, a protocol list, "All" for the action and empty boxes.
+#[tokio::test]
+async fn flow_search_follows_what_a_viewer_types() {
+    let p = plugin().await;
+    let blocks = [
+        Cidr::parse("10.0.0.0/8").unwrap(),
+        Cidr::parse("fd00::/8").unwrap(),
+    ];
+    let keep = |r: &FlowRecord| {
+        in_range(r, FROM, TO)
+            && blocks
+                .iter()
+                .any(|b| within(b, r.src_ip()) || within(b, r.dst_ip()))
+            && (r.src_port == Some(443) || r.dst_port == Some(443))
+            && r.protocol == 6
+    };
+    let total = records().iter().filter(|r| keep(r)).count();
+    assert!(
+        records().iter().any(|r| keep(r) && r.is_ipv6()),
+        "IPv6 flows match too"
+    );
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_search", "limit": 5,
+                   "filters": {"ip": "10.0.0.0/8, fd00::/8", "src_ip": "", "dst_ip": "", "ports": "443",
+                               "protocols": ["tcp"], "action": "$__all", "accounts": ["$__all"],
+                               "regions": ["$__all"], "vpcs": ["$__all"]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(
+            frame.meta["custom"]["totalMatches"],
+            json!(total),
+            "v{version}"
+        );
+        assert_eq!(rows(&frame).len(), 5);
+    }
+}
