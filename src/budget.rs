@@ -234,6 +234,7 @@ mod tests {
                 bytes: 1_234_567,
                 files: 4,
                 partitions: 2,
+                sampled: None,
             },
             budget: 1_000_000,
         };

@@ -382,6 +382,7 @@ mod tests {
                 bytes: 1000,
                 files: 2,
                 partitions: 1,
+                sampled: None,
             }))
         }
     }

@@ -920,6 +920,7 @@ pub async fn run_panel_at(
         "daySlices": sliced,
         "slicing": slicing,
         "scanEstimateBytes": estimate.flatten().map(|e| e.bytes),
+        "scanEstimateSampled": estimate.flatten().and_then(sampled_meta),
         "filesRead": stats.files,
         "fileBytes": stats.file_bytes,
         "bytesRead": stats.bytes_read,
@@ -948,6 +949,14 @@ pub async fn run_panel_at(
 
 /// The notice of a scan budget that could not be checked (the engine could not size the
 /// partitions).
+/// How an estimate was sampled, for the frame meta: `{sized, of}` partition folders (the rest
+/// extrapolated); None when every folder was sized.
+fn sampled_meta(estimate: ScanEstimate) -> Option<serde_json::Value> {
+    estimate
+        .sampled
+        .map(|(sized, of)| json!({"sized": sized, "of": of}))
+}
+
 fn budget_notice(estimate: Option<Option<ScanEstimate>>) -> Option<Notice> {
     matches!(estimate, Some(None)).then(|| Notice {
         severity: "warning",
@@ -1196,6 +1205,9 @@ async fn run_sql(
     custom.insert("partitionPruned".into(), json!(expanded.pruned));
     if let Some(Some(e)) = estimate {
         custom.insert("scanEstimateBytes".into(), json!(e.bytes));
+        if let Some(sampled) = sampled_meta(e) {
+            custom.insert("scanEstimateSampled".into(), sampled);
+        }
     }
     if let Some(g) = expanded.time_group {
         custom.insert("bucketMs".into(), json!(g.interval_ms));

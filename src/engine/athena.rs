@@ -503,6 +503,10 @@ impl SdkAthena {
 /// S3 prefixes as folders.
 #[async_trait::async_trait]
 impl FolderTree for SdkAthena {
+    fn remote(&self) -> bool {
+        true
+    }
+
     async fn folders(&self, folder: &str) -> Result<Vec<String>, EngineError> {
         let mut names = Vec::new();
         self.list(folder, true, |out, prefix| {
