@@ -19,7 +19,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::findings::{all_findings, partition_findings, FindingRecord};
+use super::findings::{all_findings, FindingRecord};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
     FlowDirection, FlowRecord, LakeSummary, PartitionKey,
@@ -587,6 +587,27 @@ fn write_flow_files(
     Ok(written)
 }
 
+/// The findings of the lake grouped by the partition they belong to, in one pass (filtering them
+/// per partition costs partitions × findings, which grows with the square of the lake's width).
+fn findings_by_partition(
+    cfg: &DemoConfig,
+) -> std::collections::HashMap<PartitionKey, Vec<FindingRecord>> {
+    let mut out: std::collections::HashMap<PartitionKey, Vec<FindingRecord>> = Default::default();
+    for f in all_findings(cfg) {
+        let Some(day) = chrono::DateTime::from_timestamp_millis(f.time_ms).map(|t| t.date_naive())
+        else {
+            continue;
+        };
+        let key = PartitionKey {
+            account_id: f.account_id.clone(),
+            region: f.region.clone(),
+            day,
+        };
+        out.entry(key).or_default().push(f);
+    }
+    out
+}
+
 /// The folder of a partition of a source under a lake root.
 pub fn partition_dir(
     root: &Path,
@@ -614,7 +635,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     let keys = partition_keys(cfg);
-    let findings = all_findings(cfg);
+    let findings = findings_by_partition(cfg);
     let next = AtomicUsize::new(0);
     let totals = Mutex::new((0u64, 0u64, 0u64)); // records, files, bytes
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
@@ -628,7 +649,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     break;
                 }
                 let records = partition_records(cfg, &keys[i]);
-                let found = partition_findings(&findings, &keys[i]);
+                let found = findings.get(&keys[i]).map_or(&[][..], Vec::as_slice);
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
@@ -641,7 +662,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                             if found.is_empty() {
                                 return Ok((n, flow));
                             }
-                            findings_batch(*version, &found)
+                            findings_batch(*version, found)
                                 .and_then(|b| write_file(&file(Source::ShFindings), &b))
                                 .map(|sh| (n + 1, flow + sh))
                         });
