@@ -34,6 +34,8 @@ pub struct MacroContext<'a> {
     pub version: SourceVersion,
     /// The region whose Glue database holds the tables.
     pub home_region: &'a str,
+    /// The database and table names (settings or discovery).
+    pub names: &'a lake::LakeNames,
     /// The panel's time range.
     pub window: TimeWindow,
 }
@@ -401,16 +403,15 @@ impl Expander<'_> {
         }
     }
 
-    /// Notes partition columns and Security Lake tables named in the user's own SQL.
+    /// Notes partition columns and Security Lake tables named in the user's own SQL: Security
+    /// Lake's names, and the datasource's own table names (settings or discovery).
     fn word(&mut self, word: &str) {
         let lower = word.to_ascii_lowercase();
-        if lower.starts_with("amazon_security_lake_table_") {
+        let known = [Source::VpcFlow, Source::ShFindings]
+            .into_iter()
+            .find(|source| lower == self.lake_table(*source));
+        if known.is_some() || lower.starts_with("amazon_security_lake_table_") {
             self.expanded.reads_lake = true;
-            let known = [Source::VpcFlow, Source::ShFindings]
-                .into_iter()
-                .find(|source| {
-                    lower == lake::table_name(self.ctx.home_region, *source, self.ctx.version)
-                });
             match known {
                 Some(source) => self.add_table(source),
                 None if !self.expanded.unsized_tables.contains(&lower) => {
@@ -429,11 +430,19 @@ impl Expander<'_> {
         }
     }
 
+    /// The datasource's table of a source.
+    fn lake_table(&self, source: Source) -> String {
+        self.ctx
+            .names
+            .table(self.ctx.home_region, source, self.ctx.version)
+    }
+
     fn add_table(&mut self, source: Source) {
         let table = TableRef {
             source,
             version: self.ctx.version,
             home_region: self.ctx.home_region.to_string(),
+            names: self.ctx.names.clone(),
         };
         if !self.expanded.tables.contains(&table) {
             self.expanded.tables.push(table);
@@ -605,13 +614,13 @@ impl Expander<'_> {
                 self.expanded.reads_lake = true;
                 format!(
                     "{}.{}",
-                    ident(&lake::database_name(ctx.home_region)),
-                    ident(&lake::table_name(ctx.home_region, source, ctx.version))
+                    ident(&ctx.names.database(ctx.home_region)),
+                    ident(&self.lake_table(source))
                 )
             }
             "database" => {
                 count(0..=0, "$__database")?;
-                ident(&lake::database_name(ctx.home_region))
+                ident(&ctx.names.database(ctx.home_region))
             }
             "partitionFilter" => {
                 count(0..=0, "$__partitionFilter")?;
@@ -839,6 +848,7 @@ mod tests {
             dialect,
             version,
             home_region: "us-east-1",
+            names: &Default::default(),
             window: TimeWindow::new(t(from), t(to), 60_000, 1000).unwrap(),
         };
         expand(&q, &ctx).map_err(|e| e.to_string())
