@@ -9,6 +9,7 @@ mod budget;
 mod cache;
 mod compliance;
 mod flow_kinds;
+mod glue_discovery;
 mod grafana_rules;
 mod limits;
 mod load;
