@@ -80,6 +80,9 @@ pub struct Expanded {
     /// `sql` parsed once ([`super::parse_statements`]) for the checks of its structure (pruning,
     /// what it reads, account scoping); the parser's message when it does not parse.
     pub statements: Result<Vec<datafusion::sql::sqlparser::ast::Statement>, String>,
+    /// The datasource's VPC flow and findings table names (settings or discovery): besides
+    /// Security Lake's own names, what those checks count as a lake table.
+    pub lake_names: Vec<String>,
 }
 
 /// Why the SQL text could not be expanded. Always the user's to fix.
@@ -148,8 +151,13 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             time_group: None,
             unsized_tables: Vec::new(),
             statements: Ok(Vec::new()),
+            lake_names: Vec::new(),
         },
     };
+    x.expanded.lake_names = [Source::VpcFlow, Source::ShFindings]
+        .into_iter()
+        .map(|source| x.lake_table(source))
+        .collect();
     x.run()?;
     match x.first_word.as_deref() {
         Some(w) if w.eq_ignore_ascii_case("select") || w.eq_ignore_ascii_case("with") => {}
@@ -175,7 +183,7 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
         && expanded
             .statements
             .as_ref()
-            .is_ok_and(|s| super::pruning::prunes_days(s, day_column));
+            .is_ok_and(|s| super::pruning::prunes_days(s, day_column, &expanded.lake_names));
     Ok(expanded)
 }
 

@@ -239,6 +239,47 @@ async fn resource_links_are_found_queried_and_sized_through_their_target() {
         answer["A"].frames[0].meta["custom"]["scanEstimateBytes"],
         json!(700_000)
     );
+    // Account scoping knows the link as a lake table: SQL reading it must restrict the account.
+    let scoped = settings(
+        &moto,
+        json!({"database": "subscriber_links", "allowedAccounts": ["111122223333"]}),
+    );
+    let raw = |sql: &str| json!({"kind": "sql", "rawSql": sql});
+    let answer = p
+        .query(
+            &scoped,
+            &[query(
+                "S",
+                raw("SELECT count(*) AS n FROM $__table"),
+                FROM,
+                TO,
+                60_000,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["S"].error,
+        "this datasource reads only the accounts 111122223333 (setting `allowedAccounts`), and the SQL does not restrict the account in every SELECT that reads the lake; add `AND $__partitionFilter` to its WHERE clause"
+    );
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[(vec![("n", "bigint")], Vec::new())],
+    );
+    let bounded = raw("SELECT count(*) AS n FROM $__table WHERE $__partitionFilter");
+    let answer = p
+        .query(&scoped, &[query("S", bounded, FROM, TO, 60_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(answer["S"].error, "");
+    let last = executed_sql(&moto).await.pop().unwrap();
+    assert!(
+        last.starts_with("SELECT count(*) AS n FROM \"subscriber_links\".\"vpc_flow\" WHERE")
+            && last.contains("'111122223333'"),
+        "{last}"
+    );
     p.stop().await;
 }
 
