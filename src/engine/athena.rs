@@ -611,12 +611,15 @@ fn is_transient(e: &EngineError) -> bool {
     }
 }
 
+/// What discovery answered: where the tables are, or why they were not found.
+type Resolved = Result<Resolution, DiscoveryError>;
+
 /// The Athena engine.
 pub struct AthenaEngine {
     api: Arc<dyn AthenaApi>,
     settings: AthenaSettings,
     /// Resolutions by what was asked (settings names, region, version), each with its time.
-    resolutions: tokio::sync::Mutex<HashMap<String, (Instant, Result<Resolution, DiscoveryError>)>>,
+    resolutions: tokio::sync::Mutex<HashMap<String, (Instant, Resolved)>>,
     /// The pause before the first retry ([`RETRY_PAUSE`]; shorter in tests).
     retry_pause: Duration,
 }
@@ -1736,7 +1739,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_catalogue_is_discovered_once() {
+    async fn the_resolution_is_kept_and_the_health_check_asks_again() {
         let (engine, fake) = with_fake(
             Fake {
                 tables: Some(V1_TABLES.iter().map(|n| n.to_string()).collect()),
@@ -1759,7 +1762,22 @@ mod tests {
             fake.calls.lock().unwrap().clone(),
             ["tables amazon_security_lake_glue_db_us_east_1"]
         );
-        assert!(health_with(None, false).resolve(wanted).await.is_err());
+        let refresh = Wanted {
+            refresh: true,
+            ..wanted
+        };
+        engine.resolve(refresh).await.unwrap();
+        assert_eq!(fake.calls.lock().unwrap().len(), 2);
+        // Nothing found is kept too (for a minute): panels do not search Glue again each.
+        let (engine, fake) = with_fake(Fake::default(), 60);
+        for _ in 0..3 {
+            let e = engine.resolve(wanted).await.unwrap_err();
+            assert!(matches!(e, DiscoveryError::NothingFound { .. }), "{e}");
+        }
+        assert_eq!(
+            fake.calls.lock().unwrap().clone(),
+            ["tables amazon_security_lake_glue_db_us_east_1", "databases"]
+        );
     }
 
     #[tokio::test]
