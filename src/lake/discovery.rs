@@ -140,6 +140,17 @@ pub enum DiscoveryError {
         /// What Glue showed.
         seen: Seen,
     },
+    /// Security Lake's own database is missing and the databases could not be listed to look
+    /// further (a role may query without glue:GetDatabases).
+    #[error("the Glue database `{default}` does not exist in {region}, and Lakewatch could not list the Glue databases to look for the Security Lake tables elsewhere ({cause}); set `database` to the database that holds the tables or resource links to them, or allow the role glue:GetDatabases")]
+    ListingFailed {
+        /// Security Lake's name for the region's database.
+        default: String,
+        /// The rollup region.
+        region: String,
+        /// The failed call.
+        cause: EngineError,
+    },
     /// A Glue call failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -190,7 +201,17 @@ async fn find_database(
     if let Some(own) = own.as_ref().filter(|c| !c.tables.is_empty()) {
         return Ok((own.clone(), Origin::SecurityLake));
     }
-    let seen = list_databases(glue).await?;
+    let seen = match list_databases(glue).await {
+        Ok(seen) => seen,
+        Err(cause) if own.is_none() => {
+            return Err(DiscoveryError::ListingFailed {
+                default,
+                region: region.to_string(),
+                cause,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut other_region = None;
     for database in seen.names.iter().filter(|d| **d != default) {
         // A database the role may not describe is skipped, not fatal: others may serve.
@@ -288,6 +309,8 @@ mod tests {
     struct FakeGlue {
         databases: BTreeMap<String, Vec<GlueTable>>,
         calls: AtomicUsize,
+        /// GetDatabases is denied.
+        denied: bool,
     }
 
     impl FakeGlue {
@@ -304,6 +327,13 @@ mod tests {
             next: Option<String>,
         ) -> Result<(Vec<String>, Option<String>), EngineError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.denied {
+                return Err(EngineError::Aws {
+                    action: "GetDatabases",
+                    message: "AccessDeniedException: not authorized".into(),
+                    fault: crate::engine::Fault::User,
+                });
+            }
             let start: usize = next.map_or(0, |n| n.parse().unwrap());
             let names: Vec<String> = self.databases.keys().skip(start).take(2).cloned().collect();
             let more = start + 2 < self.databases.len();
@@ -435,6 +465,22 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the Glue database `nosuch` (setting `database`) does not exist or the credentials cannot see it (databases seen: `default`, `sales`); set `database` to one of them, or grant the role Lake Formation DESCRIBE on `nosuch`"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_listing_asks_for_the_database_setting() {
+        let glue = FakeGlue {
+            denied: true,
+            ..FakeGlue::default()
+        };
+        let e = resolve_with(&glue, &LakeNames::default(), None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.fault(), crate::engine::Fault::User);
+        assert_eq!(
+            e.to_string(),
+            "the Glue database `amazon_security_lake_glue_db_us_east_1` does not exist in us-east-1, and Lakewatch could not list the Glue databases to look for the Security Lake tables elsewhere (AWS GetDatabases failed: AccessDeniedException: not authorized); set `database` to the database that holds the tables or resource links to them, or allow the role glue:GetDatabases"
         );
     }
 
