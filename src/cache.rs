@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 
 use crate::engine::{Engine, EngineError, EngineRequest, QueryOutput};
-use crate::lake::catalog::Catalog;
+use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{PartitionFilter, TableRef};
 use crate::sql::Dialect;
@@ -320,8 +320,8 @@ impl Engine for CachedEngine {
         Ok(estimate)
     }
 
-    async fn catalog(&self, database: &str) -> Result<Option<Catalog>, EngineError> {
-        self.inner.catalog(database).await
+    async fn resolve(&self, wanted: Wanted<'_>) -> Result<Option<Resolution>, DiscoveryError> {
+        self.inner.resolve(wanted).await
     }
 }
 

@@ -15,8 +15,9 @@ use crate::frame::{
     table_frame, time_series_frame, AnnotationOptions, CoverageOptions, Frame, Notice, SeriesFill,
     SeriesOptions, SqlFrameError, SqlSeriesOptions, StateSeriesOptions, TableOptions,
 };
+use crate::lake::discovery::{DiscoveryError, Origin, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
-use crate::lake::{self, Source};
+use crate::lake::Source;
 use crate::merge;
 use crate::plan::{self, AnnotationShape, Plan, PlanOptions, Shape, TableRef};
 use crate::query::{
@@ -149,43 +150,74 @@ pub fn lake_tables(settings: &Settings) -> Vec<TableRef> {
             source,
             version: settings.source_version,
             home_region: settings.home_region.clone(),
+            names: settings.lake.clone(),
         })
         .collect()
 }
 
-/// When the datasource names no source version, the one whose tables the engine's catalogue has
-/// (Athena: Glue, cached); the default stays when there is no catalogue or it cannot be read.
-/// True when the version was discovered.
-pub async fn resolve_source_version(engine: &dyn Engine, settings: &mut Settings) -> bool {
-    if settings.source_version_set {
-        return false;
-    }
-    let database = lake::database_name(&settings.home_region);
-    match engine.catalog(&database).await {
-        Ok(Some(catalog)) => {
-            if let Some(version) = catalog.preferred_version() {
-                settings.source_version = version;
-                return true;
-            }
+/// Where the tables are, on an engine with a catalogue (Athena: Glue, cached per
+/// configuration): the settings then name the database and tables the settings gave or the
+/// discovery found, and the source version found when the settings set none. Ok(None): the
+/// engine has no catalogue (the local lake's names are fixed) and the settings stay.
+pub async fn resolve_lake(
+    engine: &dyn Engine,
+    settings: &mut Settings,
+    refresh: bool,
+) -> Result<Option<Resolution>, DiscoveryError> {
+    let wanted = Wanted {
+        refresh,
+        names: &settings.lake,
+        home_region: &settings.home_region,
+        version: settings
+            .source_version_set
+            .then_some(settings.source_version),
+    };
+    let Some(resolution) = engine.resolve(wanted).await? else {
+        return Ok(None);
+    };
+    settings.lake = resolution.names.clone();
+    settings.source_version = resolution.version;
+    Ok(Some(resolution))
+}
+
+/// [`resolve_lake`] before running queries: a database the `database` setting names and Glue
+/// does not have fails them all, with what Glue has; when nothing was found, or Glue could not
+/// be asked (a role may run Athena queries without the right to list databases), the queries
+/// run on the names the settings give (Security Lake's own by default) and Athena says what is
+/// missing; the health check says what discovery saw.
+pub async fn resolve_for_queries(
+    engine: &dyn Engine,
+    settings: &mut Settings,
+) -> Result<(), DiscoveryError> {
+    match resolve_lake(engine, settings, false).await {
+        Ok(_) => Ok(()),
+        Err(e @ DiscoveryError::DatabaseMissing { .. }) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "table discovery failed; querying the configured names");
+            Ok(())
         }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(%database, error = %e, "source version discovery failed"),
     }
-    false
 }
 
 /// The health check: the engine's own checks of its setup and the lake's tables (after source
 /// version discovery), then a tiny pruned query. Ok: what was found; Err: what is wrong and what
 /// to do.
 pub async fn health(engine: &dyn Engine, mut settings: Settings) -> Result<String, String> {
-    let discovered = resolve_source_version(engine, &mut settings).await;
+    let resolution = resolve_lake(engine, &mut settings, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    let discovered = resolution.as_ref().is_some_and(|r| r.version_discovered);
+    let origin = resolution
+        .as_ref()
+        .filter(|r| r.origin != Origin::SecurityLake)
+        .map_or_else(String::new, |r| format!("; {}", r.origin_text()));
     let found = engine
         .check(&lake_tables(&settings))
         .await
         .map_err(|e| e.to_string())?;
     let took = probe(engine, &settings).await.map_err(|f| f.message)?;
     Ok(format!(
-        "Lakewatch is ready: {found}; {took}; source version {}{}, tables in {}",
+        "Lakewatch is ready: {found}; {took}; source version {}{}, tables in {}{origin}",
         settings.source_version,
         if discovered { " (discovered)" } else { "" },
         settings.home_region
@@ -263,12 +295,15 @@ pub fn prepare_sql(
             dialect,
             version: settings.source_version,
             home_region: &settings.home_region,
+            names: &settings.lake,
             window,
         },
     )
     .map_err(|e| QueryFailure::user(ref_id, e))?;
-    let database = lake::database_name(&settings.home_region);
-    crate::sql::reach::check(settings.raw_sql, &database, &expanded.statements)
+    let tables: Vec<TableRef> = lake_tables(settings);
+    let database = settings.lake.database(&settings.home_region);
+    let names: Vec<String> = tables.iter().map(TableRef::table).collect();
+    crate::sql::reach::check(settings.raw_sql, &database, &names, &expanded.statements)
         .map_err(|e| QueryFailure::user(ref_id, e))?;
     crate::scope::check_sql(settings, &expanded).map_err(|e| QueryFailure::user(ref_id, e))?;
     Ok(PreparedSql {
@@ -304,6 +339,7 @@ fn plan_options(settings: &Settings) -> PlanOptions {
     PlanOptions {
         version: settings.source_version,
         home_region: settings.home_region.clone(),
+        names: settings.lake.clone(),
         max_rows: settings.max_rows,
         lookback_days: settings.lookback_days,
     }

@@ -88,10 +88,9 @@ pub fn check_sql(settings: &Settings, expanded: &Expanded) -> Result<(), String>
         .iter()
         .map(AccountId::as_str)
         .collect();
-    let restricted = expanded
-        .statements
-        .as_ref()
-        .is_ok_and(|s| crate::sql::pruning::restricts_to(s, "accountid", &allowed));
+    let restricted = expanded.statements.as_ref().is_ok_and(|s| {
+        crate::sql::pruning::restricts_to(s, "accountid", &allowed, &expanded.lake_names)
+    });
     if restricted {
         Ok(())
     } else {

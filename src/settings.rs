@@ -131,6 +131,9 @@ pub struct Settings {
     pub source_version_set: bool,
     /// Region whose Glue database holds the tables (the rollup region).
     pub home_region: String,
+    /// The Glue database (`database`) and per-source tables (`tables`) the admin named (Athena
+    /// only); after discovery, where the tables were found.
+    pub lake: crate::lake::LakeNames,
     /// Most rows a query may return.
     pub max_rows: u64,
     /// Most series a time-series frame may carry.
@@ -187,6 +190,7 @@ impl Default for Settings {
             source_version: SourceVersion::V2,
             source_version_set: false,
             home_region: "us-east-1".to_string(),
+            lake: crate::lake::LakeNames::default(),
             max_rows: 100_000,
             max_series: 100,
             lookback_days: 7,
@@ -328,6 +332,19 @@ impl Settings {
                 break;
             }
         }
+        s.lake = lake_names(obj, &text, &err)?;
+        if !s.lake.is_default() && matches!(s.engine, EngineChoice::Local { .. }) {
+            let key = if s.lake.database.is_some() {
+                "database"
+            } else {
+                "tables"
+            };
+            return Err(err(
+                key,
+                &obj[key],
+                "the local engine reads its lake under Security Lake's own names; database and table names apply to the athena engine only: remove the setting or set the engine to athena",
+            ));
+        }
         if let Some(n) = number("maxRows", 1, 10_000_000)? {
             s.max_rows = n;
         }
@@ -407,6 +424,59 @@ impl Settings {
         }
         Ok(s)
     }
+}
+
+/// Whether a name is one Glue stores and Lakewatch quotes safely: 1 to 255 lowercase letters,
+/// digits, `_` or `-` (Glue lowercases names; Athena reads no other).
+pub fn is_glue_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+}
+
+const GLUE_NAME_RULE: &str = "expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)";
+
+/// `database` and `tables` (`{"vpc_flow": "…", "sh_findings": "…"}`), each a Glue name.
+fn lake_names(
+    obj: &serde_json::Map<String, Value>,
+    text: &TextField<'_>,
+    err: &ErrorOf<'_>,
+) -> Result<crate::lake::LakeNames, SettingsError> {
+    let mut names = crate::lake::LakeNames::default();
+    if let Some(db) = text("database")? {
+        if !is_glue_name(&db) {
+            return Err(err("database", &Value::String(db), GLUE_NAME_RULE));
+        }
+        names.database = Some(db);
+    }
+    let tables = match obj.get("tables") {
+        None | Some(Value::Null) => return Ok(names),
+        Some(Value::Object(tables)) => tables,
+        Some(v) => {
+            return Err(err(
+                "tables",
+                v,
+                "expected an object of table names by source, e.g. {\"vpc_flow\": \"vpc_flow_link\", \"sh_findings\": \"findings_link\"}",
+            ))
+        }
+    };
+    for (source, table) in tables {
+        let key = format!("tables.{source}");
+        let source = crate::sql::macros::parse_source(source)
+            .map_err(|reason| err(&key, &Value::String(source.clone()), &reason))?;
+        let name = match table {
+            Value::Null => continue,
+            Value::String(t) if t.trim().is_empty() => continue,
+            Value::String(t) => t.trim().to_string(),
+            other => return Err(err(&key, other, "expected a string")),
+        };
+        if !is_glue_name(&name) {
+            return Err(err(&key, &Value::String(name), GLUE_NAME_RULE));
+        }
+        names.set_table(source, Some(name));
+    }
+    Ok(names)
 }
 
 type TextField<'a> = dyn Fn(&str) -> Result<Option<String>, SettingsError> + 'a;
@@ -637,6 +707,44 @@ mod tests {
         assert_eq!(
             err(json!({"engine": "bigquery"})),
             "datasource setting `engine` has the value \"bigquery\": expected \"local\" (the embedded lake) or \"athena\""
+        );
+    }
+
+    #[test]
+    fn database_and_tables_are_glue_names_on_athena_only() {
+        let s = Settings::from_json(
+            &json!({"engine": "athena", "database": "security_analytics",
+            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": ""}}),
+        )
+        .unwrap();
+        assert_eq!(
+            s.lake,
+            crate::lake::LakeNames {
+                database: Some("security_analytics".into()),
+                vpc_flow: Some("vpc_flow_link".into()),
+                sh_findings: None,
+            }
+        );
+        let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
+        assert_eq!(
+            err(json!({"engine": "athena", "database": "Security Analytics"})),
+            "datasource setting `database` has the value \"Security Analytics\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
+        );
+        assert_eq!(
+            err(json!({"engine": "athena", "tables": {"vpc_flow": "a\"; DROP"}})),
+            "datasource setting `tables.vpc_flow` has the value \"a\\\"; DROP\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
+        );
+        assert_eq!(
+            err(json!({"engine": "athena", "tables": {"route53": "r"}})),
+            "datasource setting `tables.route53` has the value \"route53\": expected a Security Lake source: vpc_flow or sh_findings"
+        );
+        assert_eq!(
+            err(json!({"engine": "athena", "tables": "vpc_flow"})),
+            "datasource setting `tables` has the value \"vpc_flow\": expected an object of table names by source, e.g. {\"vpc_flow\": \"vpc_flow_link\", \"sh_findings\": \"findings_link\"}"
+        );
+        assert_eq!(
+            err(json!({"database": "security_analytics"})),
+            "datasource setting `database` has the value \"security_analytics\": the local engine reads its lake under Security Lake's own names; database and table names apply to the athena engine only: remove the setting or set the engine to athena"
         );
     }
 }

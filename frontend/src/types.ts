@@ -146,6 +146,13 @@ export interface LakewatchOptions extends DataSourceJsonData {
   lookbackDays?: number;
   /** What a panel's own SQL may read: `securityLake` (default, left out), `any` or `off`. */
   rawSql?: 'securityLake' | 'any' | 'off';
+  /**
+   * Athena: the Glue database holding the Security Lake tables or resource links to them (empty:
+   * Security Lake's own for the rollup region, else discovered among the Glue databases).
+   */
+  database?: string;
+  /** Athena: per-source table names in that database (empty: Security Lake's, or the resource link found). */
+  tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
   /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings` (empty: all). */
@@ -191,3 +198,9 @@ export const DEFAULT_QUERY: Partial<LakewatchQuery> = {
   group_by: [],
   filters: {},
 };
+
+/** Per-source table names (`tables` in jsonData), keyed like `$__table(vpc_flow)`. */
+export interface LakeTables {
+  vpc_flow?: string;
+  sh_findings?: string;
+}

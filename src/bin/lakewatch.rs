@@ -13,7 +13,7 @@ use lakewatch::demo::{self, DemoConfig};
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
-use lakewatch::pipeline::{health, render_sql, resolve_source_version, run_panel, PanelRequest};
+use lakewatch::pipeline::{health, render_sql, resolve_for_queries, run_panel, PanelRequest};
 use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
@@ -381,7 +381,7 @@ async fn run(command: Command) -> CliResult {
             let json = read_query(&query)?;
             let (from, to) = range(&from, &to)?;
             let engine = lakewatch::engine::connect(&settings.engine).await;
-            resolve_source_version(engine.as_ref(), &mut settings).await;
+            resolve_for_queries(engine.as_ref(), &mut settings).await?;
             let frames = run_panel(
                 engine.as_ref(),
                 &settings,

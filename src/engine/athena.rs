@@ -27,7 +27,8 @@ use super::{
     AthenaStats, Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead, ScanStats,
 };
 use crate::cache::CacheOutcome;
-use crate::lake::catalog::Catalog;
+use crate::lake::catalog::{Catalog, GlueTable, TargetTable};
+use crate::lake::discovery::{self, DiscoveryError, GlueCatalog, Resolution, Wanted};
 use crate::lake::estimate::{self, FolderTree, ScanEstimate};
 use crate::plan::{PartitionFilter, TableRef};
 use crate::settings::AthenaSettings;
@@ -78,7 +79,7 @@ pub struct Page {
 
 /// The Athena calls the engine makes.
 #[async_trait::async_trait]
-pub trait AthenaApi: FolderTree + Send + Sync {
+pub trait AthenaApi: FolderTree + GlueCatalog + Send + Sync {
     /// StartQueryExecution; returns the execution id.
     async fn start(&self, sql: &str, token: &str) -> Result<String, EngineError>;
     /// GetQueryExecution.
@@ -91,8 +92,6 @@ pub trait AthenaApi: FolderTree + Send + Sync {
     async fn identity(&self) -> Result<String, EngineError>;
     /// GetWorkGroup: None when it does not exist.
     async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError>;
-    /// Glue GetTables: the names of a database's tables; None when the database does not exist.
-    async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError>;
     /// Glue GetTable: whether a table can be described.
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError>;
     /// S3 GetObject of a query's result object (`s3://bucket/key`), read as it streams in and
@@ -103,7 +102,7 @@ pub trait AthenaApi: FolderTree + Send + Sync {
         max_records: Option<usize>,
     ) -> Result<Vec<u8>, EngineError>;
     /// Glue GetTable: the table's storage location (`s3://…`), None when it has none or the
-    /// table cannot be described.
+    /// table cannot be described. A resource link's location is its target's.
     async fn table_location(
         &self,
         database: &str,
@@ -185,12 +184,14 @@ impl SdkAthena {
     /// Glue GetTable: the table, or why there is none (missing, or denied by Lake Formation).
     async fn get_table(
         &self,
+        catalog_id: Option<&str>,
         database: &str,
         table: &str,
     ) -> Result<Result<aws_sdk_glue::types::Table, TableAccess>, EngineError> {
         match self
             .glue
             .get_table()
+            .set_catalog_id(catalog_id.map(str::to_string))
             .database_name(database)
             .name(table)
             .send()
@@ -363,42 +364,21 @@ impl AthenaApi for SdkAthena {
         }))
     }
 
-    async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError> {
-        let mut names = Vec::new();
-        let mut next = None;
-        loop {
-            let out = match self
-                .glue
-                .get_tables()
-                .database_name(database)
-                .set_next_token(next)
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_not_found_exception())
-                    {
-                        return Ok(None);
-                    }
-                    return Err(aws_error("GetTables", e));
-                }
-            };
-            names.extend(out.table_list().iter().map(|t| t.name().to_string()));
-            match out.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_string()),
-                _ => return Ok(Some(names)),
-            }
-        }
-    }
-
     async fn table_location(
         &self,
         database: &str,
         table: &str,
     ) -> Result<Option<String>, EngineError> {
-        Ok(self.get_table(database, table).await?.ok().and_then(|t| {
+        let mut found = self.get_table(None, database, table).await?.ok();
+        // A resource link has no storage of its own: its target (perhaps in another account's
+        // catalogue) has.
+        if let Some(target) = found.as_ref().and_then(|t| t.target_table()) {
+            let (Some(db), Some(name)) = (target.database_name(), target.name()) else {
+                return Ok(None);
+            };
+            found = self.get_table(target.catalog_id(), db, name).await?.ok();
+        }
+        Ok(found.and_then(|t| {
             t.storage_descriptor()
                 .and_then(|d| d.location())
                 .filter(|l| l.starts_with("s3://"))
@@ -407,7 +387,7 @@ impl AthenaApi for SdkAthena {
     }
 
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError> {
-        Ok(match self.get_table(database, table).await? {
+        Ok(match self.get_table(None, database, table).await? {
             Ok(_) => TableAccess::Found,
             Err(access) => access,
         })
@@ -451,6 +431,64 @@ impl AthenaApi for SdkAthena {
             }
         }
         Ok(bytes)
+    }
+}
+
+/// Glue's databases and tables, for discovery.
+#[async_trait::async_trait]
+impl GlueCatalog for SdkAthena {
+    async fn database_page(
+        &self,
+        next: Option<String>,
+    ) -> Result<(Vec<String>, Option<String>), EngineError> {
+        let out = self
+            .glue
+            .get_databases()
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetDatabases", e))?;
+        let names = out.database_list().iter().map(|d| d.name().to_string());
+        Ok((names.collect(), out.next_token().map(str::to_string)))
+    }
+
+    async fn glue_tables(&self, database: &str) -> Result<Option<Vec<GlueTable>>, EngineError> {
+        let mut tables = Vec::new();
+        let mut next = None;
+        loop {
+            let out = match self
+                .glue
+                .get_tables()
+                .database_name(database)
+                .set_next_token(next)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_entity_not_found_exception())
+                    {
+                        return Ok(None);
+                    }
+                    return Err(aws_error("GetTables", e));
+                }
+            };
+            tables.extend(out.table_list().iter().map(|t| GlueTable {
+                name: t.name().to_string(),
+                target: t.target_table().and_then(|target| {
+                    Some(TargetTable {
+                        catalog_id: target.catalog_id().map(str::to_string),
+                        database: target.database_name()?.to_string(),
+                        name: target.name()?.to_string(),
+                    })
+                }),
+            }));
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                _ => return Ok(Some(tables)),
+            }
+        }
     }
 }
 
@@ -577,11 +615,15 @@ fn is_transient(e: &EngineError) -> bool {
     }
 }
 
+/// What discovery answered: where the tables are, or why they were not found.
+type Resolved = Result<Resolution, DiscoveryError>;
+
 /// The Athena engine.
 pub struct AthenaEngine {
     api: Arc<dyn AthenaApi>,
     settings: AthenaSettings,
-    catalogs: tokio::sync::Mutex<HashMap<String, (Instant, Catalog)>>,
+    /// Resolutions by what was asked (settings names, region, version), each with its time.
+    resolutions: tokio::sync::Mutex<HashMap<String, (Instant, Resolved)>>,
     /// The pause before the first retry ([`RETRY_PAUSE`]; shorter in tests).
     retry_pause: Duration,
 }
@@ -611,7 +653,7 @@ impl AthenaEngine {
         AthenaEngine {
             api,
             settings,
-            catalogs: Default::default(),
+            resolutions: Default::default(),
             retry_pause: RETRY_PAUSE,
         }
     }
@@ -857,7 +899,7 @@ impl Engine for AthenaEngine {
                 }
                 Err(e) => return Err(e),
             };
-            let catalog = Catalog::from_names(&database, &names);
+            let catalog = Catalog::from_tables(&database, &names);
             for table in tables.iter().filter(|t| t.database() == database) {
                 let name = table.table();
                 if catalog.has(&name) {
@@ -871,6 +913,14 @@ impl Engine for AthenaEngine {
                                 "access denied on the Glue table {database}.{name}: grant {who_short} Lake Formation SELECT and DESCRIBE on the table {name} in the database {database} (Security Lake subscribers get these grants with query access)"
                             ),
                         })
+                    }
+                    TableAccess::Missing if name != table.conventional_table() => {
+                        return Err(EngineError::Health {
+                            message: format!(
+                                "the table {name} (setting `tables.{}`) was not found in the Glue database {database}; set it to a table of {database}, or leave it empty to let Lakewatch find the table",
+                                table.source.table_part()
+                            ),
+                        });
                     }
                     TableAccess::Missing => {
                         let others = catalog.versions(table.source);
@@ -903,23 +953,36 @@ impl Engine for AthenaEngine {
         ))
     }
 
-    async fn catalog(&self, database: &str) -> Result<Option<Catalog>, EngineError> {
-        let mut cache = self.catalogs.lock().await;
-        if let Some((at, catalog)) = cache.get(database) {
-            if at.elapsed() < CATALOG_TTL {
-                return Ok(Some(catalog.clone()));
+    async fn resolve(&self, wanted: Wanted<'_>) -> Result<Option<Resolution>, DiscoveryError> {
+        let key = format!(
+            "{:?} {} {:?}",
+            wanted.names, wanted.home_region, wanted.version
+        );
+        let mut cache = self.resolutions.lock().await;
+        if let Some((at, answer)) = cache.get(&key) {
+            let ttl = match answer {
+                Ok(_) => CATALOG_TTL,
+                Err(_) => NOT_FOUND_TTL,
+            };
+            if !wanted.refresh && at.elapsed() < ttl {
+                return answer.clone().map(Some);
             }
         }
-        let Some(names) = self.api.glue_tables(database).await? else {
-            return Ok(None);
-        };
-        let catalog = Catalog::from_names(database, &names);
-        cache.insert(database.to_string(), (Instant::now(), catalog.clone()));
-        Ok(Some(catalog))
+        let answer = discovery::resolve(self.api.as_ref(), wanted).await;
+        // A failed Glue call is not kept: the next request asks again.
+        if !matches!(answer, Err(DiscoveryError::Engine(_))) {
+            cache.insert(key, (Instant::now(), answer.clone()));
+        }
+        answer.map(Some)
     }
 }
 
-/// How long a discovered catalogue is reused before Glue is asked again.
+/// How long an answer that Glue holds no tables (or not the named database) is reused: every
+/// panel of a dashboard would otherwise list and search the databases again.
+pub const NOT_FOUND_TTL: Duration = Duration::from_secs(60);
+
+/// How long a resolution (database, tables, version) is reused before Glue is asked again (the
+/// health check always asks again).
 pub const CATALOG_TTL: Duration = Duration::from_secs(600);
 
 /// Athena's type name → the Arrow type its values decode to.
@@ -1256,13 +1319,6 @@ mod tests {
                 output_location: Some("s3://results/".into()),
             }))
         }
-        async fn glue_tables(&self, database: &str) -> Result<Option<Vec<String>>, EngineError> {
-            self.calls
-                .lock()
-                .unwrap()
-                .push(format!("tables {database}"));
-            Ok(self.tables.clone())
-        }
         async fn glue_table(&self, _db: &str, _table: &str) -> Result<TableAccess, EngineError> {
             Ok(if self.denied {
                 TableAccess::Denied("Insufficient Lake Formation permission(s)".into())
@@ -1289,6 +1345,27 @@ mod tests {
             _table: &str,
         ) -> Result<Option<String>, EngineError> {
             Ok(None)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl GlueCatalog for Fake {
+        async fn database_page(
+            &self,
+            _next: Option<String>,
+        ) -> Result<(Vec<String>, Option<String>), EngineError> {
+            self.calls.lock().unwrap().push("databases".into());
+            Ok((Vec::new(), None))
+        }
+        async fn glue_tables(&self, database: &str) -> Result<Option<Vec<GlueTable>>, EngineError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("tables {database}"));
+            Ok(self
+                .tables
+                .as_ref()
+                .map(|t| t.iter().map(GlueTable::named).collect()))
         }
     }
 
@@ -1626,6 +1703,7 @@ mod tests {
                 source,
                 version,
                 home_region: "us-east-1".into(),
+                names: Default::default(),
             })
             .collect()
     }
@@ -1665,7 +1743,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_catalogue_is_discovered_once() {
+    async fn the_resolution_is_kept_and_the_health_check_asks_again() {
         let (engine, fake) = with_fake(
             Fake {
                 tables: Some(V1_TABLES.iter().map(|n| n.to_string()).collect()),
@@ -1673,16 +1751,37 @@ mod tests {
             },
             60,
         );
+        let names = crate::lake::LakeNames::default();
+        let wanted = Wanted {
+            names: &names,
+            home_region: "us-east-1",
+            version: None,
+            refresh: false,
+        };
         for _ in 0..2 {
-            let c = engine.catalog("db").await.unwrap().unwrap();
-            assert_eq!(c.preferred_version(), Some(SourceVersion::V1));
+            let r = engine.resolve(wanted).await.unwrap().unwrap();
+            assert_eq!(r.version, SourceVersion::V1);
         }
-        assert_eq!(fake.calls.lock().unwrap().clone(), ["tables db"]);
-        assert!(health_with(None, false)
-            .catalog("db")
-            .await
-            .unwrap()
-            .is_none());
+        assert_eq!(
+            fake.calls.lock().unwrap().clone(),
+            ["tables amazon_security_lake_glue_db_us_east_1"]
+        );
+        let refresh = Wanted {
+            refresh: true,
+            ..wanted
+        };
+        engine.resolve(refresh).await.unwrap();
+        assert_eq!(fake.calls.lock().unwrap().len(), 2);
+        // Nothing found is kept too (for a minute): panels do not search Glue again each.
+        let (engine, fake) = with_fake(Fake::default(), 60);
+        for _ in 0..3 {
+            let e = engine.resolve(wanted).await.unwrap_err();
+            assert!(matches!(e, DiscoveryError::NothingFound { .. }), "{e}");
+        }
+        assert_eq!(
+            fake.calls.lock().unwrap().clone(),
+            ["tables amazon_security_lake_glue_db_us_east_1", "databases"]
+        );
     }
 
     #[tokio::test]

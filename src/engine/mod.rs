@@ -15,7 +15,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 use crate::cache::CacheOutcome;
-use crate::lake::catalog::Catalog;
+use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::PartitionFilter;
 use crate::plan::TableRef;
@@ -227,9 +227,10 @@ pub trait Engine: Send + Sync {
     /// Checks that the engine can serve queries from these tables; returns a description of what
     /// it found.
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError>;
-    /// The Security Lake tables of a database, where the engine has a catalogue to ask (None:
-    /// the database does not exist, or the engine has no catalogue).
-    async fn catalog(&self, _database: &str) -> Result<Option<Catalog>, EngineError> {
+    /// Where the tables are (database, tables, source version), where the engine has a
+    /// catalogue to ask ([`crate::lake::discovery`]); None: it has none (the local lake's names
+    /// are fixed).
+    async fn resolve(&self, _wanted: Wanted<'_>) -> Result<Option<Resolution>, DiscoveryError> {
         Ok(None)
     }
     /// The fewest bytes the engine bills a query, however little it scans (Athena: 10 MB); 0

@@ -1,13 +1,46 @@
 //! What a Glue database holds: which Security Lake tables exist, for which source and source
-//! version. Fed with the table names Glue lists; knows nothing of how they were listed.
+//! version, directly or as Lake Formation resource links to them. Fed with the tables Glue lists;
+//! knows nothing of how they were listed.
 
 use super::{Source, SourceVersion};
+
+/// A table as Glue GetTables lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlueTable {
+    /// The table's name in its database.
+    pub name: String,
+    /// For a Lake Formation resource link, the table it links to (Glue's `TargetTable`).
+    pub target: Option<TargetTable>,
+}
+
+impl GlueTable {
+    /// A plain table (no link).
+    pub fn named(name: impl Into<String>) -> Self {
+        GlueTable {
+            name: name.into(),
+            target: None,
+        }
+    }
+}
+
+/// The table a resource link points at, possibly in another account's catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetTable {
+    /// The account whose Data Catalog holds it (None: Glue did not say).
+    pub catalog_id: Option<String>,
+    /// Its database.
+    pub database: String,
+    /// Its name.
+    pub name: String,
+}
 
 /// A Security Lake table found in a Glue database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogTable {
-    /// The Glue table name.
+    /// The Glue table name (a resource link's own name: what SQL names).
     pub name: String,
+    /// The Security Lake table a resource link points at; None for the table itself.
+    pub target: Option<TargetTable>,
     /// The region in the name (the rollup region for rolled-up tables).
     pub region: String,
     /// The log source.
@@ -33,6 +66,7 @@ pub fn parse_table_name(name: &str) -> Option<CatalogTable> {
     }
     Some(CatalogTable {
         name: name.to_string(),
+        target: None,
         region: region.replace('_', "-"),
         source,
         version,
@@ -51,10 +85,14 @@ pub struct Catalog {
 impl Catalog {
     /// The catalogue of a database from the names of its tables (others are ignored).
     pub fn from_names<S: AsRef<str>>(database: &str, names: &[S]) -> Self {
-        let mut tables: Vec<CatalogTable> = names
-            .iter()
-            .filter_map(|n| parse_table_name(n.as_ref()))
-            .collect();
+        let tables: Vec<GlueTable> = names.iter().map(|n| GlueTable::named(n.as_ref())).collect();
+        Catalog::from_tables(database, &tables)
+    }
+
+    /// The catalogue of a database from its tables: those named like Security Lake's, and
+    /// resource links to such tables (read by their target's name); others are ignored.
+    pub fn from_tables(database: &str, listed: &[GlueTable]) -> Self {
+        let mut tables: Vec<CatalogTable> = listed.iter().filter_map(security_lake_table).collect();
         tables.sort_by(|a, b| a.name.cmp(&b.name));
         Catalog {
             database: database.to_string(),
@@ -87,6 +125,22 @@ impl Catalog {
         newest(Source::VpcFlow).or_else(|| newest(Source::ShFindings))
     }
 
+    /// The table of a source in a version, preferring one of `region` (a database may hold
+    /// several regions' links).
+    pub fn table(
+        &self,
+        source: Source,
+        version: SourceVersion,
+        region: &str,
+    ) -> Option<&CatalogTable> {
+        let of = || {
+            self.tables
+                .iter()
+                .filter(move |t| t.source == source && t.version == version)
+        };
+        of().find(|t| t.region == region).or_else(|| of().next())
+    }
+
     /// `vpc_flow 2.0, sh_findings 1.0`: what was found, for messages.
     pub fn describe(&self) -> String {
         if self.tables.is_empty() {
@@ -94,9 +148,47 @@ impl Catalog {
         }
         self.tables
             .iter()
-            .map(|t| format!("{} {}", t.source.table_part(), t.version.dir()))
+            .map(CatalogTable::describe)
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A listed table as a Security Lake one: by its own name, else by its link's target's name.
+fn security_lake_table(table: &GlueTable) -> Option<CatalogTable> {
+    if let Some(found) = parse_table_name(&table.name) {
+        return Some(CatalogTable {
+            target: table.target.clone(),
+            ..found
+        });
+    }
+    let target = table.target.as_ref()?;
+    let found = parse_table_name(&target.name)?;
+    Some(CatalogTable {
+        name: table.name.clone(),
+        target: Some(target.clone()),
+        ..found
+    })
+}
+
+impl CatalogTable {
+    /// `vpc_flow 2.0`, or for a link `vpc_flow 2.0 via resource link `x` → `db`.`t` in account
+    /// N`.
+    pub fn describe(&self) -> String {
+        let what = format!("{} {}", self.source.table_part(), self.version.dir());
+        match &self.target {
+            None => what,
+            Some(t) => {
+                let account = t
+                    .catalog_id
+                    .as_deref()
+                    .map_or_else(String::new, |a| format!(" in account {a}"));
+                format!(
+                    "{what} via resource link `{}` → `{}`.`{}`{account}",
+                    self.name, t.database, t.name
+                )
+            }
+        }
     }
 }
 
@@ -146,6 +238,46 @@ mod tests {
         assert_eq!(c.preferred_version(), Some(SourceVersion::V2));
         assert_eq!(
             Catalog::from_names::<&str>("db", &[]).preferred_version(),
+            None
+        );
+    }
+
+    #[test]
+    fn resource_links_are_read_by_their_target() {
+        let link = |name: &str, target: &str| GlueTable {
+            name: name.to_string(),
+            target: Some(TargetTable {
+                catalog_id: Some("123456789012".into()),
+                database: "amazon_security_lake_glue_db_us_east_1".into(),
+                name: target.to_string(),
+            }),
+        };
+        let c = Catalog::from_tables(
+            "security_analytics",
+            &[
+                link(
+                    "vpc_flow",
+                    "amazon_security_lake_table_us_east_1_vpc_flow_2_0",
+                ),
+                link("other", "sales"),
+                GlueTable::named("notes"),
+            ],
+        );
+        assert_eq!(c.tables.len(), 1);
+        let t = c
+            .table(Source::VpcFlow, SourceVersion::V2, "eu-west-1")
+            .unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.region.as_str()),
+            ("vpc_flow", "us-east-1")
+        );
+        assert_eq!(
+            c.describe(),
+            "vpc_flow 2.0 via resource link `vpc_flow` → `amazon_security_lake_glue_db_us_east_1`.`amazon_security_lake_table_us_east_1_vpc_flow_2_0` in account 123456789012"
+        );
+        assert!(c.has("vpc_flow"));
+        assert_eq!(
+            c.table(Source::VpcFlow, SourceVersion::V1, "us-east-1"),
             None
         );
     }

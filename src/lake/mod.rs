@@ -2,6 +2,7 @@
 //! where each flow-log concept lives in the OCSF columns of each version.
 
 pub mod catalog;
+pub mod discovery;
 pub mod estimate;
 
 use std::fmt;
@@ -107,6 +108,55 @@ pub fn table_name(region: &str, source: Source, version: SourceVersion) -> Strin
         source.table_part(),
         version.suffix()
     )
+}
+
+/// Where a datasource's Security Lake tables are in Glue: a database and a table per source,
+/// each `None` for Security Lake's own name. The settings fill in what the admin names; the
+/// discovery ([`discovery`]) fills in what it found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct LakeNames {
+    /// The Glue database (`database`).
+    pub database: Option<String>,
+    /// The VPC flow table (`tables.vpc_flow`).
+    pub vpc_flow: Option<String>,
+    /// The Security Hub findings table (`tables.sh_findings`).
+    pub sh_findings: Option<String>,
+}
+
+impl LakeNames {
+    /// The database: the named one, else Security Lake's for the region.
+    pub fn database(&self, region: &str) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| database_name(region))
+    }
+
+    /// A source's table: the named one, else Security Lake's for the region and version.
+    pub fn table(&self, region: &str, source: Source, version: SourceVersion) -> String {
+        self.named_table(source)
+            .map_or_else(|| table_name(region, source, version), str::to_string)
+    }
+
+    /// The table named for a source, if any.
+    pub fn named_table(&self, source: Source) -> Option<&str> {
+        match source {
+            Source::VpcFlow => self.vpc_flow.as_deref(),
+            Source::ShFindings => self.sh_findings.as_deref(),
+        }
+    }
+
+    /// Names a source's table.
+    pub fn set_table(&mut self, source: Source, name: Option<String>) {
+        match source {
+            Source::VpcFlow => self.vpc_flow = name,
+            Source::ShFindings => self.sh_findings = name,
+        }
+    }
+
+    /// Whether nothing is named (Security Lake's own names throughout).
+    pub fn is_default(&self) -> bool {
+        *self == LakeNames::default()
+    }
 }
 
 /// A column path inside an OCSF table, e.g. `["src_endpoint", "ip"]`.

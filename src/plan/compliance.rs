@@ -101,6 +101,7 @@ fn finding_scope(
             source: Source::ShFindings,
             version: options.version,
             home_region: options.home_region.clone(),
+            names: options.names.clone(),
         },
         partitions: PartitionFilter {
             days: partitions::utc_days(from, to),
@@ -131,6 +132,7 @@ pub(super) fn control_scope(
             source: Source::ShFindings,
             version: options.version,
             home_region: options.home_region.clone(),
+            names: options.names.clone(),
         },
         partitions: PartitionFilter {
             days: partitions::utc_days(window.from, window.to),

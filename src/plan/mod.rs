@@ -25,16 +25,24 @@ pub struct TableRef {
     pub version: SourceVersion,
     /// Region whose Glue database holds the table (the rollup region when one is set).
     pub home_region: String,
+    /// The database and table names the settings or the discovery chose.
+    pub names: lake::LakeNames,
 }
 
 impl TableRef {
     /// Glue database name.
     pub fn database(&self) -> String {
-        lake::database_name(&self.home_region)
+        self.names.database(&self.home_region)
     }
 
     /// Table name.
     pub fn table(&self) -> String {
+        self.names
+            .table(&self.home_region, self.source, self.version)
+    }
+
+    /// Security Lake's own name for the table (what discovery looks for).
+    pub fn conventional_table(&self) -> String {
         lake::table_name(&self.home_region, self.source, self.version)
     }
 }
@@ -438,6 +446,8 @@ pub struct PlanOptions {
     pub version: SourceVersion,
     /// Region whose database holds the tables (rollup region).
     pub home_region: String,
+    /// The database and table names (settings or discovery).
+    pub names: lake::LakeNames,
     /// Most rows a result may carry.
     pub max_rows: u64,
     /// Default look-back of coverage and freshness queries, days.
@@ -607,6 +617,7 @@ fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions)
             source: Source::VpcFlow,
             version: options.version,
             home_region: options.home_region.clone(),
+            names: options.names.clone(),
         },
         partitions: PartitionFilter {
             days: partitions::utc_days(window.from, window.to),

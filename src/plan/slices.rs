@@ -385,6 +385,7 @@ pub(crate) mod tests {
             &PlanOptions {
                 version: SourceVersion::V2,
                 home_region: "us-east-1".into(),
+                names: Default::default(),
                 max_rows: 1000,
                 lookback_days: 7,
             },

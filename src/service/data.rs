@@ -28,6 +28,26 @@ fn failure_response(failure: &QueryFailure) -> pluginv2::DataResponse {
     }
 }
 
+/// The same failure for every query of a request.
+fn fail_all(
+    queries: &[pluginv2::DataQuery],
+    fault: Fault,
+    message: &dyn std::fmt::Display,
+) -> tonic::Response<pluginv2::QueryDataResponse> {
+    let responses = queries
+        .iter()
+        .map(|q| {
+            let failure = QueryFailure {
+                ref_id: q.ref_id.clone(),
+                fault,
+                message: message.to_string(),
+            };
+            (q.ref_id.clone(), failure_response(&failure))
+        })
+        .collect();
+    tonic::Response::new(pluginv2::QueryDataResponse { responses })
+}
+
 #[tonic::async_trait]
 impl Data for Service {
     async fn query_data(
@@ -43,15 +63,7 @@ impl Data for Service {
         let mut responses = HashMap::new();
         let settings = match settings {
             Ok(s) => s,
-            Err(e) => {
-                for q in &request.queries {
-                    let failure = QueryFailure::user(&q.ref_id, &e);
-                    responses.insert(q.ref_id.clone(), failure_response(&failure));
-                }
-                return Ok(tonic::Response::new(pluginv2::QueryDataResponse {
-                    responses,
-                }));
-            }
+            Err(e) => return Ok(fail_all(&request.queries, Fault::User, &e)),
         };
         let engine = self
             .engine(request.plugin_context.as_ref(), &settings)
@@ -69,7 +81,9 @@ impl Data for Service {
             .find(|(k, _)| k.eq_ignore_ascii_case("X-Dashboard-Uid"))
             .map_or_else(String::new, |(_, v)| v.clone());
         let mut settings = settings;
-        crate::pipeline::resolve_source_version(engine.as_ref(), &mut settings).await;
+        if let Err(e) = crate::pipeline::resolve_for_queries(engine.as_ref(), &mut settings).await {
+            return Ok(fail_all(&request.queries, e.fault(), &e));
+        }
         let tasks: Vec<_> = request
             .queries
             .into_iter()

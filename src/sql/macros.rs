@@ -34,6 +34,8 @@ pub struct MacroContext<'a> {
     pub version: SourceVersion,
     /// The region whose Glue database holds the tables.
     pub home_region: &'a str,
+    /// The database and table names (settings or discovery).
+    pub names: &'a lake::LakeNames,
     /// The panel's time range.
     pub window: TimeWindow,
 }
@@ -78,6 +80,9 @@ pub struct Expanded {
     /// `sql` parsed once ([`super::parse_statements`]) for the checks of its structure (pruning,
     /// what it reads, account scoping); the parser's message when it does not parse.
     pub statements: Result<Vec<datafusion::sql::sqlparser::ast::Statement>, String>,
+    /// The datasource's VPC flow and findings table names (settings or discovery): besides
+    /// Security Lake's own names, what those checks count as a lake table.
+    pub lake_names: Vec<String>,
 }
 
 /// Why the SQL text could not be expanded. Always the user's to fix.
@@ -146,8 +151,13 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             time_group: None,
             unsized_tables: Vec::new(),
             statements: Ok(Vec::new()),
+            lake_names: Vec::new(),
         },
     };
+    x.expanded.lake_names = [Source::VpcFlow, Source::ShFindings]
+        .into_iter()
+        .map(|source| x.lake_table(source))
+        .collect();
     x.run()?;
     match x.first_word.as_deref() {
         Some(w) if w.eq_ignore_ascii_case("select") || w.eq_ignore_ascii_case("with") => {}
@@ -173,7 +183,7 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
         && expanded
             .statements
             .as_ref()
-            .is_ok_and(|s| super::pruning::prunes_days(s, day_column));
+            .is_ok_and(|s| super::pruning::prunes_days(s, day_column, &expanded.lake_names));
     Ok(expanded)
 }
 
@@ -401,16 +411,15 @@ impl Expander<'_> {
         }
     }
 
-    /// Notes partition columns and Security Lake tables named in the user's own SQL.
+    /// Notes partition columns and Security Lake tables named in the user's own SQL: Security
+    /// Lake's names, and the datasource's own table names (settings or discovery).
     fn word(&mut self, word: &str) {
         let lower = word.to_ascii_lowercase();
-        if lower.starts_with("amazon_security_lake_table_") {
+        let known = [Source::VpcFlow, Source::ShFindings]
+            .into_iter()
+            .find(|source| lower == self.lake_table(*source));
+        if known.is_some() || lower.starts_with("amazon_security_lake_table_") {
             self.expanded.reads_lake = true;
-            let known = [Source::VpcFlow, Source::ShFindings]
-                .into_iter()
-                .find(|source| {
-                    lower == lake::table_name(self.ctx.home_region, *source, self.ctx.version)
-                });
             match known {
                 Some(source) => self.add_table(source),
                 None if !self.expanded.unsized_tables.contains(&lower) => {
@@ -429,11 +438,19 @@ impl Expander<'_> {
         }
     }
 
+    /// The datasource's table of a source.
+    fn lake_table(&self, source: Source) -> String {
+        self.ctx
+            .names
+            .table(self.ctx.home_region, source, self.ctx.version)
+    }
+
     fn add_table(&mut self, source: Source) {
         let table = TableRef {
             source,
             version: self.ctx.version,
             home_region: self.ctx.home_region.to_string(),
+            names: self.ctx.names.clone(),
         };
         if !self.expanded.tables.contains(&table) {
             self.expanded.tables.push(table);
@@ -605,13 +622,13 @@ impl Expander<'_> {
                 self.expanded.reads_lake = true;
                 format!(
                     "{}.{}",
-                    ident(&lake::database_name(ctx.home_region)),
-                    ident(&lake::table_name(ctx.home_region, source, ctx.version))
+                    ident(&ctx.names.database(ctx.home_region)),
+                    ident(&self.lake_table(source))
                 )
             }
             "database" => {
                 count(0..=0, "$__database")?;
-                ident(&lake::database_name(ctx.home_region))
+                ident(&ctx.names.database(ctx.home_region))
             }
             "partitionFilter" => {
                 count(0..=0, "$__partitionFilter")?;
@@ -839,6 +856,7 @@ mod tests {
             dialect,
             version,
             home_region: "us-east-1",
+            names: &Default::default(),
             window: TimeWindow::new(t(from), t(to), 60_000, 1000).unwrap(),
         };
         expand(&q, &ctx).map_err(|e| e.to_string())

@@ -1,6 +1,7 @@
 //! Whether a user's SQL prunes the day partitions, decided from its parsed WHERE clauses: every
-//! SELECT that reads a Security Lake table must have a conjunct that bounds the day partition
-//! column by constants. A column named anywhere else (the SELECT list, an OR branch, a
+//! SELECT that reads a Security Lake table (named like Security Lake's, or one of the
+//! datasource's own table names, however qualified: counting too many SELECTs only asks more of
+//! the SQL) must have a conjunct that bounds the day partition column by constants. A column named anywhere else (the SELECT list, an OR branch, a
 //! comparison with another column) bounds nothing.
 
 use std::ops::ControlFlow;
@@ -13,22 +14,32 @@ use datafusion::sql::sqlparser::ast::{
 /// True when the statements read a Security Lake table and each SELECT reading one bounds
 /// `day_column` (compared case-insensitively) in its WHERE clause. (SQL that does not parse is
 /// not known to prune: the caller counts it as not pruned.)
-pub fn prunes_days(statements: &[Statement], day_column: &str) -> bool {
-    every_lake_select(statements, &|w| bounds(w, day_column))
+pub fn prunes_days(statements: &[Statement], day_column: &str, lake_tables: &[String]) -> bool {
+    every_lake_select(statements, lake_tables, &|w| bounds(w, day_column))
 }
 
 /// True when the statements read a Security Lake table and each SELECT reading one restricts
 /// `column` to some of `allowed` (`column IN ('a', …)` or `column = 'a'`) in a conjunct of its
 /// WHERE clause.
-pub fn restricts_to(statements: &[Statement], column: &str, allowed: &[&str]) -> bool {
-    every_lake_select(statements, &|w| restricts(w, column, allowed))
+pub fn restricts_to(
+    statements: &[Statement],
+    column: &str,
+    allowed: &[&str],
+    lake_tables: &[String],
+) -> bool {
+    every_lake_select(statements, lake_tables, &|w| restricts(w, column, allowed))
 }
 
 /// Whether the statements read a lake table and every SELECT reading one has a WHERE clause
 /// that `holds`.
-fn every_lake_select(statements: &[Statement], holds: &dyn Fn(&Expr) -> bool) -> bool {
+fn every_lake_select(
+    statements: &[Statement],
+    lake_tables: &[String],
+    holds: &dyn Fn(&Expr) -> bool,
+) -> bool {
     let mut check = SelectsBound {
         holds,
+        lake_tables,
         lake_selects: 0,
         unbounded: 0,
     };
@@ -41,6 +52,7 @@ fn every_lake_select(statements: &[Statement], holds: &dyn Fn(&Expr) -> bool) ->
 /// Counts the SELECTs that read a lake table, and those of them whose WHERE does not hold.
 struct SelectsBound<'a> {
     holds: &'a dyn Fn(&Expr) -> bool,
+    lake_tables: &'a [String],
     lake_selects: usize,
     unbounded: usize,
 }
@@ -62,7 +74,12 @@ impl SelectsBound<'_> {
     /// The SELECTs of one query level (nested queries are visited on their own).
     fn check_set(&mut self, set: &SetExpr) {
         match set {
-            SetExpr::Select(select) if select.from.iter().any(reads_lake) => {
+            SetExpr::Select(select)
+                if select
+                    .from
+                    .iter()
+                    .any(|from| reads_lake(from, self.lake_tables)) =>
+            {
                 self.lake_selects += 1;
                 let bound = select.selection.as_ref().is_some_and(|w| (self.holds)(w));
                 if !bound {
@@ -78,17 +95,26 @@ impl SelectsBound<'_> {
     }
 }
 
-fn reads_lake(from: &TableWithJoins) -> bool {
+fn reads_lake(from: &TableWithJoins, lake_tables: &[String]) -> bool {
     std::iter::once(&from.relation)
         .chain(from.joins.iter().map(|j| &j.relation))
         .any(|t| match t {
-            TableFactor::Table { name, .. } => name
-                .to_string()
-                .to_ascii_lowercase()
-                .contains("amazon_security_lake_table_"),
+            TableFactor::Table { name, .. } => {
+                let own_name = name.0.last().is_some_and(|part| {
+                    let part = part
+                        .as_ident()
+                        .map_or_else(|| part.to_string(), |i| i.value.clone());
+                    lake_tables.iter().any(|t| t.eq_ignore_ascii_case(&part))
+                });
+                own_name
+                    || name
+                        .to_string()
+                        .to_ascii_lowercase()
+                        .contains("amazon_security_lake_table_")
+            }
             TableFactor::NestedJoin {
                 table_with_joins, ..
-            } => reads_lake(table_with_joins),
+            } => reads_lake(table_with_joins, lake_tables),
             _ => false,
         })
 }
@@ -216,11 +242,11 @@ mod tests {
 
     /// As the expander decides: SQL that does not parse does not prune.
     fn prunes_days(sql: &str, day_column: &str) -> bool {
-        parse_statements(sql).is_ok_and(|s| super::prunes_days(&s, day_column))
+        parse_statements(sql).is_ok_and(|s| super::prunes_days(&s, day_column, &[]))
     }
 
     fn restricts_to(sql: &str, column: &str, allowed: &[&str]) -> bool {
-        super::restricts_to(&parse_statements(sql).unwrap(), column, allowed)
+        super::restricts_to(&parse_statements(sql).unwrap(), column, allowed, &[])
     }
 
     const T: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
@@ -230,6 +256,42 @@ mod tests {
             &format!("SELECT count(*) FROM db.{T} WHERE {condition}"),
             "eventday",
         )
+    }
+
+    #[test]
+    fn the_datasource_s_own_table_names_count_as_lake_tables() {
+        let own = ["vpc_flow".to_string()];
+        let sql = |where_: &str| {
+            parse_statements(&format!(
+                "SELECT * FROM \"security_analytics\".\"vpc_flow\" WHERE {where_}"
+            ))
+            .unwrap()
+        };
+        let allowed = ["111122223333"];
+        assert!(!super::restricts_to(
+            &sql("x = 1"),
+            "accountid",
+            &allowed,
+            &own
+        ));
+        assert!(super::restricts_to(
+            &sql("accountid = '111122223333'"),
+            "accountid",
+            &allowed,
+            &own
+        ));
+        // Unknown to the check, the table is read by no lake SELECT: nothing is restricted.
+        assert!(!super::restricts_to(
+            &sql("accountid = '111122223333'"),
+            "accountid",
+            &allowed,
+            &[]
+        ));
+        assert!(super::prunes_days(
+            &sql("time_dt = TIMESTAMP '2024-06-01 00:00:00'"),
+            "time_dt",
+            &own
+        ));
     }
 
     #[test]

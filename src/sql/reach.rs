@@ -34,17 +34,19 @@ impl RawSqlReach {
 
 /// Refuses SQL that reads beyond what `reach` allows; the message names the setting and what to
 /// do. `statements` is the parsed SQL ([`super::parse_statements`]), `database` the datasource's
-/// Glue database.
+/// Glue database and `tables` its lake tables (resolved names, which a resource link or a
+/// setting may have chosen).
 pub fn check(
     reach: RawSqlReach,
     database: &str,
+    tables: &[String],
     statements: &Result<Vec<Statement>, String>,
 ) -> Result<(), String> {
     match reach {
         RawSqlReach::Any => Ok(()),
         RawSqlReach::Off => Err("this datasource does not run SQL written in a panel (setting `rawSql` is `off`); use one of the query kinds (docs/queries.md), or ask an admin to set `rawSql` to `securityLake`".to_string()),
         RawSqlReach::SecurityLake => match statements {
-            Ok(s) => match tables_outside_lake(s, database) {
+            Ok(s) => match tables_outside_lake(s, database, tables) {
                 outside if outside.is_empty() => Ok(()),
                 outside => Err(format!(
                 "the SQL reads {}, which this datasource does not allow (setting `rawSql` is `securityLake`: only the Security Lake tables of {database}); read the lake through $__table, or ask an admin to set `rawSql` to `any`",
@@ -58,24 +60,32 @@ pub fn check(
     }
 }
 
-/// The relations the statements read that are not Security Lake tables of `database`.
-pub fn tables_outside_lake(statements: &[Statement], database: &str) -> Vec<String> {
+/// The relations the statements read that are not Security Lake tables of `database`: its
+/// `tables`, or a table named like Security Lake's.
+pub fn tables_outside_lake(
+    statements: &[Statement],
+    database: &str,
+    tables: &[String],
+) -> Vec<String> {
     let mut seen = Relations::default();
     for statement in statements {
         let _ = statement.visit(&mut seen);
     }
     seen.tables
         .into_iter()
-        .filter(|parts| !is_lake_table(parts, database))
+        .filter(|parts| !is_lake_table(parts, database, tables))
         .filter(|parts| !(parts.len() == 1 && seen.ctes.contains(&parts[0].to_ascii_lowercase())))
         .map(|parts| parts.join("."))
         .collect()
 }
 
-fn is_lake_table(parts: &[String], database: &str) -> bool {
+fn is_lake_table(parts: &[String], database: &str, tables: &[String]) -> bool {
+    let security_lake_name = |table: &String| table.starts_with("amazon_security_lake_table_");
     match parts {
-        [table] => table.starts_with("amazon_security_lake_table_"),
-        [db, table] => db == database && table.starts_with("amazon_security_lake_table_"),
+        // Unqualified, only Security Lake's distinctive names: Athena looks a bare name up in
+        // its default database, where a table such as `vpc_flow` may be anything.
+        [table] => security_lake_name(table),
+        [db, table] => db == database && (security_lake_name(table) || tables.contains(table)),
         _ => false,
     }
 }
@@ -126,7 +136,25 @@ mod tests {
     const DB: &str = "amazon_security_lake_glue_db_us_east_1";
 
     fn outside(sql: &str) -> Vec<String> {
-        tables_outside_lake(&crate::sql::parse_statements(sql).unwrap(), DB)
+        tables_outside_lake(&crate::sql::parse_statements(sql).unwrap(), DB, &[])
+    }
+
+    #[test]
+    fn the_datasource_s_own_table_names_are_inside_only_in_its_database() {
+        let tables = ["vpc_flow".to_string()];
+        let outside = |sql: &str| {
+            tables_outside_lake(
+                &crate::sql::parse_statements(sql).unwrap(),
+                "security_analytics",
+                &tables,
+            )
+        };
+        assert!(outside("SELECT * FROM \"security_analytics\".\"vpc_flow\"").is_empty());
+        assert_eq!(outside("SELECT * FROM vpc_flow"), ["vpc_flow"]);
+        assert_eq!(
+            outside("SELECT * FROM other.vpc_flow JOIN security_analytics.hr ON true"),
+            ["other.vpc_flow", "security_analytics.hr"]
+        );
     }
 
     #[test]
@@ -161,7 +189,7 @@ mod tests {
             ["secrets"]
         );
         let unparsed = crate::sql::parse_statements("SELECT * FROM t WHERE (");
-        let refusal = check(RawSqlReach::SecurityLake, DB, &unparsed).unwrap_err();
+        let refusal = check(RawSqlReach::SecurityLake, DB, &[], &unparsed).unwrap_err();
         assert!(
             refusal.starts_with("Lakewatch could not parse the SQL"),
             "{refusal}"

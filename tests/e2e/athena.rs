@@ -284,7 +284,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
     assert_eq!(status, 2, "{message}");
     assert_eq!(
         message,
-        "the Glue database amazon_security_lake_glue_db_us_east_1 does not exist in us-east-1; Security Lake creates it in each region it collects in: check the rollup region setting and that Security Lake is enabled there"
+        "no Security Lake tables found: the Glue database `amazon_security_lake_glue_db_us_east_1` does not exist in us-east-1, and no other database holds Security Lake tables or resource links to them (the credentials see no Glue databases); check the rollup region setting and that Security Lake is enabled there, or set `database` to the database that holds the tables (and grant the role Lake Formation DESCRIBE on it)"
     );
     // The database with the flow table only.
     moto.seed_glue(KEY, DATABASE, &[FLOW_V2]).await;

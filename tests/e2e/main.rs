@@ -10,6 +10,7 @@ mod cache;
 mod compliance;
 mod cross_engine;
 mod flow_kinds;
+mod glue_discovery;
 mod grafana_rules;
 mod limits;
 mod load;

@@ -226,7 +226,7 @@ proptest! {
         let Ok(AnyQuery::Sql(raw)) = AnyQuery::from_json(&query) else { return Ok(()); };
         for dialect in [Dialect::Athena, Dialect::Local] {
             for version in [SourceVersion::V1, SourceVersion::V2] {
-                let ctx = MacroContext { dialect, version, home_region: "us-east-1", window: window() };
+                let ctx = MacroContext { dialect, version, home_region: "us-east-1", names: &Default::default(), window: window() };
                 let _ = expand(&raw, &ctx);
             }
         }
@@ -239,7 +239,7 @@ proptest! {
     fn expanded_variables_are_single_literals_to_a_real_parser(sql in hostile_sql(), v in hostile_value()) {
         let query = json!({"kind": "sql", "rawSql": sql, "variables": {"v": v}});
         let Ok(AnyQuery::Sql(raw)) = AnyQuery::from_json(&query) else { return Ok(()); };
-        let ctx = MacroContext { dialect: Dialect::Local, version: SourceVersion::V2, home_region: "us-east-1", window: window() };
+        let ctx = MacroContext { dialect: Dialect::Local, version: SourceVersion::V2, home_region: "us-east-1", names: &Default::default(), window: window() };
         let Ok(expanded) = expand(&raw, &ctx) else { return Ok(()); };
         let dialect = GenericDialect {};
         let tokens = Tokenizer::new(&dialect, &expanded.sql).tokenize();

@@ -267,3 +267,37 @@ fn annotations_of_status_changes_and_flow_log_silences() {
         "2024-06-10T06:00:00Z",
     );
 }
+
+/// Athena SQL on a datasource whose settings name the Glue database and the flow table (a
+/// resource link): the planned query and `$__database`/`$__table` follow them.
+#[test]
+fn named_database_and_tables_on_athena() {
+    let settings = Settings::from_json(&json!({"engine": "athena", "sourceVersion": "2",
+        "database": "security_analytics", "tables": {"vpc_flow": "vpc_flow_link"}}))
+    .unwrap();
+    let render = |query: Value| {
+        let json = serde_json::to_vec(&query).unwrap();
+        render_sql(
+            &settings,
+            Dialect::Athena,
+            &PanelRequest {
+                ref_id: "A",
+                json: &json,
+                from: t("2024-06-01T00:00:00Z"),
+                to: t("2024-06-01T23:59:59.999Z"),
+                interval_ms: 60_000,
+                max_data_points: 1000,
+            },
+        )
+        .unwrap()
+    };
+    insta::assert_snapshot!(
+        "named_database__flow_volume",
+        render(json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}))
+    );
+    insta::assert_snapshot!(
+        "named_database__raw_sql_macros",
+        render(json!({"kind": "sql", "rawSql":
+            "SELECT count(*) FROM $__table(vpc_flow) f JOIN $__database.vpc_flow_link g ON true JOIN $__table(sh_findings) s ON true WHERE $__partitionFilter"}))
+    );
+}

@@ -131,6 +131,32 @@ describe('ConfigEditor', () => {
     expect(page().getAllByText('Enter a whole number from 10 to 100000').length).toBeGreaterThan(0);
   });
 
+  it('names the Glue database and the tables on Athena, each a Glue name', () => {
+    const { last } = setup(baseOptions({ jsonData: { engine: 'athena' } }));
+    setText(input('database'), 'security_analytics');
+    setText(input('tables-vpc_flow'), 'vpc_flow');
+    setText(input('tables-sh_findings'), 'sh_findings');
+    expect(last().jsonData).toEqual({
+      engine: 'athena',
+      database: 'security_analytics',
+      tables: { vpc_flow: 'vpc_flow', sh_findings: 'sh_findings' },
+    });
+    setText(input('tables-vpc_flow'), '');
+    expect(last().jsonData.tables).toEqual({ sh_findings: 'sh_findings' });
+    setText(input('tables-sh_findings'), '');
+    expect('tables' in last().jsonData).toBe(false);
+    setText(input('database'), 'Security Analytics');
+    const refusal = "Expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)";
+    expect(page().getAllByText(refusal).length).toBeGreaterThan(0);
+    expect(page().getByTestId('lakewatch-settings-problems')).toHaveTextContent(`Database: ${refusal}`);
+  });
+
+  it('leaves the database and tables out on the local lake, which keeps its fixed names', () => {
+    setup(baseOptions());
+    expect(page().queryByLabelText('Database')).not.toBeInTheDocument();
+    expect(page().queryByLabelText('VPC flow table')).not.toBeInTheDocument();
+  });
+
   it('sets the result cache, the scan budgets and the source version (Discover leaves it out)', async () => {
     const { user, last } = setup(baseOptions({ jsonData: { engine: 'athena' } }));
     expect(page().getByLabelText('Discover (newest in the Glue database)')).toBeChecked();

@@ -2,7 +2,7 @@ import React from 'react';
 import type { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
 import { Alert, Field, FieldSet, Input, RadioButtonGroup, SecretInput, Select } from '@grafana/ui';
 
-import type { LakewatchOptions, LakewatchSecureOptions } from '../types';
+import type { LakeTables, LakewatchOptions, LakewatchSecureOptions } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<LakewatchOptions, LakewatchSecureOptions>;
 
@@ -15,6 +15,15 @@ const AUTH_OPTIONS: Array<SelectableValue<NonNullable<LakewatchOptions['authType
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
+const GLUE_NAME = /^[a-z0-9_-]{1,255}$/;
+
+/** The backend's refusal of a database or table name that is not a Glue name. */
+export function glueNameError(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? '';
+  return text === '' || GLUE_NAME.test(text)
+    ? undefined
+    : "Expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)";
+}
 
 /** The message the backend would give for a jsonData value, checked before it is saved. */
 export function settingError(key: keyof LakewatchOptions, value: unknown): string | undefined {
@@ -28,6 +37,8 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
     case 'defaultRegion':
     case 'rollupRegion':
       return REGION.test(text) ? undefined : 'An AWS region looks like us-east-1';
+    case 'database':
+      return glueNameError(text);
     case 'workgroup':
       return WORKGROUP.test(text) ? undefined : "A workgroup name has 1 to 128 letters, digits, '.', '_' or '-'";
     case 'outputLocation':
@@ -172,6 +183,41 @@ export function ConfigEditor(props: Props) {
     );
   };
 
+  /** Sets one source's table name; an empty name leaves it out, and no names leave `tables` out. */
+  const setTable = (source: keyof LakeTables, value: string) => {
+    const tables: LakeTables = { ...(json.tables ?? {}) };
+    if (value.trim() === '') {
+      delete tables[source];
+    } else {
+      tables[source] = value;
+    }
+    const next: LakewatchOptions = { ...json, tables };
+    if (Object.keys(tables).length === 0) {
+      delete next.tables;
+    }
+    onOptionsChange({ ...options, jsonData: next });
+  };
+
+  const tableField = (source: keyof LakeTables, label: string, placeholder: string) => {
+    const value = json.tables?.[source] ?? '';
+    const error = glueNameError(value);
+    const id = `lakewatch-tables-${source}`;
+    if (error) {
+      problems.push({ key: 'tables', label, error });
+    }
+    return (
+      <Field
+        label={label}
+        description={`The ${source} table (or resource link to it) in the database; empty: Security Lake's name, or the resource link found`}
+        invalid={!!error}
+        error={error}
+        htmlFor={id}
+      >
+        <Input id={id} width={48} value={value} placeholder={placeholder} onChange={(e) => setTable(source, e.currentTarget.value)} />
+      </Field>
+    );
+  };
+
   const secret = (key: keyof LakewatchSecureOptions, label: string, description: string) => (
     <Field label={label} description={description} htmlFor={`lakewatch-${key}`}>
       <SecretInput
@@ -261,6 +307,16 @@ export function ConfigEditor(props: Props) {
               'off',
               16
             )}
+          </FieldSet>
+          <FieldSet label="Glue database and tables">
+            {text(
+              'database',
+              'Database',
+              "The Glue database holding the Security Lake tables or resource links to them (a subscriber's or delegated admin's own); empty: Security Lake's own for the rollup region, else the first database found holding them (Save & test says which)",
+              'amazon_security_lake_glue_db_us_east_1'
+            )}
+            {tableField('vpc_flow', 'VPC flow table', 'amazon_security_lake_table_us_east_1_vpc_flow_2_0')}
+            {tableField('sh_findings', 'Security Hub findings table', 'amazon_security_lake_table_us_east_1_sh_findings_2_0')}
           </FieldSet>
           <FieldSet label="Scan budget">
             {text(
