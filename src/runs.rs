@@ -273,18 +273,17 @@ mod tests {
         release: tokio::sync::oneshot::Receiver<u32>,
         dropped: Arc<std::sync::atomic::AtomicBool>,
     ) -> impl Future<Output = u32> + Send + 'static {
-        struct Flag(Arc<std::sync::atomic::AtomicBool>, bool);
+        struct Flag(Arc<std::sync::atomic::AtomicBool>);
         impl Drop for Flag {
             fn drop(&mut self) {
-                if !self.1 {
-                    self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
             }
         }
-        let mut flag = Flag(dropped, false);
+        let unfinished = Flag(dropped);
         async move {
             let value = release.await.unwrap_or(0);
-            flag.1 = true;
+            // Finished: not a drop of an unfinished run.
+            std::mem::forget(unfinished);
             value
         }
     }
