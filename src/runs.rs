@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+/// How long a delivered result stays for the other requests that joined its run (another tab
+/// polls a moment later); then it is freed rather than kept for the full keep time.
+pub const CLAIMED_GRACE: Duration = Duration::from_secs(10);
+
 /// Limits of one owner's runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunLimits {
@@ -58,6 +62,8 @@ struct Entry<T> {
     task: Option<tokio::task::AbortHandle>,
     seen: Instant,
     keep: Duration,
+    /// Its end was delivered at least once: the first to go when the table is full.
+    claimed: bool,
 }
 
 impl<T> Entry<T> {
@@ -115,8 +121,11 @@ impl<T: Clone + Send + Sync + 'static> Runs<T> {
         table
             .by_id
             .retain(|_, e| !(e.owner == owner && e.key == key));
-        let held = table.by_id.values().filter(|e| e.owner == owner).count();
-        if held >= limits.max_runs {
+        if table.held(owner) >= limits.max_runs {
+            // Delivered results make room before anything is refused.
+            table.by_id.retain(|_, e| !(e.owner == owner && e.claimed));
+        }
+        if table.held(owner) >= limits.max_runs {
             return Err(RunsFull {
                 max_runs: limits.max_runs,
             });
@@ -138,6 +147,7 @@ impl<T: Clone + Send + Sync + 'static> Runs<T> {
                 task: Some(task.abort_handle()),
                 seen: Instant::now(),
                 keep: limits.keep,
+                claimed: false,
             },
         );
         Ok(id)
@@ -167,6 +177,9 @@ impl<T: Clone + Send + Sync + 'static> Runs<T> {
         let settled = settled.ok().and_then(Result::ok).map(|s| s.clone());
         // Timed out, or the run was dropped meanwhile: say what it is now.
         let now = settled.unwrap_or_else(|| state.borrow().clone());
+        if !matches!(now, RunState::Running) {
+            self.claimed(id);
+        }
         Some(RunView {
             id: id.to_string(),
             state: now,
@@ -199,11 +212,27 @@ impl<T: Clone + Send + Sync + 'static> Runs<T> {
     pub fn held(&self, owner: &str) -> usize {
         let mut table = self.table.lock().expect("runs lock");
         table.forget_expired();
-        table.by_id.values().filter(|e| e.owner == owner).count()
+        table.held(owner)
+    }
+
+    /// Marks the end of run `id` as delivered: it stays for [`CLAIMED_GRACE`] at most.
+    fn claimed(&self, id: &str) {
+        let mut table = self.table.lock().expect("runs lock");
+        if let Some(entry) = table.by_id.get_mut(id) {
+            if !entry.claimed {
+                entry.claimed = true;
+                entry.seen = Instant::now();
+                entry.keep = entry.keep.min(CLAIMED_GRACE);
+            }
+        }
     }
 }
 
 impl<T> Table<T> {
+    fn held(&self, owner: &str) -> usize {
+        self.by_id.values().filter(|e| e.owner == owner).count()
+    }
+
     /// Drops the runs nobody asked about within their keep time; running ones are stopped.
     fn forget_expired(&mut self) {
         self.by_id.retain(|_, e| {
@@ -352,6 +381,27 @@ mod tests {
         assert!(runs
             .start_or_join("other", "c", limits(2, 60_000), async { 1 })
             .is_ok());
+    }
+
+    #[tokio::test]
+    async fn delivered_results_make_room_before_a_run_is_refused() {
+        let runs = Runs::default();
+        let done = runs
+            .start_or_join("ds", "a", limits(2, 60_000), async { 1 })
+            .unwrap();
+        runs.start_or_join("ds", "b", limits(2, 60_000), std::future::pending::<u32>())
+            .unwrap();
+        // Not yet delivered: the table is full.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(runs
+            .start_or_join("ds", "c", limits(2, 60_000), async { 3 })
+            .is_err());
+        let view = runs.wait("ds", "a", &done, Duration::from_secs(5)).await;
+        assert_eq!(view.unwrap().state, RunState::Done(1));
+        assert!(runs
+            .start_or_join("ds", "c", limits(2, 60_000), async { 3 })
+            .is_ok());
+        assert!(runs.wait("ds", "a", &done, Duration::ZERO).await.is_none());
     }
 
     #[tokio::test]

@@ -57,10 +57,15 @@ impl Envelope {
 /// The request comes from inside Grafana's server (an alert rule, or a server-side expression):
 /// nobody there polls, so it is answered synchronously.
 pub(super) fn from_server(headers: &HashMap<String, String>) -> bool {
+    // Grafana sets these headers only on such requests: present is enough (as its own
+    // async datasources check them).
     headers.iter().any(|(k, v)| {
         let k = k.to_ascii_lowercase();
-        (k == "fromalert" && v == "true")
-            || ((k == "x-grafana-from-expr" || k == "http_x-grafana-from-expr") && !v.is_empty())
+        matches!(
+            k.as_str(),
+            "fromalert" | "x-grafana-from-expr" | "http_x-grafana-from-expr"
+        ) && !v.is_empty()
+            && v != "false"
     })
 }
 
@@ -216,6 +221,7 @@ mod tests {
         assert!(from_server(&h("X-Grafana-From-Expr", "true")));
         assert!(from_server(&h("http_X-Grafana-From-Expr", "true")));
         assert!(!from_server(&h("X-Dashboard-Uid", "abc")));
+        assert!(!from_server(&h("FromAlert", "false")));
     }
 
     #[test]

@@ -82,6 +82,90 @@ fn encode(frames: &[Frame], ref_id: &str) -> Result<Vec<Vec<u8>>, QueryFailure> 
         .map_err(|e| QueryFailure::plugin(ref_id, e))
 }
 
+/// What every query of one QueryData request shares.
+struct RequestScope {
+    engine: Arc<CachedEngine>,
+    settings: Settings,
+    loads: Arc<LoadLedger>,
+    /// The request comes from an alert rule or an expression: answered synchronously.
+    server_side: bool,
+    /// `datasource|dashboard`: every panel of a dashboard load asks one datasource for the same
+    /// range (and Grafana names the dashboard when it can): one load for the per-load budget.
+    load_prefix: String,
+    /// [`async_flow::owner`] of the async runs.
+    owner: String,
+    context: Option<pluginv2::PluginContext>,
+}
+
+type Answer = tokio::task::JoinHandle<Result<Vec<Vec<u8>>, QueryFailure>>;
+
+impl Service {
+    /// Starts one query of a request: synchronously, or as an async run (docs/async-queries.md).
+    fn start_query(&self, scope: &RequestScope, mut q: pluginv2::DataQuery) -> Answer {
+        let envelope = async_flow::Envelope::parse(&q.json);
+        let asynchronous = async_flow::answers_async(&envelope, scope.server_side, &scope.settings);
+        q.json.clone_from(&envelope.json);
+        let ref_id = q.ref_id.clone();
+        let load_key = q.time_range.as_ref().map_or_else(String::new, |r| {
+            format!(
+                "{}|{}|{}",
+                scope.load_prefix, r.from_epoch_ms, r.to_epoch_ms
+            )
+        });
+        let key = async_flow::run_key(scope.context.as_ref(), &q);
+        let run = panel_run(
+            scope.engine.clone(),
+            scope.settings.clone(),
+            scope.loads.clone(),
+            load_key,
+            q,
+        );
+        if !asynchronous {
+            return tokio::spawn(async move { encode(&run.await?, &ref_id) });
+        }
+        let (limits, wait) = async_flow::AsyncRequest::limits(&scope.settings);
+        let ask = async_flow::AsyncRequest {
+            ref_id: ref_id.clone(),
+            owner: scope.owner.clone(),
+            key,
+            query_id: envelope.query_id,
+            limits,
+            wait,
+        };
+        let runs = self.runs.clone();
+        tokio::spawn(async move {
+            let frames = ask
+                .answer(&runs, async move { run.await.map(Arc::new) })
+                .await?;
+            encode(&frames, &ref_id)
+        })
+    }
+}
+
+/// The response of one query.
+fn response(
+    ref_id: &str,
+    answer: Result<Result<Vec<Vec<u8>>, QueryFailure>, tokio::task::JoinError>,
+    from_alert: bool,
+) -> pluginv2::DataResponse {
+    match answer {
+        Ok(Ok(frames)) => pluginv2::DataResponse {
+            frames,
+            error: String::new(),
+            json_meta: Vec::new(),
+            status: 200,
+        },
+        Ok(Err(failure)) => {
+            tracing::warn!(ref_id = %failure.ref_id, from_alert, fault = ?failure.fault, error = %failure.message, "query failed");
+            failure_response(&failure)
+        }
+        Err(join) => failure_response(&QueryFailure::plugin(
+            ref_id,
+            format!("the query stopped unexpectedly ({join}); this is a Lakewatch bug, please report it"),
+        )),
+    }
+}
+
 #[tonic::async_trait]
 impl Data for Service {
     async fn query_data(
@@ -93,9 +177,8 @@ impl Data for Service {
             .headers
             .iter()
             .any(|(k, v)| k.eq_ignore_ascii_case("FromAlert") && v == "true");
-        let settings = Service::settings(request.plugin_context.as_ref());
         let mut responses = HashMap::new();
-        let settings = match settings {
+        let mut settings = match Service::settings(request.plugin_context.as_ref()) {
             Ok(s) => s,
             Err(e) => {
                 for q in &request.queries {
@@ -110,8 +193,7 @@ impl Data for Service {
         let engine = self
             .engine(request.plugin_context.as_ref(), &settings)
             .await;
-        // Every panel of a dashboard load asks one datasource for the same range (and Grafana
-        // names the dashboard when it can): that is one load for the per-load scan budget.
+        crate::pipeline::resolve_source_version(engine.as_ref(), &mut settings).await;
         let datasource = request
             .plugin_context
             .as_ref()
@@ -122,82 +204,23 @@ impl Data for Service {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("X-Dashboard-Uid"))
             .map_or_else(String::new, |(_, v)| v.clone());
-        let mut settings = settings;
-        crate::pipeline::resolve_source_version(engine.as_ref(), &mut settings).await;
-        let server_side = async_flow::from_server(&request.headers);
-        let context = request.plugin_context.as_ref();
-        let owner = async_flow::owner(context);
-        let tasks: Vec<_> = request
+        let scope = RequestScope {
+            engine,
+            settings,
+            loads: self.loads.clone(),
+            server_side: async_flow::from_server(&request.headers),
+            load_prefix: format!("{datasource}|{dashboard}"),
+            owner: async_flow::owner(request.plugin_context.as_ref()),
+            context: request.plugin_context,
+        };
+        let answers: Vec<_> = request
             .queries
             .into_iter()
-            .map(|mut q| {
-                let envelope = async_flow::Envelope::parse(&q.json);
-                let asynchronous = async_flow::answers_async(&envelope, server_side, &settings);
-                q.json.clone_from(&envelope.json);
-                let ref_id = q.ref_id.clone();
-                let load_key = q.time_range.as_ref().map_or_else(String::new, |r| {
-                    format!(
-                        "{datasource}|{dashboard}|{}|{}",
-                        r.from_epoch_ms, r.to_epoch_ms
-                    )
-                });
-                let answer = if asynchronous {
-                    let (limits, wait) = async_flow::AsyncRequest::limits(&settings);
-                    let ask = async_flow::AsyncRequest {
-                        ref_id: ref_id.clone(),
-                        owner: owner.clone(),
-                        key: async_flow::run_key(context, &q),
-                        query_id: envelope.query_id,
-                        limits,
-                        wait,
-                    };
-                    let run = panel_run(
-                        engine.clone(),
-                        settings.clone(),
-                        self.loads.clone(),
-                        load_key,
-                        q,
-                    );
-                    let runs = self.runs.clone();
-                    let ref_id = ref_id.clone();
-                    tokio::spawn(async move {
-                        let frames = ask
-                            .answer(&runs, async move { run.await.map(Arc::new) })
-                            .await?;
-                        encode(&frames, &ref_id)
-                    })
-                } else {
-                    let run = panel_run(
-                        engine.clone(),
-                        settings.clone(),
-                        self.loads.clone(),
-                        load_key,
-                        q,
-                    );
-                    let ref_id = ref_id.clone();
-                    tokio::spawn(async move { encode(&run.await?, &ref_id) })
-                };
-                (ref_id, answer)
-            })
+            .map(|q| (q.ref_id.clone(), self.start_query(&scope, q)))
             .collect();
-        for (ref_id, task) in tasks {
-            let response = match task.await {
-                Ok(Ok(frames)) => pluginv2::DataResponse {
-                    frames,
-                    error: String::new(),
-                    json_meta: Vec::new(),
-                    status: 200,
-                },
-                Ok(Err(failure)) => {
-                    tracing::warn!(ref_id = %failure.ref_id, from_alert, fault = ?failure.fault, error = %failure.message, "query failed");
-                    failure_response(&failure)
-                }
-                Err(join) => failure_response(&QueryFailure::plugin(
-                    &ref_id,
-                    format!("the query stopped unexpectedly ({join}); this is a Lakewatch bug, please report it"),
-                )),
-            };
-            responses.insert(ref_id, response);
+        for (ref_id, answer) in answers {
+            let r = response(&ref_id, answer.await, from_alert);
+            responses.insert(ref_id, r);
         }
         Ok(tonic::Response::new(pluginv2::QueryDataResponse {
             responses,

@@ -220,13 +220,10 @@ async fn an_alert_rule_waits_for_its_frames_past_the_async_wait() {
     let s = async_settings(&moto);
     let queries = [panel(None)];
     let started = Instant::now();
-    let (answer, ()) = tokio::join!(
-        p.query(&s, &queries, &[("FromAlert", "true")]),
-        async {
-            tokio::time::sleep(Duration::from_millis(2500)).await;
-            moto.release_athena_queries();
-        }
-    );
+    let (answer, ()) = tokio::join!(p.query(&s, &queries, &[("FromAlert", "true")]), async {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        moto.release_athena_queries();
+    });
     let a = &answer.unwrap()["A"];
     assert_eq!(a.error, "");
     assert!(
