@@ -254,3 +254,27 @@ async fn the_local_engine_answers_polling_panels_synchronously() {
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn a_datasource_holding_its_most_async_queries_refuses_another_with_a_clear_error() {
+    let moto = Moto::start();
+    moto.hold_athena_queries(1_000_000);
+    let p = plugin().await;
+    let mut s = async_settings(&moto);
+    s["asyncMaxQueries"] = json!(1);
+    let (first, _) = ask(&p, &s, panel(None)).await;
+    assert_eq!(status(&first).1, "running");
+    let other = HostQuery {
+        to_ms: t("2024-06-10T02:00:00Z").timestamp_millis(),
+        ..panel(None)
+    };
+    let (refused, _) = ask(&p, &s, other).await;
+    assert_eq!(
+        refused.error,
+        "Lakewatch already holds 1 running or unclaimed async queries for this datasource (setting `asyncMaxQueries`); wait for them to finish or ask an admin to raise the setting"
+    );
+    assert_eq!(refused.status, 400);
+    assert_eq!(execution_states(&moto).await.len(), 1, "nothing started");
+    moto.release_athena_queries();
+    p.stop().await;
+}
