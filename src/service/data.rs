@@ -34,43 +34,41 @@ fn failure_response(failure: &QueryFailure) -> pluginv2::DataResponse {
 
 /// One query through the pipeline, owning what it needs so that it can outlive the request (an
 /// async run) or run beside the request's other queries.
-fn panel_run(
+async fn panel_run(
     engine: Arc<CachedEngine>,
     settings: Settings,
     loads: Arc<LoadLedger>,
     load_key: String,
     q: pluginv2::DataQuery,
-) -> impl std::future::Future<Output = Result<Vec<Frame>, QueryFailure>> + Send + 'static {
-    async move {
-        let Some(range) = q.time_range else {
-            return Err(QueryFailure::user(
-                &q.ref_id,
-                "the query has no time range; Grafana sends one with every panel query",
-            ));
-        };
-        let (Some(from), Some(to)) = (
-            DateTime::from_timestamp_millis(range.from_epoch_ms),
-            DateTime::from_timestamp_millis(range.to_epoch_ms),
-        ) else {
-            return Err(QueryFailure::user(
-                &q.ref_id,
-                "the time range is out of bounds",
-            ));
-        };
-        let panel = PanelRequest {
-            ref_id: &q.ref_id,
-            json: &q.json,
-            from,
-            to,
-            interval_ms: q.interval_ms,
-            max_data_points: q.max_data_points,
-        };
-        let load = LoadCharge {
-            ledger: &loads,
-            key: &load_key,
-        };
-        run_panel(engine.as_ref(), &settings, &panel, Some(load)).await
-    }
+) -> Result<Vec<Frame>, QueryFailure> {
+    let Some(range) = q.time_range else {
+        return Err(QueryFailure::user(
+            &q.ref_id,
+            "the query has no time range; Grafana sends one with every panel query",
+        ));
+    };
+    let (Some(from), Some(to)) = (
+        DateTime::from_timestamp_millis(range.from_epoch_ms),
+        DateTime::from_timestamp_millis(range.to_epoch_ms),
+    ) else {
+        return Err(QueryFailure::user(
+            &q.ref_id,
+            "the time range is out of bounds",
+        ));
+    };
+    let panel = PanelRequest {
+        ref_id: &q.ref_id,
+        json: &q.json,
+        from,
+        to,
+        interval_ms: q.interval_ms,
+        max_data_points: q.max_data_points,
+    };
+    let load = LoadCharge {
+        ledger: &loads,
+        key: &load_key,
+    };
+    run_panel(engine.as_ref(), &settings, &panel, Some(load)).await
 }
 
 /// The frames as Grafana receives them.
