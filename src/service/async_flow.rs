@@ -30,7 +30,9 @@ pub(super) struct Envelope {
 
 impl Envelope {
     /// Takes the async fields out of a query JSON. JSON that does not parse is left as it is
-    /// (the pipeline reports it).
+    /// (the pipeline reports it). The rest is written back with its keys sorted (serde_json's
+    /// map without `preserve_order`), so a poll whose fields come in another order names the
+    /// same run.
     pub fn parse(json: &[u8]) -> Envelope {
         let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(json) else {
             return Envelope {
@@ -212,6 +214,21 @@ mod tests {
         assert!(!sync.polls);
         assert_eq!(sync.query_id, None);
         assert_eq!(Envelope::parse(b"not json").json, b"not json");
+    }
+
+    #[test]
+    fn a_poll_names_the_same_run_as_the_first_request_whatever_the_field_order() {
+        // The frontend's poll is the first target plus `queryID`, its fields in another order.
+        let first = Envelope::parse(
+            br#"{"refId":"A","kind":"flow_volume","meta":{"queryFlow":"async"},"intervalMs":60000}"#,
+        );
+        let poll = Envelope::parse(
+            br#"{"refId":"A","queryID":"lw-1","kind":"flow_volume","intervalMs":60000,"meta":{"queryFlow":"async"}}"#,
+        );
+        assert_eq!(
+            String::from_utf8(first.json).unwrap(),
+            String::from_utf8(poll.json).unwrap()
+        );
     }
 
     #[test]
