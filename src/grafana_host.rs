@@ -252,6 +252,28 @@ impl PluginProcess {
         settings: &Value,
         path: &str,
     ) -> Result<(i32, Value), HostError> {
+        self.resource(settings, "GET", path, Vec::new()).await
+    }
+
+    /// CallResource POST of a JSON body, as the frontend's `postResource` sends it:
+    /// (HTTP status, body as JSON).
+    pub async fn post_resource(
+        &self,
+        settings: &Value,
+        path: &str,
+        body: &Value,
+    ) -> Result<(i32, Value), HostError> {
+        let body = serde_json::to_vec(body).map_err(|e| HostError::Frame(e.to_string()))?;
+        self.resource(settings, "POST", path, body).await
+    }
+
+    async fn resource(
+        &self,
+        settings: &Value,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(i32, Value), HostError> {
         let mut client = ResourceClient::connect(self.endpoint())
             .await
             .map_err(|e| HostError::Grpc(e.to_string()))?;
@@ -259,10 +281,10 @@ impl PluginProcess {
             .call_resource(pluginv2::CallResourceRequest {
                 plugin_context: Some(Self::context(settings)),
                 path: path.to_string(),
-                method: "GET".to_string(),
+                method: method.to_string(),
                 url: path.to_string(),
                 headers: HashMap::new(),
-                body: Vec::new().into(),
+                body: body.into(),
             })
             .await
             .map_err(|e| HostError::Grpc(e.to_string()))?

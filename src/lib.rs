@@ -22,6 +22,7 @@
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
 //! | [`merge`] | the results of a plan's day slices put back together (trimmed, re-sorted, added up) |
 //! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
+//! | [`runs`] | panel runs that outlive their request (async queries): ids, joining, cancel, a cap and an expiry |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
 //! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
@@ -41,6 +42,7 @@ pub mod net;
 pub mod pipeline;
 pub mod plan;
 pub mod query;
+pub mod runs;
 pub mod scope;
 pub mod service;
 pub mod settings;

@@ -158,6 +158,35 @@ pub struct Settings {
     pub cache_max_mb: u64,
     /// Bytes a query and a dashboard load may scan (`scanBudgetQueryGb`, `scanBudgetLoadGb`).
     pub scan_budget: crate::budget::ScanBudget,
+    /// How browser panel queries on Athena are answered when they may poll (`asyncQueries`, …).
+    pub async_queries: AsyncQueries,
+}
+
+/// The async query flow's settings (see `docs/async-queries.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncQueries {
+    /// Answer browser panel queries asynchronously on Athena (`asyncQueries`, default true).
+    pub enabled: bool,
+    /// How long one request waits for its run before answering "running", seconds
+    /// (`asyncWaitSeconds`, 0–50, default 5): well under the 60 s of Managed Grafana's proxy.
+    pub wait_s: u64,
+    /// Most runs held for the datasource, running or finished and unclaimed
+    /// (`asyncMaxQueries`, 1–10000, default 100).
+    pub max_runs: usize,
+    /// A run nobody asked about for this long is dropped, seconds (`asyncKeepSeconds`,
+    /// 10–3600, default 120); a running one is stopped on Athena.
+    pub keep_s: u64,
+}
+
+impl Default for AsyncQueries {
+    fn default() -> Self {
+        AsyncQueries {
+            enabled: true,
+            wait_s: 5,
+            max_runs: 100,
+            keep_s: 120,
+        }
+    }
 }
 
 /// Default of `localQueryMemoryMb`.
@@ -202,6 +231,7 @@ impl Default for Settings {
             cache_ttl_s: None,
             cache_max_mb: 256,
             scan_budget: crate::budget::ScanBudget::default(),
+            async_queries: AsyncQueries::default(),
         }
     }
 }
@@ -421,6 +451,23 @@ impl Settings {
         s.cache_ttl_s = number("cacheTtlSeconds", 0, 86_400)?;
         if let Some(n) = number("cacheMaxMb", 1, 65_536)? {
             s.cache_max_mb = n;
+        }
+        match obj.get("asyncQueries") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => s.async_queries.enabled = *b,
+            Some(Value::String(t)) if matches!(t.trim(), "true" | "false") => {
+                s.async_queries.enabled = t.trim() == "true";
+            }
+            Some(v) => return Err(err("asyncQueries", v, "expected true or false")),
+        }
+        if let Some(n) = number("asyncWaitSeconds", 0, 50)? {
+            s.async_queries.wait_s = n;
+        }
+        if let Some(n) = number("asyncMaxQueries", 1, 10_000)? {
+            s.async_queries.max_runs = n as usize;
+        }
+        if let Some(n) = number("asyncKeepSeconds", 10, 3600)? {
+            s.async_queries.keep_s = n;
         }
         Ok(s)
     }
@@ -745,6 +792,45 @@ mod tests {
         assert_eq!(
             err(json!({"database": "security_analytics"})),
             "datasource setting `database` has the value \"security_analytics\": the local engine reads its lake under Security Lake's own names; database and table names apply to the athena engine only: remove the setting or set the engine to athena"
+        );
+    }
+
+    #[test]
+    fn async_query_settings_have_safe_defaults_and_clear_errors() {
+        let defaults = Settings::from_json(&json!({"engine": "athena"})).unwrap();
+        assert_eq!(
+            defaults.async_queries,
+            AsyncQueries {
+                enabled: true,
+                wait_s: 5,
+                max_runs: 100,
+                keep_s: 120
+            }
+        );
+        let s = Settings::from_json(&json!({"asyncQueries": "false", "asyncWaitSeconds": 1,
+            "asyncMaxQueries": "3", "asyncKeepSeconds": 30}))
+        .unwrap();
+        assert_eq!(
+            s.async_queries,
+            AsyncQueries {
+                enabled: false,
+                wait_s: 1,
+                max_runs: 3,
+                keep_s: 30
+            }
+        );
+        let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
+        assert_eq!(
+            err(json!({"asyncWaitSeconds": 60})),
+            "datasource setting `asyncWaitSeconds` has the value 60: expected a whole number from 0 to 50"
+        );
+        assert_eq!(
+            err(json!({"asyncQueries": "yes"})),
+            "datasource setting `asyncQueries` has the value \"yes\": expected true or false"
+        );
+        assert_eq!(
+            err(json!({"asyncMaxQueries": 0})),
+            "datasource setting `asyncMaxQueries` has the value 0: expected a whole number from 1 to 10000"
         );
     }
 }

@@ -1,6 +1,7 @@
-import type { TemplateSrv } from '@grafana/runtime';
+import { DatasourceWithAsyncBackend } from '@grafana/async-query-data';
+import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import { CoreApp, dateTime, type AnnotationQuery, type DataFrame, type DataQueryRequest, type DataSourceInstanceSettings } from '@grafana/data';
-import { of } from 'rxjs';
+import { lastValueFrom, of } from 'rxjs';
 
 import { annotationSupport, defaultAnnotationQuery, prepareAnnotation, prepareAnnotationQuery } from './annotations';
 import { AnnotationQueryEditor } from './components/AnnotationQueryEditor';
@@ -189,5 +190,67 @@ describe('annotations', () => {
     expect(interpolateQuery(srv, q, {})).toEqual({ ...q, control: 'EC2.10', filters: { regions: ALL_VALUE } });
     expect(interpolateQuery(srv, { ...q, control: '${controls}' }, {}).control).toEqual(['EC2.6', 'EC2.10']);
     expect(interpolateQuery(srv, { ...q, control: 'EC2.6' }, {}).control).toBe('EC2.6');
+  });
+});
+
+describe('async queries (docs/async-queries.md)', () => {
+  const range = { from: dateTime(1717200000000), to: dateTime(1718452800000), raw: { from: 'now-14d', to: 'now' } };
+  const request = {
+    targets: [{ refId: 'A', kind: 'flow_volume' }],
+    range,
+    scopedVars: {},
+    interval: '1h',
+    intervalMs: 3_600_000,
+    maxDataPoints: 100,
+    requestId: 'panel-1',
+    timezone: 'utc',
+    app: 'dashboard',
+    startTime: Date.now(),
+  } as unknown as DataQueryRequest<LakewatchQuery>;
+  const statusFrame = (status: string) => ({ fields: [], length: 0, meta: { custom: { queryID: 'lw-1', status } } });
+  const dataFrame = { fields: [{ name: 'bytes', values: [1000] }], length: 1, meta: { custom: { queryID: 'lw-1', status: 'finished' } } };
+
+  // The backend call the async class makes for each request (its parent's query). Vitest loads
+  // the package's own copy of @grafana/runtime, so the parent is looked up, not imported.
+  const backendQuery = () => vi.spyOn(Object.getPrototypeOf(DatasourceWithAsyncBackend.prototype), 'query');
+
+  beforeEach(() => {
+    setTemplateSrv(fakeTemplateSrv({}));
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('send meta.queryFlow async, poll with the queryID while running, and show the finished frames', async () => {
+    const ds = new LakewatchDataSource(INSTANCE);
+    const answers = [statusFrame('running'), statusFrame('running'), dataFrame];
+    // The async fields the frontend adds are not part of LakewatchQuery (the backend strips them).
+    const sent: Array<Record<string, unknown>> = [];
+    backendQuery().mockImplementation((r: unknown) => {
+      sent.push((r as DataQueryRequest<LakewatchQuery>).targets[0] as unknown as Record<string, unknown>);
+      return of({ data: [answers.shift()] });
+    });
+    const response = await lastValueFrom(ds.query(request));
+    expect(sent).toHaveLength(3);
+    expect(sent.map((q) => [q.meta, q.queryID])).toEqual([
+      [{ queryFlow: 'async' }, undefined],
+      [{ queryFlow: 'async' }, 'lw-1'],
+      [{ queryFlow: 'async' }, 'lw-1'],
+    ]);
+    expect(response.data).toEqual([dataFrame]);
+  });
+
+  it('cancel a running query through the backend when the panel stops listening', async () => {
+    const ds = new LakewatchDataSource(INSTANCE);
+    backendQuery().mockReturnValue(of({ data: [statusFrame('running')] }));
+    const posted: Array<[string, unknown]> = [];
+    vi.spyOn(ds, 'postResource').mockImplementation(async (path: string, body?: unknown) => {
+      posted.push([path, body]);
+      return {};
+    });
+    const subscription = ds.query(request).subscribe(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    subscription.unsubscribe();
+    expect(posted).toEqual([['cancel', { queryId: 'lw-1' }]]);
   });
 });

@@ -1,6 +1,7 @@
 import type { CoreApp, DataFrame, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars, TimeRange } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
-import { DataSourceWithBackend, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
+import { DatasourceWithAsyncBackend } from '@grafana/async-query-data';
+import { getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
 import { annotationSupport, defaultAnnotationQuery } from './annotations';
 import { kindSpec } from './queryModel';
@@ -172,8 +173,15 @@ export function distinctValues(frames: DataFrame[], field: string = VARIABLE_VAL
   return [...seen].sort().map((v) => ({ text: v, value: v }));
 }
 
-/** The Lakewatch datasource: queries run in the backend; this class shapes them on the way. */
-export class LakewatchDataSource extends DataSourceWithBackend<LakewatchQuery, LakewatchOptions> {
+/**
+ * The Lakewatch datasource: queries run in the backend; this class shapes them on the way.
+ *
+ * Panel queries use the async flow of `@grafana/async-query-data` (docs/async-queries.md): each
+ * query is sent with `meta.queryFlow: "async"`; while the backend answers `meta.custom.status`
+ * `running` the query is sent again with its `queryID`, and leaving the panel cancels it through
+ * the backend's `cancel` resource. So no request outlives Amazon Managed Grafana's 60 s proxy.
+ */
+export class LakewatchDataSource extends DatasourceWithAsyncBackend<LakewatchQuery, LakewatchOptions> {
   constructor(instanceSettings: DataSourceInstanceSettings<LakewatchOptions>) {
     super(instanceSettings);
     // Grafana's annotation editor shows our query editor (annotations kind) and runs the query

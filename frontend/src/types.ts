@@ -174,6 +174,14 @@ export interface LakewatchOptions extends DataSourceJsonData {
   scanBudgetQueryGb?: string;
   /** Athena: most GB one dashboard load may scan, decimal text as typed (absent or 0: no budget). */
   scanBudgetLoadGb?: string;
+  /** Athena: answer panel queries asynchronously, polled by the browser (absent: on). */
+  asyncQueries?: boolean;
+  /** Athena: how long one request waits before answering "running", seconds 0–50 (default 5). */
+  asyncWaitSeconds?: number;
+  /** Athena: most async queries held, running or unclaimed, 1–10000 (default 100). */
+  asyncMaxQueries?: number;
+  /** Athena: an async query nobody polled for this long is stopped and dropped, seconds 10–3600 (default 120). */
+  asyncKeepSeconds?: number;
 }
 
 /** secureJsonData of the datasource: secrets, never sent back to the browser. */

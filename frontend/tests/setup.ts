@@ -1,5 +1,14 @@
 import '@testing-library/jest-dom/vitest';
 
+// Grafana's boot data, as the page that loads a plugin provides it: @grafana/runtime's config
+// reads it once (the async query flow compares the Grafana version).
+(window as unknown as { grafanaBootData: unknown }).grafanaBootData = {
+  assets: { dark: '', light: '' },
+  settings: { buildInfo: { version: '11.3.0', commit: 'test', env: 'production' } },
+  user: {},
+  navTree: [],
+};
+
 // jsdom lacks what @grafana/ui's components call at render time.
 if (!window.matchMedia) {
   window.matchMedia = ((query: string) => ({

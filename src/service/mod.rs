@@ -1,6 +1,7 @@
 //! The plugin's gRPC services, as Grafana calls them: `data.rs` (QueryData) and
 //! `diagnostics.rs` (CheckHealth), `resource.rs` (CallResource). [`serve`] prints the go-plugin handshake and serves them.
 
+mod async_flow;
 mod data;
 mod diagnostics;
 mod resource;
@@ -25,6 +26,8 @@ pub struct Service {
     engines: Arc<tokio::sync::Mutex<Engines>>,
     /// What each dashboard load was allowed to scan (the per-load scan budget).
     loads: Arc<crate::budget::LoadLedger>,
+    /// Panel runs answered asynchronously, polled by their queryID (docs/async-queries.md).
+    runs: Arc<crate::runs::Runs<async_flow::PanelResult>>,
 }
 
 impl Service {

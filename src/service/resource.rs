@@ -1,5 +1,6 @@
 //! CallResource: `stats` — what this datasource's queries cost and what the cache saved
-//! (queries run, shared in flight, cache hits, evictions, bytes scanned and billed, cost).
+//! (queries run, shared in flight, cache hits, evictions, bytes scanned and billed, cost) — and
+//! `cancel`, which stops an async query (`POST {"queryId": …}`, docs/async-queries.md).
 
 use std::pin::Pin;
 
@@ -32,6 +33,45 @@ fn answer(code: i32, body: serde_json::Value) -> tonic::Response<Answer> {
     tonic::Response::new(Box::pin(tokio_stream::once(Ok(response))))
 }
 
+impl Service {
+    /// `POST cancel` `{"queryId": …}`: stops that async query of this datasource.
+    fn cancel(&self, request: &pluginv2::CallResourceRequest) -> (i32, serde_json::Value) {
+        if !request.method.eq_ignore_ascii_case("POST") {
+            return (
+                405,
+                json!({"error": "cancel takes a POST with the body {\"queryId\": \"…\"}"}),
+            );
+        }
+        let id = serde_json::from_slice::<serde_json::Value>(&request.body)
+            .ok()
+            .and_then(|b| {
+                b.get("queryId")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .filter(|id| !id.is_empty());
+        let Some(id) = id else {
+            return (
+                400,
+                json!({"error": "cancel needs the body {\"queryId\": \"…\"} naming the query to stop"}),
+            );
+        };
+        let owner = super::async_flow::owner(request.plugin_context.as_ref());
+        if self.runs.cancel(&owner, &id) {
+            tracing::info!(query_id = %id, "async query canceled");
+            (
+                200,
+                json!({"message": format!("the query {id} was canceled")}),
+            )
+        } else {
+            (
+                404,
+                json!({"error": format!("no query {id} is held for this datasource; it finished long ago, was canceled, or the plugin restarted")}),
+            )
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl Resource for Service {
     type CallResourceStream = Answer;
@@ -42,10 +82,14 @@ impl Resource for Service {
     ) -> Result<tonic::Response<Answer>, tonic::Status> {
         let request = request.into_inner();
         let path = request.path.trim_matches('/');
+        if path == "cancel" {
+            let (code, body) = self.cancel(&request);
+            return Ok(answer(code, body));
+        }
         if path != "stats" {
             return Ok(answer(
                 404,
-                json!({"error": format!("no resource {path:?}; the datasource serves: stats")}),
+                json!({"error": format!("no resource {path:?}; the datasource serves: stats, cancel")}),
             ));
         }
         let settings = match Service::settings(request.plugin_context.as_ref()) {

@@ -113,7 +113,7 @@ async fn identical_panels_run_one_athena_query_and_a_repeat_load_none() {
         (code, body),
         (
             404,
-            json!({"error": "no resource \"nosuch\"; the datasource serves: stats"})
+            json!({"error": "no resource \"nosuch\"; the datasource serves: stats, cancel"})
         )
     );
     let mut uncached = settings.clone();

@@ -4,6 +4,7 @@
 mod common;
 
 mod annotations;
+mod async_queries;
 mod athena;
 mod budget;
 mod cache;

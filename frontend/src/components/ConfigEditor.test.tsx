@@ -182,6 +182,21 @@ describe('ConfigEditor', () => {
     expect(page().queryByTestId('lakewatch-settings-problems')).not.toBeInTheDocument();
   });
 
+  it('sets the async query flow on Athena: off is saved as false, on leaves it out, limits are checked', async () => {
+    const { user, last } = setup(baseOptions({ jsonData: { engine: 'athena' } }));
+    expect(page().getByLabelText('On')).toBeChecked();
+    expect(input('asyncWaitSeconds').placeholder).toBe('5');
+    setText(input('asyncWaitSeconds'), '2');
+    setText(input('asyncMaxQueries'), '50');
+    setText(input('asyncKeepSeconds'), '300');
+    await user.click(page().getByLabelText('Off (wait for every query)'));
+    expect(last().jsonData).toEqual({ engine: 'athena', asyncWaitSeconds: 2, asyncMaxQueries: 50, asyncKeepSeconds: 300, asyncQueries: false });
+    await user.click(page().getByLabelText('On'));
+    expect('asyncQueries' in last().jsonData).toBe(false);
+    setText(input('asyncWaitSeconds'), '60');
+    expect(page().getAllByText('Enter a whole number from 0 to 50').length).toBeGreaterThan(0);
+  });
+
   it('shows a provisioned numeric source version as chosen, and the local lake without scan budgets', () => {
     setup(baseOptions({ jsonData: { sourceVersion: 2 as unknown as string } }));
     expect(page().getByLabelText('Version 2')).toBeChecked();

@@ -57,6 +57,12 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
       return whole(1, 3600);
     case 'resultReuseMinutes':
       return whole(1, 10_080);
+    case 'asyncWaitSeconds':
+      return whole(0, 50);
+    case 'asyncMaxQueries':
+      return whole(1, 10_000);
+    case 'asyncKeepSeconds':
+      return whole(10, 3600);
     case 'lookbackDays':
       return whole(1, 90);
     case 'maxRows':
@@ -107,6 +113,9 @@ const NUMERIC_KEYS = new Set<keyof LakewatchOptions>([
   'localQueryMemoryMb',
   'cacheTtlSeconds',
   'cacheMaxMb',
+  'asyncWaitSeconds',
+  'asyncMaxQueries',
+  'asyncKeepSeconds',
 ]);
 
 /** What SQL written in a panel may read; Security Lake only (the default) leaves `rawSql` out. */
@@ -114,6 +123,12 @@ const RAW_SQL_OPTIONS = [
   { label: 'Security Lake tables only', value: 'securityLake' },
   { label: 'Anything the engine can read', value: 'any' },
   { label: 'Off (query kinds only)', value: 'off' },
+];
+
+/** Async queries on Athena; on (the default) leaves `asyncQueries` out. */
+const ASYNC_OPTIONS = [
+  { label: 'On', value: 'on' },
+  { label: 'Off (wait for every query)', value: 'off' },
 ];
 
 /** The source-version choices; Discover leaves `sourceVersion` out of jsonData. */
@@ -141,6 +156,17 @@ export function ConfigEditor(props: Props) {
       (next as Record<string, unknown>)[key] = Number(text);
     } else {
       (next as Record<string, unknown>)[key] = value;
+    }
+    onOptionsChange({ ...options, jsonData: next });
+  };
+
+  /** A true/false setting; undefined leaves it out (its default). */
+  const setFlag = (key: 'asyncQueries', value: boolean | undefined) => {
+    const next: LakewatchOptions = { ...json };
+    if (value === undefined) {
+      delete next[key];
+    } else {
+      next[key] = value;
     }
     onOptionsChange({ ...options, jsonData: next });
   };
@@ -317,6 +343,21 @@ export function ConfigEditor(props: Props) {
             )}
             {tableField('vpc_flow', 'VPC flow table', 'amazon_security_lake_table_us_east_1_vpc_flow_2_0')}
             {tableField('sh_findings', 'Security Hub findings table', 'amazon_security_lake_table_us_east_1_sh_findings_2_0')}
+          </FieldSet>
+          <FieldSet label="Async queries">
+            <Field
+              label="Async queries"
+              description="Panels poll for long Athena queries instead of holding one request open, so no request outlives Amazon Managed Grafana's 60 s proxy; alert rules and expressions always wait"
+            >
+              <RadioButtonGroup
+                options={ASYNC_OPTIONS}
+                value={json.asyncQueries === false ? 'off' : 'on'}
+                onChange={(v) => setFlag('asyncQueries', v === 'off' ? false : undefined)}
+              />
+            </Field>
+            {text('asyncWaitSeconds', 'Wait per request (s)', 'How long one request waits for its query before answering "running", 0–50 seconds (default 5); keep it well under the proxy\'s 60 s', '5', 16)}
+            {text('asyncMaxQueries', 'Async queries held', 'Most async queries held for this datasource, running or finished and not yet collected, 1–10000 (default 100); more are refused', '100', 16)}
+            {text('asyncKeepSeconds', 'Keep unpolled (s)', 'An async query nobody asked about for this long is stopped on Athena and dropped, 10–3600 seconds (default 120)', '120', 16)}
           </FieldSet>
           <FieldSet label="Scan budget">
             {text(
