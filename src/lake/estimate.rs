@@ -93,8 +93,11 @@ const MAX_KNOWN: usize = 200_000;
 #[derive(Default)]
 struct Known {
     folders: Mutex<HashMap<String, (Instant, Vec<String>)>>,
-    sizes: Mutex<HashMap<String, (Instant, (u64, u64))>>,
+    sizes: Mutex<HashMap<String, (Instant, FolderSize)>>,
 }
+
+/// Files and bytes under a folder.
+type FolderSize = (u64, u64);
 
 fn known() -> &'static Known {
     static KNOWN: OnceLock<Known> = OnceLock::new();
