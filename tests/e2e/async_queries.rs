@@ -5,25 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::moto::{Moto, DEFAULT_ACCOUNT};
+use crate::common::moto::{
+    athena_v2_settings, cells, flow_volume_result, hour, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION,
+    TO,
+};
 use crate::common::{plugin, query, settings, t};
 use lakewatch::grafana_host::{HostQuery, HostResponse, PluginProcess};
 use serde_json::{json, Value};
 
-const REGION: &str = "us-east-1";
-const KEY: &str = "AKIDLAKEWATCHTEST";
-const FROM: &str = "2024-06-10T00:00:00Z";
-const TO: &str = "2024-06-10T03:00:00Z";
-
 /// An Athena datasource on moto that waits at most 1 s per request (the simulated proxy
 /// deadline) before answering "running".
 fn async_settings(moto: &Moto) -> Value {
-    json!({
-        "engine": "athena", "defaultRegion": REGION, "endpoint": moto.url(),
-        "authType": "keys", "sourceVersion": "2", "workgroup": "primary",
-        "asyncWaitSeconds": 1,
-        "$secure": {"accessKey": KEY, "secretKey": "not-checked-by-moto"}
-    })
+    athena_v2_settings(moto, json!({"asyncWaitSeconds": 1}))
 }
 
 /// The panel query as `DatasourceWithAsyncBackend` sends it: `meta.queryFlow` async, and the
@@ -40,47 +33,28 @@ fn panel(query_id: Option<&str>) -> HostQuery {
     }
 }
 
-/// Seeds the one result the panel's Athena query gets.
-fn seed_flow_volume(moto: &Moto) {
-    let hour = |h: i64| (t(FROM).timestamp_millis() + h * 3_600_000).to_string();
-    let row = |cells: [&str; 3]| cells.iter().map(|c| Some(c.to_string())).collect();
+/// moto with the panel's one result seeded and its Athena queries held, the plugin, and
+/// [`async_settings`] on that moto.
+async fn held_panel_run() -> (Moto, PluginProcess, Value) {
+    let moto = Moto::start();
     moto.seed_athena(
         DEFAULT_ACCOUNT,
         REGION,
-        &[(
-            vec![
-                ("time_bucket", "bigint"),
-                ("account", "varchar"),
-                ("bytes", "bigint"),
-            ],
-            vec![
-                row([&hour(0), "111122223333", "1000"]),
-                row([&hour(2), "111122223333", "42"]),
-            ],
-        )],
+        &[flow_volume_result(vec![
+            cells(&[&hour(0), "111122223333", "1000"]),
+            cells(&[&hour(2), "111122223333", "42"]),
+        ])],
     );
+    moto.hold_athena_queries(1_000_000);
+    let p = plugin().await;
+    let s = async_settings(&moto);
+    (moto, p, s)
 }
 
-/// The state of every query execution moto saw, read back through the real SDK.
+/// The state of every query execution moto saw, oldest first.
 async fn execution_states(moto: &Moto) -> Vec<String> {
-    let client = aws_sdk_athena::Client::new(&moto.sdk_config(KEY).await);
-    let ids = client.list_query_executions().send().await.unwrap();
-    let mut states = Vec::new();
-    for id in ids.query_execution_ids() {
-        let e = client
-            .get_query_execution()
-            .query_execution_id(id)
-            .send()
-            .await
-            .unwrap();
-        let state = e
-            .query_execution()
-            .and_then(|x| x.status())
-            .and_then(|s| s.state())
-            .map(|s| s.as_str().to_string());
-        states.push(state.unwrap_or_default());
-    }
-    states
+    let executions = moto.athena_executions(KEY).await;
+    executions.into_iter().map(|(_, state)| state).collect()
 }
 
 /// One request of the panel: its answer for refId A and how long it took.
@@ -102,11 +76,7 @@ fn status(a: &HostResponse) -> (String, String) {
 
 #[tokio::test]
 async fn a_query_held_running_past_the_deadline_is_finished_through_polling_and_not_restarted() {
-    let moto = Moto::start();
-    seed_flow_volume(&moto);
-    moto.hold_athena_queries(1_000_000);
-    let p = plugin().await;
-    let s = async_settings(&moto);
+    let (moto, p, s) = held_panel_run().await;
 
     let (first, took) = ask(&p, &s, panel(None)).await;
     let (id, state) = status(&first);
@@ -153,11 +123,7 @@ async fn a_query_held_running_past_the_deadline_is_finished_through_polling_and_
 
 #[tokio::test]
 async fn cancel_stops_the_athena_query_and_a_later_poll_says_canceled() {
-    let moto = Moto::start();
-    seed_flow_volume(&moto);
-    moto.hold_athena_queries(1_000_000);
-    let p = plugin().await;
-    let s = async_settings(&moto);
+    let (moto, p, s) = held_panel_run().await;
     let (first, _) = ask(&p, &s, panel(None)).await;
     let (id, _) = status(&first);
 
@@ -213,11 +179,7 @@ async fn cancel_stops_the_athena_query_and_a_later_poll_says_canceled() {
 
 #[tokio::test]
 async fn an_alert_rule_waits_for_its_frames_past_the_async_wait() {
-    let moto = Moto::start();
-    seed_flow_volume(&moto);
-    moto.hold_athena_queries(1_000_000);
-    let p = plugin().await;
-    let s = async_settings(&moto);
+    let (moto, p, s) = held_panel_run().await;
     let queries = [panel(None)];
     let started = Instant::now();
     let (answer, ()) = tokio::join!(p.query(&s, &queries, &[("FromAlert", "true")]), async {

@@ -1,7 +1,10 @@
 //! End-to-end on Athena: the real plugin binary, configured for Athena, talks through the real
 //! AWS SDK to moto in server mode (a real AWS API server on 127.0.0.1, started per test).
 
-use crate::common::moto::{Moto, DEFAULT_ACCOUNT};
+use crate::common::moto::{
+    athena_v2_settings, cells, flow_panel, flow_volume_result, hour, probe_result, Moto,
+    DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+};
 use crate::common::{plugin, query, t, without_ms};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::PluginProcess;
@@ -10,7 +13,6 @@ use lakewatch::settings::Settings;
 use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
 
-const REGION: &str = "us-east-1";
 /// The columns of a top-talkers result as Athena types them.
 const TALKER_COLUMNS: [(&str, &str); 4] = [
     ("ip", "varchar"),
@@ -18,20 +20,6 @@ const TALKER_COLUMNS: [(&str, &str); 4] = [
     ("packets", "bigint"),
     ("flows", "bigint"),
 ];
-const FROM: &str = "2024-06-10T00:00:00Z";
-const TO: &str = "2024-06-10T03:00:00Z";
-
-fn athena_settings(moto: &Moto, extra: Value) -> Value {
-    let mut s = json!({
-        "engine": "athena", "defaultRegion": REGION, "endpoint": moto.url(),
-        "authType": "keys", "sourceVersion": "2", "workgroup": "primary",
-        "$secure": {"accessKey": "AKIDLAKEWATCHTEST", "secretKey": "not-checked-by-moto"}
-    });
-    if let (Some(s), Some(extra)) = (s.as_object_mut(), extra.as_object()) {
-        s.extend(extra.clone());
-    }
-    s
-}
 
 /// The SQL Lakewatch renders for Athena for this query and range.
 fn athena_sql(q: &Value, from: &str, to: &str) -> String {
@@ -53,35 +41,6 @@ fn athena_sql(q: &Value, from: &str, to: &str) -> String {
     .sql
 }
 
-/// An Athena client on moto, as the test's own AWS peer.
-async fn athena_client(moto: &Moto, account_key: &str) -> aws_sdk_athena::Client {
-    aws_sdk_athena::Client::new(&moto.sdk_config(account_key).await)
-}
-
-/// The SQL of every query execution moto saw, read back through the real SDK.
-async fn executed_sql(moto: &Moto, account_key: &str) -> Vec<(String, String)> {
-    let client = athena_client(moto, account_key).await;
-    let ids = client.list_query_executions().send().await.unwrap();
-    let mut out = Vec::new();
-    for id in ids.query_execution_ids() {
-        let e = client
-            .get_query_execution()
-            .query_execution_id(id)
-            .send()
-            .await
-            .unwrap();
-        let exec = e.query_execution().unwrap();
-        out.push((
-            exec.query().unwrap_or_default().to_string(),
-            exec.status()
-                .and_then(|s| s.state())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-        ));
-    }
-    out
-}
-
 /// A top-talkers panel through the plugin: its frame, after asserting that it did not fail.
 async fn talkers(p: &PluginProcess, settings: &Value) -> DecodedFrame {
     let q = json!({"kind": "top_talkers", "by": "either"});
@@ -93,40 +52,25 @@ async fn talkers(p: &PluginProcess, settings: &Value) -> DecodedFrame {
     answer["A"].frames[0].clone()
 }
 
-fn cells(values: &[&str]) -> Vec<Option<String>> {
-    values
-        .iter()
-        .map(|v| (*v != "NULL").then(|| v.to_string()))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_flow_panel_on_athena_gets_typed_frames_from_the_pruned_sql() {
     let moto = Moto::start();
-    let hour = |h: i64| (t(FROM).timestamp_millis() + h * 3_600_000).to_string();
     moto.seed_athena(
         DEFAULT_ACCOUNT,
         REGION,
-        &[(
-            vec![
-                ("time_bucket", "bigint"),
-                ("account", "varchar"),
-                ("bytes", "bigint"),
-            ],
-            vec![
-                cells(&[&hour(0), "111122223333", "1000"]),
-                cells(&[&hour(0), "444455556666", "7"]),
-                cells(&[&hour(1), "111122223333", "2500000000"]),
-                cells(&[&hour(2), "444455556666", "42"]),
-            ],
-        )],
+        &[flow_volume_result(vec![
+            cells(&[&hour(0), "111122223333", "1000"]),
+            cells(&[&hour(0), "444455556666", "7"]),
+            cells(&[&hour(1), "111122223333", "2500000000"]),
+            cells(&[&hour(2), "444455556666", "42"]),
+        ])],
     );
     let p = plugin().await;
     let q = json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"],
                    "filters": {"regions": ["us-east-1"]}});
     let answer = p
         .query(
-            &athena_settings(&moto, json!({})),
+            &athena_v2_settings(&moto, json!({})),
             &[lakewatch::grafana_host::HostQuery {
                 interval_ms: 3_600_000,
                 ..query("A", q.clone(), FROM, TO, 3_600_000)
@@ -166,7 +110,7 @@ async fn a_flow_panel_on_athena_gets_typed_frames_from_the_pruned_sql() {
     assert!(want.contains("\"time_dt\" BETWEEN TIMESTAMP '2024-06-10 00:00:00.000'"));
     assert_eq!(frame.meta["executedQueryString"], json!(want));
     assert_eq!(
-        executed_sql(&moto, "AKIDLAKEWATCHTEST").await,
+        moto.athena_executions(KEY).await,
         vec![(want, "SUCCEEDED".to_string())]
     );
     // What it cost: moto reports 0 bytes scanned, billed as Athena's 10 MB minimum.
@@ -204,7 +148,7 @@ async fn an_assumed_role_with_an_external_id_is_used() {
         )],
     );
     let p = plugin().await;
-    let settings = athena_settings(
+    let settings = athena_v2_settings(
         &moto,
         json!({"assumeRoleArn": format!("arn:aws:iam::{role_account}:role/lakewatch-reader"),
                "externalId": "grafana-7f3a"}),
@@ -229,7 +173,7 @@ async fn a_query_that_outlives_its_timeout_is_stopped_on_athena() {
     let p = plugin().await;
     let answer = p
         .query(
-            &athena_settings(&moto, json!({"queryTimeoutSeconds": 1})),
+            &athena_v2_settings(&moto, json!({"queryTimeoutSeconds": 1})),
             &[query("A", json!({"kind": "flow_volume"}), FROM, TO, 60_000)],
             &[],
         )
@@ -241,13 +185,12 @@ async fn a_query_that_outlives_its_timeout_is_stopped_on_athena() {
         "the Athena query ran longer than 1 s and was stopped; narrow the time range or the filters, or raise the datasource's query timeout"
     );
     assert_eq!(answer["A"].status, 400);
-    let executed = executed_sql(&moto, "AKIDLAKEWATCHTEST").await;
+    let executed = moto.athena_executions(KEY).await;
     assert_eq!(executed.len(), 1);
     assert_eq!(executed[0].1, "CANCELLED", "the plugin stopped the query");
     p.stop().await;
 }
 
-const KEY: &str = "AKIDLAKEWATCHTEST";
 const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
 const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
 const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0";
@@ -255,8 +198,7 @@ const FLOW_V1: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
 const FINDINGS_V1: &str = "amazon_security_lake_table_us_east_1_sh_findings_1_0";
 
 async fn workgroup_with_results(moto: &Moto) {
-    athena_client(moto, KEY)
-        .await
+    aws_sdk_athena::Client::new(&moto.sdk_config(KEY).await)
         .create_work_group()
         .name("lakewatch")
         .configuration(
@@ -278,7 +220,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
     let moto = Moto::start();
     workgroup_with_results(&moto).await;
     let p = plugin().await;
-    let settings = athena_settings(&moto, json!({"workgroup": "lakewatch"}));
+    let settings = athena_v2_settings(&moto, json!({"workgroup": "lakewatch"}));
     // No Security Lake database in the region yet.
     let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 2, "{message}");
@@ -295,18 +237,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
         "the table amazon_security_lake_table_us_east_1_sh_findings_2_0 was not found in the Glue database amazon_security_lake_glue_db_us_east_1; enable the SH_FINDINGS source in Security Lake for us-east-1, or choose the rollup region whose database has it"
     );
     // Both tables: ready, and the test query reached Athena pruned to the last hour.
-    let glue = aws_sdk_glue::Client::new(&moto.sdk_config(KEY).await);
-    glue.create_table()
-        .database_name(DATABASE)
-        .table_input(
-            aws_sdk_glue::types::TableInput::builder()
-                .name(FINDINGS_V2)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    moto.seed_table(KEY, DATABASE, FINDINGS_V2).await;
     let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 1, "{message}");
     let account = "arn:aws:sts::123456789012:user/moto";
@@ -314,7 +245,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
         without_ms(&message),
         format!("Lakewatch is ready: Athena in us-east-1 as {account}, workgroup lakewatch (results to s3://lakewatch-results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1")
     );
-    let executed = executed_sql(&moto, KEY).await;
+    let executed = moto.athena_executions(KEY).await;
     assert_eq!(executed.len(), 1, "{executed:?}");
     assert!(
         executed[0].0.contains("\"time_dt\" BETWEEN TIMESTAMP"),
@@ -323,7 +254,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
     assert!(executed[0].0.ends_with("LIMIT 1"), "{executed:?}");
     // A workgroup that does not exist, and keys without a secret.
     let (status, message) = p
-        .check_health(&athena_settings(&moto, json!({"workgroup": "nosuch"})))
+        .check_health(&athena_v2_settings(&moto, json!({"workgroup": "nosuch"})))
         .await
         .unwrap();
     assert_eq!(status, 2);
@@ -349,24 +280,10 @@ async fn the_source_version_is_discovered_from_glue_when_not_set() {
     workgroup_with_results(&moto).await;
     moto.seed_glue(KEY, DATABASE, &[FLOW_V1, FINDINGS_V1, "unrelated_table"])
         .await;
-    let mut settings = athena_settings(&moto, json!({"workgroup": "lakewatch"}));
+    let mut settings = athena_v2_settings(&moto, json!({"workgroup": "lakewatch"}));
     settings.as_object_mut().unwrap().remove("sourceVersion");
     // The health check's test query, then the panel's.
-    moto.seed_athena(
-        DEFAULT_ACCOUNT,
-        REGION,
-        &[
-            (vec![("time", "timestamp")], Vec::new()),
-            (
-                vec![
-                    ("time_bucket", "bigint"),
-                    ("account", "varchar"),
-                    ("bytes", "bigint"),
-                ],
-                vec![cells(&["1717977600000", "111122223333", "5"])],
-            ),
-        ],
-    );
+    moto.seed_probe_and_flow_panel();
     let p = plugin().await;
     let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 1, "{message}");
@@ -375,13 +292,8 @@ async fn the_source_version_is_discovered_from_glue_when_not_set() {
         "{message}"
     );
     // A panel runs on the v1 table with v1 partition predicates.
-    let q = json!({"kind": "flow_volume", "group_by": ["account"]});
-    let answer = p
-        .query(&settings, &[query("A", q, FROM, TO, 60_000)], &[])
-        .await
-        .unwrap();
-    assert_eq!(answer["A"].error, "");
-    let executed = executed_sql(&moto, KEY).await;
+    assert_eq!(flow_panel(&p, &settings).await, "");
+    let executed = moto.athena_executions(KEY).await;
     let panel_sql = &executed.last().unwrap().0;
     assert!(panel_sql.contains(FLOW_V1), "{panel_sql}");
     assert!(
@@ -412,7 +324,7 @@ async fn a_large_result_is_read_from_the_result_object_in_s3() {
         &[(TALKER_COLUMNS.to_vec(), rows.clone())],
     );
     let p = plugin().await;
-    let settings = athena_settings(
+    let settings = athena_v2_settings(
         &moto,
         json!({"outputLocation": "s3://lakewatch-results/athena/"}),
     );
@@ -447,7 +359,7 @@ async fn the_cli_checks_and_queries_athena() {
         DEFAULT_ACCOUNT,
         REGION,
         &[
-            (vec![("time", "timestamp")], Vec::new()),
+            probe_result(),
             (
                 TALKER_COLUMNS.to_vec(),
                 vec![cells(&["10.0.0.5", "900", "3", "1"])],
@@ -498,7 +410,7 @@ async fn the_cli_checks_and_queries_athena() {
     std::fs::remove_file(&file).unwrap();
     assert!(ok, "{stderr}");
     assert!(stdout.contains("10.0.0.5,900,3,1"), "{stdout}");
-    let executed = executed_sql(&moto, KEY).await;
+    let executed = moto.athena_executions(KEY).await;
     assert!(executed[1].0.contains(FLOW_V2), "{executed:?}");
 }
 
@@ -529,7 +441,7 @@ async fn no_key_secret_or_token_reaches_the_log_at_trace_level() {
         "wJalrXUtnFEMI-secret-log-test",
         "FwoGZXIvYXdzEJr-session-token-log-test",
     );
-    let settings = athena_settings(
+    let settings = athena_v2_settings(
         &moto,
         json!({"$secure": {"accessKey": key, "secretKey": secret, "sessionToken": token}}),
     );

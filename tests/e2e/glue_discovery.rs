@@ -2,14 +2,12 @@
 //! through Lake Formation resource links (Glue `TargetTable`), named by the settings, or not
 //! found at all. The real plugin binary, the real SDK, moto as the AWS peer.
 
-use crate::common::moto::{Moto, DEFAULT_ACCOUNT};
+use crate::common::moto::{
+    athena_settings, flow_panel, merged, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+};
 use crate::common::{plugin, query, without_ms};
 use serde_json::{json, Value};
 
-const KEY: &str = "AKIDLAKEWATCHTEST";
-const REGION: &str = "us-east-1";
-const FROM: &str = "2024-06-10T00:00:00Z";
-const TO: &str = "2024-06-10T03:00:00Z";
 const OWN_DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
 const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
 const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0";
@@ -17,16 +15,10 @@ const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0"
 const PRODUCER: &str = "999988887777";
 const IDENTITY: &str = "arn:aws:sts::123456789012:user/moto";
 
+/// [`athena_settings`] with the results written to `s3://lakewatch-results/`, then `extra`.
 fn settings(moto: &Moto, extra: Value) -> Value {
-    let mut s = json!({
-        "engine": "athena", "defaultRegion": REGION, "endpoint": moto.url(),
-        "authType": "keys", "outputLocation": "s3://lakewatch-results/",
-        "$secure": {"accessKey": KEY, "secretKey": "not-checked-by-moto"}
-    });
-    if let (Some(s), Some(extra)) = (s.as_object_mut(), extra.as_object()) {
-        s.extend(extra.clone());
-    }
-    s
+    let results = json!({"outputLocation": "s3://lakewatch-results/"});
+    athena_settings(moto, merged(results, extra))
 }
 
 async fn glue(moto: &Moto) -> aws_sdk_glue::Client {
@@ -61,52 +53,8 @@ async fn seed_links(moto: &Moto, database: &str, links: &[(&str, &str)]) {
 
 /// The SQL of the query executions moto saw, oldest first.
 async fn executed_sql(moto: &Moto) -> Vec<String> {
-    let athena = aws_sdk_athena::Client::new(&moto.sdk_config(KEY).await);
-    let ids = athena.list_query_executions().send().await.unwrap();
-    let mut out = Vec::new();
-    for id in ids.query_execution_ids() {
-        let e = athena
-            .get_query_execution()
-            .query_execution_id(id)
-            .send()
-            .await
-            .unwrap();
-        out.push(e.query_execution().unwrap().query().unwrap().to_string());
-    }
-    out
-}
-
-/// Results for the health check's probe and one flow-volume panel.
-fn seed_results(moto: &Moto) {
-    moto.seed_athena(
-        DEFAULT_ACCOUNT,
-        REGION,
-        &[
-            (vec![("time", "timestamp")], Vec::new()),
-            (
-                vec![
-                    ("time_bucket", "bigint"),
-                    ("account", "varchar"),
-                    ("bytes", "bigint"),
-                ],
-                vec![vec![
-                    Some("1717977600000".into()),
-                    Some("111122223333".into()),
-                    Some("5".into()),
-                ]],
-            ),
-        ],
-    );
-}
-
-/// A flow-volume panel through the plugin: its error (empty when it worked).
-async fn flow_panel(p: &lakewatch::grafana_host::PluginProcess, settings: &Value) -> String {
-    let q = json!({"kind": "flow_volume", "group_by": ["account"]});
-    let answer = p
-        .query(settings, &[query("A", q, FROM, TO, 60_000)], &[])
-        .await
-        .unwrap();
-    answer["A"].error.clone()
+    let executions = moto.athena_executions(KEY).await;
+    executions.into_iter().map(|(sql, _)| sql).collect()
 }
 
 #[tokio::test]
@@ -115,7 +63,7 @@ async fn tables_in_a_database_of_another_name_are_discovered_and_queried_there()
     moto.seed_glue(KEY, "default", &["notes"]).await;
     moto.seed_glue(KEY, "security_analytics", &[FLOW_V2, FINDINGS_V2])
         .await;
-    seed_results(&moto);
+    moto.seed_probe_and_flow_panel();
     let p = plugin().await;
     let s = settings(&moto, json!({}));
     let (status, message) = p.check_health(&s).await.unwrap();
@@ -172,7 +120,7 @@ async fn resource_links_are_found_queried_and_sized_through_their_target() {
         &[("vpc_flow", FLOW_V2), ("sh_findings", FINDINGS_V2)],
     )
     .await;
-    seed_results(&moto);
+    moto.seed_probe_and_flow_panel();
     let p = plugin().await;
     let s = settings(&moto, json!({"sourceVersion": "2"}));
     let (status, message) = p.check_health(&s).await.unwrap();

@@ -1,5 +1,6 @@
 //! moto in server mode as the AWS API peer: started per test on a free 127.0.0.1 port from the
-//! `.venv` that `scripts/test` installs, stopped when dropped.
+//! `.venv` that `scripts/test` installs, stopped when dropped. Also what the Athena tests share:
+//! the datasource settings on moto, the results they seed, and the query executions moto saw.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -7,7 +8,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use lakewatch::grafana_host::PluginProcess;
+use serde_json::{json, Value};
+
+use super::query;
 
 /// A seeded Athena result: columns as (name, Athena type), then rows of cells (None = NULL).
 pub type AthenaResult<'a> = (Vec<(&'a str, &'a str)>, Vec<Vec<Option<String>>>);
@@ -21,6 +25,81 @@ pub struct Moto {
 
 /// The account moto gives to unknown access keys.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// The access key of the Athena tests' datasources and of their own SDK clients (moto maps it to
+/// [`DEFAULT_ACCOUNT`]).
+pub const KEY: &str = "AKIDLAKEWATCHTEST";
+/// The region of the Athena tests' datasources and SDK clients.
+pub const REGION: &str = "us-east-1";
+/// The start of the Athena tests' panel range: the seeded results' time buckets fall in it.
+pub const FROM: &str = "2024-06-10T00:00:00Z";
+/// The end of the Athena tests' panel range (three hours after [`FROM`]).
+pub const TO: &str = "2024-06-10T03:00:00Z";
+
+/// `settings` with each top-level key of `extra` set on it (a key in both takes `extra`'s value).
+pub fn merged(mut settings: Value, extra: Value) -> Value {
+    if let (Some(s), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
+        s.extend(extra.clone());
+    }
+    settings
+}
+
+/// Settings of an Athena datasource on `moto`, in [`REGION`] with the keys [`KEY`] (moto checks no
+/// secret), then `extra` merged on top.
+pub fn athena_settings(moto: &Moto, extra: Value) -> Value {
+    let base = json!({
+        "engine": "athena", "defaultRegion": REGION, "endpoint": moto.url(), "authType": "keys",
+        "$secure": {"accessKey": KEY, "secretKey": "not-checked-by-moto"}
+    });
+    merged(base, extra)
+}
+
+/// [`athena_settings`] with source version 2 and the `primary` workgroup, then `extra` on top.
+pub fn athena_v2_settings(moto: &Moto, extra: Value) -> Value {
+    let v2 = json!({"sourceVersion": "2", "workgroup": "primary"});
+    athena_settings(moto, merged(v2, extra))
+}
+
+/// A result row's cells; the text `NULL` is a NULL cell.
+pub fn cells(values: &[&str]) -> Vec<Option<String>> {
+    values
+        .iter()
+        .map(|v| (*v != "NULL").then(|| v.to_string()))
+        .collect()
+}
+
+/// The hour `h` hours after [`FROM`], in epoch milliseconds as Athena returns a time bucket.
+pub fn hour(h: i64) -> String {
+    (super::t(FROM).timestamp_millis() + h * 3_600_000).to_string()
+}
+
+/// The empty result of the health check's one-row flow search (its probe query).
+pub fn probe_result() -> AthenaResult<'static> {
+    (vec![("time", "timestamp")], Vec::new())
+}
+
+/// A flow-volume result grouped by account: rows of (time bucket, account, bytes).
+pub fn flow_volume_result(rows: Vec<Vec<Option<String>>>) -> AthenaResult<'static> {
+    (
+        vec![
+            ("time_bucket", "bigint"),
+            ("account", "varchar"),
+            ("bytes", "bigint"),
+        ],
+        rows,
+    )
+}
+
+/// A flow-volume panel grouped by account over [`FROM`]..[`TO`] through the plugin: its error
+/// (empty when it worked).
+pub async fn flow_panel(p: &PluginProcess, settings: &Value) -> String {
+    let q = json!({"kind": "flow_volume", "group_by": ["account"]});
+    let answer = p
+        .query(settings, &[query("A", q, FROM, TO, 60_000)], &[])
+        .await
+        .unwrap();
+    answer["A"].error.clone()
+}
 
 fn moto_server() -> PathBuf {
     if let Some(p) = std::env::var_os("MOTO_SERVER") {
@@ -142,13 +221,52 @@ impl Moto {
     /// unknown access key to [`DEFAULT_ACCOUNT`]).
     pub async fn sdk_config(&self, access_key: &str) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(REGION))
             .endpoint_url(self.url())
             .credentials_provider(aws_credential_types::Credentials::new(
                 access_key, "x", None, None, "test",
             ))
             .load()
             .await
+    }
+
+    /// Queues, for [`DEFAULT_ACCOUNT`] in [`REGION`], the result of the health check's probe and
+    /// then that of one flow-volume panel (account 111122223333 sent 5 bytes in the hour of
+    /// [`FROM`]).
+    pub fn seed_probe_and_flow_panel(&self) {
+        self.seed_athena(
+            DEFAULT_ACCOUNT,
+            REGION,
+            &[
+                probe_result(),
+                flow_volume_result(vec![cells(&[&hour(0), "111122223333", "5"])]),
+            ],
+        );
+    }
+
+    /// Every Athena query execution this server saw as the account of `access_key`, oldest first:
+    /// (SQL, state), read back through the real SDK.
+    pub async fn athena_executions(&self, access_key: &str) -> Vec<(String, String)> {
+        let client = aws_sdk_athena::Client::new(&self.sdk_config(access_key).await);
+        let ids = client.list_query_executions().send().await.unwrap();
+        let mut out = Vec::new();
+        for id in ids.query_execution_ids() {
+            let e = client
+                .get_query_execution()
+                .query_execution_id(id)
+                .send()
+                .await
+                .unwrap();
+            let exec = e.query_execution().unwrap();
+            out.push((
+                exec.query().unwrap_or_default().to_string(),
+                exec.status()
+                    .and_then(|s| s.state())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            ));
+        }
+        out
     }
 
     /// Creates a Glue database with these (column-less) tables, as the account of `access_key`.
@@ -165,18 +283,25 @@ impl Moto {
             .await
             .unwrap();
         for table in tables {
-            glue.create_table()
-                .database_name(database)
-                .table_input(
-                    aws_sdk_glue::types::TableInput::builder()
-                        .name(*table)
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap();
+            self.seed_table(access_key, database, table).await;
         }
+    }
+
+    /// Creates a (column-less) Glue table, as the account of `access_key` (the database must
+    /// exist).
+    pub async fn seed_table(&self, access_key: &str, database: &str, table: &str) {
+        aws_sdk_glue::Client::new(&self.sdk_config(access_key).await)
+            .create_table()
+            .database_name(database)
+            .table_input(
+                aws_sdk_glue::types::TableInput::builder()
+                    .name(table)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Creates a Glue table whose data lives at `location` (`s3://…/`), as the account of
