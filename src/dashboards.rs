@@ -60,6 +60,30 @@ fn targets(annotations: bool) -> Result<Vec<PanelTarget>, serde_json::Error> {
     let mut out = Vec::new();
     for (_, text) in DASHBOARDS {
         let dash: Value = serde_json::from_str(text)?;
+        out.extend(dashboard_targets(&dash, annotations, &[]));
+    }
+    Ok(out)
+}
+
+/// The panel targets of the shipped dashboard `uid` as Grafana sends them when its variables
+/// hold `values` (the others their saved values): where a data link lands.
+pub fn targets_with(uid: &str, values: &[(String, Value)]) -> Result<Vec<PanelTarget>, String> {
+    for (_, text) in DASHBOARDS {
+        let dash: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if dash["uid"] == uid {
+            return Ok(dashboard_targets(&dash, false, values));
+        }
+    }
+    Err(format!("no shipped dashboard has the uid {uid}"))
+}
+
+fn dashboard_targets(
+    dash: &Value,
+    annotations: bool,
+    values: &[(String, Value)],
+) -> Vec<PanelTarget> {
+    let mut out = Vec::new();
+    {
         let title = dash["title"].as_str().unwrap_or_default().to_string();
         let time = (
             dash["time"]["from"]
@@ -68,7 +92,13 @@ fn targets(annotations: bool) -> Result<Vec<PanelTarget>, serde_json::Error> {
                 .to_string(),
             dash["time"]["to"].as_str().unwrap_or("now").to_string(),
         );
-        let variables = variable_values(&dash);
+        let mut variables = variable_values(dash);
+        for (name, value) in values {
+            match variables.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value.clone(),
+                None => variables.push((name.clone(), value.clone())),
+            }
+        }
         if annotations {
             for entry in dash["annotations"]["list"].as_array().into_iter().flatten() {
                 if entry["datasource"]["type"] != DATASOURCE_TYPE || entry["target"].is_null() {
@@ -87,7 +117,7 @@ fn targets(annotations: bool) -> Result<Vec<PanelTarget>, serde_json::Error> {
                     time: time.clone(),
                 });
             }
-            continue;
+            return out;
         }
         for panel in dash["panels"].as_array().into_iter().flatten() {
             for target in panel["targets"].as_array().into_iter().flatten() {
@@ -103,7 +133,7 @@ fn targets(annotations: bool) -> Result<Vec<PanelTarget>, serde_json::Error> {
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Each dashboard variable's name and current value (Grafana's "All" is `$__all`).

@@ -30,6 +30,7 @@
 pub mod aws;
 pub mod budget;
 pub mod cache;
+pub mod dashboard_links;
 pub mod dashboards;
 pub mod demo;
 pub mod engine;

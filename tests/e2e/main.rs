@@ -10,6 +10,7 @@ mod budget;
 mod cache;
 mod compliance;
 mod cross_engine;
+mod data_links;
 mod flow_kinds;
 mod glue_discovery;
 mod grafana_rules;
