@@ -522,7 +522,9 @@ pub async fn run_panel(
     request: &PanelRequest<'_>,
     load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
-    run_panel_at(engine, settings, request, load, Utc::now()).await
+    let mut frames = run_panel_at(engine, settings, request, load, Utc::now()).await?;
+    crate::frame::account_names::name_accounts(&mut frames, &settings.account_names);
+    Ok(frames)
 }
 
 /// [`run_panel`] at wall-clock time `now`, which decides what has settled (day slices); the

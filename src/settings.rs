@@ -151,6 +151,8 @@ pub struct Settings {
     pub allowed_accounts: Vec<crate::query::AccountId>,
     /// The only Security Lake sources this datasource reads (`allowedSources`; empty: all).
     pub allowed_sources: Vec<crate::lake::Source>,
+    /// Names (and OUs) of accounts, shown beside their ids (`accountNames`).
+    pub account_names: crate::frame::account_names::AccountNames,
     /// How long a finished query result is reused, seconds (`cacheTtlSeconds`; default 300 on
     /// Athena, 0 on the local lake; 0 = only identical queries in flight are shared).
     pub cache_ttl_s: Option<u64>,
@@ -228,6 +230,7 @@ impl Default for Settings {
             raw_sql: crate::sql::reach::RawSqlReach::SecurityLake,
             allowed_accounts: Vec::new(),
             allowed_sources: Vec::new(),
+            account_names: Default::default(),
             cache_ttl_s: None,
             cache_max_mb: 256,
             scan_budget: crate::budget::ScanBudget::default(),
@@ -413,6 +416,7 @@ impl Settings {
                 .map_err(|reason| err("allowedAccounts", &Value::String(text.clone()), &reason))?;
             s.allowed_accounts.push(id);
         }
+        s.account_names = account_names(obj.get("accountNames"), &err)?;
         for text in list("allowedSources")? {
             let source = crate::sql::macros::parse_source(&text)
                 .map_err(|reason| err("allowedSources", &Value::String(text.clone()), &reason))?;
@@ -524,6 +528,59 @@ fn lake_names(
         names.set_table(source, Some(name));
     }
     Ok(names)
+}
+
+/// `accountNames`: `{"<account id>": "<name>" | {"name": "<name>", "ou": "<OU>"}}`.
+fn account_names(
+    value: Option<&Value>,
+    err: &ErrorOf<'_>,
+) -> Result<crate::frame::account_names::AccountNames, SettingsError> {
+    use crate::frame::account_names::{AccountName, MAX_NAMED_ACCOUNTS};
+    const SHAPE: &str = "expected an object of names by account id, e.g. {\"111122223333\": \"prod-payments\", \"444455556666\": {\"name\": \"sandbox\", \"ou\": \"Workloads/Dev\"}}";
+    let mut out = crate::frame::account_names::AccountNames::new();
+    let entries = match value {
+        None | Some(Value::Null) => return Ok(out),
+        Some(Value::Object(map)) if map.len() <= MAX_NAMED_ACCOUNTS => map,
+        Some(Value::Object(map)) => {
+            return Err(err(
+                "accountNames",
+                &Value::String(format!("({} accounts)", map.len())),
+                &format!("at most {MAX_NAMED_ACCOUNTS} accounts may be named"),
+            ))
+        }
+        Some(v) => return Err(err("accountNames", v, SHAPE)),
+    };
+    // A name is shown as a label and a column: readable text, not markup or control characters.
+    let readable = |key: &str, v: &Value| -> Result<Option<String>, SettingsError> {
+        match v {
+            Value::Null => Ok(None),
+            Value::String(t) if t.trim().is_empty() => Ok(None),
+            Value::String(t) if t.chars().count() <= 128 && !t.chars().any(char::is_control) => {
+                Ok(Some(t.trim().to_string()))
+            }
+            other => Err(err(key, other, "expected text of at most 128 characters")),
+        }
+    };
+    for (id, entry) in entries {
+        let key = format!("accountNames.{id}");
+        crate::query::AccountId::parse(id)
+            .map_err(|reason| err("accountNames", &Value::String(id.clone()), &reason))?;
+        let (name, ou) = match entry {
+            Value::Object(o) => (
+                readable(
+                    &format!("{key}.name"),
+                    o.get("name").unwrap_or(&Value::Null),
+                )?,
+                readable(&format!("{key}.ou"), o.get("ou").unwrap_or(&Value::Null))?,
+            ),
+            other => (readable(&key, other)?, None),
+        };
+        let Some(name) = name else {
+            return Err(err(&key, entry, "expected a name for the account"));
+        };
+        out.insert(id.clone(), AccountName { name, ou });
+    }
+    Ok(out)
 }
 
 type TextField<'a> = dyn Fn(&str) -> Result<Option<String>, SettingsError> + 'a;

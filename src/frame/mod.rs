@@ -4,6 +4,7 @@
 //! Frames are written with arrow-rs in Grafana's wire convention (schema metadata `name`, `refId`,
 //! `meta`; field metadata `labels`, `config`), so labels and config always travel together.
 
+pub mod account_names;
 mod annotations;
 mod coverage;
 mod encode;

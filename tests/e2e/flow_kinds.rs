@@ -858,3 +858,70 @@ async fn flow_search_follows_what_a_viewer_types() {
         assert_eq!(rows(&frame).len(), 5);
     }
 }
+
+#[tokio::test]
+async fn account_names_label_series_and_name_table_rows_beside_the_ids() {
+    let p = plugin().await;
+    let (named, unnamed) = ("111122223333", "444455556666");
+    let mut s = settings("2");
+    s["accountNames"] = json!({named: {"name": "prod-payments", "ou": "Workloads/Prod"}});
+    let answer = p
+        .query(
+            &s,
+            &[
+                query(
+                    "S",
+                    json!({"kind": "flow_volume", "group_by": ["account"]}),
+                    FROM,
+                    TO,
+                    3_600_000,
+                ),
+                query(
+                    "T",
+                    json!({"kind": "top_interfaces", "group_by": ["account", "vpc"]}),
+                    FROM,
+                    TO,
+                    60_000,
+                ),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    let series = &answer["S"].frames[0];
+    for f in &series.fields[1..] {
+        let named_here = f.labels["account"] == named;
+        assert_eq!(
+            f.labels.get("account_name").is_some(),
+            named_here,
+            "{:?}",
+            f.labels
+        );
+        if named_here {
+            assert_eq!(f.labels["account_name"], "prod-payments");
+            assert_eq!(f.labels["account_ou"], "Workloads/Prod");
+        }
+    }
+    let table = rows(&answer["T"].frames[0]);
+    assert!(table
+        .iter()
+        .any(|r| r["account"] == unnamed && r["account_name"].is_null()));
+    assert!(table
+        .iter()
+        .filter(|r| r["account"] == named)
+        .all(|r| r["account_name"] == "prod-payments" && r["account_ou"] == "Workloads/Prod"));
+    let names: Vec<&str> = answer["T"].frames[0]
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(&names[..3], ["account", "account_name", "account_ou"]);
+    let bad = p
+        .check_health(&json!({"engine": "local", "accountNames": {"1234": "x"}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        bad.1,
+        "datasource setting `accountNames` has the value \"1234\": an AWS account id is 12 digits, e.g. 111122223333"
+    );
+}
