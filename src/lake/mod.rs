@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod estimate;
+pub mod listing;
 
 use std::fmt;
 
