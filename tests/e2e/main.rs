@@ -10,6 +10,7 @@ mod cache;
 mod compliance;
 mod flow_kinds;
 mod grafana_rules;
+mod lake_listing;
 mod limits;
 mod load;
 mod plugin;
