@@ -3,6 +3,7 @@
 //! lake. Prints, per lake:
 //! - the first run of a pruned panel (one account, one region, one day) on a new engine — it
 //!   includes registering the table — and its median on later runs,
+//! - the pruned panel's median when each run follows the one-day panel below,
 //! - the median of a one-day all-accounts panel, its files read and its time per file read,
 //!
 //! each with its ratio to the smallest lake (goal for the pruned panel: at most 1.2).
@@ -137,44 +138,83 @@ struct Row {
     cold_ms: f64,
     pruned_ms: f64,
     pruned_files: u64,
+    after_ms: f64,
     all_ms: f64,
     all_files: u64,
 }
 
-async fn measure(shape: &Shape, rounds: usize) -> Row {
-    let (dir, files) = lake(shape);
-    let pruned = panel(
-        &json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["vpc"],
-        "filters": {"accounts": [demo::DemoConfig::default().account_ids()[0]], "regions": ["us-east-1"]}}),
-    );
+/// One lake's engine and what it measured so far.
+struct Lake {
+    label: &'static str,
+    files: u64,
+    engine: LocalEngine,
+    cold: Duration,
+    pruned: Vec<Duration>,
+    pruned_files: u64,
+    after: Vec<Duration>,
+    all: Vec<Duration>,
+    all_files: u64,
+}
+
+/// Every lake's panels, round by round across the lakes so machine noise hits them alike: the
+/// pruned panel alone, then the one-day panel each followed by the pruned panel again (what the
+/// pruned panel costs beside a wide one: their files' footers compete for DataFusion's
+/// metadata cache).
+async fn measure(shapes: &[Shape], rounds: usize) -> Vec<Row> {
+    let pruned = panel(&json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["vpc"],
+        "filters": {"accounts": [demo::DemoConfig::default().account_ids()[0]], "regions": ["us-east-1"]}}));
     let all = panel(&json!({"kind": "flow_volume", "group_by": ["account"]}));
-    let engine = LocalEngine::new(&dir);
-    let (cold, _) = timed(&engine, &pruned).await;
-    let (mut tp, mut ta) = (Vec::new(), Vec::new());
-    let (mut pruned_files, mut all_files) = (0, 0);
-    // Alternate the two so machine noise hits both alike.
+    let mut lakes = Vec::new();
+    for shape in shapes {
+        let (dir, files) = lake(shape);
+        let engine = LocalEngine::new(&dir);
+        let (cold, _) = timed(&engine, &pruned).await;
+        lakes.push(Lake {
+            label: shape.label,
+            files,
+            engine,
+            cold,
+            pruned: Vec::new(),
+            pruned_files: 0,
+            after: Vec::new(),
+            all: Vec::new(),
+            all_files: 0,
+        });
+    }
     for _ in 0..rounds {
-        let (d, out) = timed(&engine, &pruned).await;
-        tp.push(d);
-        pruned_files = out.stats.files;
-        let (d, out) = timed(&engine, &all).await;
-        ta.push(d);
-        all_files = out.stats.files;
+        for lake in &mut lakes {
+            let (d, out) = timed(&lake.engine, &pruned).await;
+            lake.pruned.push(d);
+            lake.pruned_files = out.stats.files;
+        }
     }
-    Row {
-        label: shape.label,
-        files,
-        cold_ms: cold.as_secs_f64() * 1000.0,
-        pruned_ms: median(&mut tp),
-        pruned_files,
-        all_ms: median(&mut ta),
-        all_files,
+    for _ in 0..rounds {
+        for lake in &mut lakes {
+            let (d, out) = timed(&lake.engine, &all).await;
+            lake.all.push(d);
+            lake.all_files = out.stats.files;
+            let (d, _) = timed(&lake.engine, &pruned).await;
+            lake.after.push(d);
+        }
     }
+    lakes
+        .into_iter()
+        .map(|mut l| Row {
+            label: l.label,
+            files: l.files,
+            cold_ms: l.cold.as_secs_f64() * 1000.0,
+            pruned_ms: median(&mut l.pruned),
+            pruned_files: l.pruned_files,
+            after_ms: median(&mut l.after),
+            all_ms: median(&mut l.all),
+            all_files: l.all_files,
+        })
+        .collect()
 }
 
 fn print(rows: &[Row]) {
     println!(
-        "{:<8} {:>7} | {:>9} {:>6} | {:>9} {:>6} {:>5} | {:>9} {:>6} {:>6} {:>8} {:>6}",
+        "{:<8} {:>6} | {:>8} {:>6} | {:>9} {:>6} {:>5} | {:>8} {:>6} | {:>8} {:>6} {:>5} {:>7} {:>6}",
         "lake",
         "files",
         "cold ms",
@@ -182,6 +222,8 @@ fn print(rows: &[Row]) {
         "pruned ms",
         "ratio",
         "files",
+        "after ms",
+        "ratio",
         "1-day ms",
         "ratio",
         "files",
@@ -192,7 +234,7 @@ fn print(rows: &[Row]) {
     let per_file = |r: &Row| r.all_ms / r.all_files.max(1) as f64;
     for r in rows {
         println!(
-            "{:<8} {:>7} | {:>9.1} {:>6.2} | {:>9.1} {:>6.2} {:>5} | {:>9.1} {:>6.2} {:>6} {:>8.2} {:>6.2}",
+            "{:<8} {:>6} | {:>8.1} {:>6.2} | {:>9.1} {:>6.2} {:>5} | {:>8.1} {:>6.2} | {:>8.1} {:>6.2} {:>5} {:>7.2} {:>6.2}",
             r.label,
             r.files,
             r.cold_ms,
@@ -200,6 +242,8 @@ fn print(rows: &[Row]) {
             r.pruned_ms,
             r.pruned_ms / base.pruned_ms,
             r.pruned_files,
+            r.after_ms,
+            r.after_ms / base.after_ms,
             r.all_ms,
             r.all_ms / base.all_ms,
             r.all_files,
@@ -255,9 +299,5 @@ async fn main() {
         ]
     };
     let rounds = if full { 7 } else { 1 };
-    let mut rows = Vec::new();
-    for shape in &shapes {
-        rows.push(measure(shape, rounds).await);
-    }
-    print(&rows);
+    print(&measure(&shapes, rounds).await);
 }
