@@ -161,8 +161,10 @@ struct Lake {
 /// pruned panel costs beside a wide one: their files' footers compete for DataFusion's
 /// metadata cache).
 async fn measure(shapes: &[Shape], rounds: usize) -> Vec<Row> {
-    let pruned = panel(&json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["vpc"],
-        "filters": {"accounts": [demo::DemoConfig::default().account_ids()[0]], "regions": ["us-east-1"]}}));
+    let pruned = panel(
+        &json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["vpc"],
+        "filters": {"accounts": [demo::DemoConfig::default().account_ids()[0]], "regions": ["us-east-1"]}}),
+    );
     let all = panel(&json!({"kind": "flow_volume", "group_by": ["account"]}));
     let mut lakes = Vec::new();
     for shape in shapes {

@@ -34,6 +34,9 @@ use crate::sql::Dialect;
 /// The partition folder keys of the Security Lake layout, in folder order.
 pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
 
+/// A table's (database, table) names.
+type TableKey = (String, String);
+
 /// DataFusion over a local lake folder.
 pub struct LocalEngine {
     root: PathBuf,
@@ -42,7 +45,7 @@ pub struct LocalEngine {
     listings: Arc<FolderListings>,
     /// One cell per (database, table): queries of different tables register at once, queries of
     /// one table wait for its (cheap) first registration.
-    registered: std::sync::Mutex<HashMap<(String, String), Arc<OnceCell<()>>>>,
+    registered: std::sync::Mutex<HashMap<TableKey, Arc<OnceCell<()>>>>,
 }
 
 impl LocalEngine {
@@ -137,7 +140,7 @@ impl LocalEngine {
     }
 
     /// Opens a table's folder and adds it to the session's catalogue.
-    async fn add_table(&self, table: &TableRef, key: (String, String)) -> Result<(), EngineError> {
+    async fn add_table(&self, table: &TableRef, key: TableKey) -> Result<(), EngineError> {
         if !self.root.is_dir() {
             return Err(EngineError::LakeMissing {
                 path: self.root.display().to_string(),

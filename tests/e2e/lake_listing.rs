@@ -90,6 +90,9 @@ async fn per_account(engine: &LocalEngine, condition: &str) -> BTreeMap<String, 
     counts
 }
 
+/// Whether a partition (region, account, day) is selected.
+type PartitionTest = dyn Fn(&str, &str, &str) -> bool;
+
 /// `(records, bytes)` per account over the generated records whose partition passes `keep`.
 fn brute_force(keep: impl Fn(&str, &str, &str) -> bool) -> BTreeMap<String, (i64, i64)> {
     let mut counts = BTreeMap::new();
@@ -113,7 +116,7 @@ async fn a_one_partition_query_lists_and_opens_only_that_partition() {
     );
     let out = run(&engine, &sql).await;
     let partition = format!("region=eu-west-1/accountId={account}/eventDay=20240603");
-    assert_eq!(out.stats.partitions, [partition.clone()]);
+    assert_eq!(out.stats.partitions, std::slice::from_ref(&partition));
     assert_eq!(out.stats.files, 1, "the partition's one file");
     // Registering reads one path down to a first file (4 folders); the scan then reads the
     // named region's, account's and day's folders. 184 folders in the table.
@@ -155,7 +158,7 @@ async fn results_on_a_many_folder_lake_are_the_brute_force() {
     let engine = LocalEngine::new(dir);
     let a = config().account_ids();
     let (a1, a7) = (a[1].clone(), a[7].clone());
-    let cases: Vec<(String, Box<dyn Fn(&str, &str, &str) -> bool>)> = vec![
+    let cases: Vec<(String, Box<PartitionTest>)> = vec![
         (
             "\"eventday\" = '20240602'".into(),
             Box::new(|_, _, d| d == "20240602"),
