@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::lake::listing::DEFAULT_LISTING_CACHE_ENTRIES;
 use crate::lake::SourceVersion;
 use crate::query::Region;
 
@@ -17,6 +18,9 @@ pub enum EngineChoice {
         /// Most memory one query's sorts, joins and aggregations may hold, MB
         /// (`localQueryMemoryMb`); a query that needs more fails with a clear error.
         memory_mb: u64,
+        /// Most folder entries kept between queries (`localListingCacheEntries`); past it the
+        /// least recently used listings are read again when needed.
+        listing_cache_entries: u64,
     },
     /// Amazon Athena.
     Athena(Box<AthenaSettings>),
@@ -217,6 +221,7 @@ impl Default for Settings {
             engine: EngineChoice::Local {
                 lake_path: default_lake_path(),
                 memory_mb: DEFAULT_LOCAL_QUERY_MEMORY_MB,
+                listing_cache_entries: DEFAULT_LISTING_CACHE_ENTRIES,
             },
             source_version: SourceVersion::V2,
             source_version_set: false,
@@ -328,6 +333,8 @@ impl Settings {
             None | Some("local") => {
                 let memory_mb = number("localQueryMemoryMb", 64, 1 << 20)?
                     .unwrap_or(DEFAULT_LOCAL_QUERY_MEMORY_MB);
+                let listing_cache_entries = number("localListingCacheEntries", 0, 100_000_000)?
+                    .unwrap_or(DEFAULT_LISTING_CACHE_ENTRIES);
                 let lake_path = match text("lakePath")? {
                     Some(path) => PathBuf::from(path),
                     None => default_lake_path(),
@@ -335,6 +342,7 @@ impl Settings {
                 s.engine = EngineChoice::Local {
                     lake_path,
                     memory_mb,
+                    listing_cache_entries,
                 };
             }
             Some("athena") => {
@@ -726,13 +734,20 @@ mod tests {
 
     #[test]
     fn parses_and_reports_bad_values() {
-        let s = Settings::from_json(&json!({"lakePath": "/x", "sourceVersion": "1", "rollupRegion": "eu-west-1", "maxRows": 10})).unwrap();
+        let s = Settings::from_json(&json!({"lakePath": "/x", "sourceVersion": "1", "rollupRegion": "eu-west-1", "maxRows": 10, "localListingCacheEntries": 5000})).unwrap();
         assert_eq!(
             s.engine,
             EngineChoice::Local {
                 lake_path: "/x".into(),
                 memory_mb: DEFAULT_LOCAL_QUERY_MEMORY_MB,
+                listing_cache_entries: 5000,
             }
+        );
+        assert_eq!(
+            Settings::from_json(&json!({"localListingCacheEntries": -1}))
+                .unwrap_err()
+                .to_string(),
+            "datasource setting `localListingCacheEntries` has the value -1: expected a whole number from 0 to 100000000"
         );
         assert_eq!(s.source_version, SourceVersion::V1);
         assert_eq!(s.home_region, "eu-west-1");

@@ -2,19 +2,17 @@
 //! (`aws/<SOURCE>/<ver>/region=…/accountId=…/eventDay=…/*.parquet`). The partition folders are
 //! table partition columns, so the same partition predicates that prune Athena prune files here,
 //! and the engine reports the files and bytes it actually read.
+//!
+//! A table is registered on its first query, from one file's footer ([`LakeTable`]); each scan
+//! lists only the partition folders its filters name, through the engine's kept listings.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::DataType;
 use datafusion::catalog::MemorySchemaProvider;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::SQLOptions;
@@ -23,23 +21,31 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::{collect, execute_stream, ExecutionPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
+use super::lake_table::LakeTable;
 use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
 use crate::cache::CacheOutcome;
-use crate::lake::estimate::{self, LocalTree, ScanEstimate};
+use crate::lake::estimate::{self, ScanEstimate};
+use crate::lake::listing::{FolderListings, ListingCounts, DEFAULT_LISTING_CACHE_ENTRIES};
 use crate::plan::{PartitionFilter, TableRef};
 use crate::sql::Dialect;
 
 /// The partition folder keys of the Security Lake layout, in folder order.
 pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
 
+/// A table's (database, table) names.
+type TableKey = (String, String);
+
 /// DataFusion over a local lake folder.
 pub struct LocalEngine {
     root: PathBuf,
     memory_bytes: u64,
     ctx: SessionContext,
-    registered: Mutex<HashSet<(String, String)>>,
+    listings: Arc<FolderListings>,
+    /// One cell per (database, table): queries of different tables register at once, queries of
+    /// one table wait for its (cheap) first registration.
+    registered: std::sync::Mutex<HashMap<TableKey, Arc<OnceCell<()>>>>,
 }
 
 impl LocalEngine {
@@ -52,6 +58,16 @@ impl LocalEngine {
     /// An engine whose queries may hold at most `memory_bytes` in their sorts, joins and
     /// aggregations (DataFusion's memory pool): past it a query fails, the process stays up.
     pub fn with_memory_limit(root: impl Into<PathBuf>, memory_bytes: u64) -> Self {
+        Self::with_limits(root, memory_bytes, DEFAULT_LISTING_CACHE_ENTRIES)
+    }
+
+    /// An engine with a memory bound per query and at most `listing_cache_entries` folder
+    /// entries kept between queries (`localListingCacheEntries`).
+    pub fn with_limits(
+        root: impl Into<PathBuf>,
+        memory_bytes: u64,
+        listing_cache_entries: u64,
+    ) -> Self {
         let config = SessionConfig::new()
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
             .with_information_schema(false);
@@ -69,8 +85,14 @@ impl LocalEngine {
             root: root.into(),
             memory_bytes,
             ctx,
-            registered: Mutex::new(HashSet::new()),
+            listings: Arc::new(FolderListings::new(listing_cache_entries)),
+            registered: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How many folders were listed, and how many listings were reused, since the engine began.
+    pub fn listing_counts(&self) -> ListingCounts {
+        self.listings.counts()
     }
 
     /// An engine error from DataFusion's; running out of the memory bound names the setting.
@@ -107,42 +129,37 @@ impl LocalEngine {
 
     async fn register(&self, table: &TableRef) -> Result<(), EngineError> {
         let key = (table.database(), table.table());
-        let mut registered = self.registered.lock().await;
-        if registered.contains(&key) {
-            return Ok(());
-        }
+        let cell = match self.registered.lock() {
+            Ok(mut cells) => cells.entry(key.clone()).or_default().clone(),
+            Err(_) => return Err(EngineError::Execution("table registry poisoned".into())),
+        };
+        // A failed registration leaves the cell empty: the next query tries again.
+        cell.get_or_try_init(|| self.add_table(table, key))
+            .await
+            .map(|_| ())
+    }
+
+    /// Opens a table's folder and adds it to the session's catalogue.
+    async fn add_table(&self, table: &TableRef, key: TableKey) -> Result<(), EngineError> {
         if !self.root.is_dir() {
             return Err(EngineError::LakeMissing {
                 path: self.root.display().to_string(),
             });
         }
         let folder = self.table_folder(table);
-        let missing = || self.table_missing(table, &folder);
         if !folder.is_dir() {
-            return Err(missing());
+            return Err(self.table_missing(table, &folder));
         }
-        let folder = folder
+        let execution =
+            |e: datafusion::error::DataFusionError| EngineError::Execution(e.to_string());
+        let canonical = folder
             .canonicalize()
             .map_err(|e| EngineError::Execution(format!("{}: {e}", folder.display())))?;
-        let url = ListingTableUrl::parse(format!("{}/", folder.display()))
-            .map_err(|e| EngineError::Execution(e.to_string()))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(
-                PARTITION_KEYS
-                    .iter()
-                    .map(|k| (k.to_string(), DataType::Utf8))
-                    .collect(),
-            );
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .infer_schema(&self.ctx.state())
+        let provider = LakeTable::open(&self.ctx.state(), canonical, self.listings.clone())
             .await
-            .map_err(|_| missing())?;
-        let provider =
-            ListingTable::try_new(config).map_err(|e| EngineError::Execution(e.to_string()))?;
-        let provider = lowercase_view(&self.ctx, Arc::new(provider))
-            .map_err(|e| EngineError::Execution(e.to_string()))?;
+            .map_err(execution)?
+            .ok_or_else(|| self.table_missing(table, &folder))?;
+        let provider = lowercase_view(&self.ctx, Arc::new(provider)).map_err(execution)?;
         let catalog = self
             .ctx
             .catalog("datafusion")
@@ -150,15 +167,12 @@ impl LocalEngine {
         if catalog.schema(&key.0).is_none() {
             catalog
                 .register_schema(&key.0, Arc::new(MemorySchemaProvider::new()))
-                .map_err(|e| EngineError::Execution(e.to_string()))?;
+                .map_err(execution)?;
         }
         let schema = catalog
             .schema(&key.0)
             .ok_or_else(|| EngineError::Execution(format!("schema {} missing", key.0)))?;
-        schema
-            .register_table(key.1.clone(), provider)
-            .map_err(|e| EngineError::Execution(e.to_string()))?;
-        registered.insert(key);
+        schema.register_table(key.1, provider).map_err(execution)?;
         Ok(())
     }
 }
@@ -309,9 +323,14 @@ impl Engine for LocalEngine {
         let roots: Vec<String> = request
             .tables
             .iter()
-            .map(|t| self.table_folder(t).to_string_lossy().into_owned())
+            .map(|t| {
+                // The folder the scans list, so both share the kept listings.
+                let folder = self.table_folder(t);
+                let folder = folder.canonicalize().unwrap_or(folder);
+                folder.to_string_lossy().into_owned()
+            })
             .collect();
-        estimate::estimate_all(&LocalTree, &roots, partitions).await
+        estimate::estimate_all(self.listings.as_ref(), &roots, partitions).await
     }
 
     async fn check(&self, tables: &[TableRef]) -> Result<String, EngineError> {

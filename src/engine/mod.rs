@@ -1,10 +1,14 @@
 //! Engines run rendered SQL and return Arrow record batches plus what they read.
 //!
-//! `local.rs`: DataFusion over a Parquet lake in the Security Lake folder layout.
+//! `local.rs`: DataFusion over a Parquet lake in the Security Lake folder layout;
+//! `lake_table.rs`: its tables, listed by partition; `partition_select.rs`: which partition
+//! folders a scan's filters admit.
 //! `athena.rs`: Amazon Athena.
 
 pub mod athena;
+pub mod lake_table;
 pub mod local;
+pub mod partition_select;
 pub mod result_csv;
 pub mod udf;
 
@@ -255,9 +259,11 @@ pub async fn connect(choice: &EngineChoice) -> Arc<dyn Engine> {
         EngineChoice::Local {
             lake_path,
             memory_mb,
-        } => Arc::new(local::LocalEngine::with_memory_limit(
+            listing_cache_entries,
+        } => Arc::new(local::LocalEngine::with_limits(
             lake_path.clone(),
             memory_mb << 20,
+            *listing_cache_entries,
         )),
         EngineChoice::Athena(a) => {
             Arc::new(athena::AthenaEngine::connect(a.as_ref().clone()).await)

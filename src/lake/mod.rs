@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod discovery;
 pub mod estimate;
+pub mod listing;
 
 use std::fmt;
 

@@ -57,7 +57,11 @@ impl Service {
             EngineChoice::Local {
                 lake_path,
                 memory_mb,
-            } => format!("local:{} memory:{memory_mb}", lake_path.display()),
+                listing_cache_entries,
+            } => format!(
+                "local:{} memory:{memory_mb} listings:{listing_cache_entries}",
+                lake_path.display()
+            ),
             EngineChoice::Athena(a) => format!("athena:{}", a.identity()),
         } + &format!(" cache:{policy:?}");
         let instance = context.and_then(|c| {

@@ -14,6 +14,7 @@ mod data_links;
 mod flow_kinds;
 mod glue_discovery;
 mod grafana_rules;
+mod lake_listing;
 mod limits;
 mod load;
 mod plugin;
