@@ -892,7 +892,7 @@ async fn account_names_label_series_and_name_table_rows_beside_the_ids() {
     for f in &series.fields[1..] {
         let named_here = f.labels["account"] == named;
         assert_eq!(
-            f.labels.get("account_name").is_some(),
+            f.labels.contains_key("account_name"),
             named_here,
             "{:?}",
             f.labels
