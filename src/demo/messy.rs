@@ -13,7 +13,7 @@
 //! - late deliveries: records that reach the lake hours after they started (`delivered_ms`),
 //!   always inside the partition of their own UTC day, so files are not in time order.
 
-use super::model::{ephemeral, mix, record, Eni, Rng, NAT, PUBLIC_DESTS};
+use super::model::{ephemeral, mix, peer_in_vpc, record, Eni, Rng, NAT, PUBLIC_DESTS};
 use super::{FlowAction, FlowDirection, FlowRecord, PartitionKey};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -116,11 +116,7 @@ impl Hour<'_> {
         // Dual-stack east-west over unique-local addresses.
         for _ in 0..2 {
             let src = rng.pick(enis);
-            let peers: Vec<&Eni> = enis
-                .iter()
-                .filter(|e| e.vpc == src.vpc && e.ip != src.ip)
-                .collect();
-            let dst = *rng.pick(&peers);
+            let dst = peer_in_vpc(rng, enis, src);
             let start = self.start(rng);
             let bytes = rng.heavy(30_000.0, 0.7);
             out.push(self.flow(

@@ -374,6 +374,15 @@ fn bursts(
     out
 }
 
+/// Another ENI of `eni`'s VPC, drawn at random.
+pub(super) fn peer_in_vpc<'a>(rng: &mut Rng, enis: &'a [Eni], eni: &Eni) -> &'a Eni {
+    let peers: Vec<&Eni> = enis
+        .iter()
+        .filter(|e| e.vpc == eni.vpc && e.ip != eni.ip)
+        .collect();
+    *rng.pick(&peers)
+}
+
 pub(super) fn ephemeral(rng: &mut Rng) -> i32 {
     32_768 + rng.below(28_000) as i32
 }
@@ -386,11 +395,7 @@ fn flow(rng: &mut Rng, enis: &[Eni], account: &str, region: &str, start: i64) ->
         // East-west inside a VPC, from the source ENI's point of view.
         0..=44 => {
             let src = rng.pick(enis);
-            let peers: Vec<&Eni> = enis
-                .iter()
-                .filter(|e| e.vpc == src.vpc && e.ip != src.ip)
-                .collect();
-            let dst = *rng.pick(&peers);
+            let dst = peer_in_vpc(rng, enis, src);
             let (port, proto) = *rng.pick(&[(443, 6), (5432, 6), (6379, 6), (8080, 6), (53, 17)]);
             let bytes = rng.heavy(20_000.0, 0.8);
             record(
@@ -484,11 +489,7 @@ fn flow(rng: &mut Rng, enis: &[Eni], account: &str, region: &str, start: i64) ->
         // The database replicator: the heaviest talker.
         90..=96 => {
             let db = &enis[DB];
-            let peers: Vec<&Eni> = enis
-                .iter()
-                .filter(|e| e.vpc == db.vpc && e.ip != db.ip)
-                .collect();
-            let dst = *rng.pick(&peers);
+            let dst = peer_in_vpc(rng, enis, db);
             let bytes = rng.heavy(40_000_000.0, 0.5);
             record(
                 db,

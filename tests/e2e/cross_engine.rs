@@ -256,14 +256,7 @@ fn values(column: &ArrayRef) -> Vec<Value> {
             let ms = cast(&ms, &DataType::Int64).unwrap();
             as_json(ms, &|a, i| json!(a.as_primitive::<Int64Type>().value(i)))
         }
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => {
+        t if t.is_integer() => {
             let ints = cast(column, &DataType::Int64).unwrap();
             as_json(ints, &|a, i| json!(a.as_primitive::<Int64Type>().value(i)))
         }
