@@ -380,7 +380,8 @@ pub(super) fn peer_in_vpc<'a>(rng: &mut Rng, enis: &'a [Eni], eni: &Eni) -> &'a 
         .iter()
         .filter(|e| e.vpc == eni.vpc && e.ip != eni.ip)
         .collect();
-    *rng.pick(&peers)
+    let peer: &&'a Eni = rng.pick(&peers);
+    peer
 }
 
 pub(super) fn ephemeral(rng: &mut Rng) -> i32 {
