@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 
+pub use crate::engine::CacheOutcome;
 use crate::engine::{Engine, EngineError, EngineRequest, QueryOutput};
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
@@ -21,28 +22,6 @@ use crate::sql::Dialect;
 /// How long a result that reads closed UTC days only ([`EngineRequest::settled`]) is reused when
 /// caching is on: its rows do not change any more.
 pub const SETTLED_TTL: Duration = Duration::from_secs(6 * 3600);
-
-/// How a result was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheOutcome {
-    /// The engine ran the query for this request.
-    Miss,
-    /// An identical query was already running; this request shared its result.
-    Shared,
-    /// A finished result within its time-to-live was reused.
-    Hit,
-}
-
-impl CacheOutcome {
-    /// `miss`, `shared`, `hit` (frame meta).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CacheOutcome::Miss => "miss",
-            CacheOutcome::Shared => "shared",
-            CacheOutcome::Hit => "hit",
-        }
-    }
-}
 
 /// Cache settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,7 @@
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
 //! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
 //! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake, [`engine::athena`] runs Amazon Athena |
+//! | [`failure`] | engine and lake errors and whose fault each is ([`failure::Fault`]), below both |
 //! | [`cache`] | one engine run per distinct query: in-flight sharing, a TTL cache in bounded memory, counters |
 //! | [`aws`] | AWS SDK configuration: credentials, assumed role, region, endpoint override |
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
@@ -34,6 +35,7 @@ pub mod dashboard_links;
 pub mod dashboards;
 pub mod demo;
 pub mod engine;
+pub mod failure;
 pub mod frame;
 pub mod grafana_host;
 pub mod lake;

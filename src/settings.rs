@@ -195,8 +195,7 @@ impl Default for AsyncQueries {
     }
 }
 
-/// Default of `localQueryMemoryMb`.
-pub const DEFAULT_LOCAL_QUERY_MEMORY_MB: u64 = 2048;
+pub use crate::engine::local::DEFAULT_LOCAL_QUERY_MEMORY_MB;
 
 /// Default lake folder when none is configured: `$LAKEWATCH_LAKE`, else `./demo-lake`.
 pub fn default_lake_path() -> PathBuf {

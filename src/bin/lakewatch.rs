@@ -380,7 +380,7 @@ async fn run(command: Command) -> CliResult {
             let mut settings = engine.settings()?;
             let json = read_query(&query)?;
             let (from, to) = range(&from, &to)?;
-            let engine = lakewatch::engine::connect(&settings.engine).await;
+            let engine = lakewatch::service::connect_engine(&settings.engine).await;
             resolve_for_queries(engine.as_ref(), &mut settings).await?;
             let frames = run_panel(
                 engine.as_ref(),
@@ -427,7 +427,7 @@ async fn run(command: Command) -> CliResult {
         }
         Command::Check { engine } => {
             let settings = engine.settings()?;
-            let engine = lakewatch::engine::connect(&settings.engine).await;
+            let engine = lakewatch::service::connect_engine(&settings.engine).await;
             println!("{}", health(engine.as_ref(), settings).await?);
             Ok(())
         }

@@ -24,8 +24,7 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::local::PARTITION_KEYS;
-use super::partition_select::{is_partition_filter, PartitionPredicates};
+use super::partition_select::{is_partition_filter, PartitionPredicates, PARTITION_KEYS};
 use crate::lake::listing::FolderListings;
 
 /// One table folder of the local lake (`aws/<SOURCE>/<ver>`).

@@ -24,15 +24,15 @@ use futures::StreamExt;
 use tokio::sync::OnceCell;
 
 use super::lake_table::LakeTable;
-use super::{Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
-use crate::cache::CacheOutcome;
+use super::partition_select::PARTITION_KEYS;
+use super::{CacheOutcome, Engine, EngineError, EngineRequest, QueryOutput, ScanStats};
 use crate::lake::estimate::{self, ScanEstimate};
 use crate::lake::listing::{FolderListings, ListingCounts, DEFAULT_LISTING_CACHE_ENTRIES};
 use crate::plan::{PartitionFilter, TableRef};
 use crate::sql::Dialect;
 
-/// The partition folder keys of the Security Lake layout, in folder order.
-pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
+/// Default of `localQueryMemoryMb`.
+pub const DEFAULT_LOCAL_QUERY_MEMORY_MB: u64 = 2048;
 
 /// A table's (database, table) names.
 type TableKey = (String, String);
@@ -52,7 +52,7 @@ impl LocalEngine {
     /// An engine over the lake rooted at `root` (the folder that holds `aws/`), with the default
     /// memory bound of a query.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self::with_memory_limit(root, crate::settings::DEFAULT_LOCAL_QUERY_MEMORY_MB << 20)
+        Self::with_memory_limit(root, DEFAULT_LOCAL_QUERY_MEMORY_MB << 20)
     }
 
     /// An engine whose queries may hold at most `memory_bytes` in their sorts, joins and

@@ -19,7 +19,8 @@ use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::physical_plan::PhysicalExpr;
 
-use super::local::PARTITION_KEYS;
+/// The partition folder keys of the Security Lake layout, in folder order.
+pub const PARTITION_KEYS: [&str; 3] = ["region", "accountId", "eventDay"];
 
 /// Whether a filter reads only partition columns (and gives the same answer each time), so the
 /// partition values alone decide it.

@@ -11,7 +11,7 @@ use std::fmt;
 
 use super::catalog::{Catalog, GlueTable};
 use super::{database_name, LakeNames, Source, SourceVersion};
-use crate::engine::EngineError;
+use crate::failure::EngineError;
 
 /// The Glue calls discovery makes.
 #[async_trait::async_trait]
@@ -159,10 +159,10 @@ pub enum DiscoveryError {
 impl DiscoveryError {
     /// Who has to act: the admin for what Glue does not hold, else whoever the failed call
     /// names.
-    pub fn fault(&self) -> crate::engine::Fault {
+    pub fn fault(&self) -> crate::failure::Fault {
         match self {
             DiscoveryError::Engine(e) => e.fault(),
-            _ => crate::engine::Fault::User,
+            _ => crate::failure::Fault::User,
         }
     }
 }
@@ -331,7 +331,7 @@ mod tests {
                 return Err(EngineError::Aws {
                     action: "GetDatabases",
                     message: "AccessDeniedException: not authorized".into(),
-                    fault: crate::engine::Fault::User,
+                    fault: crate::failure::Fault::User,
                 });
             }
             let start: usize = next.map_or(0, |n| n.parse().unwrap());
@@ -477,7 +477,7 @@ mod tests {
         let e = resolve_with(&glue, &LakeNames::default(), None)
             .await
             .unwrap_err();
-        assert_eq!(e.fault(), crate::engine::Fault::User);
+        assert_eq!(e.fault(), crate::failure::Fault::User);
         assert_eq!(
             e.to_string(),
             "the Glue database `amazon_security_lake_glue_db_us_east_1` does not exist in us-east-1, and Lakewatch could not list the Glue databases to look for the Security Lake tables elsewhere (AWS GetDatabases failed: AccessDeniedException: not authorized); set `database` to the database that holds the tables or resource links to them, or allow the role glue:GetDatabases"

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use crate::engine::EngineError;
+use crate::failure::EngineError;
 use crate::plan::PartitionFilter;
 
 /// The files under a plan's partitions.

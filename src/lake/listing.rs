@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::engine::EngineError;
+use crate::failure::EngineError;
 use crate::lake::estimate::FolderTree;
 
 /// Default of `localListingCacheEntries`: ~120 bytes an entry, ~25 MB at most.

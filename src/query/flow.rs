@@ -392,7 +392,7 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
 }
 
 /// The query fields Lakewatch reads, and the ones Grafana adds to every query.
-const KNOWN_FIELDS: [&str; 38] = [
+pub(super) const KNOWN_FIELDS: [&str; 38] = [
     "kind",
     "event",
     "values",
@@ -434,7 +434,7 @@ const KNOWN_FIELDS: [&str; 38] = [
 ];
 
 /// The filter names Lakewatch reads.
-const KNOWN_FILTERS: [&str; 21] = [
+pub(super) const KNOWN_FILTERS: [&str; 21] = [
     "accounts",
     "regions",
     "vpcs",
@@ -457,30 +457,6 @@ const KNOWN_FILTERS: [&str; 21] = [
     "direction",
     "boundary",
 ];
-
-/// Fields of a query JSON that no kind reads (typos such as `mesure` or `filters.acounts`):
-/// they are ignored, and the panel says so.
-pub fn unknown_fields(value: &Value) -> Vec<String> {
-    let Some(obj) = value.as_object() else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = obj
-        .keys()
-        .filter(|k| {
-            !KNOWN_FIELDS.contains(&k.as_str())
-                && !super::compliance::COMPLIANCE_FIELDS.contains(&k.as_str())
-        })
-        .cloned()
-        .collect();
-    if let Some(Value::Object(f)) = obj.get("filters") {
-        out.extend(
-            f.keys()
-                .filter(|k| !KNOWN_FILTERS.contains(&k.as_str()))
-                .map(|k| format!("filters.{k}")),
-        );
-    }
-    out
-}
 
 /// Whether any address filter would match this address (test helper for brute-force checks).
 pub fn any_contains(blocks: &[Cidr], ip: IpAddr) -> bool {

@@ -20,8 +20,8 @@ pub use compliance::{
     ComplianceStatus, ControlId, StatusView, COMPLIANCE_KINDS, DEFAULT_CONTROL,
 };
 pub use flow::{
-    any_contains, unknown_fields, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume,
-    PortScan, ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
+    any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
+    ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
 };
 pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
@@ -578,6 +578,30 @@ impl PanelQuery {
             )),
         }
     }
+}
+
+/// Fields of a query JSON that no kind reads (typos such as `mesure` or `filters.acounts`):
+/// they are ignored, and the panel says so.
+pub fn unknown_fields(value: &Value) -> Vec<String> {
+    let Some(obj) = value.as_object() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = obj
+        .keys()
+        .filter(|k| {
+            !flow::KNOWN_FIELDS.contains(&k.as_str())
+                && !compliance::COMPLIANCE_FIELDS.contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    if let Some(Value::Object(f)) = obj.get("filters") {
+        out.extend(
+            f.keys()
+                .filter(|k| !flow::KNOWN_FILTERS.contains(&k.as_str()))
+                .map(|k| format!("filters.{k}")),
+        );
+    }
+    out
 }
 
 /// A top-N table needs at least one dimension to rank.

@@ -2,6 +2,7 @@
 //! `diagnostics.rs` (CheckHealth), `resource.rs` (CallResource). [`serve`] prints the go-plugin handshake and serves them.
 
 mod async_flow;
+mod connect;
 mod data;
 mod diagnostics;
 mod resource;
@@ -15,6 +16,8 @@ use grafana_plugin_sdk::pluginv2::{
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tracing_subscriber::prelude::*;
+
+pub use connect::connect_engine;
 
 use crate::cache::CachedEngine;
 use crate::settings::{EngineChoice, Settings, SettingsError};
@@ -77,7 +80,7 @@ impl Service {
             return engine.clone();
         }
         let engine = Arc::new(CachedEngine::new(
-            crate::engine::connect(&settings.engine).await,
+            connect_engine(&settings.engine).await,
             policy,
         ));
         engines.by_key.insert(key, engine.clone());
