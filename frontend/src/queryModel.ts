@@ -1,4 +1,5 @@
-import type { AnnotationEvent, Dimension, FilterName, FlowFilters, LakewatchQuery, QueryKind } from './types';
+import kindsJson from './kinds.json';
+import type { AnnotationEvent, FilterName, FlowFilters, LakewatchQuery, QueryKind } from './types';
 
 /** A query field the builder edits (besides `kind` and `filters`). */
 export type QueryField =
@@ -44,43 +45,9 @@ export interface KindSpec {
   filters: FilterName[];
   /** The backend's default `limit`, when it has one. */
   defaultLimit?: number;
+  /** The frame the kind answers with. */
+  answer?: 'time_series' | 'table' | 'table_or_series' | 'annotations' | 'values';
 }
-
-/** Every flow dimension, in the backend's documentation order. */
-export const DIMENSIONS: Dimension[] = [
-  'account',
-  'region',
-  'vpc',
-  'subnet',
-  'eni',
-  'src_ip',
-  'dst_ip',
-  'dst_port',
-  'protocol',
-  'action',
-  'direction',
-  'boundary',
-];
-
-/** Every filter of the flow kinds. */
-export const FLOW_FILTERS: FilterName[] = [
-  'accounts',
-  'regions',
-  'vpcs',
-  'subnets',
-  'enis',
-  'ip',
-  'src_ip',
-  'dst_ip',
-  'exclude_ip',
-  'ports',
-  'src_ports',
-  'dst_ports',
-  'protocols',
-  'action',
-  'direction',
-  'boundary',
-];
 
 /** Human labels and hints of the filters. */
 export const FILTER_INFO: Record<FilterName, { label: string; placeholder: string; single?: string[] }> = {
@@ -102,186 +69,11 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   boundary: { label: 'Traffic path', placeholder: 'Internet Gateway, 5' },
 };
 
-const FLOW_MEASURES = ['bytes', 'packets', 'flows'];
-const FLOWS_FIRST = ['flows', 'bytes', 'packets'];
-const COMPLIANCE_FILTERS: FilterName[] = ['accounts', 'regions', 'vpcs'];
-
-/** The query kinds, in menu order. */
-export const KINDS: KindSpec[] = [
-  {
-    kind: 'flow_volume',
-    label: 'Flow volume',
-    description: 'Bytes, packets or flows over time, one series per group',
-    group: 'Flow',
-    fields: ['measure', 'group_by', 'limit'],
-    measures: FLOW_MEASURES,
-    dimensions: DIMENSIONS,
-    filters: FLOW_FILTERS,
-  },
-  {
-    kind: 'top_talkers',
-    label: 'Top talkers',
-    description: 'Addresses that send or receive the most',
-    group: 'Flow',
-    fields: ['by', 'measure', 'limit'],
-    measures: FLOW_MEASURES,
-    dimensions: [],
-    filters: FLOW_FILTERS,
-    defaultLimit: 10,
-  },
-  {
-    kind: 'top_pairs',
-    label: 'Top pairs',
-    description: 'Source → destination:port/protocol pairs with the most traffic',
-    group: 'Flow',
-    fields: ['measure', 'limit'],
-    measures: FLOW_MEASURES,
-    dimensions: [],
-    filters: FLOW_FILTERS,
-    defaultLimit: 10,
-  },
-  {
-    kind: 'top_ports',
-    label: 'Top ports',
-    description: 'Destination ports and protocols ranked',
-    group: 'Flow',
-    fields: ['measure', 'group_by', 'limit'],
-    measures: FLOWS_FIRST,
-    dimensions: DIMENSIONS,
-    defaultGroupBy: ['dst_port', 'protocol'],
-    filters: FLOW_FILTERS,
-    defaultLimit: 10,
-  },
-  {
-    kind: 'top_interfaces',
-    label: 'Top interfaces',
-    description: 'Network interfaces (ENIs) ranked',
-    group: 'Flow',
-    fields: ['measure', 'group_by', 'limit'],
-    measures: FLOW_MEASURES,
-    dimensions: DIMENSIONS,
-    defaultGroupBy: ['eni'],
-    filters: FLOW_FILTERS,
-    defaultLimit: 10,
-  },
-  {
-    kind: 'rejected',
-    label: 'Rejected traffic',
-    description: 'Denied flows over time, or the top rejected sources',
-    group: 'Flow',
-    fields: ['view', 'measure', 'group_by', 'limit'],
-    measures: FLOWS_FIRST,
-    dimensions: DIMENSIONS,
-    views: ['over_time', 'top_sources'],
-    filters: FLOW_FILTERS,
-  },
-  {
-    kind: 'port_scan',
-    label: 'Port scans',
-    description: 'Sources that touched more distinct ports (or hosts) than the threshold',
-    group: 'Flow',
-    fields: ['scan_by', 'threshold', 'window_minutes', 'limit'],
-    measures: [],
-    dimensions: [],
-    filters: FLOW_FILTERS,
-    defaultLimit: 100,
-  },
-  {
-    kind: 'internet_egress',
-    label: 'Internet egress',
-    description: 'Egress to public addresses outside your own blocks',
-    group: 'Flow',
-    fields: ['own_cidrs', 'measure', 'group_by', 'limit'],
-    measures: FLOW_MEASURES,
-    dimensions: DIMENSIONS,
-    defaultGroupBy: ['vpc', 'dst_ip'],
-    filters: FLOW_FILTERS,
-    defaultLimit: 10,
-  },
-  {
-    kind: 'flow_search',
-    label: 'Flow search',
-    description: 'Matching flow records, newest first, every field',
-    group: 'Flow',
-    fields: ['limit'],
-    measures: [],
-    dimensions: [],
-    filters: FLOW_FILTERS,
-    defaultLimit: 100,
-  },
-  {
-    kind: 'coverage',
-    label: 'Flow-log coverage',
-    description: 'When each account, region and VPC last sent flow records; silent ones',
-    group: 'Coverage',
-    fields: ['group_by', 'silent_for_minutes', 'lookback_days', 'format'],
-    measures: [],
-    dimensions: DIMENSIONS,
-    defaultGroupBy: ['account', 'region', 'vpc'],
-    formats: ['table', 'series'],
-    filters: FLOW_FILTERS,
-  },
-  {
-    kind: 'freshness',
-    label: 'Freshness',
-    description: 'Minutes since the last flow record per account and region',
-    group: 'Coverage',
-    fields: ['group_by', 'silent_for_minutes', 'lookback_days', 'format'],
-    measures: [],
-    dimensions: DIMENSIONS,
-    defaultGroupBy: ['account', 'region'],
-    formats: ['table', 'series'],
-    filters: FLOW_FILTERS,
-  },
-  {
-    kind: 'compliance_status',
-    label: 'Compliance status',
-    description: 'Latest state of each resource for Security Hub controls or Config rules',
-    group: 'Compliance',
-    fields: ['controls', 'statuses', 'view', 'lookback_days', 'limit'],
-    measures: [],
-    dimensions: [],
-    views: ['table', 'counts'],
-    filters: COMPLIANCE_FILTERS,
-    defaultLimit: 1000,
-  },
-  {
-    kind: 'compliance_over_time',
-    label: 'Compliance over time',
-    description: 'Pass rate and failing resources over time',
-    group: 'Compliance',
-    fields: ['controls', 'measure', 'group_by', 'lookback_days'],
-    measures: ['pass_rate', 'failing', 'passing'],
-    dimensions: ['account', 'region', 'control'],
-    filters: COMPLIANCE_FILTERS,
-  },
-  {
-    kind: 'annotations',
-    label: 'Annotations',
-    description: 'Events to mark on the time axis: control status changes, flow logs going silent',
-    group: 'Annotations',
-    fields: ['event'],
-    eventFields: {
-      control_status_changes: ['control'],
-      flow_logs_silent: ['silent_for_minutes', 'group_by'],
-    },
-    measures: [],
-    dimensions: ['account', 'region', 'vpc'],
-    defaultGroupBy: ['account', 'region', 'vpc'],
-    filters: COMPLIANCE_FILTERS,
-  },
-  {
-    kind: 'sql',
-    label: 'SQL',
-    description: 'Your own SQL with macros; template variables become escaped literals',
-    group: 'SQL',
-    fields: ['rawSql', 'format'],
-    measures: [],
-    dimensions: [],
-    formats: ['table', 'time_series'],
-    filters: ['accounts', 'regions'],
-  },
-];
+/**
+ * The query kinds, in menu order: generated from the backend's kind registry (`lakewatch kinds`),
+ * so the editor's fields and defaults are the backend's own. A Rust test fails when it is stale.
+ */
+export const KINDS: KindSpec[] = kindsJson as KindSpec[];
 
 /** The spec of a kind (`flow_volume` when absent, as the backend does). */
 export function kindSpec(kind: QueryKind | string | undefined): KindSpec {

@@ -134,6 +134,9 @@ enum Command {
         #[arg(long)]
         check_frames: bool,
     },
+    /// Print the query kinds as the query editor reads them (frontend/src/kinds.json is this
+    /// output).
+    Kinds,
     /// Check that a local lake (or Athena with --athena) is usable, as the datasource's health
     /// check does.
     Check {
@@ -429,6 +432,10 @@ async fn run(command: Command) -> CliResult {
             let settings = engine.settings()?;
             let engine = lakewatch::service::connect_engine(&settings.engine).await;
             println!("{}", health(engine.as_ref(), settings).await?);
+            Ok(())
+        }
+        Command::Kinds => {
+            print!("{}", lakewatch::query::kinds::kinds_json());
             Ok(())
         }
         Command::ServePlugin => lakewatch::service::serve().await,

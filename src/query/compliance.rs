@@ -177,11 +177,8 @@ pub struct ComplianceOverTime {
     pub measure: ComplianceMeasure,
 }
 
-/// The compliance kinds by name.
-pub const COMPLIANCE_KINDS: &str = "compliance_status, compliance_over_time";
-
 /// The query fields the compliance kinds read (besides the shared ones).
-pub(super) const COMPLIANCE_FIELDS: [&str; 7] = [
+const COMPLIANCE_FIELDS: [&str; 7] = [
     "controls",
     "control",
     "config_rule",

@@ -152,9 +152,6 @@ pub struct Coverage {
     pub format: CoverageFormat,
 }
 
-/// The flow kinds by name, as written in query JSON.
-pub const FLOW_KINDS: &str = "flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness";
-
 /// The `format` field of `coverage` and `freshness`.
 pub(super) fn parse_coverage_format(
     obj: &Map<String, Value>,
@@ -390,48 +387,6 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
         )),
     }
 }
-
-/// The query fields Lakewatch reads, and the ones Grafana adds to every query.
-pub(super) const KNOWN_FIELDS: [&str; 38] = [
-    "kind",
-    "event",
-    "values",
-    "rawSql",
-    "sql",
-    "format",
-    "variables",
-    "variableTypes",
-    "measure",
-    "group_by",
-    "by",
-    "limit",
-    "filters",
-    "view",
-    "threshold",
-    "scan_by",
-    "window_minutes",
-    "own_cidrs",
-    "silent_for_minutes",
-    "lookback_days",
-    "format",
-    "refId",
-    "datasource",
-    "datasourceId",
-    "hide",
-    "key",
-    "queryType",
-    "intervalMs",
-    "maxDataPoints",
-    "editorMode",
-    "interval",
-    "intervalFactor",
-    "legendFormat",
-    "alias",
-    "instant",
-    "range",
-    "exemplar",
-    "timeRange",
-];
 
 /// The filter names Lakewatch reads.
 pub(super) const KNOWN_FILTERS: [&str; 21] = [

@@ -6,6 +6,7 @@
 mod annotations;
 mod compliance;
 mod flow;
+pub mod kinds;
 mod raw_sql;
 mod values;
 
@@ -17,11 +18,11 @@ pub use annotations::{
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
-    ComplianceStatus, ControlId, StatusView, COMPLIANCE_KINDS, DEFAULT_CONTROL,
+    ComplianceStatus, ControlId, StatusView, DEFAULT_CONTROL,
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
-    ScanTarget, TalkerSide, TopKeys, TopQuery, FLOW_KINDS,
+    ScanTarget, TalkerSide, TopKeys, TopQuery,
 };
 pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
@@ -234,15 +235,40 @@ impl AnyQuery {
         Self::from_json(&value)
     }
 
-    /// Parses a query JSON value.
+    /// Parses a query JSON value: its `kind` (`flow_volume` when absent) picks the parser from
+    /// the registry ([`kinds::KINDS`]).
     pub fn from_json(value: &Value) -> Result<Self, QueryError> {
-        match value.as_object() {
-            Some(obj) if obj.get("kind").and_then(Value::as_str) == Some("sql") => {
-                Ok(AnyQuery::Sql(raw_sql::parse(obj)?))
+        let obj = value.as_object().ok_or_else(|| {
+            QueryError::new(
+                "(query JSON)",
+                snippet(&value.to_string()),
+                "a query must be a JSON object",
+            )
+        })?;
+        let name = match obj.get("kind") {
+            None | Some(Value::Null) => "flow_volume",
+            Some(Value::String(s)) if s.is_empty() => "flow_volume",
+            Some(Value::String(s)) => s.as_str(),
+            Some(other) => {
+                return Err(QueryError::new(
+                    "kind",
+                    snippet(&other.to_string()),
+                    format!("expected a string; supported kinds: {}", kinds::names()),
+                ))
             }
-            _ => Ok(AnyQuery::Panel(Box::new(PanelQuery::from_json(value)?))),
-        }
+        };
+        let kind = kinds::find(name).ok_or_else(|| unknown_kind(name))?;
+        kind.parse(&kinds::Envelope::new(obj))
     }
+}
+
+/// The error for a kind no registry entry has.
+fn unknown_kind(name: &str) -> QueryError {
+    QueryError::new(
+        "kind",
+        quoted(name),
+        format!("unknown query kind; supported kinds: {}", kinds::names()),
+    )
 }
 
 /// A panel query, typed.
@@ -348,234 +374,11 @@ impl PanelQuery {
         Self::from_json(&value)
     }
 
-    /// Parses a query JSON value.
+    /// Parses a query JSON value of a planned kind (not `sql`).
     pub fn from_json(value: &Value) -> Result<Self, QueryError> {
-        let obj = value.as_object().ok_or_else(|| {
-            QueryError::new(
-                "(query JSON)",
-                snippet(&value.to_string()),
-                "a query must be a JSON object",
-            )
-        })?;
-        let kind =
-            match obj.get("kind") {
-                None | Some(Value::Null) => "flow_volume",
-                Some(Value::String(s)) if s.is_empty() => "flow_volume",
-                Some(Value::String(s)) => s.as_str(),
-                Some(other) => return Err(QueryError::new(
-                    "kind",
-                    snippet(&other.to_string()),
-                    format!(
-                        "expected a string; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
-                    ),
-                )),
-            };
-        if kind == "annotations" {
-            return Ok(PanelQuery::Annotations(annotations::parse(obj)?));
-        }
-        if kind.starts_with("compliance_") {
-            return match kind {
-                "compliance_status" => {
-                    Ok(PanelQuery::ComplianceStatus(compliance::parse_status(obj)?))
-                }
-                "compliance_over_time" => Ok(PanelQuery::ComplianceOverTime(
-                    compliance::parse_over_time(obj)?,
-                )),
-                other => Err(QueryError::new(
-                    "kind",
-                    quoted(other),
-                    format!(
-                        "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
-                    ),
-                )),
-            };
-        }
-        let filters = flow::parse_filters_field(obj)?;
-        let limit = |default: u32| -> Result<u32, QueryError> {
-            Ok(flow::parse_number(obj, "limit", 1..=10_000)?.unwrap_or(default))
-        };
-        let top =
-            |kind: &'static str, keys: TopKeys, default_measure: Measure, filters: FlowFilters| {
-                Ok(PanelQuery::Top {
-                    kind,
-                    query: TopQuery {
-                        keys,
-                        measure: flow::parse_measure(obj, default_measure)?,
-                        filters,
-                        limit: limit(10)?,
-                        egress: None,
-                    },
-                })
-            };
-        let series = |kind: &'static str, default_measure: Measure, filters: FlowFilters| {
-            Ok(PanelQuery::Series {
-                kind,
-                query: FlowVolume {
-                    measure: flow::parse_measure(obj, default_measure)?,
-                    group_by: flow::parse_group_by(obj, &[])?,
-                    filters,
-                    limit: flow::parse_number(obj, "limit", 1..=10_000)?,
-                },
-            })
-        };
-        match kind {
-            "flow_volume" => series("flow_volume", Measure::Bytes, filters),
-            "rejected" => {
-                let filters = FlowFilters {
-                    action: Some(FlowActionFilter::Reject),
-                    ..filters
-                };
-                match string_list(obj.get("view"), "view")?.as_slice() {
-                    [] => series("rejected", Measure::Flows, filters),
-                    [v] if v == "over_time" => series("rejected", Measure::Flows, filters),
-                    [v] if v == "top_sources" => top(
-                        "rejected",
-                        TopKeys::Dimensions(flow::parse_group_by(obj, &[Dimension::SrcIp])?),
-                        Measure::Flows,
-                        filters,
-                    ),
-                    [v] => Err(QueryError::new(
-                        "view",
-                        quoted(v),
-                        "expected over_time or top_sources",
-                    )),
-                    many => Err(QueryError::new(
-                        "view",
-                        format!("{many:?}"),
-                        "expected a single value: over_time or top_sources",
-                    )),
-                }
-            }
-            "top_talkers" => {
-                let keys = match flow::parse_talker_side(obj)? {
-                    TalkerSide::Src => TopKeys::Dimensions(vec![Dimension::SrcIp]),
-                    TalkerSide::Dst => TopKeys::Dimensions(vec![Dimension::DstIp]),
-                    TalkerSide::Either => TopKeys::EitherIp,
-                };
-                top("top_talkers", keys, Measure::Bytes, filters)
-            }
-            "top_pairs" => top(
-                "top_pairs",
-                TopKeys::Dimensions(vec![
-                    Dimension::SrcIp,
-                    Dimension::DstIp,
-                    Dimension::DstPort,
-                    Dimension::Protocol,
-                ]),
-                Measure::Bytes,
-                filters,
-            ),
-            "top_ports" => top(
-                "top_ports",
-                TopKeys::Dimensions(nonempty(
-                    flow::parse_group_by(obj, &[Dimension::DstPort, Dimension::Protocol])?,
-                    "top_ports",
-                )?),
-                Measure::Flows,
-                filters,
-            ),
-            "top_interfaces" => top(
-                "top_interfaces",
-                TopKeys::Dimensions(nonempty(
-                    flow::parse_group_by(obj, &[Dimension::Eni])?,
-                    "top_interfaces",
-                )?),
-                Measure::Bytes,
-                filters,
-            ),
-            "internet_egress" => {
-                let own = flow::parse_own_cidrs(obj)?;
-                let filters = FlowFilters {
-                    direction: Some(FlowDirectionFilter::Egress),
-                    ..filters
-                };
-                let keys = nonempty(
-                    flow::parse_group_by(obj, &[Dimension::Vpc, Dimension::DstIp])?,
-                    "internet_egress",
-                )?;
-                match top(
-                    "internet_egress",
-                    TopKeys::Dimensions(keys),
-                    Measure::Bytes,
-                    filters,
-                )? {
-                    PanelQuery::Top { kind, mut query } => {
-                        query.egress = Some(own);
-                        Ok(PanelQuery::Top { kind, query })
-                    }
-                    other => Ok(other),
-                }
-            }
-            "port_scan" => Ok(PanelQuery::PortScan(PortScan {
-                target: flow::parse_scan_target(obj)?,
-                threshold: flow::parse_number(obj, "threshold", 1..=65_535)?.unwrap_or(20),
-                window_minutes: flow::parse_number(obj, "window_minutes", 1..=10_080)?,
-                filters,
-                limit: limit(100)?,
-            })),
-            "flow_search" => Ok(PanelQuery::FlowSearch(FlowSearch {
-                filters,
-                limit: limit(100)?,
-            })),
-            "coverage" | "freshness" => {
-                let (kind, dims, format): (&'static str, &[Dimension], _) = if kind == "coverage" {
-                    (
-                        "coverage",
-                        &[Dimension::Account, Dimension::Region, Dimension::Vpc],
-                        CoverageFormat::Table,
-                    )
-                } else {
-                    (
-                        "freshness",
-                        &[Dimension::Account, Dimension::Region],
-                        CoverageFormat::Table,
-                    )
-                };
-                Ok(PanelQuery::Coverage {
-                    kind,
-                    query: Coverage {
-                        group_by: nonempty(flow::parse_group_by(obj, dims)?, kind)?,
-                        silent_for_minutes: flow::parse_number(
-                            obj,
-                            "silent_for_minutes",
-                            1..=129_600,
-                        )?,
-                        lookback_days: flow::parse_number(obj, "lookback_days", 1..=90)?,
-                        filters,
-                        format: flow::parse_coverage_format(obj, format)?,
-                    },
-                })
-            }
-            "variable" => {
-                let target = match obj.get("values") {
-                    Some(Value::String(v)) => VariableTarget::parse(v).ok_or_else(|| {
-                        QueryError::new(
-                            "values",
-                            quoted(v),
-                            format!("expected one of {}", VariableTarget::NAMES),
-                        )
-                    })?,
-                    other => {
-                        return Err(QueryError::new(
-                            "values",
-                            other.map_or_else(|| "(missing)".to_string(), |v| snippet(&v.to_string())),
-                            format!("a variable query names what to list: one of {}", VariableTarget::NAMES),
-                        ))
-                    }
-                };
-                Ok(PanelQuery::Variable(VariableQuery {
-                    target,
-                    filters,
-                    limit: limit(1000)?,
-                }))
-            }
-            other => Err(QueryError::new(
-                "kind",
-                quoted(other),
-                format!(
-                    "unknown query kind; supported kinds: {FLOW_KINDS}, {COMPLIANCE_KINDS}, annotations, variable, sql"
-                ),
-            )),
+        match AnyQuery::from_json(value)? {
+            AnyQuery::Panel(panel) => Ok(*panel),
+            AnyQuery::Sql(_) => Err(unknown_kind("sql")),
         }
     }
 }
@@ -586,12 +389,10 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
     let Some(obj) = value.as_object() else {
         return Vec::new();
     };
+    let known = known_fields();
     let mut out: Vec<String> = obj
         .keys()
-        .filter(|k| {
-            !flow::KNOWN_FIELDS.contains(&k.as_str())
-                && !compliance::COMPLIANCE_FIELDS.contains(&k.as_str())
-        })
+        .filter(|k| !known.contains(k.as_str()))
         .cloned()
         .collect();
     if let Some(Value::Object(f)) = obj.get("filters") {
@@ -602,6 +403,46 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
         );
     }
     out
+}
+
+/// The fields Grafana adds to every query, and the envelope's own.
+const ENVELOPE_FIELDS: [&str; 19] = [
+    "kind",
+    "filters",
+    "refId",
+    "datasource",
+    "datasourceId",
+    "hide",
+    "key",
+    "queryType",
+    "intervalMs",
+    "maxDataPoints",
+    "editorMode",
+    "interval",
+    "intervalFactor",
+    "legendFormat",
+    "alias",
+    "instant",
+    "range",
+    "exemplar",
+    "timeRange",
+];
+
+/// Every field some kind reads, and the envelope's.
+fn known_fields() -> &'static std::collections::BTreeSet<&'static str> {
+    static KNOWN: std::sync::OnceLock<std::collections::BTreeSet<&'static str>> =
+        std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut known: std::collections::BTreeSet<&'static str> =
+            ENVELOPE_FIELDS.into_iter().collect();
+        for spec in kinds::specs() {
+            known.extend(spec.fields.iter().chain(&spec.aliases));
+            for fields in spec.event_fields.iter().flat_map(|e| e.values()) {
+                known.extend(fields);
+            }
+        }
+        known
+    })
 }
 
 /// A top-N table needs at least one dimension to rank.

@@ -86,10 +86,16 @@ impl Resource for Service {
             let (code, body) = self.cancel(&request);
             return Ok(answer(code, body));
         }
+        if path == "kinds" {
+            // The query kinds with their fields and defaults, for an editor that builds queries
+            // without a copy of its own (the same list as frontend/src/kinds.json, plus the
+            // variable kind).
+            return Ok(answer(200, json!(crate::query::kinds::specs())));
+        }
         if path != "stats" {
             return Ok(answer(
                 404,
-                json!({"error": format!("no resource {path:?}; the datasource serves: stats, cancel")}),
+                json!({"error": format!("no resource {path:?}; the datasource serves: stats, cancel, kinds")}),
             ));
         }
         let settings = match Service::settings(request.plugin_context.as_ref()) {

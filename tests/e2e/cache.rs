@@ -113,9 +113,20 @@ async fn identical_panels_run_one_athena_query_and_a_repeat_load_none() {
         (code, body),
         (
             404,
-            json!({"error": "no resource \"nosuch\"; the datasource serves: stats, cancel"})
+            json!({"error": "no resource \"nosuch\"; the datasource serves: stats, cancel, kinds"})
         )
     );
+    let (code, kinds) = p.call_resource(&settings, "kinds").await.unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(kinds, json!(lakewatch::query::kinds::specs()));
+    let names: Vec<&str> = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.join(", "), lakewatch::query::kinds::names());
+    assert!(names.contains(&"variable") && names.contains(&"sql"));
     let mut uncached = settings.clone();
     uncached["cacheTtlSeconds"] = json!(0);
     p.query(&uncached, &[query("A", other, FROM, TO, 60_000)], &[])

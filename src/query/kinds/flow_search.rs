@@ -1,0 +1,30 @@
+//! `flow_search`: the matching flow records, newest first, every field.
+
+use super::super::FlowSearch;
+use super::{panel, Answer, Envelope, Group, Kind, KindSpec};
+use super::{AnyQuery, PanelQuery, QueryError, FLOW_FILTERS};
+
+const LIMIT: u32 = 100;
+
+/// `flow_search`.
+pub struct FlowSearchKind;
+
+impl Kind for FlowSearchKind {
+    fn spec(&self) -> KindSpec {
+        KindSpec {
+            description: "Matching flow records, newest first, every field",
+            fields: vec!["limit"],
+            filters: FLOW_FILTERS.to_vec(),
+            default_limit: Some(LIMIT),
+            ..KindSpec::new("flow_search", "Flow search", Group::Flow, Answer::Table)
+        }
+    }
+
+    fn parse(&self, query: &Envelope) -> Result<AnyQuery, QueryError> {
+        let filters = query.filters()?;
+        Ok(panel(PanelQuery::FlowSearch(FlowSearch {
+            filters,
+            limit: query.limit(LIMIT)?,
+        })))
+    }
+}
