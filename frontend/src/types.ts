@@ -1,8 +1,11 @@
 import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 
 /**
- * Query kinds the Lakewatch backend answers (src/query/ in the Rust crate). The names, fields and
- * values below are exactly what the backend parses; anything else is reported as an unknown field.
+ * Query kinds the Lakewatch backend answers. The full list, with each kind's fields and defaults, is
+ * the backend's registry (src/query/kinds/ in the Rust crate, `kinds.json` here); the names below are
+ * the ones this code refers to, and a kind the registry adds is accepted as any other string. The
+ * fields and values below are exactly what the backend parses; anything else is reported as an
+ * unknown field.
  */
 export type QueryKind =
   | 'flow_volume'
@@ -21,7 +24,8 @@ export type QueryKind =
   | 'annotations'
   | 'sql'
   /** Dashboard variable values (sent by the datasource, not offered in the editor). */
-  | 'variable';
+  | 'variable'
+  | (string & {});
 
 /** What an `annotations` query marks on the time axis. */
 export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent';

@@ -557,9 +557,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_and_the_value() {
+        // The list of kinds is the registry's (a new kind joins it without editing this test).
         assert_eq!(
             err(json!({"kind": "flow_volumes"})),
-            "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: flow_volume, top_talkers, top_pairs, top_ports, top_interfaces, rejected, port_scan, internet_egress, flow_search, coverage, freshness, compliance_status, compliance_over_time, annotations, variable, sql"
+            format!(
+                "query field `kind` has the value \"flow_volumes\": unknown query kind; supported kinds: {}",
+                kinds::names()
+            )
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),

@@ -6,23 +6,6 @@
 //! and the editor's kind menu (`frontend/src/kinds.json`, generated from here) all read this one
 //! table. A kind of an existing shape is one new file and one line below.
 
-mod annotations;
-mod compliance_over_time;
-mod compliance_status;
-mod coverage;
-mod flow_search;
-mod flow_volume;
-mod freshness;
-mod internet_egress;
-mod port_scan;
-mod rejected;
-mod sql;
-mod top_interfaces;
-mod top_pairs;
-mod top_ports;
-mod top_talkers;
-mod variable;
-
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -32,25 +15,34 @@ use super::flow;
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
 use super::{TopKeys, TopQuery};
 
-/// Every query kind, in the order the editor's menu and error messages list them.
-pub static KINDS: [&dyn Kind; 16] = [
-    &flow_volume::FlowVolumeKind,
-    &top_talkers::TopTalkers,
-    &top_pairs::TopPairs,
-    &top_ports::TopPorts,
-    &top_interfaces::TopInterfaces,
-    &rejected::Rejected,
-    &port_scan::PortScanKind,
-    &internet_egress::InternetEgress,
-    &flow_search::FlowSearchKind,
-    &coverage::CoverageKind,
-    &freshness::Freshness,
-    &compliance_status::ComplianceStatusKind,
-    &compliance_over_time::ComplianceOverTimeKind,
-    &annotations::AnnotationsKind,
-    &variable::VariableKind,
-    &sql::SqlKind,
-];
+/// Declares each kind's module and lists its kind in [`KINDS`]: adding a kind is one line here.
+macro_rules! registry {
+    ($($module:ident :: $kind:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// Every query kind, in the order the editor's menu and error messages list them.
+        pub static KINDS: &[&dyn Kind] = &[$(&$module::$kind),*];
+    };
+}
+
+registry! {
+    flow_volume::FlowVolumeKind,
+    top_talkers::TopTalkers,
+    top_pairs::TopPairs,
+    top_ports::TopPorts,
+    top_interfaces::TopInterfaces,
+    rejected::Rejected,
+    port_scan::PortScanKind,
+    internet_egress::InternetEgress,
+    flow_search::FlowSearchKind,
+    coverage::CoverageKind,
+    freshness::Freshness,
+    compliance_status::ComplianceStatusKind,
+    compliance_over_time::ComplianceOverTimeKind,
+    annotations::AnnotationsKind,
+    variable::VariableKind,
+    sql::SqlKind,
+}
 
 /// One query kind.
 pub trait Kind: Sync {
