@@ -247,6 +247,18 @@ async fn top_tables_match_brute_force() {
             |t| t.bytes,
         );
         assert_eq!(table_top(&frame, &["vpc"]), want, "v{version} vpcs");
+        let frame = ask(&p, version, json!({"kind": "top_subnets"}), FROM, TO).await;
+        let want = brute_top(
+            10,
+            |r| vec![vec![Some(r.vpc_id.clone()), Some(r.subnet_id.clone())]],
+            |_| true,
+            |t| t.bytes,
+        );
+        assert_eq!(
+            table_top(&frame, &["vpc", "subnet"]),
+            want,
+            "v{version} subnets"
+        );
 
         // Rejected: top sources of denied traffic.
         let frame = ask(

@@ -31,6 +31,7 @@ registry! {
     top_pairs::TopPairs,
     top_ports::TopPorts,
     top_interfaces::TopInterfaces,
+    top_subnets::TopSubnets,
     rejected::Rejected,
     port_scan::PortScanKind,
     internet_egress::InternetEgress,
