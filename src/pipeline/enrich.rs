@@ -1,12 +1,15 @@
 //! Coverage's second query: the VPCs that Security Hub's EC2.6 findings know of, so that a VPC
-//! which never sent a flow record is listed as silent instead of missing.
+//! which never sent a flow record is listed as silent instead of missing. It reads the findings
+//! table, so the scan budget sizes it with the panel's own jobs before anything runs.
 
 use arrow::array::{Array, ArrayRef, StringArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 
+use crate::budget::PlannedRun;
 use crate::engine::{Engine, EngineRequest};
 use crate::frame::Notice;
+use crate::plan::PartitionFilter;
 use crate::query::{
     ComplianceScope, ComplianceStatus, ControlId, Coverage, Dimension, FlowFilters, PanelQuery,
     StatusView, DEFAULT_CONTROL,
@@ -17,9 +20,20 @@ use crate::sql::{self, Dialect};
 use super::parse::scoped_plan;
 use super::Prepared;
 
-/// The findings query of a coverage panel.
+/// The findings query of a coverage panel, and the partitions it reads.
 pub(super) struct Enrichment {
     request: EngineRequest,
+    partitions: PartitionFilter,
+}
+
+impl Enrichment {
+    /// What the scan budget sizes: the one findings query, never sliced.
+    pub fn planned_run(&self) -> PlannedRun {
+        PlannedRun {
+            queries: vec![(self.request.clone(), self.partitions.clone())],
+            whole: None,
+        }
+    }
 }
 
 /// For coverage by account × region × VPC with no flow-only filters: the query of the latest
@@ -48,6 +62,7 @@ pub(super) fn plan(
             settled: false,
             row_limit: None,
         },
+        partitions: plan.partitions,
     })
 }
 

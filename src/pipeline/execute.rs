@@ -18,8 +18,9 @@ use super::{PreparedSql, QueryFailure};
 /// not size the partitions (the query runs, with a notice); else the estimate.
 pub(super) type Estimate = Option<Option<ScanEstimate>>;
 
-/// Holds a panel's jobs to the scan budget, refusing it before anything starts (a job's slices
-/// count at most as its whole query).
+/// Holds a panel's runs to the scan budget, refusing it before anything starts: every job (its
+/// slices, counted at most as its whole query) and coverage's findings lookup, which reads a
+/// second table.
 pub(super) async fn check_budget(
     engine: &dyn Engine,
     settings: &Settings,
@@ -29,11 +30,12 @@ pub(super) async fn check_budget(
     if !settings.scan_budget.is_on() {
         return Ok(None);
     }
-    let runs: Vec<PlannedRun> = schedule
+    let mut runs: Vec<PlannedRun> = schedule
         .jobs
         .iter()
         .map(|job| planned_run(schedule, job))
         .collect();
+    runs.extend(schedule.enrichment.as_ref().map(|e| e.planned_run()));
     let ref_id = &schedule.ref_id;
     budget::check(engine, &settings.scan_budget, load, ref_id, &runs)
         .await
