@@ -165,6 +165,48 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
     p.stop().await;
 }
 
+/// Coverage by account × region × VPC also reads the findings table, for the VPCs EC2.6
+/// findings know of: the budget sizes that lookup with the flows, and a budget that holds the
+/// flows alone refuses the panel before either query starts.
+#[tokio::test]
+async fn coverage_charges_its_findings_lookup_to_the_budget() {
+    let p = plugin().await;
+    let mut s = settings("2");
+    s["scanBudgetQueryGb"] = json!(10);
+    let ask = async |s: &serde_json::Value, kind: serde_json::Value| {
+        let answer = p
+            .query(s, &[query("A", kind, FROM, TO, 3_600_000)], &[])
+            .await
+            .unwrap();
+        let a = &answer["A"];
+        let estimate = a
+            .frames
+            .first()
+            .map(|f| f.meta["custom"]["scanEstimateBytes"].clone());
+        (a.error.clone(), estimate.and_then(|e| e.as_u64()))
+    };
+    // The same look-back window of flows without the lookup, and the lookup's own query (the
+    // latest state of EC2.6 findings over the default look-back).
+    let (_, flows) = ask(&s, json!({"kind": "freshness"})).await;
+    let (_, findings) = ask(&s, json!({"kind": "compliance_status"})).await;
+    let (error, coverage) = ask(&s, json!({"kind": "coverage"})).await;
+    let (flows, findings) = (flows.unwrap(), findings.unwrap());
+    assert!(flows > 0 && findings > 0, "{flows} {findings}");
+    assert_eq!(error, "");
+    assert_eq!(coverage, Some(flows + findings));
+
+    s["scanBudgetQueryGb"] = json!(gb(flows));
+    let (error, _) = ask(&s, json!({"kind": "freshness"})).await;
+    assert_eq!(error, "");
+    let (error, _) = ask(&s, json!({"kind": "coverage"})).await;
+    let over = format!(
+        "query A would scan up to {} (",
+        human_bytes(flows + findings)
+    );
+    assert!(error.starts_with(&over), "{error}");
+    p.stop().await;
+}
+
 const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
 const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
 
