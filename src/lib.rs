@@ -5,13 +5,14 @@
 //!
 //! # Layout
 //!
-//! Data flows one way: `query → plan → sql → engine → frame`.
+//! Data flows one way: `query → plan → sql → engine → frame`. No file imports, directly or round
+//! about, a file that imports it: `scripts/import_graph.py` checks it in `scripts/test`.
 //!
 //! | module | owns |
 //! |---|---|
 //! | [`service`] | the gRPC services Grafana calls (QueryData, CheckHealth) and the handshake |
 //! | [`settings`] | datasource `jsonData` and `secureJsonData` → typed [`settings::Settings`] |
-//! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors |
+//! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors; [`query::kinds`]: one file per query kind, listed once in its registry |
 //! | [`net`] | IP addresses and CIDR blocks (IPv4, IPv6), parsed strictly and matched exactly |
 //! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
@@ -22,7 +23,7 @@
 //! | [`aws`] | AWS SDK configuration: credentials, assumed role, region, endpoint override |
 //! | [`frame`] | record batches → Grafana frames (wide time series, tables), Arrow IPC on the wire |
 //! | [`merge`] | the results of a plan's day slices put back together (trimmed, re-sorted, added up) |
-//! | [`pipeline`] | one panel query through the whole path, shared by the plugin and the CLI |
+//! | [`pipeline`] | one panel query through the whole path in named stages (parse → schedule → execute → join → respond), shared by the plugin and the CLI |
 //! | [`runs`] | panel runs that outlive their request (async queries): ids, joining, cancel, a cap and an expiry |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
