@@ -3,6 +3,7 @@
 //! result pages, Lake Formation denials).
 
 use crate::engine::EngineError;
+use crate::lake::catalog::GlueTable;
 use crate::lake::discovery::GlueCatalog;
 use crate::lake::estimate::FolderTree;
 
@@ -69,6 +70,10 @@ pub(crate) trait AthenaApi: FolderTree + GlueCatalog + Send + Sync {
     async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError>;
     /// Glue GetTable: whether a table can be described.
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError>;
+    /// Glue GetTables, every page: a database's tables, or whether it is missing or denied.
+    /// Discovery's [`GlueCatalog::glue_tables`] makes the same calls but fails on a denial;
+    /// the health check names it.
+    async fn database_tables(&self, database: &str) -> Result<DatabaseAccess, EngineError>;
     /// S3 GetObject of a query's result object (`s3://bucket/key`), read as it streams in and
     /// stopped after `max_records` records (the header counts as one) when given.
     async fn result_object(
@@ -93,6 +98,17 @@ pub(crate) enum TableAccess {
     /// No such table.
     Missing,
     /// Glue (Lake Formation) denied access; the message says so.
+    Denied(String),
+}
+
+/// Whether the credentials can list a Glue database's tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DatabaseAccess {
+    /// The database's tables.
+    Tables(Vec<GlueTable>),
+    /// No such database.
+    Missing,
+    /// Glue (IAM or Lake Formation) denied access; the message says so.
     Denied(String),
 }
 

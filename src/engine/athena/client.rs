@@ -3,12 +3,15 @@
 //! `glue.rs`, the S3 calls in `s3_tree.rs` and `result_object.rs`.
 
 use aws_sdk_athena::error::DisplayErrorContext;
+use aws_sdk_athena::operation::get_work_group::GetWorkGroupError;
 use aws_sdk_athena::types::{
     QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
-    ResultReuseConfiguration,
+    ResultReuseConfiguration, WorkGroupState,
 };
 
-use super::api::{AthenaApi, Page, State, Status, TableAccess, Workgroup, PAGE_ROWS};
+use super::api::{
+    AthenaApi, DatabaseAccess, Page, State, Status, TableAccess, Workgroup, PAGE_ROWS,
+};
 use crate::engine::{EngineError, Fault};
 use crate::settings::AthenaSettings;
 
@@ -75,6 +78,14 @@ impl SdkAthena {
                 .build(),
         )
     }
+}
+
+/// Whether GetWorkGroup failed for want of the workgroup. Athena reports it as an
+/// InvalidRequestException, its error for any bad input, with no error code of its own: only
+/// the message (`WorkGroup nosuch is not found.`) tells this case apart.
+fn is_missing_workgroup(e: &GetWorkGroupError) -> bool {
+    matches!(e, GetWorkGroupError::InvalidRequestException(e)
+        if e.message().is_some_and(|m| m.contains("not found")))
 }
 
 /// Athena's state name → [`State`]; a state Athena adds later counts as still queued.
@@ -207,17 +218,11 @@ impl AthenaApi for SdkAthena {
     async fn workgroup(&self, name: &str) -> Result<Option<Workgroup>, EngineError> {
         let out = match self.athena.get_work_group().work_group(name).send().await {
             Ok(out) => out,
-            Err(e) => {
-                let e = aws_error("GetWorkGroup", e);
-                // Athena says a missing workgroup with InvalidRequestException.
-                return match &e {
-                    EngineError::Aws { message, .. } if message.contains("not found") => Ok(None),
-                    _ => Err(e),
-                };
-            }
+            Err(e) if e.as_service_error().is_some_and(is_missing_workgroup) => return Ok(None),
+            Err(e) => return Err(aws_error("GetWorkGroup", e)),
         };
         Ok(out.work_group().map(|w| Workgroup {
-            enabled: w.state().is_none_or(|s| s.as_str() == "ENABLED"),
+            enabled: w.state().is_none_or(|s| *s == WorkGroupState::Enabled),
             output_location: w
                 .configuration()
                 .and_then(|c| c.result_configuration())
@@ -228,6 +233,10 @@ impl AthenaApi for SdkAthena {
 
     async fn glue_table(&self, database: &str, table: &str) -> Result<TableAccess, EngineError> {
         self.describe_table(database, table).await
+    }
+
+    async fn database_tables(&self, database: &str) -> Result<DatabaseAccess, EngineError> {
+        self.list_database(database).await
     }
 
     async fn result_object(
@@ -244,5 +253,34 @@ impl AthenaApi for SdkAthena {
         table: &str,
     ) -> Result<Option<String>, EngineError> {
         self.storage_location(database, table).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_athena::operation::get_work_group::GetWorkGroupError;
+    use aws_sdk_athena::types::error::{InternalServerException, InvalidRequestException};
+
+    use super::is_missing_workgroup;
+
+    #[test]
+    fn a_missing_workgroup_is_an_invalid_request_saying_so() {
+        let invalid = |message: &str| {
+            GetWorkGroupError::InvalidRequestException(
+                InvalidRequestException::builder().message(message).build(),
+            )
+        };
+        assert!(is_missing_workgroup(&invalid(
+            "WorkGroup nosuch is not found."
+        )));
+        assert!(!is_missing_workgroup(&invalid(
+            "1 validation error detected: Value 'a b' at 'workGroup' failed to satisfy constraint"
+        )));
+        let internal = GetWorkGroupError::InternalServerException(
+            InternalServerException::builder()
+                .message("not found")
+                .build(),
+        );
+        assert!(!is_missing_workgroup(&internal));
     }
 }

@@ -1,10 +1,11 @@
 //! The Glue calls: GetTable for a table's access and storage location (through resource links),
 //! GetTables and GetDatabases for discovery and the health check.
 
-use aws_sdk_glue::error::ProvideErrorMetadata;
+use aws_sdk_glue::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_glue::operation::get_tables::GetTablesError;
 use aws_sdk_glue::types::Table;
 
-use super::api::TableAccess;
+use super::api::{DatabaseAccess, TableAccess};
 use super::client::{aws_error, SdkAthena};
 use crate::engine::EngineError;
 use crate::lake::catalog::{GlueTable, TargetTable};
@@ -92,6 +93,52 @@ impl SdkAthena {
                 .map(str::to_string)
         }))
     }
+
+    /// Glue GetTables, every page: a database's tables; None when it does not exist.
+    async fn get_tables(
+        &self,
+        database: &str,
+    ) -> Result<Option<Vec<GlueTable>>, SdkError<GetTablesError>> {
+        let mut tables = Vec::new();
+        let mut next = None;
+        loop {
+            let request = self
+                .glue
+                .get_tables()
+                .database_name(database)
+                .set_next_token(next);
+            let out = match request.send().await {
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(GetTablesError::is_entity_not_found_exception) =>
+                {
+                    return Ok(None)
+                }
+                other => other?,
+            };
+            tables.extend(out.table_list().iter().map(listed));
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+                _ => return Ok(Some(tables)),
+            }
+        }
+    }
+
+    /// A database's tables, or whether it is missing or denied
+    /// ([`super::api::AthenaApi::database_tables`]).
+    pub(super) async fn list_database(
+        &self,
+        database: &str,
+    ) -> Result<DatabaseAccess, EngineError> {
+        match self.get_tables(database).await {
+            Ok(Some(tables)) => Ok(DatabaseAccess::Tables(tables)),
+            Ok(None) => Ok(DatabaseAccess::Missing),
+            Err(e) if is_denied(&e) => Ok(DatabaseAccess::Denied(
+                e.message().unwrap_or("").to_string(),
+            )),
+            Err(e) => Err(aws_error("GetTables", e)),
+        }
+    }
 }
 
 /// Glue's databases and tables, for discovery.
@@ -113,32 +160,34 @@ impl GlueCatalog for SdkAthena {
     }
 
     async fn glue_tables(&self, database: &str) -> Result<Option<Vec<GlueTable>>, EngineError> {
-        let mut tables = Vec::new();
-        let mut next = None;
-        loop {
-            let out = match self
-                .glue
-                .get_tables()
-                .database_name(database)
-                .set_next_token(next)
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_not_found_exception())
-                    {
-                        return Ok(None);
-                    }
-                    return Err(aws_error("GetTables", e));
-                }
-            };
-            tables.extend(out.table_list().iter().map(listed));
-            match out.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_string()),
-                _ => return Ok(Some(tables)),
-            }
-        }
+        self.get_tables(database)
+            .await
+            .map_err(|e| aws_error("GetTables", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_glue::error::ErrorMetadata;
+    use aws_sdk_glue::operation::get_tables::GetTablesError;
+
+    use super::is_denied;
+
+    fn error(code: &str, message: &str) -> GetTablesError {
+        GetTablesError::generic(ErrorMetadata::builder().code(code).message(message).build())
+    }
+
+    #[test]
+    fn a_denial_is_told_by_its_code_not_its_text() {
+        let denied = error(
+            "AccessDeniedException",
+            "Insufficient Lake Formation permission(s) on amazon_security_lake_glue_db_us_east_1",
+        );
+        assert!(is_denied(&denied));
+        let other = error(
+            "InternalServiceException",
+            "AccessDenied was not the problem",
+        );
+        assert!(!is_denied(&other));
     }
 }

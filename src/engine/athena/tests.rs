@@ -7,7 +7,7 @@ use std::time::Duration;
 use arrow::array::{Date32Array, Float64Array, Int64Array, StringArray, TimestampMillisecondArray};
 use arrow::datatypes::DataType;
 
-use super::api::{AthenaApi, Page, State, Status, TableAccess, Workgroup};
+use super::api::{AthenaApi, DatabaseAccess, Page, State, Status, TableAccess, Workgroup};
 use super::retry::request_token;
 use super::AthenaEngine;
 use crate::engine::{Engine, EngineError, EngineRequest, Fault, QueryOutput, ResultRead};
@@ -28,6 +28,12 @@ struct Fake {
     tables: Option<Vec<String>>,
     /// Glue: GetTable is denied (Lake Formation).
     denied: bool,
+    /// Glue: GetTables is denied.
+    tables_denied: bool,
+    /// STS: GetCallerIdentity fails with this.
+    identity_error: Option<EngineError>,
+    /// GetWorkGroup's answer (default: enabled, results to s3://results/).
+    workgroup: Option<Option<Workgroup>>,
     /// Where the result object is, and its bytes.
     object: Option<(String, Vec<u8>)>,
     /// Errors of the next StartQueryExecution calls, in order.
@@ -76,19 +82,33 @@ impl AthenaApi for Fake {
         Ok(())
     }
     async fn identity(&self) -> Result<String, EngineError> {
-        Ok("arn:aws:iam::111122223333:user/test".into())
+        match &self.identity_error {
+            Some(e) => Err(e.clone()),
+            None => Ok("arn:aws:iam::111122223333:user/test".into()),
+        }
     }
     async fn workgroup(&self, _name: &str) -> Result<Option<Workgroup>, EngineError> {
-        Ok(Some(Workgroup {
+        Ok(self.workgroup.clone().unwrap_or(Some(Workgroup {
             enabled: true,
             output_location: Some("s3://results/".into()),
-        }))
+        })))
     }
     async fn glue_table(&self, _db: &str, _table: &str) -> Result<TableAccess, EngineError> {
         Ok(if self.denied {
             TableAccess::Denied("Insufficient Lake Formation permission(s)".into())
         } else {
             TableAccess::Missing
+        })
+    }
+    async fn database_tables(&self, database: &str) -> Result<DatabaseAccess, EngineError> {
+        if self.tables_denied {
+            return Ok(DatabaseAccess::Denied(
+                "Insufficient Lake Formation permission(s)".into(),
+            ));
+        }
+        Ok(match self.glue_tables(database).await? {
+            Some(tables) => DatabaseAccess::Tables(tables),
+            None => DatabaseAccess::Missing,
         })
     }
     async fn result_object(
@@ -501,6 +521,59 @@ async fn health_names_the_missing_database_table_or_grant() {
         .await
         .unwrap();
     assert_eq!(found, "Athena in us-east-1 as arn:aws:iam::111122223333:user/test, workgroup primary (results to s3://results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 1.0, vpc_flow 1.0)");
+}
+
+#[tokio::test]
+async fn health_names_the_credentials_workgroup_and_database_problems() {
+    let check = |fake: Fake| async move {
+        let (engine, _) = with_fake(fake, 60);
+        let e = engine.check(&lake_tables(SourceVersion::V1)).await;
+        e.unwrap_err().to_string()
+    };
+    let expired = EngineError::Aws {
+        action: "GetCallerIdentity",
+        message: "ExpiredToken: The security token included in the request is expired".into(),
+        fault: Fault::User,
+    };
+    let e = check(Fake {
+        identity_error: Some(expired),
+        ..Fake::default()
+    });
+    assert_eq!(e.await, "the AWS credentials do not work (AWS GetCallerIdentity failed: ExpiredToken: The security token included in the request is expired); check the authentication method, the keys or profile, and the role to assume");
+    let workgroup = |w: Option<Workgroup>| Fake {
+        workgroup: Some(w),
+        ..Fake::default()
+    };
+    assert_eq!(check(workgroup(None)).await, "the Athena workgroup primary does not exist in us-east-1; create it, or set the workgroup setting to one that exists (primary is the default)");
+    let disabled = Workgroup {
+        enabled: false,
+        output_location: Some("s3://results/".into()),
+    };
+    assert_eq!(
+        check(workgroup(Some(disabled))).await,
+        "the Athena workgroup primary is disabled; enable it or choose another"
+    );
+    let no_results = Workgroup {
+        enabled: true,
+        output_location: None,
+    };
+    assert_eq!(check(workgroup(Some(no_results))).await, "the Athena workgroup primary has no query result location and the datasource sets none; set outputLocation (s3://…) or give the workgroup a result location");
+    let e = check(Fake {
+        tables_denied: true,
+        ..Fake::default()
+    });
+    assert_eq!(e.await, "access denied listing the tables of the Glue database amazon_security_lake_glue_db_us_east_1: grant arn:aws:iam::111122223333:user/test Lake Formation DESCRIBE on the database amazon_security_lake_glue_db_us_east_1");
+    // A table the settings name.
+    let mut tables = lake_tables(SourceVersion::V1);
+    tables[0].names.vpc_flow = Some("flows".into());
+    let (engine, _) = with_fake(
+        Fake {
+            tables: Some(V1_TABLES.iter().map(|n| n.to_string()).collect()),
+            ..Fake::default()
+        },
+        60,
+    );
+    assert_eq!(engine.check(&tables).await.unwrap_err().to_string(), "the table flows (setting `tables.vpc_flow`) was not found in the Glue database amazon_security_lake_glue_db_us_east_1; set it to a table of amazon_security_lake_glue_db_us_east_1, or leave it empty to let Lakewatch find the table");
 }
 
 #[tokio::test]
