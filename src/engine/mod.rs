@@ -3,7 +3,7 @@
 //! `local.rs`: DataFusion over a Parquet lake in the Security Lake folder layout;
 //! `lake_table.rs`: its tables, listed by partition; `partition_select.rs`: which partition
 //! folders a scan's filters admit.
-//! `athena.rs`: Amazon Athena.
+//! `athena/`: Amazon Athena.
 
 pub mod athena;
 pub mod lake_table;
