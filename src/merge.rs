@@ -1,4 +1,4 @@
-//! Putting the results of a plan's day slices ([`plan::slices`]) back together: rows before the
+//! Putting the results of a plan's day slices ([`crate::plan::slices`]) back together: rows before the
 //! range start dropped, then side by side, re-sorted and cut, or added up per group — so the
 //! frames cannot tell a sliced result from the plan run whole.
 
