@@ -27,6 +27,7 @@ MACRO = re.compile(r"macro_rules!\s*([A-Za-z_]\w*)")
 USE = re.compile(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.S)
 INLINE = re.compile(r"\b(?:crate|super|self)(?:::[A-Za-z_]\w*)+")
 TEST_MODULE = re.compile(r"#\[cfg\(test\)\]\s*(?:pub\s+)?mod\s+\w+\s*\{")
+TEST_FILE_MODULE = re.compile(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;")
 
 
 def strip_comments(text: str) -> str:
@@ -119,13 +120,19 @@ class Crate:
         self.src = src
         self.files: dict[tuple[str, ...], Path] = {}
         self.text: dict[Path, str] = {}
+        raw: dict[tuple[str, ...], tuple[Path, str]] = {}
         for path in sorted(src.rglob("*.rs")):
             rel = path.relative_to(src)
             if rel.parts[0] == "bin" or rel.as_posix() == "main.rs":
                 continue
-            module = self.module_of(rel)
+            raw[self.module_of(rel)] = (path, strip_comments(path.read_text()))
+        # Modules declared `#[cfg(test)] mod name;` are test files, left out with all below them.
+        tests = {m + (name,) for m, (_, text) in raw.items() for name in TEST_FILE_MODULE.findall(text)}
+        for module, (path, text) in raw.items():
+            if any(module[: len(t)] == t for t in tests):
+                continue
             self.files[module] = path
-            self.text[path] = cut_test_modules(strip_comments(path.read_text()))
+            self.text[path] = cut_test_modules(text)
         self.defs = {p: set(ITEM.findall(t)) | set(MACRO.findall(t)) for p, t in self.text.items()}
         self.reexports = {p: self.pub_uses(p) for p in self.text}
 
@@ -282,7 +289,8 @@ def self_test() -> int:
         "eng/mod.rs": "mod part;\npub use part::Part;\npub struct Req;\n"
         "pub fn make() -> Part { part::Part::new() }\n",
         "eng/part.rs": "use super::Req;\n// use crate::a::Ay;\npub struct Part;\n"
-        "#[cfg(test)]\nmod tests {\n    use crate::b::Bee;\n}\n",
+        "#[cfg(test)]\nmod tests {\n    use crate::b::Bee;\n}\n#[cfg(test)]\nmod checks;\n",
+        "eng/part/checks.rs": "use crate::c::Sea;\n",
         "c.rs": "use crate::eng::{self, Part};\npub struct Sea;\n",
     }
     with tempfile.TemporaryDirectory() as tmp:

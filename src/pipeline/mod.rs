@@ -204,3 +204,6 @@ pub async fn resolve_for_queries(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,6 +22,3 @@ mod pruning_property;
 mod scoping;
 mod slices;
 mod sql;
-mod sql_injection;
-mod sql_property;
-mod sql_snapshots;

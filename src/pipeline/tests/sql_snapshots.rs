@@ -1,0 +1,303 @@
+//! Exact SQL of every query kind, for both dialects and both source versions.
+
+use crate::pipeline::{render_sql, PanelRequest};
+use crate::settings::Settings;
+use crate::sql::Dialect;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+fn sql(query: Value, from: &str, to: &str, dialect: Dialect, version: &str) -> String {
+    // What SQL may read is checked apart (tests/e2e/sql.rs); here only the expansion counts.
+    let settings =
+        Settings::from_json(&json!({"sourceVersion": version, "rawSql": "any"})).unwrap();
+    let json = serde_json::to_vec(&query).unwrap();
+    render_sql(
+        &settings,
+        dialect,
+        &PanelRequest {
+            ref_id: "A",
+            json: &json,
+            from: t(from),
+            to: t(to),
+            interval_ms: 60_000,
+            max_data_points: 1000,
+        },
+    )
+    .unwrap()
+}
+
+fn all_dialects(name: &str, query: Value, from: &str, to: &str) {
+    for (dialect, dname) in [(Dialect::Athena, "athena"), (Dialect::Local, "local")] {
+        for version in ["1", "2"] {
+            insta::assert_snapshot!(
+                format!("{name}__{dname}_v{version}"),
+                sql(query.clone(), from, to, dialect, version)
+            );
+        }
+    }
+}
+
+#[test]
+fn flow_volume_by_account_one_day() {
+    all_dialects(
+        "flow_volume_by_account",
+        json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-01T23:59:59.999Z",
+    );
+}
+
+#[test]
+fn flow_volume_every_dimension_and_filter() {
+    all_dialects(
+        "flow_volume_every_filter",
+        json!({"kind": "flow_volume", "measure": "packets",
+               "group_by": ["region", "vpc", "subnet", "eni", "src_ip", "dst_ip", "dst_port", "protocol", "action", "direction", "boundary"],
+               "filters": {"accounts": ["111122223333", "444455556666"], "regions": ["us-east-1"],
+                           "vpcs": ["vpc-0a1b2c3d4e5f60718"], "subnets": ["subnet-0a1b2c3d"], "enis": ["eni-0a1b2c3d4e5f60718"],
+                           "ip": ["10.0.1.17", "2001:db8::1"], "src_ip": ["10.0.1.18"], "dst_ip": ["52.1.2.3"],
+                           "dst_ports": [443, 8443], "protocols": ["tcp"], "action": "REJECT", "direction": "ingress",
+                           "boundary": ["internet gateway"]},
+               "limit": 10}),
+        "2024-06-30T22:00:00Z",
+        "2024-07-01T02:00:00Z",
+    );
+}
+
+#[test]
+fn flow_volume_flows_over_a_long_range_uses_between() {
+    all_dialects(
+        "flow_volume_flows_45_days",
+        json!({"kind": "flow_volume", "measure": "flows"}),
+        "2023-12-01T06:00:00Z",
+        "2024-01-14T06:00:00Z",
+    );
+}
+
+const DAY_FROM: &str = "2024-06-01T00:00:00Z";
+const DAY_TO: &str = "2024-06-01T23:59:59.999Z";
+
+#[test]
+fn top_talkers_by_source_and_by_either_side() {
+    all_dialects(
+        "top_talkers_src",
+        json!({"kind": "top_talkers", "by": "src_ip", "measure": "bytes", "limit": 10}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_talkers_either",
+        json!({"kind": "top_talkers", "by": "either", "measure": "packets", "limit": 5,
+               "filters": {"ip": ["10.0.0.0/8"], "exclude_ips": ["10.9.9.9"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn top_pairs_ports_and_interfaces() {
+    all_dialects(
+        "top_pairs",
+        json!({"kind": "top_pairs", "filters": {"dst_ip": ["2001:db8::/32"], "protocols": ["udp"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_ports",
+        json!({"kind": "top_ports", "measure": "flows"}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "top_interfaces_by_vpc",
+        json!({"kind": "top_interfaces", "group_by": ["account", "vpc"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn rejected_threats_and_egress() {
+    all_dialects(
+        "rejected_over_time",
+        json!({"kind": "rejected", "group_by": ["dst_port"], "limit": 5}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "rejected_top_sources",
+        json!({"kind": "rejected", "view": "top_sources", "limit": 20}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "port_scan",
+        json!({"kind": "port_scan", "threshold": 25, "window_minutes": 10}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "internet_egress",
+        json!({"kind": "internet_egress", "own_cidrs": ["198.51.100.0/24"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn flow_search_every_field() {
+    all_dialects(
+        "flow_search",
+        json!({"kind": "flow_search", "limit": 50,
+               "filters": {"ip": "10.0.1.0/24", "dst_ports": ["22"], "protocols": ["tcp"], "action": "reject",
+                           "accounts": ["111122223333"], "regions": ["eu-west-1"]}}),
+        "2024-06-01T10:00:00Z",
+        "2024-06-01T11:00:00Z",
+    );
+}
+
+#[test]
+fn coverage_and_freshness_look_back_from_the_range_end() {
+    all_dialects(
+        "coverage_silent",
+        json!({"kind": "coverage", "silent_for_minutes": 60, "format": "series"}),
+        "2024-06-15T11:00:00Z",
+        "2024-06-15T12:00:00Z",
+    );
+    all_dialects(
+        "freshness",
+        json!({"kind": "freshness", "lookback_days": 2, "filters": {"regions": ["us-east-1"]}}),
+        "2024-06-15T11:00:00Z",
+        "2024-06-15T12:00:00Z",
+    );
+}
+
+#[test]
+fn compliance_status_and_counts_newest_row_per_finding() {
+    all_dialects(
+        "compliance_status_table",
+        json!({"kind": "compliance_status", "controls": ["EC2.6"], "config_rule": "flow-logs-central-bucket",
+               "statuses": ["FAILED"], "lookback_days": 3,
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1", "eu-west-1"],
+                           "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-10T12:00:00Z",
+    );
+    all_dialects(
+        "compliance_status_counts",
+        json!({"kind": "compliance_status", "view": "counts"}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-10T12:00:00Z",
+    );
+}
+
+#[test]
+fn compliance_over_time_reads_state_changes_from_the_look_back() {
+    all_dialects(
+        "compliance_over_time",
+        json!({"kind": "compliance_over_time", "controls": ["EC2.6", "EC2.10"], "group_by": ["account", "control"]}),
+        "2024-06-08T00:00:00Z",
+        "2024-06-10T00:00:00Z",
+    );
+}
+
+#[test]
+fn sql_kind_expands_every_macro_per_dialect() {
+    all_dialects(
+        "sql_every_macro",
+        json!({"kind": "sql", "format": "time_series",
+               "rawSql": "SELECT $__timeGroupAlias(time_dt, 5m, 0), $__timeGroup(time, '5m') AS bucket, region, count(*) AS flows\nFROM $__table(vpc_flow)\nWHERE $__partitionFilter\n  AND $__timeFilter(time_dt) AND $__timeFilter(time)\n  AND $__unixEpochFilter(end_time)\n  AND time_dt BETWEEN $__timeFrom() AND $__timeTo()\n  AND $__in(src_endpoint.ip, src_ip) AND region IN ($region) AND dst_endpoint.port IN (${port})\n  AND $__in(cloud.account.uid, account)\n  -- $__table and $region stay as written in comments\n  AND status_code <> '$__timeFrom()'\nGROUP BY 1, 2, 3\nORDER BY 1",
+               "filters": {"accounts": ["111122223333", "444455556666"], "regions": ["us-east-1"]},
+               "variables": {"src_ip": ["10.0.1.17", "2001:db8::1"], "region": "us-east-1",
+                             "port": [443, "8443"], "account": "$__all"}}),
+        "2024-06-30T22:00:00+02:00",
+        "2024-07-01T02:00:00Z",
+    );
+    all_dialects(
+        "sql_findings_database",
+        json!({"kind": "sql",
+               "rawSql": "SELECT count(*) AS n FROM $__table(sh_findings) AS f, $__database.other WHERE $__partitionFilter AND $__interval_ms > 0",
+               "filters": {}}),
+        "2023-12-01T06:00:00Z",
+        "2024-01-14T06:00:00Z",
+    );
+}
+
+#[test]
+fn variable_kind_lists_distinct_values_in_the_range() {
+    all_dialects(
+        "variable_vpcs",
+        json!({"kind": "variable", "values": "vpcs", "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "variable_controls",
+        json!({"kind": "variable", "values": "controls", "filters": {"regions": ["eu-west-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn annotations_of_status_changes_and_flow_log_silences() {
+    all_dialects(
+        "annotations_control_status_changes",
+        json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6",
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"], "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_flow_logs_silent",
+        json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 75,
+               "group_by": ["account", "region", "vpc"], "lookback_days": 2,
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"], "vpcs": ["vpc-0a1b2c3d4e5f60718"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_flow_logs_silent_ungrouped",
+        json!({"kind": "annotations", "event": "flow_logs_silent", "group_by": []}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-10T06:00:00Z",
+    );
+}
+
+/// Athena SQL on a datasource whose settings name the Glue database and the flow table (a
+/// resource link): the planned query and `$__database`/`$__table` follow them.
+#[test]
+fn named_database_and_tables_on_athena() {
+    let settings = Settings::from_json(&json!({"engine": "athena", "sourceVersion": "2",
+        "database": "security_analytics", "tables": {"vpc_flow": "vpc_flow_link"}}))
+    .unwrap();
+    let render = |query: Value| {
+        let json = serde_json::to_vec(&query).unwrap();
+        render_sql(
+            &settings,
+            Dialect::Athena,
+            &PanelRequest {
+                ref_id: "A",
+                json: &json,
+                from: t("2024-06-01T00:00:00Z"),
+                to: t("2024-06-01T23:59:59.999Z"),
+                interval_ms: 60_000,
+                max_data_points: 1000,
+            },
+        )
+        .unwrap()
+    };
+    insta::assert_snapshot!(
+        "named_database__flow_volume",
+        render(json!({"kind": "flow_volume", "measure": "bytes", "group_by": ["account"]}))
+    );
+    insta::assert_snapshot!(
+        "named_database__raw_sql_macros",
+        render(json!({"kind": "sql", "rawSql":
+            "SELECT count(*) FROM $__table(vpc_flow) f JOIN $__database.vpc_flow_link g ON true JOIN $__table(sh_findings) s ON true WHERE $__partitionFilter"}))
+    );
+}
