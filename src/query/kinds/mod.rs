@@ -4,7 +4,8 @@
 //! defaults, accepted values, the frame it answers with) and how its JSON becomes a typed query.
 //! Query parsing, the kind lists in error messages, unknown-field detection, the `kinds` resource
 //! and the editor's kind menu (`frontend/src/kinds.json`, generated from here) all read this one
-//! table. A kind of an existing shape is one new file and one line below.
+//! table. A kind of an existing shape is one new file and one line below (a ranking of flow
+//! groups is one [`ranked::Ranked`] value).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,8 @@ use serde_json::{Map, Value};
 use super::flow;
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
 use super::{TopKeys, TopQuery};
+
+mod ranked;
 
 /// Declares each kind's module and lists its kind in [`KINDS`]: adding a kind is one line here.
 macro_rules! registry {
@@ -29,9 +32,9 @@ registry! {
     flow_volume::FlowVolumeKind,
     top_talkers::TopTalkers,
     top_pairs::TopPairs,
-    top_ports::TopPorts,
-    top_interfaces::TopInterfaces,
-    top_subnets::TopSubnets,
+    top_ports::TOP_PORTS,
+    top_interfaces::TOP_INTERFACES,
+    top_subnets::TOP_SUBNETS,
     rejected::Rejected,
     port_scan::PortScanKind,
     internet_egress::InternetEgress,
