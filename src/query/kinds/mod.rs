@@ -5,7 +5,7 @@
 //! Query parsing, the kind lists in error messages, unknown-field detection, the `kinds` resource
 //! and the editor's kind menu (`frontend/src/kinds.json`, generated from here) all read this one
 //! table. A kind of an existing shape is one new file and one line below (a ranking of flow
-//! groups is one [`ranked::Ranked`] value).
+//! groups is one `Ranked` value in its file).
 
 use std::collections::BTreeMap;
 
