@@ -9,6 +9,7 @@ mod annotations;
 mod coverage;
 mod encode;
 pub mod grafana_rules;
+mod node_graph;
 mod series;
 mod sql_result;
 mod state_series;
@@ -25,6 +26,7 @@ pub use annotations::{
 };
 pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
+pub use node_graph::{node_graph_frames, NO_ADDRESS};
 pub use series::{time_series_frame, SeriesOptions};
 pub use sql_result::{
     sql_series_frame, sql_table_frame, SeriesFill, SqlFrameError, SqlSeriesOptions,

@@ -11,10 +11,10 @@ use serde_json::{json, Map, Value};
 
 use crate::budget::human_bytes;
 use crate::engine::{Engine, QueryOutput, ResultRead};
-use crate::frame::{Frame, Notice};
+use crate::frame::{node_graph_frames, Frame, Notice};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
-use crate::query::{unknown_fields, PanelQuery};
+use crate::query::{unknown_fields, PanelQuery, TopFormat};
 use crate::settings::Settings;
 use crate::sql::Dialect;
 
@@ -206,7 +206,14 @@ pub(super) fn panel(
         });
     }
     panel_meta(&mut answer, prepared, schedule, &ran.joined, total);
-    Ok(vec![answer.finish(frame, &prepared.sql)])
+    let frame = answer.finish(frame, &prepared.sql);
+    match &prepared.query {
+        PanelQuery::Top { query, .. } if query.format == TopFormat::NodeGraph => {
+            node_graph_frames(frame, query.measure)
+                .map_err(|e| QueryFailure::plugin(request.ref_id, e))
+        }
+        _ => Ok(vec![frame]),
+    }
 }
 
 /// What only a planned panel's meta says: its table and shape, the count of a paged table (and

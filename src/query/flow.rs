@@ -92,6 +92,18 @@ pub struct TopQuery {
     pub limit: u32,
     /// Only flows to public addresses outside these blocks (internet egress), when set.
     pub egress: Option<Vec<Cidr>>,
+    /// How the ranking is shown.
+    pub format: TopFormat,
+}
+
+/// How a ranking is shown: a table, or (conversations) Grafana's node graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopFormat {
+    /// One row per group.
+    #[default]
+    Table,
+    /// Nodes (addresses) and edges (conversations).
+    NodeGraph,
 }
 
 /// What a port scan counts.

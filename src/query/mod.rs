@@ -22,7 +22,7 @@ pub use compliance::{
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
-    ScanTarget, TalkerSide, TopKeys, TopQuery,
+    ScanTarget, TalkerSide, TopFormat, TopKeys, TopQuery,
 };
 pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,

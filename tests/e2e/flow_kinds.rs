@@ -308,6 +308,86 @@ async fn top_tables_match_brute_force() {
     }
 }
 
+/// The text of a node graph's address: a flow without one is the node `(no address)`.
+fn node_name(address: &Key) -> String {
+    match address.as_deref() {
+        Some(a) if !a.is_empty() && a != "-" => a.to_string(),
+        _ => lakewatch::frame::NO_ADDRESS.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn top_pairs_as_a_node_graph_draws_the_top_conversations() {
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let q = json!({"kind": "top_pairs", "limit": 12, "format": "node_graph"});
+        let answer = p
+            .query(&settings(version), &[query("A", q, FROM, TO, 60_000)], &[])
+            .await
+            .unwrap();
+        let a = &answer["A"];
+        assert_eq!(a.error, "", "v{version}");
+        let names: Vec<&str> = a.frames.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["nodes", "edges"], "v{version}");
+        for frame in &a.frames {
+            assert_eq!(frame.meta["preferredVisualisationType"], "nodeGraph");
+        }
+        let want = brute_top(
+            12,
+            |r| {
+                vec![vec![
+                    r.src_addr.clone(),
+                    r.dst_addr.clone(),
+                    port_key(r.dst_port),
+                    protocol_name(r.protocol),
+                ]]
+            },
+            |_| true,
+            |t| t.bytes,
+        );
+        // Every conversation is an edge, largest first, with its bytes and flows.
+        let edges: Vec<(String, String, i64, i64)> = rows(&a.frames[1])
+            .iter()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap().to_string();
+                let number = |k: &str| e[k].as_f64().unwrap() as i64;
+                (
+                    text("source"),
+                    text("target"),
+                    number("mainstat"),
+                    number("secondarystat"),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, i64, i64)> = want
+            .iter()
+            .map(|(k, t)| (node_name(&k[0]), node_name(&k[1]), t.bytes, t.flows))
+            .collect();
+        assert_eq!(edges, expected, "v{version} edges");
+        // Every address is a node with what it sent and received over those conversations.
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for (src, dst, bytes, _) in &expected {
+            *totals.entry(src.clone()).or_default() += bytes;
+            *totals.entry(dst.clone()).or_default() += bytes;
+        }
+        let nodes: BTreeMap<String, i64> = rows(&a.frames[0])
+            .iter()
+            .map(|n| {
+                let id = n["id"].as_str().unwrap().to_string();
+                (id, n["mainstat"].as_f64().unwrap() as i64)
+            })
+            .collect();
+        assert_eq!(nodes, totals, "v{version} nodes");
+        let unit = &a.frames[0]
+            .fields
+            .iter()
+            .find(|f| f.name == "mainstat")
+            .unwrap()
+            .config;
+        assert_eq!(unit.as_ref().unwrap()["unit"], "decbytes");
+    }
+}
+
 #[tokio::test]
 async fn rejected_over_time_is_a_wide_series_of_denied_flows() {
     let p = plugin().await;

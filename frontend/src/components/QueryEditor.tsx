@@ -40,6 +40,12 @@ type Props = QueryEditorProps<LakewatchDataSource, LakewatchQuery, LakewatchOpti
 
 const LABEL_WIDTH = 20;
 const BUILDER_KINDS = KINDS.filter((k) => k.kind !== 'sql');
+/** How each `format` value is offered. */
+const FORMAT_LABELS: Record<string, string> = {
+  table: 'Table',
+  series: 'Series (alerts)',
+  node_graph: 'Node graph',
+};
 const kindOption = (k: (typeof KINDS)[number]): SelectableValue<QueryKind> => ({
   label: k.label,
   value: k.kind,
@@ -437,7 +443,7 @@ export function QueryEditor(props: Props) {
             {has('format') && spec.formats && (
               <InlineField label="Format" labelWidth={10}>
                 <RadioButtonGroup
-                  options={spec.formats.map((f) => ({ label: f === 'table' ? 'Table' : 'Series (alerts)', value: f }))}
+                  options={spec.formats.map((f) => ({ label: FORMAT_LABELS[f] ?? f, value: f }))}
                   value={query.format ?? spec.formats[0]}
                   onChange={(v) => update({ format: v }, true)}
                 />

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::flow;
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
-use super::{TopKeys, TopQuery};
+use super::{TopFormat, TopKeys, TopQuery};
 
 mod ranked;
 
@@ -103,6 +103,8 @@ pub enum Answer {
     Table,
     /// A table, or a time series when `format` asks for one.
     TableOrSeries,
+    /// A table, or Grafana's node graph when `format` asks for one.
+    TableOrNodeGraph,
     /// Grafana annotation events.
     Annotations,
     /// Values for a template variable.
@@ -282,6 +284,7 @@ impl<'a> Envelope<'a> {
             filters,
             limit: self.limit(10)?,
             egress: None,
+            format: TopFormat::Table,
         })
     }
 
