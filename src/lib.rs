@@ -13,6 +13,7 @@
 //! | [`service`] | the gRPC services Grafana calls (QueryData, CheckHealth) and the handshake |
 //! | [`settings`] | datasource `jsonData` and `secureJsonData` → typed [`settings::Settings`] |
 //! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors; [`query::kinds`]: one file per query kind, listed once in its registry |
+//! | [`lenient`] | reading JSON leniently for settings and queries: unset values, numbers as text, comma lists; one [`lenient::Problem`] type |
 //! | [`net`] | IP addresses and CIDR blocks (IPv4, IPv6), parsed strictly and matched exactly |
 //! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
@@ -40,6 +41,7 @@ pub mod failure;
 pub mod frame;
 pub mod grafana_host;
 pub mod lake;
+pub mod lenient;
 pub mod log_filter;
 pub mod merge;
 pub mod net;

@@ -1,12 +1,18 @@
 //! Datasource settings: Grafana's `jsonData` / `secureJsonData` → typed [`Settings`].
 
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::frame::account_names::{AccountName, AccountNames, MAX_NAMED_ACCOUNTS};
 use crate::lake::listing::DEFAULT_LISTING_CACHE_ENTRIES;
 use crate::lake::SourceVersion;
-use crate::query::Region;
+use crate::lenient::{Fields, Items, Problem};
+use crate::query::{AccountId, Region};
+use crate::sql::reach::RawSqlReach;
+use Accepts::{Flag, Gigabytes, Whole};
 
 /// Which engine runs the SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,13 +191,9 @@ pub struct AsyncQueries {
 }
 
 impl Default for AsyncQueries {
+    /// The declared defaults (see [`Settings::default`]).
     fn default() -> Self {
-        AsyncQueries {
-            enabled: true,
-            wait_s: 5,
-            max_runs: 100,
-            keep_s: 120,
-        }
+        Settings::default().async_queries
     }
 }
 
@@ -214,32 +216,179 @@ pub struct SettingsError {
     pub reason: String,
 }
 
+impl From<Problem> for SettingsError {
+    fn from(p: Problem) -> Self {
+        SettingsError {
+            key: p.key,
+            value: p.value,
+            reason: p.reason,
+        }
+    }
+}
+
+/// A numeric or on/off setting, declared once in [`DECLARED`].
+struct Declared {
+    /// The `jsonData` key.
+    key: &'static str,
+    /// Read only when the engine is the local lake (on Athena it is neither read nor checked).
+    local_only: bool,
+    /// What it accepts, its default and where it is stored.
+    accepts: Accepts,
+}
+
+/// Where a declared setting's value goes.
+type Store<T> = fn(&mut Settings, T);
+
+/// What a declared setting accepts, its default, and the field of [`Settings`] it fills.
+enum Accepts {
+    /// A whole number within the range, its default (None: the field keeps the default of
+    /// [`Settings::default`], e.g. `cacheTtlSeconds`, whose default depends on the engine), and
+    /// where it goes.
+    Whole(RangeInclusive<u64>, Option<u64>, Store<u64>),
+    /// Gigabytes (10^9 bytes) from 0 to 1,000,000, stored as bytes; 0 and unset mean off.
+    Gigabytes(Store<Option<u64>>),
+    /// true or false, its default, and where it goes.
+    Flag(bool, Store<bool>),
+}
+
+/// A setting read whatever the engine.
+const fn setting(key: &'static str, accepts: Accepts) -> Declared {
+    Declared {
+        key,
+        local_only: false,
+        accepts,
+    }
+}
+
+/// A setting of the local engine.
+const fn local(key: &'static str, accepts: Accepts) -> Declared {
+    Declared {
+        key,
+        local_only: true,
+        accepts,
+    }
+}
+
+/// The numeric and on/off settings: key, accepted values and default, and the field each fills.
+/// `Settings::default()` takes their defaults from here, and README.md's settings table names
+/// each key with the same default (a test checks).
+#[rustfmt::skip] // a table: one aligned line per setting
+const DECLARED: &[Declared] = &[
+    local("localQueryMemoryMb",         Whole(64..=1 << 20,    Some(DEFAULT_LOCAL_QUERY_MEMORY_MB), set_local_memory)),
+    local("localListingCacheEntries",   Whole(0..=100_000_000, Some(DEFAULT_LISTING_CACHE_ENTRIES), set_local_listing)),
+    setting("maxRows",                  Whole(1..=10_000_000,  Some(100_000), |s, n| s.max_rows = n)),
+    setting("maxSeries",                Whole(1..=10_000,      Some(100),     |s, n| s.max_series = n as usize)),
+    setting("lookbackDays",             Whole(1..=90,          Some(7),       |s, n| s.lookback_days = n as u32)),
+    setting("maxRangeDays",             Whole(1..=3660,        Some(400),     |s, n| s.max_range_days = n as u32)),
+    setting("maxPointsPerSeries",       Whole(10..=100_000,    Some(10_000),  |s, n| s.max_points_per_series = n as i64)),
+    setting("scanBudgetQueryGb",        Gigabytes(|s, bytes| s.scan_budget.per_query = bytes)),
+    setting("scanBudgetLoadGb",         Gigabytes(|s, bytes| s.scan_budget.per_load = bytes)),
+    setting("cacheTtlSeconds",          Whole(0..=86_400,      None,          |s, n| s.cache_ttl_s = Some(n))),
+    setting("cacheMaxMb",               Whole(1..=65_536,      Some(256),     |s, n| s.cache_max_mb = n)),
+    setting("asyncQueries",             Flag(true, |s, on| s.async_queries.enabled = on)),
+    setting("asyncWaitSeconds",         Whole(0..=50,          Some(5),       |s, n| s.async_queries.wait_s = n)),
+    setting("asyncMaxQueries",          Whole(1..=10_000,      Some(100),     |s, n| s.async_queries.max_runs = n as usize)),
+    setting("asyncKeepSeconds",         Whole(10..=3600,       Some(120),     |s, n| s.async_queries.keep_s = n)),
+];
+
+/// `localQueryMemoryMb` into the local engine (only read when the engine is local).
+fn set_local_memory(s: &mut Settings, mb: u64) {
+    if let EngineChoice::Local { memory_mb, .. } = &mut s.engine {
+        *memory_mb = mb;
+    }
+}
+
+/// `localListingCacheEntries` into the local engine (only read when the engine is local).
+fn set_local_listing(s: &mut Settings, entries: u64) {
+    if let EngineChoice::Local {
+        listing_cache_entries,
+        ..
+    } = &mut s.engine
+    {
+        *listing_cache_entries = entries;
+    }
+}
+
+/// What a scan budget accepts.
+const GIGABYTES_RULE: &str = "expected gigabytes (10^9 bytes) from 0 to 1000000, e.g. 10 or 0.5; 0 or empty turns this budget off";
+
+impl Declared {
+    /// Whether the setting is read with the engine `s` has.
+    fn applies(&self, s: &Settings) -> bool {
+        !self.local_only || matches!(s.engine, EngineChoice::Local { .. })
+    }
+
+    /// Reads the setting into `s`; unset leaves `s` as it is.
+    fn read(&self, json: &Fields<'_>, s: &mut Settings) -> Result<(), Problem> {
+        match &self.accepts {
+            Whole(range, _, store) => {
+                if let Some(n) = json.whole_number(self.key, range.clone())? {
+                    store(s, n);
+                }
+            }
+            Gigabytes(store) => {
+                let gb = json.decimal(self.key, 0.0..=1_000_000.0);
+                if let Some(gb) = gb.map_err(|p| p.because(GIGABYTES_RULE))? {
+                    store(s, Some((gb * 1e9).round() as u64).filter(|b| *b > 0));
+                }
+            }
+            Flag(_, store) => {
+                if let Some(on) = json.flag(self.key)? {
+                    store(s, on);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the default, if the setting has one of its own.
+    fn store_default(&self, s: &mut Settings) {
+        match &self.accepts {
+            Whole(_, Some(n), store) => store(s, *n),
+            Whole(_, None, _) => {}
+            Gigabytes(store) => store(s, None),
+            Flag(on, store) => store(s, *on),
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
+        let mut s = Settings {
             engine: EngineChoice::Local {
                 lake_path: default_lake_path(),
-                memory_mb: DEFAULT_LOCAL_QUERY_MEMORY_MB,
-                listing_cache_entries: DEFAULT_LISTING_CACHE_ENTRIES,
+                memory_mb: 0,
+                listing_cache_entries: 0,
             },
             source_version: SourceVersion::V2,
             source_version_set: false,
             home_region: "us-east-1".to_string(),
             lake: crate::lake::LakeNames::default(),
-            max_rows: 100_000,
-            max_series: 100,
-            lookback_days: 7,
-            max_range_days: 400,
-            max_points_per_series: 10_000,
-            raw_sql: crate::sql::reach::RawSqlReach::SecurityLake,
+            raw_sql: RawSqlReach::SecurityLake,
             allowed_accounts: Vec::new(),
             allowed_sources: Vec::new(),
             account_names: Default::default(),
+            // None: the cache policy picks the engine's default.
             cache_ttl_s: None,
-            cache_max_mb: 256,
+            // Zero until the loop below stores the defaults of DECLARED, their one source.
+            max_rows: 0,
+            max_series: 0,
+            lookback_days: 0,
+            max_range_days: 0,
+            max_points_per_series: 0,
+            cache_max_mb: 0,
             scan_budget: crate::budget::ScanBudget::default(),
-            async_queries: AsyncQueries::default(),
+            async_queries: AsyncQueries {
+                enabled: false,
+                wait_s: 0,
+                max_runs: 0,
+                keep_s: 0,
+            },
+        };
+        for setting in DECLARED {
+            setting.store_default(&mut s);
         }
+        s
     }
 }
 
@@ -267,7 +416,7 @@ impl Settings {
     /// Parses `jsonData` bytes (empty means defaults) with the decrypted `secureJsonData`.
     pub fn from_json_bytes(
         bytes: &[u8],
-        secure: &std::collections::HashMap<String, String>,
+        secure: &HashMap<String, String>,
     ) -> Result<Self, SettingsError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Settings::default());
@@ -282,205 +431,104 @@ impl Settings {
 
     /// Parses a `jsonData` value with no secrets. Unknown keys are ignored.
     pub fn from_json(json: &Value) -> Result<Self, SettingsError> {
-        Self::from_json_with_secrets(json, &std::collections::HashMap::new())
+        Self::from_json_with_secrets(json, &HashMap::new())
     }
 
-    /// Parses a `jsonData` value and the decrypted `secureJsonData`. Unknown keys are ignored.
+    /// Parses a `jsonData` value and the decrypted `secureJsonData`. Unknown keys are ignored;
+    /// the first value that cannot be accepted is the error (engine, then the declared
+    /// settings, then the lake and scoping settings).
     pub fn from_json_with_secrets(
         json: &Value,
-        secure: &std::collections::HashMap<String, String>,
+        secure: &HashMap<String, String>,
     ) -> Result<Self, SettingsError> {
         let mut s = Settings::default();
         let Some(obj) = json.as_object() else {
             return Ok(s);
         };
-        let err = |key: &str, v: &Value, reason: &str| SettingsError {
-            key: key.into(),
-            value: v.to_string(),
-            reason: reason.into(),
-        };
-        let text = |key: &str| -> Result<Option<String>, SettingsError> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(t)) if t.trim().is_empty() => Ok(None),
-                Some(Value::String(t)) => Ok(Some(t.trim().to_string())),
-                Some(Value::Number(n)) => Ok(Some(n.to_string())),
-                Some(v) => Err(err(key, v, "expected a string")),
+        let json = Fields::new(obj);
+        s.read_engine(&json, secure)?;
+        for setting in DECLARED {
+            if setting.applies(&s) {
+                setting.read(&json, &mut s)?;
             }
-        };
-        let number = |key: &str, min: u64, max: u64| -> Result<Option<u64>, SettingsError> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => {
-                    let n = match v {
-                        Value::Number(n) => n.as_u64(),
-                        Value::String(t) => t.trim().parse().ok(),
-                        _ => None,
-                    };
-                    match n {
-                        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                        _ => Err(err(
-                            key,
-                            v,
-                            &format!("expected a whole number from {min} to {max}"),
-                        )),
-                    }
+        }
+        s.read_lake(&json)?;
+        s.read_scope(&json)?;
+        Ok(s)
+    }
+
+    /// `engine`, with `lakePath` for the local lake or the Athena settings.
+    fn read_engine(
+        &mut self,
+        json: &Fields<'_>,
+        secure: &HashMap<String, String>,
+    ) -> Result<(), SettingsError> {
+        match json.text("engine")?.as_deref() {
+            None | Some("local") => {
+                if let (Some(path), EngineChoice::Local { lake_path, .. }) =
+                    (json.text("lakePath")?, &mut self.engine)
+                {
+                    *lake_path = PathBuf::from(path);
                 }
             }
-        };
-        match text("engine")?.as_deref() {
-            None | Some("local") => {
-                let memory_mb = number("localQueryMemoryMb", 64, 1 << 20)?
-                    .unwrap_or(DEFAULT_LOCAL_QUERY_MEMORY_MB);
-                let listing_cache_entries = number("localListingCacheEntries", 0, 100_000_000)?
-                    .unwrap_or(DEFAULT_LISTING_CACHE_ENTRIES);
-                let lake_path = match text("lakePath")? {
-                    Some(path) => PathBuf::from(path),
-                    None => default_lake_path(),
-                };
-                s.engine = EngineChoice::Local {
-                    lake_path,
-                    memory_mb,
-                    listing_cache_entries,
-                };
-            }
             Some("athena") => {
-                s.engine = EngineChoice::Athena(Box::new(athena_settings(&text, secure, &err)?));
+                self.engine = EngineChoice::Athena(Box::new(athena_settings(json, secure)?));
             }
             Some(other) => {
-                return Err(err(
-                    "engine",
-                    &Value::String(other.into()),
-                    "expected \"local\" (the embedded lake) or \"athena\"",
-                ))
+                let reason = "expected \"local\" (the embedded lake) or \"athena\"";
+                return Err(Problem::text("engine", other, reason).into());
             }
         }
-        if let Some(v) = text("sourceVersion")? {
-            s.source_version = SourceVersion::parse(&v).ok_or_else(|| {
-                err(
-                    "sourceVersion",
-                    &Value::String(v.clone()),
-                    "expected 1 or 2",
-                )
-            })?;
-            s.source_version_set = true;
+        Ok(())
+    }
+
+    /// `sourceVersion`, the home region and the Glue names (`database`, `tables`).
+    fn read_lake(&mut self, json: &Fields<'_>) -> Result<(), SettingsError> {
+        if let Some(v) = json.text("sourceVersion")? {
+            self.source_version = SourceVersion::parse(&v)
+                .ok_or_else(|| Problem::text("sourceVersion", &v, "expected 1 or 2"))?;
+            self.source_version_set = true;
         }
+        // The rollup region holds the Glue database; Athena's own region stands in when unset.
         for key in ["rollupRegion", "defaultRegion"] {
-            if let Some(v) = text(key)? {
-                Region::parse(&v).map_err(|r| err(key, &Value::String(v.clone()), &r))?;
-                s.home_region = v;
+            if let Some(v) = json.text(key)? {
+                Region::parse(&v).map_err(|r| Problem::text(key, &v, r))?;
+                self.home_region = v;
                 break;
             }
         }
-        s.lake = lake_names(obj, &text, &err)?;
-        if !s.lake.is_default() && matches!(s.engine, EngineChoice::Local { .. }) {
-            let key = if s.lake.database.is_some() {
+        self.lake = lake_names(json)?;
+        if !self.lake.is_default() && matches!(self.engine, EngineChoice::Local { .. }) {
+            let key = if self.lake.database.is_some() {
                 "database"
             } else {
                 "tables"
             };
-            return Err(err(
-                key,
-                &obj[key],
-                "the local engine reads its lake under Security Lake's own names; database and table names apply to the athena engine only: remove the setting or set the engine to athena",
-            ));
+            let value = json.get(key).unwrap_or(&Value::Null);
+            return Err(Problem::new(key, value, LOCAL_NAMES).into());
         }
-        if let Some(n) = number("maxRows", 1, 10_000_000)? {
-            s.max_rows = n;
+        Ok(())
+    }
+
+    /// What the datasource may read (`allowedAccounts`, `allowedSources`, `rawSql`) and the
+    /// account names.
+    fn read_scope(&mut self, json: &Fields<'_>) -> Result<(), SettingsError> {
+        for text in json.list("allowedAccounts", Items::Strings)? {
+            let id = AccountId::parse(&text)
+                .map_err(|reason| Problem::text("allowedAccounts", &text, reason))?;
+            self.allowed_accounts.push(id);
         }
-        if let Some(n) = number("maxSeries", 1, 10_000)? {
-            s.max_series = n as usize;
-        }
-        if let Some(n) = number("lookbackDays", 1, 90)? {
-            s.lookback_days = n as u32;
-        }
-        if let Some(n) = number("maxRangeDays", 1, 3660)? {
-            s.max_range_days = n as u32;
-        }
-        if let Some(n) = number("maxPointsPerSeries", 10, 100_000)? {
-            s.max_points_per_series = n as i64;
-        }
-        let list = |key: &str| -> Result<Vec<String>, SettingsError> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(Vec::new()),
-                Some(Value::String(t)) => Ok(t
-                    .split(',')
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect()),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|i| match i {
-                        Value::String(t) => Ok(t.trim().to_string()),
-                        other => Err(err(key, other, "expected a list of strings")),
-                    })
-                    .collect(),
-                Some(v) => Err(err(key, v, "expected a list of strings")),
-            }
-        };
-        for text in list("allowedAccounts")? {
-            let id = crate::query::AccountId::parse(&text)
-                .map_err(|reason| err("allowedAccounts", &Value::String(text.clone()), &reason))?;
-            s.allowed_accounts.push(id);
-        }
-        s.account_names = account_names(obj.get("accountNames"), &err)?;
-        for text in list("allowedSources")? {
+        self.account_names = account_names(json.get("accountNames"))?;
+        for text in json.list("allowedSources", Items::Strings)? {
             let source = crate::sql::macros::parse_source(&text)
-                .map_err(|reason| err("allowedSources", &Value::String(text.clone()), &reason))?;
-            s.allowed_sources.push(source);
+                .map_err(|reason| Problem::text("allowedSources", &text, reason))?;
+            self.allowed_sources.push(source);
         }
-        if let Some(t) = text("rawSql")? {
-            s.raw_sql = crate::sql::reach::RawSqlReach::parse(&t).ok_or_else(|| {
-                err(
-                    "rawSql",
-                    &Value::String(t.clone()),
-                    "expected off, securityLake or any",
-                )
-            })?;
+        if let Some(t) = json.text("rawSql")? {
+            self.raw_sql = RawSqlReach::parse(&t)
+                .ok_or_else(|| Problem::text("rawSql", &t, "expected off, securityLake or any"))?;
         }
-        let gigabytes = |key: &str| -> Result<Option<u64>, SettingsError> {
-            let gb = match obj.get(key) {
-                None | Some(Value::Null) => return Ok(None),
-                Some(Value::String(t)) if t.trim().is_empty() => return Ok(None),
-                Some(Value::Number(n)) => n.as_f64(),
-                Some(Value::String(t)) => t.trim().parse::<f64>().ok(),
-                Some(_) => None,
-            };
-            match gb {
-                Some(gb) if gb.is_finite() && (0.0..=1_000_000.0).contains(&gb) => {
-                    Ok(Some((gb * 1e9).round() as u64).filter(|b| *b > 0))
-                }
-                _ => Err(err(
-                    key,
-                    &obj[key],
-                    "expected gigabytes (10^9 bytes) from 0 to 1000000, e.g. 10 or 0.5; 0 or empty turns this budget off",
-                )),
-            }
-        };
-        s.scan_budget.per_query = gigabytes("scanBudgetQueryGb")?;
-        s.scan_budget.per_load = gigabytes("scanBudgetLoadGb")?;
-        s.cache_ttl_s = number("cacheTtlSeconds", 0, 86_400)?;
-        if let Some(n) = number("cacheMaxMb", 1, 65_536)? {
-            s.cache_max_mb = n;
-        }
-        match obj.get("asyncQueries") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => s.async_queries.enabled = *b,
-            Some(Value::String(t)) if matches!(t.trim(), "true" | "false") => {
-                s.async_queries.enabled = t.trim() == "true";
-            }
-            Some(v) => return Err(err("asyncQueries", v, "expected true or false")),
-        }
-        if let Some(n) = number("asyncWaitSeconds", 0, 50)? {
-            s.async_queries.wait_s = n;
-        }
-        if let Some(n) = number("asyncMaxQueries", 1, 10_000)? {
-            s.async_queries.max_runs = n as usize;
-        }
-        if let Some(n) = number("asyncKeepSeconds", 10, 3600)? {
-            s.async_queries.keep_s = n;
-        }
-        Ok(s)
+        Ok(())
     }
 }
 
@@ -493,26 +541,25 @@ pub fn is_glue_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
 }
 
+/// Why the local engine refuses `database` and `tables`.
+const LOCAL_NAMES: &str = "the local engine reads its lake under Security Lake's own names; database and table names apply to the athena engine only: remove the setting or set the engine to athena";
+
 const GLUE_NAME_RULE: &str = "expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)";
 
 /// `database` and `tables` (`{"vpc_flow": "…", "sh_findings": "…"}`), each a Glue name.
-fn lake_names(
-    obj: &serde_json::Map<String, Value>,
-    text: &TextField<'_>,
-    err: &ErrorOf<'_>,
-) -> Result<crate::lake::LakeNames, SettingsError> {
+fn lake_names(json: &Fields<'_>) -> Result<crate::lake::LakeNames, Problem> {
     let mut names = crate::lake::LakeNames::default();
-    if let Some(db) = text("database")? {
+    if let Some(db) = json.text("database")? {
         if !is_glue_name(&db) {
-            return Err(err("database", &Value::String(db), GLUE_NAME_RULE));
+            return Err(Problem::text("database", &db, GLUE_NAME_RULE));
         }
         names.database = Some(db);
     }
-    let tables = match obj.get("tables") {
+    let tables = match json.get("tables") {
         None | Some(Value::Null) => return Ok(names),
         Some(Value::Object(tables)) => tables,
         Some(v) => {
-            return Err(err(
+            return Err(Problem::new(
                 "tables",
                 v,
                 "expected an object of table names by source, e.g. {\"vpc_flow\": \"vpc_flow_link\", \"sh_findings\": \"findings_link\"}",
@@ -522,15 +569,15 @@ fn lake_names(
     for (source, table) in tables {
         let key = format!("tables.{source}");
         let source = crate::sql::macros::parse_source(source)
-            .map_err(|reason| err(&key, &Value::String(source.clone()), &reason))?;
+            .map_err(|reason| Problem::text(&key, source, reason))?;
         let name = match table {
             Value::Null => continue,
             Value::String(t) if t.trim().is_empty() => continue,
             Value::String(t) => t.trim().to_string(),
-            other => return Err(err(&key, other, "expected a string")),
+            other => return Err(Problem::new(&key, other, "expected a string")),
         };
         if !is_glue_name(&name) {
-            return Err(err(&key, &Value::String(name), GLUE_NAME_RULE));
+            return Err(Problem::text(&key, &name, GLUE_NAME_RULE));
         }
         names.set_table(source, Some(name));
     }
@@ -538,102 +585,129 @@ fn lake_names(
 }
 
 /// `accountNames`: `{"<account id>": "<name>" | {"name": "<name>", "ou": "<OU>"}}`.
-fn account_names(
-    value: Option<&Value>,
-    err: &ErrorOf<'_>,
-) -> Result<crate::frame::account_names::AccountNames, SettingsError> {
-    use crate::frame::account_names::{AccountName, MAX_NAMED_ACCOUNTS};
+fn account_names(value: Option<&Value>) -> Result<AccountNames, Problem> {
     const SHAPE: &str = "expected an object of names by account id, e.g. {\"111122223333\": \"prod-payments\", \"444455556666\": {\"name\": \"sandbox\", \"ou\": \"Workloads/Dev\"}}";
-    let mut out = crate::frame::account_names::AccountNames::new();
+    let mut out = AccountNames::new();
     let entries = match value {
         None | Some(Value::Null) => return Ok(out),
         Some(Value::Object(map)) if map.len() <= MAX_NAMED_ACCOUNTS => map,
         Some(Value::Object(map)) => {
-            return Err(err(
+            return Err(Problem::text(
                 "accountNames",
-                &Value::String(format!("({} accounts)", map.len())),
-                &format!("at most {MAX_NAMED_ACCOUNTS} accounts may be named"),
+                &format!("({} accounts)", map.len()),
+                format!("at most {MAX_NAMED_ACCOUNTS} accounts may be named"),
             ))
         }
-        Some(v) => return Err(err("accountNames", v, SHAPE)),
-    };
-    // A name is shown as a label and a column: readable text, not markup or control characters.
-    let readable = |key: &str, v: &Value| -> Result<Option<String>, SettingsError> {
-        match v {
-            Value::Null => Ok(None),
-            Value::String(t) if t.trim().is_empty() => Ok(None),
-            Value::String(t) if t.chars().count() <= 128 && !t.chars().any(char::is_control) => {
-                Ok(Some(t.trim().to_string()))
-            }
-            other => Err(err(key, other, "expected text of at most 128 characters")),
-        }
+        Some(v) => return Err(Problem::new("accountNames", v, SHAPE)),
     };
     for (id, entry) in entries {
         let key = format!("accountNames.{id}");
-        crate::query::AccountId::parse(id)
-            .map_err(|reason| err("accountNames", &Value::String(id.clone()), &reason))?;
+        AccountId::parse(id).map_err(|reason| Problem::text("accountNames", id, reason))?;
         let (name, ou) = match entry {
             Value::Object(o) => (
-                readable(
-                    &format!("{key}.name"),
-                    o.get("name").unwrap_or(&Value::Null),
-                )?,
-                readable(&format!("{key}.ou"), o.get("ou").unwrap_or(&Value::Null))?,
+                readable(&format!("{key}.name"), o.get("name"))?,
+                readable(&format!("{key}.ou"), o.get("ou"))?,
             ),
-            other => (readable(&key, other)?, None),
+            other => (readable(&key, Some(other))?, None),
         };
         let Some(name) = name else {
-            return Err(err(&key, entry, "expected a name for the account"));
+            return Err(Problem::new(&key, entry, "expected a name for the account"));
         };
         out.insert(id.clone(), AccountName { name, ou });
     }
     Ok(out)
 }
 
-type TextField<'a> = dyn Fn(&str) -> Result<Option<String>, SettingsError> + 'a;
-type ErrorOf<'a> = dyn Fn(&str, &Value, &str) -> SettingsError + 'a;
+/// An account's name or OU: shown as a label and a column, so readable text of at most 128
+/// characters, not markup or control characters.
+fn readable(key: &str, value: Option<&Value>) -> Result<Option<String>, Problem> {
+    match value.unwrap_or(&Value::Null) {
+        Value::Null => Ok(None),
+        Value::String(t) if t.trim().is_empty() => Ok(None),
+        Value::String(t) if t.chars().count() <= 128 && !t.chars().any(char::is_control) => {
+            Ok(Some(t.trim().to_string()))
+        }
+        other => Err(Problem::new(
+            key,
+            other,
+            "expected text of at most 128 characters",
+        )),
+    }
+}
 
+/// The Athena engine's settings.
 fn athena_settings(
-    text: &TextField<'_>,
-    secure: &std::collections::HashMap<String, String>,
-    err: &ErrorOf<'_>,
-) -> Result<AthenaSettings, SettingsError> {
-    let region = text("defaultRegion")?.unwrap_or_else(|| "us-east-1".to_string());
-    Region::parse(&region).map_err(|r| err("defaultRegion", &Value::String(region.clone()), &r))?;
+    json: &Fields<'_>,
+    secure: &HashMap<String, String>,
+) -> Result<AthenaSettings, Problem> {
+    let region = json
+        .text("defaultRegion")?
+        .unwrap_or_else(|| "us-east-1".to_string());
+    Region::parse(&region).map_err(|r| Problem::text("defaultRegion", &region, r))?;
     let mut a = AthenaSettings::new(region);
-    if let Some(w) = text("workgroup")? {
+    if let Some(w) = json.text("workgroup")? {
         let ok = w.len() <= 128
             && w.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !ok {
-            return Err(err(
-                "workgroup",
-                &Value::String(w),
-                "a workgroup name has 1 to 128 letters, digits, '.', '_' or '-'",
-            ));
+            let reason = "a workgroup name has 1 to 128 letters, digits, '.', '_' or '-'";
+            return Err(Problem::text("workgroup", &w, reason));
         }
         a.workgroup = w;
     }
-    if let Some(o) = text("outputLocation")? {
+    if let Some(o) = json.text("outputLocation")? {
         if !o.starts_with("s3://") {
-            return Err(err(
-                "outputLocation",
-                &Value::String(o),
-                "expected an S3 URI such as s3://my-athena-results/lakewatch/",
-            ));
+            let reason = "expected an S3 URI such as s3://my-athena-results/lakewatch/";
+            return Err(Problem::text("outputLocation", &o, reason));
         }
         a.output_location = Some(o);
     }
-    if let Some(c) = text("catalog")? {
+    if let Some(c) = json.text("catalog")? {
         a.catalog = c;
     }
+    a.auth = auth_method(json, secure)?;
+    if let Some(arn) = json.text("assumeRoleArn")? {
+        if !arn.starts_with("arn:") || !arn.contains(":role/") {
+            let reason =
+                "expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader";
+            return Err(Problem::text("assumeRoleArn", &arn, reason));
+        }
+        a.assume_role_arn = Some(arn);
+    }
+    a.external_id = json.text("externalId")?;
+    if let Some(e) = json.text("endpoint")? {
+        if !(e.starts_with("https://") || e.starts_with("http://")) {
+            let reason = "expected a URL such as https://athena.us-east-1.amazonaws.com";
+            return Err(Problem::text("endpoint", &e, reason));
+        }
+        a.endpoint = Some(e);
+    }
+    // The numbers of Athena say their unit, so each has its own reason.
+    const PRICE: &str = "expected US dollars per TB scanned, e.g. 5";
+    const REUSE: &str = "expected a whole number of minutes from 1 to 10080 (7 days), or nothing to turn Athena's result reuse off";
+    const TIMEOUT: &str = "expected a whole number of seconds from 1 to 3600";
+    let price = json.decimal("pricePerTbUsd", 0.0..=1000.0);
+    if let Some(usd) = price.map_err(|p| p.because(PRICE))? {
+        a.price_per_tb_cents = (usd * 100.0).round() as u64;
+    }
+    let reuse = json.whole_number("resultReuseMinutes", 1..=10_080);
+    a.result_reuse_minutes = reuse.map_err(|p| p.because(REUSE))?.map(|m| m as u32);
+    let timeout = json.whole_number("queryTimeoutSeconds", 1..=3600);
+    if let Some(seconds) = timeout.map_err(|p| p.because(TIMEOUT))? {
+        a.query_timeout_s = seconds;
+    }
+    Ok(a)
+}
+
+/// `authType` and the secrets or profile it needs.
+fn auth_method(json: &Fields<'_>, secure: &HashMap<String, String>) -> Result<AuthMethod, Problem> {
     let secret = |key: &str| {
         secure
             .get(key)
             .filter(|v| !v.trim().is_empty())
             .map(|v| Secret::new(v.trim()))
     };
-    a.auth = match text("authType")?.as_deref() {
+    Ok(match json.text("authType")?.as_deref() {
         None | Some("default") | Some("ec2_iam_role") => AuthMethod::Default,
         Some("keys") => match (secret("accessKey"), secret("secretKey")) {
             (Some(access_key), Some(secret_key)) => AuthMethod::Keys {
@@ -642,88 +716,24 @@ fn athena_settings(
                 session_token: secret("sessionToken"),
             },
             _ => {
-                return Err(err(
+                return Err(Problem::text(
                     "authType",
-                    &Value::String("keys".into()),
+                    "keys",
                     "access key and secret key are both needed in the secure settings (accessKey, secretKey)",
                 ))
             }
         },
         Some("credentials") | Some("profile") => {
-            AuthMethod::Profile(text("profile")?.unwrap_or_else(|| "default".to_string()))
+            AuthMethod::Profile(json.text("profile")?.unwrap_or_else(|| "default".to_string()))
         }
         Some(other) => {
-            return Err(err(
+            return Err(Problem::text(
                 "authType",
-                &Value::String(other.into()),
+                other,
                 "expected default, keys, credentials (a named profile) or ec2_iam_role",
             ))
         }
-    };
-    if let Some(arn) = text("assumeRoleArn")? {
-        if !arn.starts_with("arn:") || !arn.contains(":role/") {
-            return Err(err(
-                "assumeRoleArn",
-                &Value::String(arn),
-                "expected a role ARN such as arn:aws:iam::111122223333:role/lakewatch-reader",
-            ));
-        }
-        a.assume_role_arn = Some(arn);
-    }
-    a.external_id = text("externalId")?;
-    if let Some(e) = text("endpoint")? {
-        if !(e.starts_with("https://") || e.starts_with("http://")) {
-            return Err(err(
-                "endpoint",
-                &Value::String(e),
-                "expected a URL such as https://athena.us-east-1.amazonaws.com",
-            ));
-        }
-        a.endpoint = Some(e);
-    }
-    if let Some(p) = text("pricePerTbUsd")? {
-        let cents = p
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0 && *v <= 1000.0)
-            .map(|v| (v * 100.0).round() as u64)
-            .ok_or_else(|| {
-                err(
-                    "pricePerTbUsd",
-                    &Value::String(p.clone()),
-                    "expected US dollars per TB scanned, e.g. 5",
-                )
-            })?;
-        a.price_per_tb_cents = cents;
-    }
-    if let Some(m) = text("resultReuseMinutes")? {
-        a.result_reuse_minutes = Some(
-            m.parse::<u32>()
-                .ok()
-                .filter(|v| (1..=10_080).contains(v))
-                .ok_or_else(|| {
-                    err(
-                        "resultReuseMinutes",
-                        &Value::String(m.clone()),
-                        "expected a whole number of minutes from 1 to 10080 (7 days), or nothing to turn Athena's result reuse off",
-                    )
-                })?,
-        );
-    }
-    if let Some(t) = text("queryTimeoutSeconds")? {
-        a.query_timeout_s = t
-            .parse::<u64>()
-            .ok()
-            .filter(|v| (1..=3600).contains(v))
-            .ok_or_else(|| {
-                err(
-                    "queryTimeoutSeconds",
-                    &Value::String(t.clone()),
-                    "expected a whole number of seconds from 1 to 3600",
-                )
-            })?;
-    }
-    Ok(a)
+    })
 }
 
 #[cfg(test)]
@@ -902,6 +912,136 @@ mod tests {
         assert_eq!(
             err(json!({"asyncMaxQueries": 0})),
             "datasource setting `asyncMaxQueries` has the value 0: expected a whole number from 1 to 10000"
+        );
+    }
+
+    /// Each row of README.md's settings tables: its keys (first column) and default (second).
+    fn readme_settings() -> std::collections::BTreeMap<String, String> {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Datasource settings (`jsonData`)")
+            .nth(1)
+            .expect("README.md has a settings section");
+        let section = section.split("\n## ").next().unwrap_or_default();
+        let mut rows = std::collections::BTreeMap::new();
+        for line in section.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            for key in cells[1].split(", ") {
+                rows.insert(key.trim_matches('`').to_string(), cells[2].to_string());
+            }
+        }
+        rows
+    }
+
+    /// The keys read by hand rather than declared in DECLARED. Not `catalog`: it is read into
+    /// `AthenaSettings::catalog`, but no query uses it yet, so the README does not offer it.
+    const OTHER_KEYS: [&str; 21] = [
+        "engine",
+        "lakePath",
+        "sourceVersion",
+        "rollupRegion",
+        "defaultRegion",
+        "authType",
+        "profile",
+        "assumeRoleArn",
+        "externalId",
+        "endpoint",
+        "workgroup",
+        "outputLocation",
+        "pricePerTbUsd",
+        "resultReuseMinutes",
+        "queryTimeoutSeconds",
+        "database",
+        "tables",
+        "rawSql",
+        "allowedAccounts",
+        "accountNames",
+        "allowedSources",
+    ];
+
+    #[test]
+    fn the_readme_names_every_setting_with_its_declared_default() {
+        let rows = readme_settings();
+        for setting in DECLARED {
+            let Some(documented) = rows.get(setting.key) else {
+                panic!(
+                    "README.md's settings table has no row for `{}`",
+                    setting.key
+                );
+            };
+            let declared = match &setting.accepts {
+                Whole(_, None, _) => continue,
+                Whole(_, Some(n), _) => format!("`{n}`"),
+                Flag(on, _) => format!("`{on}`"),
+                Gigabytes(_) => "— (no budget)".to_string(),
+            };
+            assert_eq!(
+                documented, &declared,
+                "README.md's default of `{}`",
+                setting.key
+            );
+        }
+        let read: Vec<&str> = DECLARED.iter().map(|d| d.key).chain(OTHER_KEYS).collect();
+        for key in &OTHER_KEYS {
+            assert!(
+                rows.contains_key(*key),
+                "README.md's settings table has no row for `{key}`"
+            );
+        }
+        for key in rows.keys() {
+            assert!(
+                read.contains(&key.as_str()),
+                "README.md documents `{key}`, which no reader reads"
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_come_from_the_declared_table() {
+        let s = Settings::default();
+        let EngineChoice::Local {
+            memory_mb,
+            listing_cache_entries,
+            ..
+        } = s.engine
+        else {
+            panic!("the local engine is the default")
+        };
+        assert_eq!((memory_mb, listing_cache_entries), (2048, 200_000));
+        assert_eq!(
+            (s.max_rows, s.max_series, s.lookback_days),
+            (100_000, 100, 7)
+        );
+        assert_eq!((s.max_range_days, s.max_points_per_series), (400, 10_000));
+        assert_eq!((s.cache_ttl_s, s.cache_max_mb), (None, 256));
+        assert!(!s.scan_budget.is_on());
+        assert_eq!(s.async_queries, AsyncQueries::default());
+        assert_eq!(Settings::from_json(&json!({})).unwrap(), s);
+    }
+
+    #[test]
+    fn empty_values_are_unset_but_an_empty_allowed_account_is_refused() {
+        let s = Settings::from_json(
+            &json!({"maxRows": "", "asyncQueries": " ", "cacheTtlSeconds": null,
+            "allowedAccounts": "", "engine": "athena", "localQueryMemoryMb": "not read on athena"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.max_rows, s.async_queries.enabled, s.cache_ttl_s),
+            (100_000, true, None)
+        );
+        assert!(s.allowed_accounts.is_empty());
+        assert_eq!(
+            Settings::from_json(&json!({"allowedAccounts": ["111122223333", ""]}))
+                .unwrap_err()
+                .to_string(),
+            "datasource setting `allowedAccounts` has the value \"\": an AWS account id is 12 digits, e.g. 111122223333"
+        );
+        assert_eq!(
+            Settings::from_json(&json!({"allowedAccounts": [111122223333u64]}))
+                .unwrap_err()
+                .to_string(),
+            "datasource setting `allowedAccounts` has the value 111122223333: expected a list of strings"
         );
     }
 }

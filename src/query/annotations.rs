@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::compliance::parse_scope;
-use super::flow::{parse_filters_field, parse_group_by, parse_number};
-use super::{quoted, snippet, ComplianceScope, Dimension, FlowFilters, QueryError};
+use super::flow::{parse_filters_field, parse_group_by};
+use super::{number, quoted, snippet, ComplianceScope, Dimension, FlowFilters, QueryError};
 
 /// The events an `annotations` query can mark, by name.
 pub const ANNOTATION_EVENTS: &str = "control_status_changes, flow_logs_silent";
@@ -87,9 +87,9 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Annotations, QueryError>
                     obj,
                     &[Dimension::Account, Dimension::Region, Dimension::Vpc],
                 )?,
-                silent_for_minutes: parse_number(obj, "silent_for_minutes", 1..=129_600)?
+                silent_for_minutes: number(obj, "silent_for_minutes", 1..=129_600)?
                     .unwrap_or(DEFAULT_SILENT_MINUTES),
-                lookback_days: parse_number(obj, "lookback_days", 1..=90)?,
+                lookback_days: number(obj, "lookback_days", 1..=90)?,
                 filters,
             })))
         }

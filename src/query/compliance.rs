@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::flow::{parse_filters_field, parse_number};
+use super::flow::parse_filters_field;
 use super::values::{AccountId, Region, ResourceId};
-use super::{quoted, snippet, string_list, QueryError};
+use super::{number, quoted, snippet, string_list, QueryError};
 
 /// A Security Hub control id (`EC2.6`) or a Config rule name (`vpc-flow-logs-enabled`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -237,7 +237,7 @@ pub(super) fn parse_scope(obj: &Map<String, Value>) -> Result<ComplianceScope, Q
         accounts: filters.accounts,
         regions: filters.regions,
         vpcs: filters.vpcs,
-        lookback_days: parse_number(obj, "lookback_days", 1..=90)?,
+        lookback_days: number(obj, "lookback_days", 1..=90)?,
     })
 }
 
@@ -283,7 +283,7 @@ pub(super) fn parse_status(obj: &Map<String, Value>) -> Result<ComplianceStatus,
         scope,
         statuses,
         view,
-        limit: parse_number(obj, "limit", 1..=10_000)?.unwrap_or(1_000),
+        limit: number(obj, "limit", 1..=10_000)?.unwrap_or(1_000),
     })
 }
 

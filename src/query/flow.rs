@@ -239,39 +239,6 @@ pub(super) fn parse_group_by(
     Ok(group_by)
 }
 
-/// A whole number field within `range`.
-pub(super) fn parse_number(
-    obj: &Map<String, Value>,
-    field: &str,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<Option<u32>, QueryError> {
-    let bad = |value: String| {
-        QueryError::new(
-            field,
-            value,
-            format!(
-                "expected a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        )
-    };
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(v) if range.contains(&v) => Ok(Some(v as u32)),
-            _ => Err(bad(n.to_string())),
-        },
-        // Text-box template variables arrive as strings.
-        Some(Value::String(s)) => match s.trim().parse::<u64>() {
-            Ok(v) if range.contains(&v) => Ok(Some(v as u32)),
-            _ => Err(bad(quoted(s))),
-        },
-        Some(other) => Err(bad(snippet(&other.to_string()))),
-    }
-}
-
 pub(super) fn parse_filters_field(obj: &Map<String, Value>) -> Result<FlowFilters, QueryError> {
     match obj.get("filters") {
         None | Some(Value::Null) => Ok(FlowFilters::default()),

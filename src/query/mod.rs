@@ -13,6 +13,8 @@ mod values;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::lenient::{self, Items, Problem};
+
 pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
 };
@@ -93,6 +95,13 @@ impl QueryError {
             value: snippet(&value.into()),
             reason: cut(&reason.into(), 400),
         }
+    }
+}
+
+impl From<Problem> for QueryError {
+    /// The lenient readers' problem, cut like every echo.
+    fn from(p: Problem) -> Self {
+        QueryError::new(p.key, p.value, p.reason)
     }
 }
 
@@ -463,37 +472,23 @@ fn nonempty(dims: Vec<Dimension>, kind: &str) -> Result<Vec<Dimension>, QueryErr
 /// (what a viewer types into a dashboard's text box: `10.0.0.0/8, 2001:db8::/32`); no value of
 /// any filter contains a comma. Empty, `"$__all"` and `"All"` entries mean "no restriction".
 fn string_list(value: Option<&Value>, field: &str) -> Result<Vec<String>, QueryError> {
-    fn scalar(v: &Value, field: &str, out: &mut Vec<String>) -> Result<(), QueryError> {
-        match v {
-            Value::String(s) => out.extend(
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty() && *p != "$__all" && *p != "All")
-                    .map(str::to_string),
-            ),
-            Value::Number(n) => out.push(n.to_string()),
-            Value::Null => {}
-            other => {
-                return Err(QueryError::new(
-                    field,
-                    snippet(&other.to_string()),
-                    "expected a string, a number or a list of them",
-                ))
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    match value {
-        None => {}
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                scalar(item, &format!("{field}[{i}]"), &mut out)?;
-            }
-        }
-        Some(v) => scalar(v, field, &mut out)?,
-    }
-    Ok(out)
+    let mut items = lenient::list(field, value, Items::Values)?;
+    // Grafana's "All" of a multi-value variable (its custom all value or its label) restricts
+    // nothing, like an empty entry.
+    items.retain(|item| item != "$__all" && item != "All");
+    Ok(items)
+}
+
+/// A whole number field within `range`, None when absent or empty; text-box template variables
+/// send numbers as strings.
+fn number(
+    obj: &serde_json::Map<String, Value>,
+    field: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u32>, QueryError> {
+    let n = lenient::whole_number(field, obj.get(field), range)?;
+    // The ranges of query fields fit in u32; a wider one saturates rather than wraps.
+    Ok(n.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 /// A JSON string literal of `text` for error messages.

@@ -254,7 +254,7 @@ impl<'a> Envelope<'a> {
         field: &str,
         range: std::ops::RangeInclusive<u64>,
     ) -> Result<Option<u32>, QueryError> {
-        flow::parse_number(self.obj, field, range)
+        super::number(self.obj, field, range)
     }
 
     /// `group_by`, or `default` when it is absent.
