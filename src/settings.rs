@@ -933,9 +933,8 @@ mod tests {
         rows
     }
 
-    /// The keys read by hand rather than declared in DECLARED. Not `catalog`: it is read into
-    /// `AthenaSettings::catalog`, but no query uses it yet, so the README does not offer it.
-    const OTHER_KEYS: [&str; 21] = [
+    /// The keys read by hand rather than declared in DECLARED.
+    const OTHER_KEYS: [&str; 22] = [
         "engine",
         "lakePath",
         "sourceVersion",
@@ -948,6 +947,7 @@ mod tests {
         "endpoint",
         "workgroup",
         "outputLocation",
+        "catalog",
         "pricePerTbUsd",
         "resultReuseMinutes",
         "queryTimeoutSeconds",

@@ -113,6 +113,11 @@ async fn a_flow_panel_on_athena_gets_typed_frames_from_the_pruned_sql() {
         moto.athena_executions(KEY).await,
         vec![(want, "SUCCEEDED".to_string())]
     );
+    assert_eq!(
+        moto.athena_catalogs(KEY).await,
+        [Some("AwsDataCatalog".to_string())],
+        "the datasource's data catalog"
+    );
     // What it cost: moto reports 0 bytes scanned, billed as Athena's 10 MB minimum.
     let notices: Vec<&str> = frame.meta["notices"]
         .as_array()
@@ -127,6 +132,28 @@ async fn a_flow_panel_on_athena_gets_typed_frames_from_the_pruned_sql() {
         "{notices:?}"
     );
     assert_eq!(frame.meta["custom"]["billedBytes"], 10_000_000);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn queries_run_in_the_data_catalog_the_datasource_names() {
+    let moto = Moto::start();
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[flow_volume_result(vec![cells(&[
+            &hour(0),
+            "111122223333",
+            "5",
+        ])])],
+    );
+    let p = plugin().await;
+    let settings = athena_v2_settings(&moto, json!({"catalog": "lake_catalog"}));
+    assert_eq!(flow_panel(&p, &settings).await, "");
+    assert_eq!(
+        moto.athena_catalogs(KEY).await,
+        [Some("lake_catalog".to_string())]
+    );
     p.stop().await;
 }
 

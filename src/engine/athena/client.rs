@@ -5,7 +5,7 @@
 use aws_sdk_athena::error::DisplayErrorContext;
 use aws_sdk_athena::operation::get_work_group::GetWorkGroupError;
 use aws_sdk_athena::types::{
-    QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
+    QueryExecutionContext, QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
     ResultReuseConfiguration, WorkGroupState,
 };
 
@@ -108,6 +108,13 @@ impl AthenaApi for SdkAthena {
             .start_query_execution()
             .query_string(sql)
             .work_group(&self.settings.workgroup)
+            // Table names in the SQL are database.table: the catalog they resolve in is the
+            // datasource's (a catalog other than AwsDataCatalog is registered in Athena).
+            .query_execution_context(
+                QueryExecutionContext::builder()
+                    .catalog(&self.settings.catalog)
+                    .build(),
+            )
             .client_request_token(token)
             .set_result_configuration(
                 self.settings

@@ -269,6 +269,27 @@ impl Moto {
         out
     }
 
+    /// The data catalog each Athena query execution of `access_key`'s account ran in, oldest
+    /// first.
+    pub async fn athena_catalogs(&self, access_key: &str) -> Vec<Option<String>> {
+        let client = aws_sdk_athena::Client::new(&self.sdk_config(access_key).await);
+        let ids = client.list_query_executions().send().await.unwrap();
+        let mut out = Vec::new();
+        for id in ids.query_execution_ids() {
+            let e = client
+                .get_query_execution()
+                .query_execution_id(id)
+                .send()
+                .await
+                .unwrap();
+            let context = e
+                .query_execution()
+                .and_then(|x| x.query_execution_context());
+            out.push(context.and_then(|c| c.catalog()).map(str::to_string));
+        }
+        out
+    }
+
     /// Creates a Glue database with these (column-less) tables, as the account of `access_key`.
     pub async fn seed_glue(&self, access_key: &str, database: &str, tables: &[&str]) {
         let glue = aws_sdk_glue::Client::new(&self.sdk_config(access_key).await);
