@@ -15,7 +15,7 @@
 //! | [`query`] | the tolerant JSON envelope → typed [`query::PanelQuery`], field-level errors; [`query::kinds`]: one file per query kind, listed once in its registry |
 //! | [`lenient`] | reading JSON leniently for settings and queries: unset values, numbers as text, comma lists; one [`lenient::Problem`] type |
 //! | [`net`] | IP addresses and CIDR blocks (IPv4, IPv6), parsed strictly and matched exactly |
-//! | [`lake`] | Security Lake names, source versions, where each flow concept lives per version |
+//! | [`lake`] | Security Lake names and versions, the tables a lake holds; [`lake::source`] describes each source once (API name, table part, columns per version, dimensions, measures, demo generator), the lowest layer: `query`, `plan` and `sql` take their columns from it |
 //! | [`plan`] | [`plan::Plan`]: table, partition predicates (UTC days, accounts, regions), filters, buckets |
 //! | [`sql`] | rendering a plan per [`sql::Dialect`] (Athena, local); quoting and escaping |
 //! | [`engine`] | the [`engine::Engine`] trait; [`engine::local`] runs DataFusion over a Parquet lake, [`engine::athena`] runs Amazon Athena |

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{column, Field, Frame};
+use crate::lake::source::SH_FINDINGS;
 use crate::plan::{ENTITY, STATE, UPDATED};
 
 /// How to shape a state-over-time result.
@@ -136,25 +137,17 @@ pub fn state_series_frame(
             .zip(key.iter().cloned())
             .collect();
         for name in options.fields {
-            let (values, unit): (ArrayRef, &str) = match *name {
-                "pass_rate" => (
-                    Arc::new(
-                        counts
-                            .iter()
-                            .map(|(p, f)| pass_rate(*p, *f))
-                            .collect::<Float64Array>(),
-                    ),
-                    "percent",
+            let values: ArrayRef = match *name {
+                "pass_rate" => Arc::new(
+                    counts
+                        .iter()
+                        .map(|(p, f)| pass_rate(*p, *f))
+                        .collect::<Float64Array>(),
                 ),
-                "passing" => (
-                    Arc::new(counts.iter().map(|(p, _)| Some(*p)).collect::<Int64Array>()),
-                    "short",
-                ),
-                _ => (
-                    Arc::new(counts.iter().map(|(_, f)| Some(*f)).collect::<Int64Array>()),
-                    "short",
-                ),
+                "passing" => Arc::new(counts.iter().map(|(p, _)| Some(*p)).collect::<Int64Array>()),
+                _ => Arc::new(counts.iter().map(|(_, f)| Some(*f)).collect::<Int64Array>()),
             };
+            let unit = SH_FINDINGS.measure(name).map_or("short", |m| m.unit);
             let mut config = json!({"unit": unit});
             if *name == "pass_rate" {
                 config["min"] = json!(0);

@@ -2,7 +2,7 @@
 //! version, directly or as Lake Formation resource links to them. Fed with the tables Glue lists;
 //! knows nothing of how they were listed.
 
-use super::{Source, SourceVersion};
+use super::{Source, SourceVersion, SOURCES};
 
 /// A table as Glue GetTables lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +58,12 @@ pub fn parse_table_name(name: &str) -> Option<CatalogTable> {
     let (rest, version) = [SourceVersion::V1, SourceVersion::V2]
         .into_iter()
         .find_map(|v| Some((rest.strip_suffix(v.suffix())?.strip_suffix('_')?, v)))?;
-    let (region, source) = [Source::VpcFlow, Source::ShFindings]
-        .into_iter()
-        .find_map(|s| Some((rest.strip_suffix(s.table_part())?.strip_suffix('_')?, s)))?;
+    let (region, source) = SOURCES.iter().find_map(|s| {
+        Some((
+            rest.strip_suffix(s.table_part)?.strip_suffix('_')?,
+            s.source,
+        ))
+    })?;
     if region.is_empty() {
         return None;
     }
@@ -119,10 +122,11 @@ impl Catalog {
     }
 
     /// The source version to query when the settings name none: the newest version that has a
-    /// VPC flow table, else the newest that has a findings table.
+    /// table of the first source (VPC flow), else of the next, and so on.
     pub fn preferred_version(&self) -> Option<SourceVersion> {
-        let newest = |source| self.versions(source).last().copied();
-        newest(Source::VpcFlow).or_else(|| newest(Source::ShFindings))
+        SOURCES
+            .iter()
+            .find_map(|s| self.versions(s.source).last().copied())
     }
 
     /// The table of a source in a version, preferring one of `region` (a database may hold

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use super::catalog::{Catalog, GlueTable};
-use super::{database_name, LakeNames, Source, SourceVersion};
+use super::{database_name, LakeNames, Source, SourceVersion, SOURCES};
 use crate::failure::EngineError;
 
 /// The Glue calls discovery makes.
@@ -271,7 +271,7 @@ fn choose_tables(catalog: Catalog, origin: Origin, wanted: Wanted<'_>) -> Resolu
                 .map(|t| t.version),
             None => catalog.versions(source).last().copied(),
         };
-        version_of(Source::VpcFlow).or_else(|| version_of(Source::ShFindings))
+        SOURCES.iter().find_map(|s| version_of(s.source))
     });
     let found = found.flatten();
     let version = wanted.version.or(found).unwrap_or(SourceVersion::V2);
@@ -279,7 +279,7 @@ fn choose_tables(catalog: Catalog, origin: Origin, wanted: Wanted<'_>) -> Resolu
         database: Some(catalog.database.clone()),
         ..LakeNames::default()
     };
-    for source in [Source::VpcFlow, Source::ShFindings] {
+    for source in SOURCES.iter().map(|s| s.source) {
         let name = match wanted.names.named_table(source) {
             Some(name) => Some(name.to_string()),
             None => catalog

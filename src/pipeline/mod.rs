@@ -24,7 +24,7 @@ use crate::budget::LoadCharge;
 use crate::engine::{Engine, EngineRequest, Fault};
 use crate::frame::Frame;
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
-use crate::lake::Source;
+use crate::lake::SOURCES;
 use crate::plan::TableRef;
 use crate::settings::Settings;
 
@@ -150,10 +150,10 @@ async fn run_sql(
 
 /// The Security Lake tables a datasource queries (flows and findings in its source version).
 pub fn lake_tables(settings: &Settings) -> Vec<TableRef> {
-    [Source::VpcFlow, Source::ShFindings]
-        .into_iter()
-        .map(|source| TableRef {
-            source,
+    SOURCES
+        .iter()
+        .map(|spec| TableRef {
+            source: spec.source,
             version: settings.source_version,
             home_region: settings.home_region.clone(),
             names: settings.lake.clone(),

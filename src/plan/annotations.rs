@@ -29,7 +29,12 @@ fn plan_silence(q: &FlowSilence, window: &TimeWindow, options: &PlanOptions) -> 
     let outputs = q
         .group_by
         .iter()
-        .map(|d| output(d.name(), OutputValue::Row(dimension_expr(*d, &scope.cols))))
+        .map(|d| {
+            output(
+                d.name(),
+                OutputValue::Row(dimension_expr(*d, options.version)),
+            )
+        })
         .collect();
     let time = Expr::Column(scope.cols.time_ms);
     let mut plan = scope.into_plan(

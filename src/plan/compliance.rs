@@ -6,7 +6,8 @@ use super::{
     HistoryRows, Literal, OrderKey, Output, OutputValue, PartitionFilter, Plan, PlanOptions,
     Predicate, Scope, Shape, TableRef, TimeFilter, ENTITY, PREVIOUS_STATE, SINCE, STATE, UPDATED,
 };
-use crate::lake::{FindingColumns, PartitionColumn, ResourceColumn, Source};
+use crate::lake::source::SH_FINDINGS;
+use crate::lake::{FindingColumns, Source, SourceVersion};
 use crate::query::{
     ComplianceDimension, ComplianceOverTime, ComplianceScope, ComplianceState, ComplianceStatus,
     StatusChanges, StatusView, TimeWindow,
@@ -18,36 +19,22 @@ pub const ARCHIVED: &str = "ARCHIVED";
 /// The state of a finding without a compliance status.
 pub const UNKNOWN: &str = "UNKNOWN";
 
-/// The control of a finding: the control column (v2), else the last part of the generator id
-/// (`security-control/EC2.6`, or a Config rule's name), else the title's first word.
-pub fn control_expr(cols: &FindingColumns) -> Expr {
-    let mut any: Vec<Expr> = cols.control.map(Expr::Column).into_iter().collect();
-    any.push(Expr::Segment {
-        expr: Box::new(Expr::Column(cols.generator)),
-        separator: "/",
-        last: true,
-    });
-    any.push(Expr::Segment {
-        expr: Box::new(Expr::Column(cols.title)),
-        separator: " ",
-        last: false,
-    });
-    Expr::Coalesce(any)
+/// The expression of a compliance dimension in a version's columns, as the findings source
+/// describes it.
+fn dimension_expr(dim: ComplianceDimension, version: SourceVersion) -> Expr {
+    SH_FINDINGS.dimension_expr(dim.name(), version).into()
 }
 
-fn resource_field(cols: &FindingColumns, field: &'static str) -> Expr {
-    match cols.resource {
-        ResourceColumn::Struct { uid, kind } => {
-            Expr::Column(if field == "uid" { uid } else { kind })
-        }
-        ResourceColumn::FirstOf(list) => Expr::FirstOf { list, field },
-    }
+/// The control of a finding: the control column (v2), else the last part of the generator id
+/// (`security-control/EC2.6`, or a Config rule's name), else the title's first word.
+pub fn control_expr(version: SourceVersion) -> Expr {
+    dimension_expr(ComplianceDimension::Control, version)
 }
 
 /// The resource id: the last part of the resource ARN (`vpc-…` for a VPC).
 fn resource_id(cols: &FindingColumns) -> Expr {
     Expr::Segment {
-        expr: Box::new(resource_field(cols, "uid")),
+        expr: Box::new(cols.resource_uid.into()),
         separator: "/",
         last: true,
     }
@@ -58,10 +45,7 @@ fn resource_id(cols: &FindingColumns) -> Expr {
 fn state_expr(cols: &FindingColumns) -> Expr {
     Expr::When {
         condition: Box::new(Predicate::In(
-            Expr::MapValue {
-                map: cols.unmapped,
-                key: "RecordState",
-            },
+            cols.record_state.into(),
             vec![Literal::Str(ARCHIVED.to_string())],
         )),
         then: Literal::Str(ARCHIVED.to_string()),
@@ -87,7 +71,7 @@ fn finding_scope(
 ) -> FindingScope {
     let cols = FindingColumns::of(options.version);
     let mut filters = vec![Predicate::In(
-        control_expr(&cols),
+        control_expr(options.version),
         strs(scope.controls.iter().map(|c| c.as_str().to_string())),
     )];
     if !scope.vpcs.is_empty() {
@@ -155,16 +139,9 @@ fn lookback(scope: &ComplianceScope, options: &PlanOptions) -> u32 {
 }
 
 /// The per-row columns every compliance plan computes before reducing per finding.
-fn finding_rows(cols: &FindingColumns, dims: &[ComplianceDimension]) -> Vec<Output> {
+fn finding_rows(version: SourceVersion, dims: &[ComplianceDimension]) -> Vec<Output> {
     dims.iter()
-        .map(|d| {
-            let value = match d {
-                ComplianceDimension::Account => Expr::Partition(PartitionColumn::AccountId),
-                ComplianceDimension::Region => Expr::Partition(PartitionColumn::Region),
-                ComplianceDimension::Control => control_expr(cols),
-            };
-            output(d.name(), OutputValue::Row(value))
-        })
+        .map(|d| output(d.name(), OutputValue::Row(dimension_expr(*d, version))))
         .collect()
 }
 
@@ -179,12 +156,6 @@ fn history(cols: &FindingColumns, rows: HistoryRows) -> History {
     }
 }
 
-const ALL_DIMS: [ComplianceDimension; 3] = [
-    ComplianceDimension::Account,
-    ComplianceDimension::Region,
-    ComplianceDimension::Control,
-];
-
 /// `compliance_status`: the newest row of every finding updated within the look-back window
 /// before the end of the range; archived findings left out.
 pub(super) fn plan_status(
@@ -196,15 +167,15 @@ pub(super) fn plan_status(
     let from = window.to - chrono::Duration::days(i64::from(days));
     let scope = finding_scope(&q.scope, from, window.to, options);
     let cols = scope.cols;
-    let mut outputs = finding_rows(&cols, &ALL_DIMS);
+    let mut outputs = finding_rows(options.version, &ComplianceDimension::ALL);
     outputs.push(output("resource", OutputValue::Row(resource_id(&cols))));
     outputs.push(output(
         "resource_type",
-        OutputValue::Row(resource_field(&cols, "type")),
+        OutputValue::Row(cols.resource_type.into()),
     ));
     outputs.push(output(
         "resource_arn",
-        OutputValue::Row(resource_field(&cols, "uid")),
+        OutputValue::Row(cols.resource_uid.into()),
     ));
     outputs.push(output(
         "status",
@@ -301,7 +272,7 @@ pub(super) fn plan_over_time(
     let from = window.from - chrono::Duration::days(i64::from(days));
     let scope = finding_scope(&q.scope, from, window.to, options);
     let cols = scope.cols;
-    let outputs = finding_rows(&cols, &q.group_by);
+    let outputs = finding_rows(options.version, &q.group_by);
     let mut h = history(&cols, HistoryRows::Changes);
     h.outer = q
         .group_by
@@ -337,11 +308,11 @@ pub(super) fn plan_status_changes(
     let from = window.from - chrono::Duration::days(i64::from(days));
     let scope = finding_scope(&q.scope, from, window.to, options);
     let cols = scope.cols;
-    let mut outputs = finding_rows(&cols, &ALL_DIMS);
+    let mut outputs = finding_rows(options.version, &ComplianceDimension::ALL);
     outputs.push(output("resource", OutputValue::Row(resource_id(&cols))));
     outputs.push(output(
         "resource_arn",
-        OutputValue::Row(resource_field(&cols, "uid")),
+        OutputValue::Row(cols.resource_uid.into()),
     ));
     let mut h = history(&cols, HistoryRows::Transitions);
     h.outer_filters.push(Predicate::Compare(

@@ -8,6 +8,7 @@ pub mod slices;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::lake::source::{ColumnExpr, MeasureAggregate, VPC_FLOW};
 use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, SourceVersion};
 use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
@@ -547,12 +548,12 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
     for dim in &fv.group_by {
         outputs.push(Output {
             alias: dim.name().to_string(),
-            value: OutputValue::Group(dimension_expr(*dim, &cols)),
+            value: OutputValue::Group(dimension_expr(*dim, options.version)),
         });
     }
     outputs.push(Output {
         alias: fv.measure.name().to_string(),
-        value: OutputValue::Aggregate(measure_aggregate(fv.measure)),
+        value: OutputValue::Aggregate(measure_aggregate(fv.measure, options.version)),
     });
     // Newest buckets first: when the row cap cuts, it cuts the oldest end of the graph, and the
     // frame leaves those buckets empty instead of showing the newest hours as 0.
@@ -630,7 +631,7 @@ fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions)
             time_ms: cols.time_ms,
             time_dt: cols.time_dt,
         },
-        filters: flow_filters(filters, &cols),
+        filters: flow_filters(filters, options.version),
         cols,
     }
 }
@@ -657,12 +658,12 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
     match q.target {
         VariableTarget::Flow(dim) => {
             let scope = flow_scope(&q.filters, window, options);
-            let value = dimension_expr(dim, &scope.cols);
+            let value = dimension_expr(dim, options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
         VariableTarget::Controls => {
             let scope = compliance::control_scope(&q.filters, window, options);
-            let value = compliance::control_expr(&scope.cols);
+            let value = compliance::control_expr(options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
     }
@@ -686,19 +687,21 @@ pub(crate) fn output(alias: &str, value: OutputValue) -> Output {
     }
 }
 
-/// The three flow measures as aggregate outputs, in a fixed order.
-fn measure_outputs() -> Vec<Output> {
-    [Measure::Bytes, Measure::Packets, Measure::Flows]
-        .into_iter()
-        .map(|m| output(m.name(), OutputValue::Aggregate(measure_aggregate(m))))
+/// Every flow measure as an aggregate output, in the order the source describes them.
+fn measure_outputs(version: SourceVersion) -> Vec<Output> {
+    VPC_FLOW
+        .measures
+        .iter()
+        .map(|m| {
+            let aggregate =
+                sql_aggregate(m.aggregate.of(version)).expect("flow measures are SQL aggregates");
+            output(m.name, OutputValue::Aggregate(aggregate))
+        })
         .collect()
 }
 
 fn measure_units() -> Vec<(&'static str, &'static str)> {
-    [Measure::Bytes, Measure::Packets, Measure::Flows]
-        .into_iter()
-        .map(|m| (m.name(), m.unit()))
-        .collect()
+    VPC_FLOW.measures.iter().map(|m| (m.name, m.unit)).collect()
 }
 
 fn protocol_columns(dims: &[Dimension]) -> Vec<&'static str> {
@@ -717,10 +720,11 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
         // A destination that is not an address (NULL, `-`) is no internet destination either.
         scope
             .filters
-            .push(in_blocks(Expr::Column(DST_IP), &any_address()));
-        scope
-            .filters
-            .push(not_in_blocks(Expr::Column(DST_IP), &internet_excluded(own)));
+            .push(in_blocks(Expr::Column(scope.cols.dst_ip), &any_address()));
+        scope.filters.push(not_in_blocks(
+            Expr::Column(scope.cols.dst_ip),
+            &internet_excluded(own),
+        ));
     }
     let (mut outputs, sides, key_names, dims): (Vec<Output>, _, Vec<&str>, Vec<Dimension>) =
         match &q.keys {
@@ -729,7 +733,7 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
                     .map(|d| {
                         output(
                             d.name(),
-                            OutputValue::Group(dimension_expr(*d, &scope.cols)),
+                            OutputValue::Group(dimension_expr(*d, options.version)),
                         )
                     })
                     .collect(),
@@ -739,12 +743,15 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
             ),
             TopKeys::EitherIp => (
                 vec![output(SIDE_IP, OutputValue::Group(Expr::SideIp))],
-                Some([Expr::Column(SRC_IP), Expr::Column(DST_IP)]),
+                Some([
+                    Expr::Column(scope.cols.src_ip),
+                    Expr::Column(scope.cols.dst_ip),
+                ]),
                 vec![SIDE_IP],
                 Vec::new(),
             ),
         };
-    outputs.extend(measure_outputs());
+    outputs.extend(measure_outputs(options.version));
     let mut plan = scope.into_plan(
         outputs,
         std::iter::once(OrderKey::desc(q.measure.name()))
@@ -777,9 +784,13 @@ fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> P
         ));
         time_columns.insert(0, "window_start");
     }
-    outputs.push(output("src_ip", OutputValue::Group(Expr::Column(SRC_IP))));
-    let ports = Aggregate::CountDistinct(Expr::Column(DST_PORT));
-    let hosts = Aggregate::CountDistinct(Expr::Column(DST_IP));
+    let cols = scope.cols;
+    outputs.push(output(
+        "src_ip",
+        OutputValue::Group(Expr::Column(cols.src_ip)),
+    ));
+    let ports = Aggregate::CountDistinct(Expr::Column(cols.dst_port));
+    let hosts = Aggregate::CountDistinct(Expr::Column(cols.dst_ip));
     outputs.push(output("ports", OutputValue::Aggregate(ports.clone())));
     outputs.push(output("hosts", OutputValue::Aggregate(hosts.clone())));
     outputs.push(output("flows", OutputValue::Aggregate(Aggregate::Count)));
@@ -820,59 +831,16 @@ fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> P
 }
 
 /// The columns of a flow search, named as in the VPC flow-log format.
-pub fn flow_search_columns(cols: &FlowColumns) -> Vec<(&'static str, Expr)> {
-    vec![
-        ("start", Expr::Column(cols.time_ms)),
-        ("end", Expr::Column(cols.end_time)),
-        ("srcaddr", Expr::Column(SRC_IP)),
-        ("srcport", Expr::Column(&["src_endpoint", "port"])),
-        ("dstaddr", Expr::Column(DST_IP)),
-        ("dstport", Expr::Column(DST_PORT)),
-        ("protocol", Expr::Column(PROTOCOL)),
-        (
-            "protocol-name",
-            Expr::Labels {
-                expr: Box::new(Expr::Column(PROTOCOL)),
-                cases: vec![
-                    (1, "ICMP"),
-                    (6, "TCP"),
-                    (17, "UDP"),
-                    (47, "GRE"),
-                    (50, "ESP"),
-                    (58, "ICMPv6"),
-                ],
-                default: "other",
-            },
-        ),
-        ("packets", Expr::Column(&["traffic", "packets"])),
-        ("bytes", Expr::Column(&["traffic", "bytes"])),
-        ("action", dimension_expr(Dimension::Action, cols)),
-        ("flow-direction", dimension_expr(Dimension::Direction, cols)),
-        ("log-status", Expr::Column(&["status_code"])),
-        ("account-id", Expr::Column(cols.account_uid)),
-        ("region", Expr::Column(cols.region)),
-        ("az-id", Expr::Column(&["cloud", "zone"])),
-        ("vpc-id", dimension_expr(Dimension::Vpc, cols)),
-        ("subnet-id", dimension_expr(Dimension::Subnet, cols)),
-        ("interface-id", dimension_expr(Dimension::Eni, cols)),
-        (
-            "instance-id",
-            eni_side(
-                &["src_endpoint", "instance_uid"],
-                &["dst_endpoint", "instance_uid"],
-            ),
-        ),
-        ("tcp-flags", Expr::Column(&["connection_info", "tcp_flags"])),
-        (
-            "traffic-path",
-            Expr::Column(&["connection_info", "boundary_id"]),
-        ),
-    ]
+pub fn flow_search_columns(version: SourceVersion) -> Vec<(&'static str, Expr)> {
+    lake::source::flow_log_fields(version)
+        .into_iter()
+        .map(|(name, value)| (name, Expr::from(value)))
+        .collect()
 }
 
 fn plan_flow_search(q: &FlowSearch, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let scope = flow_scope(&q.filters, window, options);
-    let outputs = flow_search_columns(&scope.cols)
+    let outputs = flow_search_columns(options.version)
         .into_iter()
         .map(|(alias, e)| output(alias, OutputValue::Row(e)))
         .collect();
@@ -918,7 +886,7 @@ fn plan_coverage(q: &Coverage, window: &TimeWindow, options: &PlanOptions) -> Pl
         .map(|d| {
             output(
                 d.name(),
-                OutputValue::Group(dimension_expr(*d, &scope.cols)),
+                OutputValue::Group(dimension_expr(*d, options.version)),
             )
         })
         .collect();
@@ -988,53 +956,55 @@ fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     }
 }
 
-const SRC_IP: ColumnPath = &["src_endpoint", "ip"];
-const DST_IP: ColumnPath = &["dst_endpoint", "ip"];
-const DST_PORT: ColumnPath = &["dst_endpoint", "port"];
-const PROTOCOL: ColumnPath = &["connection_info", "protocol_num"];
+/// The aggregate of a flow measure in a version's columns.
+fn measure_aggregate(measure: Measure, version: SourceVersion) -> Aggregate {
+    let spec = VPC_FLOW.measure(measure.name());
+    spec.and_then(|m| sql_aggregate(m.aggregate.of(version)))
+        .expect("every flow measure is described as a SQL aggregate")
+}
 
-fn measure_aggregate(measure: Measure) -> Aggregate {
-    match measure {
-        Measure::Bytes => Aggregate::Sum(Expr::Column(&["traffic", "bytes"])),
-        Measure::Packets => Aggregate::Sum(Expr::Column(&["traffic", "packets"])),
-        Measure::Flows => Aggregate::Count,
+/// A described aggregate as SQL computes it; None for measures `frame/` computes.
+fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
+    match aggregate {
+        MeasureAggregate::Sum(path) => Some(Aggregate::Sum(Expr::Column(path))),
+        MeasureAggregate::Count => Some(Aggregate::Count),
+        MeasureAggregate::PercentInState { .. } | MeasureAggregate::CountInState(_) => None,
     }
 }
 
-/// Either side's value of an ENI-side field (set on src for egress, dst for ingress).
-fn eni_side(src: ColumnPath, dst: ColumnPath) -> Expr {
-    Expr::Coalesce(vec![Expr::Column(src), Expr::Column(dst)])
+/// The expression of a flow dimension in a version's columns, as the flow source describes it.
+pub fn dimension_expr(dim: Dimension, version: SourceVersion) -> Expr {
+    VPC_FLOW.dimension_expr(dim.name(), version).into()
 }
 
-/// The expression of a dimension in a version's columns.
-pub fn dimension_expr(dim: Dimension, cols: &FlowColumns) -> Expr {
-    match dim {
-        Dimension::Account => Expr::Partition(PartitionColumn::AccountId),
-        Dimension::Region => Expr::Partition(PartitionColumn::Region),
-        Dimension::Vpc => eni_side(&["src_endpoint", "vpc_uid"], &["dst_endpoint", "vpc_uid"]),
-        Dimension::Subnet => eni_side(
-            &["src_endpoint", "subnet_uid"],
-            &["dst_endpoint", "subnet_uid"],
-        ),
-        Dimension::Eni => eni_side(
-            &["src_endpoint", "interface_uid"],
-            &["dst_endpoint", "interface_uid"],
-        ),
-        Dimension::SrcIp => Expr::Column(&["src_endpoint", "ip"]),
-        Dimension::DstIp => Expr::Column(&["dst_endpoint", "ip"]),
-        Dimension::DstPort => Expr::Column(&["dst_endpoint", "port"]),
-        Dimension::Protocol => Expr::Column(&["connection_info", "protocol_num"]),
-        Dimension::Action => Expr::Labels {
-            expr: Box::new(Expr::Column(cols.action_id)),
-            cases: vec![(1, "ACCEPT"), (2, "REJECT")],
-            default: "UNKNOWN",
-        },
-        Dimension::Direction => Expr::Labels {
-            expr: Box::new(Expr::Column(&["connection_info", "direction_id"])),
-            cases: vec![(1, "ingress"), (2, "egress")],
-            default: "unknown",
-        },
-        Dimension::Boundary => Expr::Column(&["connection_info", "boundary"]),
+impl From<ColumnExpr> for Expr {
+    /// A source description's expression, one for one.
+    fn from(value: ColumnExpr) -> Self {
+        match value {
+            ColumnExpr::Column(path) => Expr::Column(path),
+            ColumnExpr::Partition(column) => Expr::Partition(column),
+            ColumnExpr::Coalesce(any) => Expr::Coalesce(any.iter().map(|e| (*e).into()).collect()),
+            ColumnExpr::FirstOf { list, field } => Expr::FirstOf { list, field },
+            ColumnExpr::MapValue { map, key } => Expr::MapValue { map, key },
+            ColumnExpr::Labels {
+                column,
+                cases,
+                default,
+            } => Expr::Labels {
+                expr: Box::new(Expr::Column(column)),
+                cases: cases.to_vec(),
+                default,
+            },
+            ColumnExpr::Segment {
+                column,
+                separator,
+                last,
+            } => Expr::Segment {
+                expr: Box::new(Expr::Column(column)),
+                separator,
+                last,
+            },
+        }
     }
 }
 
@@ -1042,93 +1012,86 @@ fn strs<T>(items: &[T], text: impl Fn(&T) -> String) -> Vec<Literal> {
     items.iter().map(|i| Literal::Str(text(i))).collect()
 }
 
-fn flow_filters(f: &FlowFilters, cols: &FlowColumns) -> Vec<Predicate> {
+fn ints<T>(items: &[T], id: impl Fn(&T) -> i64) -> Vec<Literal> {
+    items.iter().map(|i| Literal::Int(id(i))).collect()
+}
+
+/// The row filters of the flow kinds in a version's columns.
+fn flow_filters(f: &FlowFilters, version: SourceVersion) -> Vec<Predicate> {
+    let cols = FlowColumns::of(version);
+    let lists = [
+        (
+            dimension_expr(Dimension::Vpc, version),
+            strs(&f.vpcs, |v| v.as_str().to_string()),
+        ),
+        (
+            dimension_expr(Dimension::Subnet, version),
+            strs(&f.subnets, |v| v.as_str().to_string()),
+        ),
+        (
+            dimension_expr(Dimension::Eni, version),
+            strs(&f.enis, |v| v.as_str().to_string()),
+        ),
+        (
+            Expr::Column(cols.src_port),
+            ints(&f.src_ports, |p| i64::from(*p)),
+        ),
+        (
+            Expr::Column(cols.dst_port),
+            ints(&f.dst_ports, |p| i64::from(*p)),
+        ),
+        (
+            Expr::Column(cols.protocol),
+            ints(&f.protocols, |p| i64::from(p.0)),
+        ),
+        (
+            Expr::Column(cols.action_id),
+            ints(f.action.as_slice(), |a| i64::from(a.id())),
+        ),
+        (
+            Expr::Column(cols.direction_id),
+            ints(f.direction.as_slice(), |d| i64::from(d.id())),
+        ),
+        (
+            Expr::Column(cols.boundary_id),
+            ints(&f.boundaries, |b| i64::from(*b)),
+        ),
+    ];
+    let mut out: Vec<Predicate> = lists
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(expr, values)| Predicate::In(expr, values))
+        .collect();
+    out.extend(either_side_filters(f, &cols));
+    out
+}
+
+/// The filters on ports and addresses of either side of a flow, and on addresses of one side.
+fn either_side_filters(f: &FlowFilters, cols: &FlowColumns) -> Vec<Predicate> {
+    let (src_ip, dst_ip) = (Expr::Column(cols.src_ip), Expr::Column(cols.dst_ip));
     let mut out = Vec::new();
-    let mut push = |expr: Expr, values: Vec<Literal>| {
-        if !values.is_empty() {
-            out.push(Predicate::In(expr, values));
-        }
-    };
-    push(
-        dimension_expr(Dimension::Vpc, cols),
-        strs(&f.vpcs, |v| v.as_str().to_string()),
-    );
-    push(
-        dimension_expr(Dimension::Subnet, cols),
-        strs(&f.subnets, |v| v.as_str().to_string()),
-    );
-    push(
-        dimension_expr(Dimension::Eni, cols),
-        strs(&f.enis, |v| v.as_str().to_string()),
-    );
-    push(
-        Expr::Column(&["src_endpoint", "port"]),
-        f.src_ports
-            .iter()
-            .map(|p| Literal::Int(i64::from(*p)))
-            .collect(),
-    );
-    push(
-        Expr::Column(&["dst_endpoint", "port"]),
-        f.dst_ports
-            .iter()
-            .map(|p| Literal::Int(i64::from(*p)))
-            .collect(),
-    );
-    push(
-        Expr::Column(&["connection_info", "protocol_num"]),
-        f.protocols
-            .iter()
-            .map(|p| Literal::Int(i64::from(p.0)))
-            .collect(),
-    );
-    push(
-        Expr::Column(cols.action_id),
-        f.action
-            .iter()
-            .map(|a| Literal::Int(i64::from(a.id())))
-            .collect(),
-    );
-    push(
-        Expr::Column(&["connection_info", "direction_id"]),
-        f.direction
-            .iter()
-            .map(|d| Literal::Int(i64::from(d.id())))
-            .collect(),
-    );
-    push(
-        Expr::Column(&["connection_info", "boundary_id"]),
-        f.boundaries
-            .iter()
-            .map(|b| Literal::Int(i64::from(*b)))
-            .collect(),
-    );
     if !f.ports.is_empty() {
-        let ports: Vec<Literal> = f
-            .ports
-            .iter()
-            .map(|p| Literal::Int(i64::from(*p)))
-            .collect();
+        let ports = ints(&f.ports, |p| i64::from(*p));
         out.push(Predicate::Or(vec![
-            Predicate::In(Expr::Column(&["src_endpoint", "port"]), ports.clone()),
-            Predicate::In(Expr::Column(DST_PORT), ports),
+            Predicate::In(Expr::Column(cols.src_port), ports.clone()),
+            Predicate::In(Expr::Column(cols.dst_port), ports),
         ]));
     }
     if !f.src_ips.is_empty() {
-        out.push(in_blocks(Expr::Column(SRC_IP), &f.src_ips));
+        out.push(in_blocks(src_ip.clone(), &f.src_ips));
     }
     if !f.dst_ips.is_empty() {
-        out.push(in_blocks(Expr::Column(DST_IP), &f.dst_ips));
+        out.push(in_blocks(dst_ip.clone(), &f.dst_ips));
     }
     if !f.ips.is_empty() {
         out.push(Predicate::Or(vec![
-            in_blocks(Expr::Column(SRC_IP), &f.ips),
-            in_blocks(Expr::Column(DST_IP), &f.ips),
+            in_blocks(src_ip.clone(), &f.ips),
+            in_blocks(dst_ip.clone(), &f.ips),
         ]));
     }
     if !f.exclude_ips.is_empty() {
-        out.push(not_in_blocks(Expr::Column(SRC_IP), &f.exclude_ips));
-        out.push(not_in_blocks(Expr::Column(DST_IP), &f.exclude_ips));
+        out.push(not_in_blocks(src_ip, &f.exclude_ips));
+        out.push(not_in_blocks(dst_ip, &f.exclude_ips));
     }
     out
 }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::flow::parse_filters_field;
 use super::values::{AccountId, Region, ResourceId};
 use super::{number, quoted, snippet, string_list, QueryError};
+use crate::lake::source::SH_FINDINGS;
 
 /// A Security Hub control id (`EC2.6`) or a Config rule name (`vpc-flow-logs-enabled`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,6 +131,19 @@ pub enum ComplianceDimension {
 }
 
 impl ComplianceDimension {
+    /// Every compliance dimension, in the order the findings source describes them.
+    pub const ALL: [ComplianceDimension; 3] = [
+        ComplianceDimension::Account,
+        ComplianceDimension::Region,
+        ComplianceDimension::Control,
+    ];
+
+    /// The dimension a query names (a name or an alias the findings source gives it).
+    pub(super) fn parse(text: &str) -> Option<Self> {
+        let spec = SH_FINDINGS.dimension(text)?;
+        Self::ALL.into_iter().find(|d| d.name() == spec.name)
+    }
+
     /// The name used in JSON, labels and result columns.
     pub fn name(self) -> &'static str {
         match self {
@@ -295,18 +309,13 @@ pub(super) fn parse_over_time(obj: &Map<String, Value>) -> Result<ComplianceOver
         .iter()
         .enumerate()
     {
-        let dim = match text.as_str() {
-            "account" => ComplianceDimension::Account,
-            "region" => ComplianceDimension::Region,
-            "control" | "config_rule" => ComplianceDimension::Control,
-            other => {
-                return Err(QueryError::new(
-                    format!("group_by[{i}]"),
-                    quoted(other),
-                    "compliance series split by account, region or control",
-                ))
-            }
-        };
+        let dim = ComplianceDimension::parse(text).ok_or_else(|| {
+            QueryError::new(
+                format!("group_by[{i}]"),
+                quoted(text),
+                "compliance series split by account, region or control",
+            )
+        })?;
         if !group_by.contains(&dim) {
             group_by.push(dim);
         }

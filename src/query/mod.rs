@@ -13,6 +13,7 @@ mod values;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::lake::source::VPC_FLOW;
 use crate::lenient::{self, Items, Problem};
 
 pub use annotations::{
@@ -119,13 +120,11 @@ pub enum Measure {
 impl Measure {
     pub(crate) const NAMES: &'static str = "bytes, packets, flows";
 
+    /// Every flow measure, in the order the flow source describes them.
+    pub const ALL: [Measure; 3] = [Measure::Bytes, Measure::Packets, Measure::Flows];
+
     fn parse(text: &str) -> Option<Self> {
-        match text {
-            "bytes" => Some(Measure::Bytes),
-            "packets" => Some(Measure::Packets),
-            "flows" => Some(Measure::Flows),
-            _ => None,
-        }
+        Measure::ALL.into_iter().find(|m| m.name() == text)
     }
 
     /// The name used in JSON and as the value column name.
@@ -137,12 +136,12 @@ impl Measure {
         }
     }
 
-    /// The Grafana unit of the measure.
+    /// The Grafana unit of the measure, as the flow source describes it.
     pub fn unit(self) -> &'static str {
-        match self {
-            Measure::Bytes => "decbytes",
-            Measure::Packets | Measure::Flows => "short",
-        }
+        VPC_FLOW
+            .measure(self.name())
+            .expect("every flow measure is described")
+            .unit
     }
 }
 
@@ -210,11 +209,10 @@ impl Dimension {
         }
     }
 
+    /// The dimension a query names (a name or an alias the flow source gives it).
     fn parse(text: &str) -> Option<Self> {
-        match text {
-            "interface" => Some(Dimension::Eni),
-            other => Dimension::ALL.into_iter().find(|d| d.name() == other),
-        }
+        let spec = VPC_FLOW.dimension(text)?;
+        Dimension::ALL.into_iter().find(|d| d.name() == spec.name)
     }
 
     fn names() -> String {
@@ -514,10 +512,46 @@ fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lake::source::SH_FINDINGS;
     use serde_json::json;
 
     fn err(v: Value) -> String {
         PanelQuery::from_json(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn typed_keys_are_the_described_dimensions_and_measures() {
+        let names = |specs: &[crate::lake::source::DimensionSpec]| -> Vec<&str> {
+            specs.iter().map(|d| d.name).collect()
+        };
+        assert_eq!(
+            Dimension::ALL.map(Dimension::name).to_vec(),
+            names(VPC_FLOW.dimensions)
+        );
+        assert_eq!(
+            ComplianceDimension::ALL
+                .map(ComplianceDimension::name)
+                .to_vec(),
+            names(SH_FINDINGS.dimensions)
+        );
+        let measures: Vec<&str> = VPC_FLOW.measures.iter().map(|m| m.name).collect();
+        assert_eq!(Measure::ALL.map(Measure::name).to_vec(), measures);
+        assert_eq!(Measure::NAMES, measures.join(", "));
+        for measure in [
+            ComplianceMeasure::PassRateAndFailing,
+            ComplianceMeasure::PassRate,
+            ComplianceMeasure::Failing,
+            ComplianceMeasure::Passing,
+        ] {
+            for field in measure.fields() {
+                assert!(SH_FINDINGS.measure(field).is_some(), "{field}");
+            }
+        }
+        assert_eq!(Dimension::parse("interface"), Some(Dimension::Eni));
+        assert_eq!(
+            ComplianceDimension::parse("config_rule"),
+            Some(ComplianceDimension::Control)
+        );
     }
 
     #[test]

@@ -19,7 +19,10 @@
 //! | `$__in(col, variable)` | `col IN (<values>)`, or `TRUE` when the variable is All |
 //! | `$__interval_ms` | the bucket width Grafana's interval and `maxDataPoints` call for, ms |
 
-use crate::lake::{self, FlowColumns, Source, SourceVersion};
+/// Parses a source for `$__table` (and the settings that name sources): a table part such as
+/// `vpc_flow`, or an API name.
+pub use crate::lake::source::parse_source;
+use crate::lake::{self, Source, SourceVersion, SOURCES};
 use crate::plan::{self, partitions, PartitionFilter, TableRef, TimeFilter};
 use crate::query::{RawSql, TimeWindow, VariableValue, VariableValues};
 
@@ -154,9 +157,9 @@ pub fn expand(query: &RawSql, ctx: &MacroContext<'_>) -> Result<Expanded, SqlTex
             lake_names: Vec::new(),
         },
     };
-    x.expanded.lake_names = [Source::VpcFlow, Source::ShFindings]
-        .into_iter()
-        .map(|source| x.lake_table(source))
+    x.expanded.lake_names = SOURCES
+        .iter()
+        .map(|spec| x.lake_table(spec.source))
         .collect();
     x.run()?;
     match x.first_word.as_deref() {
@@ -415,8 +418,9 @@ impl Expander<'_> {
     /// Lake's names, and the datasource's own table names (settings or discovery).
     fn word(&mut self, word: &str) {
         let lower = word.to_ascii_lowercase();
-        let known = [Source::VpcFlow, Source::ShFindings]
-            .into_iter()
+        let known = SOURCES
+            .iter()
+            .map(|spec| spec.source)
             .find(|source| lower == self.lake_table(*source));
         if known.is_some() || lower.starts_with("amazon_security_lake_table_") {
             self.expanded.reads_lake = true;
@@ -612,7 +616,7 @@ impl Expander<'_> {
                 }
             }
             "table" => {
-                count(0..=1, "$__table(vpc_flow) or $__table(sh_findings)")?;
+                count(0..=1, &table_usage())?;
                 let source = match args.as_deref() {
                     None | Some([]) => Source::VpcFlow,
                     Some([s]) => parse_source(s).map_err(|r| bad(s, &r))?,
@@ -632,7 +636,8 @@ impl Expander<'_> {
             }
             "partitionFilter" => {
                 count(0..=0, "$__partitionFilter")?;
-                let cols = FlowColumns::of(ctx.version);
+                // The flow table's time columns: the same in every source's table.
+                let cols = Source::VpcFlow.record(ctx.version);
                 let parts = PartitionFilter {
                     days: partitions::utc_days(from, to),
                     accounts: self.query.accounts.clone(),
@@ -811,17 +816,13 @@ pub fn parse_fill(text: &str) -> Result<Fill, String> {
     }
 }
 
-/// Parses a source for `$__table`: `vpc_flow` or `sh_findings` (API names too).
-pub fn parse_source(text: &str) -> Result<Source, String> {
-    let text = text
-        .strip_prefix('\'')
-        .and_then(|t| t.strip_suffix('\''))
-        .unwrap_or(text);
-    match text.to_ascii_lowercase().as_str() {
-        "vpc_flow" => Ok(Source::VpcFlow),
-        "sh_findings" => Ok(Source::ShFindings),
-        _ => Err("expected a Security Lake source: vpc_flow or sh_findings".to_string()),
-    }
+/// How `$__table` is written: `$__table(vpc_flow) or $__table(sh_findings)`, one per source.
+fn table_usage() -> String {
+    SOURCES
+        .iter()
+        .map(|s| format!("$__table({})", s.table_part))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 #[cfg(test)]

@@ -82,11 +82,7 @@ pub(crate) fn timestamp_literal(t: DateTime<Utc>) -> String {
 /// A partition column as a Glue table names it, on both engines (the local engine's tables
 /// answer to the lowercase names too).
 fn partition_column(_dialect: Dialect, column: PartitionColumn) -> String {
-    ident(match column {
-        PartitionColumn::Region => "region",
-        PartitionColumn::AccountId => "accountid",
-        PartitionColumn::EventDay => "eventday",
-    })
+    ident(column.name())
 }
 
 pub(crate) fn column(dialect: Dialect, path: &[&str]) -> String {
@@ -707,7 +703,8 @@ fn from_where(plan: &Plan, ctx: Ctx<'_>, prune: bool) -> String {
         partition_predicates(dialect, plan.table.version, &plan.partitions, &plan.time)
     } else {
         // Peers filter accounts and regions on the record's own columns, which prunes nothing.
-        let (account_uid, region) = plan.table.source.account_and_region(plan.table.version);
+        let record = plan.table.source.record(plan.table.version);
+        let (account_uid, region) = (record.account_uid, record.region);
         let mut out = vec![format!(
             "{} BETWEEN {} AND {}",
             column(dialect, plan.time.time_ms),

@@ -209,7 +209,7 @@ pub fn flow_dimensions() -> Vec<&'static str> {
 pub fn measures_from(default: Measure) -> Vec<&'static str> {
     let mut out = vec![default.name()];
     out.extend(
-        [Measure::Bytes, Measure::Packets, Measure::Flows]
+        Measure::ALL
             .into_iter()
             .filter(|m| *m != default)
             .map(Measure::name),
