@@ -10,6 +10,7 @@ mod coverage;
 mod encode;
 pub mod grafana_rules;
 mod node_graph;
+mod ranking_series;
 mod series;
 mod sql_result;
 mod state_series;
@@ -25,8 +26,9 @@ pub use annotations::{
     annotation_frame, duration_text, silence_text, status_change_text, AnnotationOptions,
 };
 pub use coverage::{coverage_frame, CoverageOptions};
-pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame};
+pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame, FrameError};
 pub use node_graph::{node_graph_frames, NO_ADDRESS};
+pub use ranking_series::ranking_series_frame;
 pub use series::{time_series_frame, SeriesOptions};
 pub use sql_result::{
     sql_series_frame, sql_table_frame, SeriesFill, SqlFrameError, SqlSeriesOptions,

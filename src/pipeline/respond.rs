@@ -11,10 +11,10 @@ use serde_json::{json, Map, Value};
 
 use crate::budget::human_bytes;
 use crate::engine::{Engine, QueryOutput, ResultRead};
-use crate::frame::{node_graph_frames, Frame, Notice};
+use crate::frame::{node_graph_frames, ranking_series_frame, Frame, FrameError, Notice};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
-use crate::query::{unknown_fields, PanelQuery, TopFormat};
+use crate::query::{unknown_fields, PanelQuery, TopFormat, TopKeys};
 use crate::settings::Settings;
 use crate::sql::Dialect;
 
@@ -207,12 +207,31 @@ pub(super) fn panel(
     }
     panel_meta(&mut answer, prepared, schedule, &ran.joined, total);
     let frame = answer.finish(frame, &prepared.sql);
-    match &prepared.query {
-        PanelQuery::Top { query, .. } if query.format == TopFormat::NodeGraph => {
-            node_graph_frames(frame, query.measure)
-                .map_err(|e| QueryFailure::plugin(request.ref_id, e))
+    ranking_as_asked(frame, prepared).map_err(|e| QueryFailure::plugin(request.ref_id, e))
+}
+
+/// A ranking's table as its `format` asks: kept, drawn as a node graph, or one series per row
+/// at the end of the range for alert rules.
+fn ranking_as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
+    let PanelQuery::Top { query, .. } = &prepared.query else {
+        return Ok(vec![frame]);
+    };
+    match query.format {
+        TopFormat::Table => Ok(vec![frame]),
+        TopFormat::NodeGraph => node_graph_frames(frame, query.measure),
+        TopFormat::Series => {
+            let keys: Vec<&str> = match &query.keys {
+                TopKeys::Dimensions(dims) => dims.iter().map(|d| d.name()).collect(),
+                TopKeys::EitherIp => vec![plan::SIDE_IP],
+            };
+            let at_ms = prepared.window.to.timestamp_millis();
+            Ok(vec![ranking_series_frame(
+                frame,
+                &keys,
+                query.measure,
+                at_ms,
+            )?])
         }
-        _ => Ok(vec![frame]),
     }
 }
 

@@ -13,8 +13,8 @@ use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, Source
 use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
     AccountId, Coverage, CoverageFormat, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure,
-    PanelQuery, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery, VariableQuery,
-    VariableTarget,
+    PanelQuery, PeerSide, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
+    VariableQuery, VariableTarget,
 };
 
 /// Where the plan reads from.
@@ -716,14 +716,18 @@ pub const SIDE_IP: &str = "ip";
 
 fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let mut scope = flow_scope(&q.filters, window, options);
-    if let Some(own) = &q.egress {
-        // A destination that is not an address (NULL, `-`) is no internet destination either.
+    if let Some(internet) = &q.internet {
+        let peer = match internet.side {
+            PeerSide::Source => scope.cols.src_ip,
+            PeerSide::Destination => scope.cols.dst_ip,
+        };
+        // An end that is not an address (NULL, `-`) is no internet peer either.
         scope
             .filters
-            .push(in_blocks(Expr::Column(scope.cols.dst_ip), &any_address()));
+            .push(in_blocks(Expr::Column(peer), &any_address()));
         scope.filters.push(not_in_blocks(
-            Expr::Column(scope.cols.dst_ip),
-            &internet_excluded(own),
+            Expr::Column(peer),
+            &internet_excluded(&internet.own),
         ));
     }
     let (mut outputs, sides, key_names, dims): (Vec<Output>, _, Vec<&str>, Vec<Dimension>) =

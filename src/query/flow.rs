@@ -90,10 +90,29 @@ pub struct TopQuery {
     pub filters: FlowFilters,
     /// How many rows to keep.
     pub limit: u32,
-    /// Only flows to public addresses outside these blocks (internet egress), when set.
-    pub egress: Option<Vec<Cidr>>,
+    /// Only flows whose peer on one side is an internet address, when set.
+    pub internet: Option<InternetPeer>,
     /// How the ranking is shown.
     pub format: TopFormat,
+}
+
+/// Flows whose peer on `side` is on the internet: a public address outside the user's `own`
+/// blocks (NULL and `-` never are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternetPeer {
+    /// Which end of the flow is the internet peer.
+    pub side: PeerSide,
+    /// Blocks that are the user's own, never internet.
+    pub own: Vec<Cidr>,
+}
+
+/// One end of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerSide {
+    /// The source address.
+    Source,
+    /// The destination address.
+    Destination,
 }
 
 /// How a ranking is shown: a table, or (conversations) Grafana's node graph.
@@ -104,6 +123,8 @@ pub enum TopFormat {
     Table,
     /// Nodes (addresses) and edges (conversations).
     NodeGraph,
+    /// One series per row at the end of the range, labelled by its keys (alert rules).
+    Series,
 }
 
 /// What a port scan counts.

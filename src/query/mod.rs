@@ -24,8 +24,8 @@ pub use compliance::{
     ComplianceStatus, ControlId, StatusView, DEFAULT_CONTROL,
 };
 pub use flow::{
-    any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, PortScan,
-    ScanTarget, TalkerSide, TopFormat, TopKeys, TopQuery,
+    any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, InternetPeer,
+    PeerSide, PortScan, ScanTarget, TalkerSide, TopFormat, TopKeys, TopQuery,
 };
 pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
@@ -640,7 +640,7 @@ mod tests {
         else {
             panic!("egress")
         };
-        assert_eq!(query.egress.as_ref().map(Vec::len), Some(1));
+        assert_eq!(query.internet.as_ref().map(|i| i.own.len()), Some(1));
         assert_eq!(query.filters.direction, Some(FlowDirectionFilter::Egress));
         assert_eq!(
             q(json!({"kind": "port_scan"})),

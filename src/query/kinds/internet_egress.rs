@@ -1,7 +1,7 @@
 //! `internet_egress`: egress to public addresses outside the user's own blocks.
 
 use super::super::flow::parse_own_cidrs;
-use super::super::{FlowDirectionFilter, FlowFilters};
+use super::super::{FlowDirectionFilter, FlowFilters, InternetPeer, PeerSide};
 use super::{dimension_names, flow_dimensions, measures_from, top_panel};
 use super::{Answer, Envelope, Group, Kind, KindSpec};
 use super::{AnyQuery, Dimension, Measure, QueryError, TopKeys, FLOW_FILTERS};
@@ -40,7 +40,10 @@ impl Kind for InternetEgress {
         let own = parse_own_cidrs(query.object())?;
         let keys = TopKeys::Dimensions(query.nonempty_group_by(&GROUP_BY, "internet_egress")?);
         let mut top = query.top(keys, MEASURE, filters)?;
-        top.egress = Some(own);
+        top.internet = Some(InternetPeer {
+            side: PeerSide::Destination,
+            own,
+        });
         Ok(top_panel("internet_egress", top))
     }
 }

@@ -13,10 +13,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::flow;
+use super::{quoted, string_list};
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
 use super::{TopFormat, TopKeys, TopQuery};
 
 mod ranked;
+
+pub use exposed_services::SENSITIVE_PORTS;
 
 /// Declares each kind's module and lists its kind in [`KINDS`]: adding a kind is one line here.
 macro_rules! registry {
@@ -38,6 +41,7 @@ registry! {
     rejected::Rejected,
     port_scan::PortScanKind,
     internet_egress::InternetEgress,
+    exposed_services::ExposedServices,
     flow_search::FlowSearchKind,
     coverage::CoverageKind,
     freshness::Freshness,
@@ -283,9 +287,28 @@ impl<'a> Envelope<'a> {
             measure: flow::parse_measure(self.obj, default_measure)?,
             filters,
             limit: self.limit(10)?,
-            egress: None,
+            internet: None,
             format: TopFormat::Table,
         })
+    }
+
+    /// `format` of a ranking: one of `accepted` (name, format), the first when absent.
+    pub fn ranking_format(&self, accepted: &[(&str, TopFormat)]) -> Result<TopFormat, QueryError> {
+        let names: Vec<&str> = accepted.iter().map(|(name, _)| *name).collect();
+        let names = names.join(" or ");
+        match string_list(self.obj.get("format"), "format")?.as_slice() {
+            [] => Ok(accepted[0].1),
+            [one] => accepted
+                .iter()
+                .find(|(name, _)| name == one)
+                .map(|(_, format)| *format)
+                .ok_or_else(|| QueryError::new("format", quoted(one), format!("expected {names}"))),
+            many => Err(QueryError::new(
+                "format",
+                format!("{many:?}"),
+                format!("expected a single value: {names}"),
+            )),
+        }
     }
 
     /// A measure-over-time query.
