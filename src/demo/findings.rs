@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::model::{hex17, mix, vpc_ids};
+use super::parts::{hex17, mix, vpc_ids};
 use super::{silent_vpc, DemoConfig, PartitionKey};
 
 /// One row of the findings table, in Security Hub terms (version independent).

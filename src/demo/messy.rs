@@ -13,7 +13,7 @@
 //! - late deliveries: records that reach the lake hours after they started (`delivered_ms`),
 //!   always inside the partition of their own UTC day, so files are not in time order.
 
-use super::model::{ephemeral, mix, peer_in_vpc, record, Eni, Rng, NAT, PUBLIC_DESTS};
+use super::parts::{ephemeral, mix, peer_in_vpc, record, Eni, Rng, NAT, PUBLIC_DESTS};
 use super::{FlowAction, FlowDirection, FlowRecord, PartitionKey};
 
 const HOUR_MS: i64 = 3_600_000;

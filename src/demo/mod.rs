@@ -2,13 +2,15 @@
 //! (`aws/VPC_FLOW/<ver>/region=…/accountId=…/eventDay=…/part-00000.parquet`), written as real
 //! Parquet with the OCSF nested columns of the v1 and v2 tables.
 //!
-//! `model.rs` makes the records (topology, traffic mix, diurnal cycle, a VPC that goes silent);
-//! `findings.rs` makes the Security Hub findings that go with them (EC2.6 and friends);
+//! `parts.rs` holds what the others share (random streams, ids, topology, the record
+//! constructor); `model.rs` makes the clean records (traffic mix, diurnal cycle, a VPC that goes
+//! silent); `messy.rs` adds what real lakes carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6 and friends);
 //! `write.rs` turns them into Arrow batches and Parquet files.
 
 mod findings;
 mod messy;
 mod model;
+mod parts;
 mod write;
 
 use std::path::PathBuf;
@@ -21,7 +23,8 @@ pub use findings::{
     all_findings, flapping_vpc, partition_findings, retired_vpc, unlogged_vpc, FindingRecord,
     CENTRAL_BUCKET_RULE,
 };
-pub use model::{all_records, partition_keys, partition_records, silent_vpc, Rng};
+pub use model::{partition_keys, silent_vpc};
+pub use parts::Rng;
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
 /// What to generate.
@@ -74,8 +77,26 @@ impl DemoConfig {
 
     /// The account ids, deterministic by index.
     pub fn account_ids(&self) -> Vec<String> {
-        (0..self.accounts).map(model::account_id).collect()
+        (0..self.accounts).map(parts::account_id).collect()
     }
+}
+
+/// The records of one partition, sorted by start time: the clean model's, with the mess of
+/// `messy.rs` added hour by hour when the lake is messy.
+pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord> {
+    model::partition_records_with(cfg, key, |enis, hour_ms, records| {
+        if cfg.messy {
+            messy::roughen(cfg.seed, enis, key, hour_ms, records);
+        }
+    })
+}
+
+/// All records of the lake, in partition-key order.
+pub fn all_records(cfg: &DemoConfig) -> Vec<FlowRecord> {
+    partition_keys(cfg)
+        .iter()
+        .flat_map(|k| partition_records(cfg, k))
+        .collect()
 }
 
 /// Accept or reject.

@@ -1,158 +1,20 @@
-//! The shape of the demo traffic: accounts, VPCs, subnets and ENIs, and a traffic mix with heavy
+//! The shape of the demo traffic on the topology of `parts.rs`: a traffic mix with heavy
 //! talkers, internet egress, scans from outside, a diurnal cycle and one VPC that goes silent.
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
+use super::parts::{
+    account_id, ephemeral, mix, peer_in_vpc, record, topology, Eni, Rng, BACKUP, DB, PUBLIC_DESTS,
+    WEB,
+};
 use super::{DemoConfig, FlowAction, FlowDirection, FlowRecord, PartitionKey};
 
-/// SplitMix64: small, fast, deterministic (also what tests draw reproducible cases from).
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Heavy-tailed positive value around `median` (log-normal-ish).
-    pub(super) fn heavy(&mut self, median: f64, spread: f64) -> i64 {
-        let normal = self.unit() + self.unit() + self.unit() - 1.5;
-        (median * (normal * spread * 2.0).exp()).max(1.0) as i64
-    }
-
-    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
-/// A hash of the parts. Every part goes through the full SplitMix finaliser, so lists that differ
-/// anywhere give unrelated values (folding parts into the state alone made `[1, a, r, v]` collide
-/// across accounts).
-pub(super) fn mix(parts: &[u64]) -> u64 {
-    let mut h = 0x5EED;
-    for p in parts {
-        h = Rng::new(h ^ p).next();
-    }
-    Rng::new(h).next()
-}
-
-pub(super) fn hex17(parts: &[u64]) -> String {
-    format!("{:017x}", mix(parts))
-}
-
-/// Deterministic account id of an index.
-pub(super) fn account_id(index: u32) -> String {
-    match index {
-        0 => "111122223333".to_string(),
-        1 => "444455556666".to_string(),
-        2 => "777788889999".to_string(),
-        n => format!(
-            "{:012}",
-            100_000_000_000 + mix(&[u64::from(n)]) % 899_999_999_999
-        ),
-    }
-}
-
-/// One network interface of the demo topology.
-#[derive(Debug, Clone)]
-pub(super) struct Eni {
-    pub(super) vpc: usize,
-    pub(super) vpc_id: String,
-    pub(super) subnet_id: String,
-    pub(super) eni_id: String,
-    pub(super) instance_id: Option<String>,
-    pub(super) ip: String,
-    /// The interface's IPv6 address (unique local, fd00::/8): dual-stack VPCs.
-    pub(super) ip6: String,
-    pub(super) zone: String,
-}
-
-/// Roles of ENIs in every account × region (indices into the ENI list).
-const WEB: usize = 0; // public web server: ingress 443, target of scans
-const DB: usize = 4; // database replicator: heavy east-west talker
-const BACKUP: usize = 7; // backup host: heavy internet egress
-/// The NAT gateway's interface (no instance): private hosts reach the internet through it.
-pub(super) const NAT: usize = 11;
-const ENIS_PER_SUBNET: usize = 3;
-
-pub(super) fn topology(account: u32, region_idx: usize, region: &str) -> Vec<Eni> {
-    let mut out = Vec::new();
-    let (a, r) = (u64::from(account), region_idx as u64);
-    for v in 0..2u64 {
-        let vpc_id = format!("vpc-{}", hex17(&[1, a, r, v]));
-        for s in 0..2u64 {
-            let subnet_id = format!("subnet-{}", hex17(&[2, a, r, v, s]));
-            let zone = format!("{region}{}", if s == 0 { 'a' } else { 'b' });
-            for e in 0..ENIS_PER_SUBNET as u64 {
-                let nat = v == 1 && s == 1 && e == 2;
-                out.push(Eni {
-                    vpc: v as usize,
-                    vpc_id: vpc_id.clone(),
-                    subnet_id: subnet_id.clone(),
-                    eni_id: format!("eni-{}", hex17(&[3, a, r, v, s, e])),
-                    instance_id: (!nat).then(|| format!("i-{}", hex17(&[4, a, r, v, s, e]))),
-                    ip: format!("10.{}.{}.{}", (a * 4 + r) % 256, v * 16 + s, 10 + e),
-                    ip6: format!(
-                        "fd00:{:x}:{:x}::{:x}",
-                        (a * 4 + r) % 65_536,
-                        v * 16 + s,
-                        10 + e
-                    ),
-                    zone: zone.clone(),
-                });
-            }
-        }
-    }
-    out
-}
-
-pub(super) const PUBLIC_DESTS: [&str; 8] = [
-    "52.216.8.21",
-    "52.217.44.7",
-    "142.250.72.14",
-    "151.101.1.69",
-    "104.16.132.229",
-    "13.107.42.14",
-    "3.5.140.2",
-    "54.239.28.85",
-];
 const SCANNERS: [&str; 4] = [
     "45.155.205.17",
     "45.155.205.233",
     "185.220.101.4",
     "185.220.101.46",
 ];
-
-/// The VPC ids of an account × region, in topology order.
-pub(super) fn vpc_ids(account: u32, region_idx: usize, region: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for eni in topology(account, region_idx, region) {
-        if !out.contains(&eni.vpc_id) {
-            out.push(eni.vpc_id);
-        }
-    }
-    out
-}
 
 /// The VPC whose flow logs stop: (account, region, vpc id, stopped at).
 pub fn silent_vpc(cfg: &DemoConfig) -> (String, String, String, DateTime<Utc>) {
@@ -195,8 +57,14 @@ fn diurnal(hour: u32) -> f64 {
     0.35 + 0.65 * (0.5 - 0.5 * phase.cos())
 }
 
-/// The records of one partition, sorted by start time.
-pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord> {
+/// The records of one partition, sorted by start time. `each_hour` sees every hour's records
+/// (with the hour's ENIs and start) before they are filtered to the lake's span: the messy lake
+/// adds and roughens records there, so the clean model need not know of the mess.
+pub(super) fn partition_records_with(
+    cfg: &DemoConfig,
+    key: &PartitionKey,
+    mut each_hour: impl FnMut(&[Eni], i64, &mut Vec<FlowRecord>),
+) -> Vec<FlowRecord> {
     let Some(account) = cfg.account_ids().iter().position(|a| *a == key.account_id) else {
         return Vec::new();
     };
@@ -249,9 +117,7 @@ pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord
         });
         let mut hour_records: Vec<FlowRecord> = background.collect::<Vec<_>>();
         hour_records.extend(scans);
-        if cfg.messy {
-            super::messy::roughen(cfg.seed, &enis, key, hour_ms, &mut hour_records);
-        }
+        each_hour(&enis, hour_ms, &mut hour_records);
         for record in hour_records {
             let start = record.start_ms;
             if start < start_ms || start >= end_ms {
@@ -265,57 +131,6 @@ pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord
     }
     out.sort_by_key(|r| r.start_ms);
     out
-}
-
-/// All records of the lake, in partition-key order.
-pub fn all_records(cfg: &DemoConfig) -> Vec<FlowRecord> {
-    partition_keys(cfg)
-        .iter()
-        .flat_map(|k| partition_records(cfg, k))
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn record(
-    eni: &Eni,
-    account: &str,
-    region: &str,
-    start: i64,
-    (src, dst): (&str, &str),
-    (src_port, dst_port, protocol): (i32, i32, i32),
-    (packets, bytes): (i64, i64),
-    action: FlowAction,
-    direction: FlowDirection,
-    boundary_id: i32,
-) -> FlowRecord {
-    let tcp_flags = match (protocol, action) {
-        (6, FlowAction::Reject) => 2,
-        (6, FlowAction::Accept) => 19,
-        _ => 0,
-    };
-    FlowRecord {
-        account_id: account.to_string(),
-        region: region.to_string(),
-        zone: eni.zone.clone(),
-        vpc_id: eni.vpc_id.clone(),
-        subnet_id: eni.subnet_id.clone(),
-        eni_id: eni.eni_id.clone(),
-        instance_id: eni.instance_id.clone(),
-        src_addr: Some(src.to_string()),
-        dst_addr: Some(dst.to_string()),
-        src_port: Some(src_port),
-        dst_port: Some(dst_port),
-        protocol,
-        packets,
-        bytes,
-        start_ms: start,
-        end_ms: start + 60_000,
-        delivered_ms: start,
-        action,
-        tcp_flags,
-        direction,
-        boundary_id,
-    }
 }
 
 /// Scan bursts, independent of the background rate so that small lakes have them too: about one
@@ -372,20 +187,6 @@ fn bursts(
         }
     }
     out
-}
-
-/// Another ENI of `eni`'s VPC, drawn at random.
-pub(super) fn peer_in_vpc<'a>(rng: &mut Rng, enis: &'a [Eni], eni: &Eni) -> &'a Eni {
-    let peers: Vec<&Eni> = enis
-        .iter()
-        .filter(|e| e.vpc == eni.vpc && e.ip != eni.ip)
-        .collect();
-    let peer: &&'a Eni = rng.pick(&peers);
-    peer
-}
-
-pub(super) fn ephemeral(rng: &mut Rng) -> i32 {
-    32_768 + rng.below(28_000) as i32
 }
 
 fn flow(rng: &mut Rng, enis: &[Eni], account: &str, region: &str, start: i64) -> FlowRecord {
