@@ -4,13 +4,16 @@
 //!
 //! `parts.rs` holds what the others share (random streams, ids, topology, the record
 //! constructor); `model.rs` makes the clean records (traffic mix, diurnal cycle, a VPC that goes
-//! silent); `messy.rs` adds what real lakes carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6 and friends);
-//! `write.rs` turns them into Arrow batches and Parquet files.
+//! silent); `story.rs` plants the events the detections find (a service exposed to the
+//! internet); `messy.rs` adds what real lakes carry on top of them; `findings.rs` makes the
+//! Security Hub findings that go with them (EC2.6 and friends); `write.rs` turns them into Arrow
+//! batches and Parquet files.
 
 mod findings;
 mod messy;
 mod model;
 mod parts;
+mod story;
 mod write;
 
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ pub use findings::{
 };
 pub use model::{partition_keys, silent_vpc};
 pub use parts::Rng;
+pub use story::{exposed_service, SSH_CALLERS};
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
 /// What to generate.
@@ -85,6 +89,7 @@ impl DemoConfig {
 /// `messy.rs` added hour by hour when the lake is messy.
 pub fn partition_records(cfg: &DemoConfig, key: &PartitionKey) -> Vec<FlowRecord> {
     model::partition_records_with(cfg, key, |enis, hour_ms, records| {
+        story::plant(cfg, enis, key, hour_ms, records);
         if cfg.messy {
             messy::roughen(cfg.seed, enis, key, hour_ms, records);
         }

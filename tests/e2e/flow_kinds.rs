@@ -305,6 +305,44 @@ async fn top_tables_match_brute_force() {
             want,
             "v{version} egress"
         );
+
+        // Exposed services: accepted flows from internet sources to sensitive ports.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "exposed_services", "own_cidrs": [own]}),
+            FROM,
+            TO,
+        )
+        .await;
+        let sensitive = lakewatch::query::kinds::SENSITIVE_PORTS;
+        let want = brute_top(
+            50,
+            |r| {
+                vec![vec![
+                    Some(r.vpc_id.clone()),
+                    r.dst_addr.clone(),
+                    port_key(r.dst_port),
+                    protocol_name(r.protocol),
+                ]]
+            },
+            |r| {
+                r.action == FlowAction::Accept
+                    && r.dst_port.is_some_and(|p| sensitive.contains(&(p as u16)))
+                    && r.src_ip()
+                        .is_some_and(|a| is_public(a) && !own_block.contains(a))
+            },
+            |t| t.flows,
+        );
+        assert!(
+            !want.is_empty(),
+            "the lake has services exposed to the internet"
+        );
+        assert_eq!(
+            table_top(&frame, &["vpc", "dst_ip", "dst_port", "protocol"]),
+            want,
+            "v{version} exposed services"
+        );
     }
 }
 

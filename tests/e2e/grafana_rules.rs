@@ -48,6 +48,10 @@ fn series_kinds() -> Vec<(Value, Empty)> {
             Empty::NoData,
         ),
         (
+            json!({"kind": "exposed_services", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
             json!({"kind": "compliance_over_time", "group_by": ["account"]}),
             Empty::NoData,
         ),
@@ -72,6 +76,8 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "top_ports"}),
         json!({"kind": "top_interfaces"}),
         json!({"kind": "internet_egress"}),
+        json!({"kind": "exposed_services"}),
+        json!({"kind": "top_subnets"}),
         json!({"kind": "port_scan", "threshold": 2}),
         json!({"kind": "flow_search", "limit": 20}),
         json!({"kind": "coverage"}),
@@ -220,6 +226,39 @@ async fn the_shipped_alert_rule_reads_as_a_series_per_vpc_and_as_no_data_when_th
         let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
         assert_eq!(
             read_as_grafana(&a, "the alert rule, no data"),
+            Shape::NoData
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_exposed_service_rule_reads_as_a_series_per_service() {
+    let rule = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/provisioning/alerting/lakewatch-exposed-services.yaml"
+    ))
+    .unwrap();
+    for line in ["kind: exposed_services", "format: series"] {
+        assert!(rule.contains(line), "the shipped rule's query has {line}");
+    }
+    let model = json!({"kind": "exposed_services", "format": "series", "filters": {}});
+    let (_, _, jump_host, _) = lakewatch::demo::exposed_service(&crate::common::config());
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, FROM, TO).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the exposed-service rule") else {
+            panic!("series expected")
+        };
+        let services: Vec<(&str, &str)> = series
+            .iter()
+            .map(|l| (l["dst_ip"].as_str(), l["dst_port"].as_str()))
+            .collect();
+        assert_eq!(services, [(jump_host.as_str(), "22")], "v{version}");
+        let keys: Vec<&str> = series[0].keys().map(String::as_str).collect();
+        assert_eq!(keys, ["dst_ip", "dst_port", "protocol", "vpc"]);
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the exposed-service rule, no data"),
             Shape::NoData
         );
     }
