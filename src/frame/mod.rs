@@ -8,6 +8,7 @@ pub mod account_names;
 mod annotations;
 mod coverage;
 mod encode;
+mod flow_log_lines;
 pub mod grafana_rules;
 mod node_graph;
 mod ranking_series;
@@ -27,6 +28,7 @@ pub use annotations::{
 };
 pub use coverage::{coverage_frame, CoverageOptions};
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame, FrameError};
+pub use flow_log_lines::flow_log_lines_frame;
 pub use node_graph::{node_graph_frames, NO_ADDRESS};
 pub use ranking_series::ranking_series_frame;
 pub use series::{time_series_frame, SeriesOptions};

@@ -11,10 +11,12 @@ use serde_json::{json, Map, Value};
 
 use crate::budget::human_bytes;
 use crate::engine::{Engine, QueryOutput, ResultRead};
-use crate::frame::{node_graph_frames, ranking_series_frame, Frame, FrameError, Notice};
+use crate::frame::{
+    flow_log_lines_frame, node_graph_frames, ranking_series_frame, Frame, FrameError, Notice,
+};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
-use crate::query::{unknown_fields, PanelQuery, TopFormat, TopKeys};
+use crate::query::{unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys};
 use crate::settings::Settings;
 use crate::sql::Dialect;
 
@@ -207,14 +209,18 @@ pub(super) fn panel(
     }
     panel_meta(&mut answer, prepared, schedule, &ran.joined, total);
     let frame = answer.finish(frame, &prepared.sql);
-    ranking_as_asked(frame, prepared).map_err(|e| QueryFailure::plugin(request.ref_id, e))
+    as_asked(frame, prepared).map_err(|e| QueryFailure::plugin(request.ref_id, e))
 }
 
-/// A ranking's table as its `format` asks: kept, drawn as a node graph, or one series per row
-/// at the end of the range for alert rules.
-fn ranking_as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
-    let PanelQuery::Top { query, .. } = &prepared.query else {
-        return Ok(vec![frame]);
+/// A table as its query's `format` asks: kept, or reshaped (a ranking as a node graph or as
+/// alertable series, a flow search as log lines).
+fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
+    let query = match &prepared.query {
+        PanelQuery::Top { query, .. } => query,
+        PanelQuery::FlowSearch(search) if search.format == SearchFormat::Logs => {
+            return Ok(vec![flow_log_lines_frame(frame)?]);
+        }
+        _ => return Ok(vec![frame]),
     };
     match query.format {
         TopFormat::Table => Ok(vec![frame]),

@@ -158,6 +158,17 @@ pub struct FlowSearch {
     pub filters: FlowFilters,
     /// Most records returned (the total count is reported beside them).
     pub limit: u32,
+    /// A table, or log lines for Explore.
+    pub format: SearchFormat,
+}
+
+/// How a flow search is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchFormat {
+    /// One row per record, every flow-log field.
+    Table,
+    /// One log line per record (Explore's logs view).
+    Logs,
 }
 
 /// How a coverage result is shaped.

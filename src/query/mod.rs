@@ -25,7 +25,7 @@ pub use compliance::{
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, InternetPeer,
-    PeerSide, PortScan, ScanTarget, TalkerSide, TopFormat, TopKeys, TopQuery,
+    PeerSide, PortScan, ScanTarget, SearchFormat, TalkerSide, TopFormat, TopKeys, TopQuery,
 };
 pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,

@@ -634,6 +634,54 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
             assert_eq!(row["tcp-flags"], json!(r.tcp_flags));
             assert_eq!(row["traffic-path"], json!(r.boundary_id));
         }
+
+        // The same search as log lines for Explore: one line per record, newest first.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_search", "limit": limit, "format": "logs",
+                   "filters": {"ip": block, "protocols": "tcp", "accounts": [r0.account_id]}}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(frame.meta["type"], "log-lines");
+        assert_eq!(frame.meta["preferredVisualisationType"], "logs");
+        let names: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["timestamp", "body", "severity", "id"]);
+        let lines = rows(&frame);
+        assert_eq!(lines.len(), limit);
+        for (line, r) in lines.iter().zip(&want) {
+            let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            let port = |p: Option<i32>| p.map_or_else(|| "-".into(), |p| p.to_string());
+            let (action, severity, direction) = match (r.action, r.direction) {
+                (FlowAction::Accept, d) => ("ACCEPT", "info", d),
+                (FlowAction::Reject, d) => ("REJECT", "warning", d),
+            };
+            let direction = match direction {
+                FlowDirection::Ingress => "ingress",
+                FlowDirection::Egress => "egress",
+            };
+            let body = format!(
+                "{action} TCP {}:{} → {}:{} {} bytes {} packets {direction} {} {} {} {}",
+                text(&r.src_addr),
+                port(r.src_port),
+                text(&r.dst_addr),
+                port(r.dst_port),
+                r.bytes,
+                r.packets,
+                r.eni_id,
+                r.vpc_id,
+                r.account_id,
+                r.region
+            );
+            assert_eq!(
+                t(line["timestamp"].as_str().unwrap()).timestamp_millis(),
+                r.start_ms
+            );
+            assert_eq!(line["body"], json!(body), "v{version}");
+            assert_eq!(line["severity"], json!(severity));
+        }
     }
 }
 

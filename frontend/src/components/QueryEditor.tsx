@@ -45,6 +45,7 @@ const FORMAT_LABELS: Record<string, string> = {
   table: 'Table',
   series: 'Series (alerts)',
   node_graph: 'Node graph',
+  logs: 'Logs (Explore)',
 };
 const kindOption = (k: (typeof KINDS)[number]): SelectableValue<QueryKind> => ({
   label: k.label,

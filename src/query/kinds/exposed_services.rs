@@ -63,7 +63,7 @@ impl Kind for ExposedServices {
         let keys = TopKeys::Dimensions(query.nonempty_group_by(&GROUP_BY, "exposed_services")?);
         let mut top = query.top(keys, MEASURE, filters)?;
         top.limit = query.limit(LIMIT)?;
-        top.format = query.ranking_format(&FORMATS)?;
+        top.format = query.format(&FORMATS)?;
         top.internet = Some(InternetPeer {
             side: PeerSide::Source,
             own,

@@ -109,6 +109,8 @@ pub enum Answer {
     TableOrSeries,
     /// A table, or Grafana's node graph when `format` asks for one.
     TableOrNodeGraph,
+    /// A table, or log lines for Explore when `format` asks for them.
+    TableOrLogs,
     /// Grafana annotation events.
     Annotations,
     /// Values for a template variable.
@@ -292,8 +294,8 @@ impl<'a> Envelope<'a> {
         })
     }
 
-    /// `format` of a ranking: one of `accepted` (name, format), the first when absent.
-    pub fn ranking_format(&self, accepted: &[(&str, TopFormat)]) -> Result<TopFormat, QueryError> {
+    /// `format`: one of `accepted` (name, format), the first when absent.
+    pub fn format<T: Copy>(&self, accepted: &[(&str, T)]) -> Result<T, QueryError> {
         let names: Vec<&str> = accepted.iter().map(|(name, _)| *name).collect();
         let names = names.join(" or ");
         match string_list(self.obj.get("format"), "format")?.as_slice() {

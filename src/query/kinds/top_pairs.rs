@@ -35,7 +35,7 @@ impl Kind for TopPairs {
         let filters = query.filters()?;
         let keys = TopKeys::Dimensions(KEYS.to_vec());
         let mut top = query.top(keys, MEASURE, filters)?;
-        top.format = query.ranking_format(&FORMATS)?;
+        top.format = query.format(&FORMATS)?;
         Ok(top_panel("top_pairs", top))
     }
 }
