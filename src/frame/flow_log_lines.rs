@@ -1,8 +1,7 @@
 //! A flow search's rows as Grafana log lines, for Explore's logs view: one line per flow record,
 //! newest first, written the way flow-log users read them, a REJECT at warning level.
 
-use arrow::array::{Array, ArrayRef, StringArray};
-use arrow::compute::cast;
+use arrow::array::{Array, StringArray};
 use arrow::datatypes::{DataType, TimeUnit};
 
 use super::encode::FrameError;
@@ -27,11 +26,7 @@ const LINE: [&str; 12] = [
 /// The flow search `table` as a `log-lines` frame (timestamp, body, severity, id); the table's
 /// meta goes with it.
 pub fn flow_log_lines_frame(mut table: Frame) -> Result<Frame, FrameError> {
-    let start = column(
-        &table,
-        "start",
-        &DataType::Timestamp(TimeUnit::Millisecond, None),
-    )?;
+    let start = table.values_as("start", &DataType::Timestamp(TimeUnit::Millisecond, None))?;
     let texts: Vec<StringArray> = LINE
         .iter()
         .map(|name| text_column(&table, name))
@@ -99,24 +94,12 @@ fn severity(action: &str) -> String {
 }
 
 fn text_column(table: &Frame, name: &str) -> Result<StringArray, FrameError> {
-    let values = column(table, name, &DataType::Utf8)?;
+    let values = table.values_as(name, &DataType::Utf8)?;
     Ok(values
         .as_any()
         .downcast_ref::<StringArray>()
         .expect("cast to Utf8")
         .clone())
-}
-
-fn column(table: &Frame, name: &str, as_type: &DataType) -> Result<ArrayRef, FrameError> {
-    let field = table
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .ok_or_else(|| FrameError::Unsupported {
-            column: name.to_string(),
-            data_type: "missing".to_string(),
-        })?;
-    Ok(cast(&field.values, as_type)?)
 }
 
 #[cfg(test)]

@@ -150,6 +150,29 @@ impl Frame {
         self.fields.push(field);
     }
 
+    /// The field named `name`; a missing one is a plugin bug (plans name every column).
+    pub(crate) fn field_named(&self, name: &str) -> Result<&Field, encode::FrameError> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| encode::FrameError::Unsupported {
+                column: name.to_string(),
+                data_type: "missing".to_string(),
+            })
+    }
+
+    /// The values of the field named `name`, cast to `as_type`.
+    pub(crate) fn values_as(
+        &self,
+        name: &str,
+        as_type: &arrow::datatypes::DataType,
+    ) -> Result<ArrayRef, encode::FrameError> {
+        Ok(arrow::compute::cast(
+            &self.field_named(name)?.values,
+            as_type,
+        )?)
+    }
+
     /// A frame from fields.
     pub fn new(name: impl Into<String>, fields: Vec<Field>) -> Self {
         Frame {

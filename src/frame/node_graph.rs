@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, Float64Array, StringArray};
-use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use serde_json::json;
 
@@ -131,7 +130,7 @@ impl Totals {
 
 /// A column's values as text; an empty or missing address is named so that it can be a node.
 fn texts(table: &Frame, name: &str) -> Result<Vec<String>, FrameError> {
-    let values = cast(&field(table, name)?.values, &DataType::Utf8)?;
+    let values = table.values_as(name, &DataType::Utf8)?;
     let values = values
         .as_any()
         .downcast_ref::<StringArray>()
@@ -147,23 +146,12 @@ fn texts(table: &Frame, name: &str) -> Result<Vec<String>, FrameError> {
 
 /// A column's values as numbers (NULL as 0: a measure is a sum).
 fn numbers(table: &Frame, name: &str) -> Result<Vec<f64>, FrameError> {
-    let values = cast(&field(table, name)?.values, &DataType::Float64)?;
+    let values = table.values_as(name, &DataType::Float64)?;
     let values = values
         .as_any()
         .downcast_ref::<Float64Array>()
         .expect("cast to Float64");
     Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
-}
-
-fn field<'a>(table: &'a Frame, name: &str) -> Result<&'a Field, FrameError> {
-    table
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .ok_or_else(|| FrameError::Unsupported {
-            column: name.to_string(),
-            data_type: "missing".to_string(),
-        })
 }
 
 fn strings(values: &[String]) -> ArrayRef {
@@ -218,8 +206,7 @@ mod tests {
     }
 
     fn column(frame: &Frame, name: &str) -> Vec<String> {
-        let f = field(frame, name).unwrap();
-        let text = cast(&f.values, &DataType::Utf8).unwrap();
+        let text = frame.values_as(name, &DataType::Utf8).unwrap();
         let text = text.as_any().downcast_ref::<StringArray>().unwrap();
         text.iter().map(|v| v.unwrap_or("").to_string()).collect()
     }
@@ -267,6 +254,6 @@ mod tests {
     fn with_flows_as_the_measure_the_edges_carry_no_second_number() {
         let frames = node_graph_frames(table(), Measure::Flows).unwrap();
         assert_eq!(numbers(&frames[1], "mainstat").unwrap(), [6.0, 2.0, 1.0]);
-        assert!(field(&frames[1], "secondarystat").is_err());
+        assert!(frames[1].field_named("secondarystat").is_err());
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, Float64Array, StringArray, TimestampMillisecondArray};
-use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use serde_json::json;
 
@@ -23,7 +22,7 @@ pub fn ranking_series_frame(
     at_ms: i64,
 ) -> Result<Frame, FrameError> {
     let labels = key_labels(&table, keys)?;
-    let values = column(&table, measure.name(), &DataType::Float64)?;
+    let values = table.values_as(measure.name(), &DataType::Float64)?;
     let values = values
         .as_any()
         .downcast_ref::<Float64Array>()
@@ -48,7 +47,7 @@ pub fn ranking_series_frame(
 fn key_labels(table: &Frame, keys: &[&str]) -> Result<Vec<BTreeMap<String, String>>, FrameError> {
     let columns: Vec<_> = keys
         .iter()
-        .map(|k| column(table, k, &DataType::Utf8))
+        .map(|k| table.values_as(k, &DataType::Utf8))
         .collect::<Result<_, _>>()?;
     Ok((0..table.rows())
         .map(|row| {
@@ -64,22 +63,6 @@ fn key_labels(table: &Frame, keys: &[&str]) -> Result<Vec<BTreeMap<String, Strin
                 .collect()
         })
         .collect())
-}
-
-fn column(
-    table: &Frame,
-    name: &str,
-    as_type: &DataType,
-) -> Result<arrow::array::ArrayRef, FrameError> {
-    let field = table
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .ok_or_else(|| FrameError::Unsupported {
-            column: name.to_string(),
-            data_type: "missing".to_string(),
-        })?;
-    Ok(cast(&field.values, as_type)?)
 }
 
 #[cfg(test)]

@@ -244,9 +244,9 @@ impl Moto {
         );
     }
 
-    /// Every Athena query execution this server saw as the account of `access_key`, oldest first:
-    /// (SQL, state), read back through the real SDK.
-    pub async fn athena_executions(&self, access_key: &str) -> Vec<(String, String)> {
+    /// Every Athena query execution this server saw as the account of `access_key`, oldest
+    /// first, read back through the real SDK.
+    async fn executions(&self, access_key: &str) -> Vec<aws_sdk_athena::types::QueryExecution> {
         let client = aws_sdk_athena::Client::new(&self.sdk_config(access_key).await);
         let ids = client.list_query_executions().send().await.unwrap();
         let mut out = Vec::new();
@@ -257,37 +257,37 @@ impl Moto {
                 .send()
                 .await
                 .unwrap();
-            let exec = e.query_execution().unwrap();
-            out.push((
-                exec.query().unwrap_or_default().to_string(),
-                exec.status()
-                    .and_then(|s| s.state())
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            ));
+            out.extend(e.query_execution().cloned());
         }
         out
+    }
+
+    /// Every Athena query execution of `access_key`'s account, oldest first: (SQL, state).
+    pub async fn athena_executions(&self, access_key: &str) -> Vec<(String, String)> {
+        let state = |e: &aws_sdk_athena::types::QueryExecution| {
+            e.status()
+                .and_then(|s| s.state())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default()
+        };
+        self.executions(access_key)
+            .await
+            .iter()
+            .map(|e| (e.query().unwrap_or_default().to_string(), state(e)))
+            .collect()
     }
 
     /// The data catalog each Athena query execution of `access_key`'s account ran in, oldest
     /// first.
     pub async fn athena_catalogs(&self, access_key: &str) -> Vec<Option<String>> {
-        let client = aws_sdk_athena::Client::new(&self.sdk_config(access_key).await);
-        let ids = client.list_query_executions().send().await.unwrap();
-        let mut out = Vec::new();
-        for id in ids.query_execution_ids() {
-            let e = client
-                .get_query_execution()
-                .query_execution_id(id)
-                .send()
-                .await
-                .unwrap();
-            let context = e
-                .query_execution()
-                .and_then(|x| x.query_execution_context());
-            out.push(context.and_then(|c| c.catalog()).map(str::to_string));
-        }
-        out
+        self.executions(access_key)
+            .await
+            .iter()
+            .map(|e| {
+                let context = e.query_execution_context();
+                context.and_then(|c| c.catalog()).map(str::to_string)
+            })
+            .collect()
     }
 
     /// Creates a Glue database with these (column-less) tables, as the account of `access_key`.
