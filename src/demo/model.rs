@@ -129,7 +129,9 @@ pub(super) fn partition_records_with(
             out.push(record);
         }
     }
-    out.sort_by_key(|r| r.start_ms);
+    // Stable, as sorting by key: the permutation is worked out on (key, index) pairs, so the
+    // records (a few hundred bytes each) move once instead of at every step of the sort.
+    out.sort_by_cached_key(|r| r.start_ms);
     out
 }
 
