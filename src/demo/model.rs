@@ -115,21 +115,22 @@ pub(super) fn partition_records_with(
             let start = hour_ms + rng.below(3600) as i64 * 1000;
             flow(&mut rng, &enis, &key.account_id, &key.region, start)
         });
-        let mut hour_records: Vec<FlowRecord> = background.collect::<Vec<_>>();
+        let mut hour_records: Vec<FlowRecord> = Vec::with_capacity(count as usize + scans.len());
+        hour_records.extend(background);
         hour_records.extend(scans);
         each_hour(&enis, hour_ms, &mut hour_records);
-        for record in hour_records {
-            let start = record.start_ms;
-            if start < start_ms || start >= end_ms {
-                continue;
-            }
-            if silent && record.vpc_id == silent_vpc_id && start >= stop.timestamp_millis() {
-                continue;
-            }
-            out.push(record);
-        }
+        let stop_ms = stop.timestamp_millis();
+        hour_records.retain(|r| {
+            let start = r.start_ms;
+            (start_ms..end_ms).contains(&start)
+                && !(silent && start >= stop_ms && r.vpc_id == silent_vpc_id)
+        });
+        // One block copy of the hour instead of a push per record.
+        out.append(&mut hour_records);
     }
-    out.sort_by_key(|r| r.start_ms);
+    // Stable, as sorting by key: the permutation is worked out on (key, index) pairs, so the
+    // records (a few hundred bytes each) move once instead of at every step of the sort.
+    out.sort_by_cached_key(|r| r.start_ms);
     out
 }
 

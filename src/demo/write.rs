@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 use arrow::array::{
@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::findings::{all_findings, FindingRecord};
 use super::{
@@ -146,6 +146,17 @@ fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
     ])
 }
 
+/// `connection_info.protocol_ver`: [`FlowRecord::is_ipv6`], whose parse of every IPv4 address
+/// was a tenth of building a batch; only text with a colon can be an IPv6 address.
+fn protocol_ver(r: &FlowRecord) -> &'static str {
+    let colon = |a: &Option<String>| a.as_deref().is_some_and(|a| a.contains(':'));
+    if (colon(&r.src_addr) || colon(&r.dst_addr)) && r.is_ipv6() {
+        "IPv6"
+    } else {
+        "IPv4"
+    }
+}
+
 fn accepted(r: &FlowRecord) -> bool {
     r.action == FlowAction::Accept
 }
@@ -190,12 +201,7 @@ pub fn flow_batch(
     let connection = structure(vec![
         col("protocol_num", int32(n, |i| records[i].protocol)),
         col("tcp_flags", int32(n, |i| records[i].tcp_flags)),
-        col(
-            "protocol_ver",
-            strs(n, |i| {
-                Some(if records[i].is_ipv6() { "IPv6" } else { "IPv4" })
-            }),
-        ),
+        col("protocol_ver", strs(n, |i| Some(protocol_ver(&records[i])))),
         col("boundary_id", int32(n, |i| records[i].boundary_id)),
         col(
             "boundary",
@@ -500,22 +506,54 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
     }
 }
 
-fn write_file(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
+/// Leaf columns of nearly distinct values (times, counters, ephemeral ports): a dictionary
+/// would repeat every value and cost a hash per row, so they are written plain.
+const PLAIN_COLUMNS: [&[&str]; 9] = [
+    &["time"],
+    &["time_dt"],
+    &["start_time_dt"],
+    &["end_time_dt"],
+    &["start_time"],
+    &["end_time"],
+    &["traffic", "bytes"],
+    &["traffic", "packets"],
+    &["src_endpoint", "port"],
+];
+
+/// The Parquet settings of every demo file. Statistics per column chunk, no page index: a row
+/// group is a single page per column here, so the page index only repeated the chunk's
+/// statistics, and it was a quarter of every footer a reader parses.
+fn writer_properties() -> WriterProperties {
+    let plain = PLAIN_COLUMNS.iter().map(|path| {
+        parquet::schema::types::ColumnPath::new(path.iter().map(|p| p.to_string()).collect())
+    });
+    plain
+        .fold(WriterProperties::builder(), |b, path| {
+            b.set_column_dictionary_enabled(path, false)
+        })
+        .set_compression(Compression::SNAPPY)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_offset_index_disabled(true)
+        .set_created_by("lakewatch demo".to_string())
+        .build()
+}
+
+/// Writes `batch` as one Parquet file, a row group per run of rows `groups` gives.
+fn write_file(
+    path: &Path,
+    batch: &RecordBatch,
+    groups: &[(usize, usize)],
+) -> Result<u64, DemoError> {
+    static PROPS: LazyLock<WriterProperties> = LazyLock::new(writer_properties);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_created_by("lakewatch demo".to_string())
-        .build();
     let file = fs::File::create(path).map_err(io(path))?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(PROPS.clone()))
         .map_err(|e| DemoError::Encode(e.to_string()))?;
-    // One row group per hour of records, as Security Lake's deliveries through the day make
-    // them: a reader of a few hours skips the rest by the row groups' time statistics.
-    for (start, len) in hour_runs(batch) {
+    for (start, len) in groups {
         writer
-            .write(&batch.slice(start, len))
+            .write(&batch.slice(*start, *len))
             .and_then(|()| writer.flush())
             .map_err(|e| DemoError::Encode(e.to_string()))?;
     }
@@ -525,9 +563,16 @@ fn write_file(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
     Ok(fs::metadata(path).map_err(io(path))?.len())
 }
 
-/// Runs of rows `(start, len)` in the same UTC hour of the epoch-ms `time` column (rows are
-/// sorted by time); one run of every row when there is no such column.
-fn hour_runs(batch: &RecordBatch) -> Vec<(usize, usize)> {
+/// Rows a row group holds at least before an hour may start the next one.
+const MIN_GROUP_ROWS: usize = 1_000;
+
+/// Row groups `(start, len)` of whole UTC hours of the epoch-ms `time` column (rows sorted by
+/// time, or by delivery hour in a messy file), as Security Lake's deliveries through the day
+/// make them: a reader of a few hours skips the rest by the groups' time statistics. An hour
+/// starts a new group once the current one holds `min_rows`: thin hours share a group, since a
+/// group of a few dozen rows costs more footer (to write and to read) than it lets a reader skip.
+/// One group of every row when there is no such column.
+fn hour_groups(batch: &RecordBatch, min_rows: usize) -> Vec<(usize, usize)> {
     let times = batch
         .column_by_name("time")
         .and_then(|c| c.as_any().downcast_ref::<arrow::array::Int64Array>());
@@ -539,12 +584,17 @@ fn hour_runs(batch: &RecordBatch) -> Vec<(usize, usize)> {
     for (i, t) in times.iter().enumerate() {
         let h = t.map(|t| t.div_euclid(3_600_000));
         match runs.last_mut() {
-            Some((_, len)) if h == hour => *len += 1,
+            Some((_, len)) if h == hour || *len < min_rows => *len += 1,
             _ => runs.push((i, 1)),
         }
         hour = h;
     }
     runs
+}
+
+/// Writes a partition's findings: a few rows a day, so one row group.
+fn write_findings(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
+    write_file(path, batch, &[(0, batch.num_rows())])
 }
 
 /// The flow files of a messy partition: `(file name, records in file order)`, a file per
@@ -576,12 +626,18 @@ fn write_flow_files(
     if !cfg.messy {
         // A clean partition is one file in time order.
         let batch = flow_batch(version, records)?;
-        return Ok((1, write_file(&dir.join("part-00000.parquet"), &batch)?));
+        let groups = hour_groups(&batch, MIN_GROUP_ROWS);
+        return Ok((
+            1,
+            write_file(&dir.join("part-00000.parquet"), &batch, &groups)?,
+        ));
     }
     let mut written = (0, 0);
     for (name, rows) in messy_flow_files(records) {
+        // Every delivery hour its own group: the messy lake is about their disorder.
         let batch = flow_batch(version, &rows)?;
-        written.1 += write_file(&dir.join(name), &batch)?;
+        let groups = hour_groups(&batch, 0);
+        written.1 += write_file(&dir.join(name), &batch, &groups)?;
         written.0 += 1;
     }
     Ok(written)
@@ -663,7 +719,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                                 return Ok((n, flow));
                             }
                             findings_batch(*version, found)
-                                .and_then(|b| write_file(&file(Source::ShFindings), &b))
+                                .and_then(|b| write_findings(&file(Source::ShFindings), &b))
                                 .map(|sh| (n + 1, flow + sh))
                         });
                     match written {
