@@ -842,7 +842,13 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
             continue;
         }
         for f in &r.frames {
-            if f.meta["preferredVisualisationType"] == "table" {
+            // A node graph's nodes and edges and log lines read best as rows, as tables do.
+            let rows = ["table", "nodeGraph", "logs"];
+            if rows.contains(
+                &f.meta["preferredVisualisationType"]
+                    .as_str()
+                    .unwrap_or_default(),
+            ) {
                 print_table_summary(f);
             } else {
                 // Units come from the fields' config, as Grafana would show them.
