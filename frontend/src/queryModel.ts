@@ -67,6 +67,8 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   action: { label: 'Action', placeholder: 'ACCEPT or REJECT', single: ['ACCEPT', 'REJECT'] },
   direction: { label: 'Direction', placeholder: 'ingress or egress', single: ['ingress', 'egress'] },
   boundary: { label: 'Traffic path', placeholder: 'Internet Gateway, 5' },
+  src_aws_service: { label: 'Source AWS service', placeholder: 'S3, DYNAMODB' },
+  dst_aws_service: { label: 'Destination AWS service', placeholder: 'S3, AMAZON' },
 };
 
 /**

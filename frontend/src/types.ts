@@ -51,7 +51,9 @@ export type Dimension =
   | 'protocol'
   | 'action'
   | 'direction'
-  | 'boundary';
+  | 'boundary'
+  | 'src_aws_service'
+  | 'dst_aws_service';
 
 /** A filter value: one value, or a list (multi-value template variables give lists). */
 export type FilterValue = string | number | Array<string | number>;
@@ -74,6 +76,8 @@ export interface FlowFilters {
   action?: string;
   direction?: string;
   boundary?: FilterValue;
+  src_aws_service?: FilterValue;
+  dst_aws_service?: FilterValue;
 }
 
 /** The name of a filter. */

@@ -199,7 +199,7 @@ impl Hour<'_> {
     /// interface endpoint of the host's subnet.
     fn nat_and_endpoint(&self, rng: &mut Rng) -> Vec<FlowRecord> {
         use FlowAction::Accept;
-        use FlowDirection::Egress;
+        use FlowDirection::{Egress, Ingress};
         let nat = &self.enis[NAT];
         let hosts: Vec<&Eni> = self
             .enis
@@ -210,14 +210,17 @@ impl Hour<'_> {
         let start = self.start(rng);
         let bytes = rng.heavy(90_000.0, 0.8);
         let public = *rng.pick(&PUBLIC_DESTS);
-        let to_nat = self.flow(
-            host,
+        // The NAT gateway's interface receives the host's packet addressed to the internet host
+        // (pkt-dstaddr) and logs its own address as dstaddr.
+        let mut to_nat = self.flow(
+            nat,
             start,
-            (&host.ip, &nat.ip),
+            (&host.ip, public),
             (ephemeral(rng), 443, 6),
-            (Accept, Egress, 1),
+            (Accept, Ingress, 1),
             bytes,
         );
+        to_nat.dst_interface_addr = Some(nat.ip.clone());
         let from_nat = self.flow(
             nat,
             start + 1_000,

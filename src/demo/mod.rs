@@ -139,8 +139,9 @@ pub struct FlowRecord {
     pub eni_id: String,
     /// instance-id (none for NAT/ELB ENIs).
     pub instance_id: Option<String>,
-    /// srcaddr: `None` where the OCSF mapping left it NULL, `Some("-")` where the flow log had no
-    /// value.
+    /// The source packet's address (pkt-srcaddr, OCSF `src_endpoint.ip`; the flow log's srcaddr
+    /// unless `src_interface_addr` says otherwise): `None` where the OCSF mapping left it NULL,
+    /// `Some("-")` where the flow log had no value.
     pub src_addr: Option<String>,
     /// dstaddr (as `src_addr`).
     pub dst_addr: Option<String>,
@@ -169,12 +170,35 @@ pub struct FlowRecord {
     pub direction: FlowDirection,
     /// traffic-path boundary id (see [`boundary_name`]).
     pub boundary_id: i32,
+    /// srcaddr where the interface forwarded the packet and its own address differs from
+    /// `src_addr` (then the packet's, `pkt-srcaddr`); written to `src_endpoint.intermediate_ips`.
+    pub src_interface_addr: Option<String>,
+    /// dstaddr where it differs from `dst_addr` (then `pkt-dstaddr`), as `src_interface_addr`.
+    pub dst_interface_addr: Option<String>,
+    /// pkt-src-aws-service: the AWS service whose address range holds `src_addr`.
+    pub src_aws_service: Option<&'static str>,
+    /// pkt-dst-aws-service.
+    pub dst_aws_service: Option<&'static str>,
 }
 
 impl FlowRecord {
     /// srcaddr as an address: `None` for NULL and for `-`.
     pub fn src_ip(&self) -> Option<std::net::IpAddr> {
         self.src_addr.as_deref().and_then(|a| a.parse().ok())
+    }
+
+    /// The flow log's srcaddr: the interface's own address.
+    pub fn interface_src_addr(&self) -> Option<&str> {
+        self.src_interface_addr
+            .as_deref()
+            .or(self.src_addr.as_deref())
+    }
+
+    /// The flow log's dstaddr: the interface's own address.
+    pub fn interface_dst_addr(&self) -> Option<&str> {
+        self.dst_interface_addr
+            .as_deref()
+            .or(self.dst_addr.as_deref())
     }
 
     /// dstaddr as an address: `None` for NULL and for `-`.

@@ -187,7 +187,28 @@ pub(super) fn record(
         tcp_flags,
         direction,
         boundary_id,
+        src_interface_addr: None,
+        dst_interface_addr: None,
+        src_aws_service: aws_service(src),
+        dst_aws_service: aws_service(dst),
     }
+}
+
+/// The AWS services of the demo's public addresses, by address prefix, as AWS's published
+/// address ranges name them (what flow logs write as pkt-src/dst-aws-service).
+const AWS_RANGES: [(&str, &str); 4] = [
+    ("52.216.", "S3"),
+    ("52.217.", "S3"),
+    ("3.5.", "S3"),
+    ("54.239.", "AMAZON"),
+];
+
+/// The AWS service whose range holds an address, if any.
+fn aws_service(addr: &str) -> Option<&'static str> {
+    AWS_RANGES
+        .iter()
+        .find(|(prefix, _)| addr.starts_with(prefix))
+        .map(|(_, service)| *service)
 }
 
 /// Another ENI of `eni`'s VPC, drawn at random.

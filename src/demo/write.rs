@@ -9,8 +9,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 use arrow::array::{
-    ArrayRef, Int32Array, Int64Array, ListArray, MapBuilder, StringArray, StringBuilder,
-    StructArray, TimestampMillisecondArray,
+    ArrayRef, Int32Array, Int64Array, ListArray, ListBuilder, MapBuilder, StringArray,
+    StringBuilder, StructArray, TimestampMillisecondArray,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, Fields, SchemaRef};
@@ -81,12 +81,19 @@ fn same_list(n: usize, items: &[&str]) -> ArrayRef {
     ))
 }
 
-/// A list column of nulls (`intermediate_ips`).
-fn null_list(n: usize) -> ArrayRef {
-    Arc::new(ListArray::new_null(
-        Arc::new(Field::new("item", DataType::Utf8, true)),
-        n,
-    ))
+/// A list column holding one address where `f` gives one, NULL elsewhere (`intermediate_ips`).
+fn addr_lists<'a>(n: usize, f: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
+    let mut lists = ListBuilder::new(StringBuilder::new());
+    for i in 0..n {
+        match f(i) {
+            Some(addr) => {
+                lists.values().append_value(addr);
+                lists.append(true);
+            }
+            None => lists.append(false),
+        }
+    }
+    Arc::new(lists.finish())
 }
 
 fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
@@ -103,7 +110,16 @@ fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
                 }
             }),
         ),
-        col("svc_name", strs(n, |_| None)),
+        col(
+            "svc_name",
+            strs(n, |i| {
+                if src {
+                    records[i].src_aws_service
+                } else {
+                    records[i].dst_aws_service
+                }
+            }),
+        ),
         col(
             "ip",
             strs(n, |i| {
@@ -114,7 +130,16 @@ fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
                 }
             }),
         ),
-        col("intermediate_ips", null_list(n)),
+        col(
+            "intermediate_ips",
+            addr_lists(n, |i| {
+                if src {
+                    records[i].src_interface_addr.as_deref()
+                } else {
+                    records[i].dst_interface_addr.as_deref()
+                }
+            }),
+        ),
         col(
             "interface_uid",
             strs(n, |i| {

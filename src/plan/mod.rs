@@ -82,6 +82,8 @@ pub enum Expr {
         /// The key.
         key: &'static str,
     },
+    /// The first element of a list-of-strings column (NULL when the list is NULL or empty).
+    FirstItem(ColumnPath),
     /// A field of the first element of a list-of-structs column (NULL when the list is empty).
     FirstOf {
         /// The list column.
@@ -989,6 +991,7 @@ impl From<ColumnExpr> for Expr {
             ColumnExpr::Partition(column) => Expr::Partition(column),
             ColumnExpr::Coalesce(any) => Expr::Coalesce(any.iter().map(|e| (*e).into()).collect()),
             ColumnExpr::FirstOf { list, field } => Expr::FirstOf { list, field },
+            ColumnExpr::FirstItem(list) => Expr::FirstItem(list),
             ColumnExpr::MapValue { map, key } => Expr::MapValue { map, key },
             ColumnExpr::Labels {
                 column,
@@ -1059,6 +1062,14 @@ fn flow_filters(f: &FlowFilters, version: SourceVersion) -> Vec<Predicate> {
         (
             Expr::Column(cols.boundary_id),
             ints(&f.boundaries, |b| i64::from(*b)),
+        ),
+        (
+            dimension_expr(Dimension::SrcAwsService, version),
+            strs(&f.src_aws_services, String::clone),
+        ),
+        (
+            dimension_expr(Dimension::DstAwsService, version),
+            strs(&f.dst_aws_services, String::clone),
         ),
     ];
     let mut out: Vec<Predicate> = lists

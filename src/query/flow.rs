@@ -44,6 +44,10 @@ pub struct FlowFilters {
     pub direction: Option<FlowDirectionFilter>,
     /// Traffic-path boundary ids.
     pub boundaries: Vec<i32>,
+    /// AWS services of the source address (`pkt-src-aws-service`).
+    pub src_aws_services: Vec<String>,
+    /// AWS services of the destination address (`pkt-dst-aws-service`).
+    pub dst_aws_services: Vec<String>,
 }
 
 /// `flow_volume` (and `rejected` over time): a measure over time, one series per group.
@@ -355,6 +359,18 @@ fn parse_filters(f: &Map<String, Value>) -> Result<FlowFilters, QueryError> {
         action: one(f, "action", FlowActionFilter::parse)?,
         direction: one(f, "direction", FlowDirectionFilter::parse)?,
         boundaries: each(f, "boundary", &list("boundary"), values::parse_boundary)?,
+        src_aws_services: each(
+            f,
+            "src_aws_service",
+            &list("src_aws_service"),
+            values::parse_aws_service,
+        )?,
+        dst_aws_services: each(
+            f,
+            "dst_aws_service",
+            &list("dst_aws_service"),
+            values::parse_aws_service,
+        )?,
     })
 }
 
@@ -400,7 +416,7 @@ pub(super) fn parse_scan_target(obj: &Map<String, Value>) -> Result<ScanTarget, 
 }
 
 /// The filter names Lakewatch reads.
-pub(super) const KNOWN_FILTERS: [&str; 21] = [
+pub(super) const KNOWN_FILTERS: [&str; 23] = [
     "accounts",
     "regions",
     "vpcs",
@@ -422,6 +438,8 @@ pub(super) const KNOWN_FILTERS: [&str; 21] = [
     "action",
     "direction",
     "boundary",
+    "src_aws_service",
+    "dst_aws_service",
 ];
 
 /// Whether any address filter would match this address (test helper for brute-force checks).

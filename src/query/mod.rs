@@ -172,11 +172,15 @@ pub enum Dimension {
     Direction,
     /// Traffic path (OCSF boundary).
     Boundary,
+    /// AWS service of the source address (`pkt-src-aws-service`).
+    SrcAwsService,
+    /// AWS service of the destination address (`pkt-dst-aws-service`).
+    DstAwsService,
 }
 
 impl Dimension {
     /// Every dimension, in documentation order.
-    pub const ALL: [Dimension; 12] = [
+    pub const ALL: [Dimension; 14] = [
         Dimension::Account,
         Dimension::Region,
         Dimension::Vpc,
@@ -189,6 +193,8 @@ impl Dimension {
         Dimension::Action,
         Dimension::Direction,
         Dimension::Boundary,
+        Dimension::SrcAwsService,
+        Dimension::DstAwsService,
     ];
 
     /// The name used in JSON, in labels and as the result column alias.
@@ -206,6 +212,8 @@ impl Dimension {
             Dimension::Action => "action",
             Dimension::Direction => "direction",
             Dimension::Boundary => "boundary",
+            Dimension::SrcAwsService => "src_aws_service",
+            Dimension::DstAwsService => "dst_aws_service",
         }
     }
 
@@ -596,7 +604,7 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "flow_volume", "group_by": ["account", "colour"]})),
-            "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary"
+            "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary, src_aws_service, dst_aws_service"
         );
         assert_eq!(
             err(json!({"measure": "octets"})),

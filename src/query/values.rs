@@ -216,6 +216,19 @@ pub fn parse_boundary(text: &str) -> Result<i32, String> {
         })
 }
 
+/// Parses an AWS service name as AWS's published address ranges write it (`S3`, `DYNAMODB`,
+/// `AMAZON`, `EC2_INSTANCE_CONNECT`), in any case.
+pub fn parse_aws_service(text: &str) -> Result<String, String> {
+    let name = text.trim().to_ascii_uppercase();
+    let valid = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(name)
+    } else {
+        Err("expected an AWS service name as AWS's address ranges write it: letters, digits and _ (e.g. S3, DYNAMODB, AMAZON)".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +259,10 @@ mod tests {
         assert_eq!(Protocol::parse("TCP"), Ok(Protocol(6)));
         assert!(Protocol::parse("256").is_err());
         assert_eq!(parse_boundary("Internet Gateway"), Ok(5));
+        assert_eq!(parse_aws_service(" s3 "), Ok("S3".into()));
+        assert_eq!(
+            parse_aws_service("S3' OR 1=1"),
+            Err("expected an AWS service name as AWS's address ranges write it: letters, digits and _ (e.g. S3, DYNAMODB, AMAZON)".into())
+        );
     }
 }

@@ -229,6 +229,11 @@ impl Ctx<'_> {
                     format!("get_field({}, {})", self.column(map), string_literal(key))
                 }
             },
+            // Both give NULL past the end of the list (Trino's `list[1]` would fail instead).
+            Expr::FirstItem(list) => match self.dialect {
+                Dialect::Athena => format!("element_at({}, 1)", self.column(list)),
+                Dialect::Local => format!("array_element({}, 1)", self.column(list)),
+            },
             Expr::FirstOf { list, field } => match self.dialect {
                 Dialect::Athena => format!("element_at({}, 1).{}", self.column(list), ident(field)),
                 Dialect::Local => format!(

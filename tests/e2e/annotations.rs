@@ -446,7 +446,7 @@ async fn bad_annotation_queries_are_refused_word_for_word() {
         ),
         (
             json!({"kind": "annotations", "event": "flow_logs_silent", "group_by": ["vpc", "colour"]}),
-            "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary",
+            "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary, src_aws_service, dst_aws_service",
         ),
         (
             json!({"kind": "annotations", "event": "flow_logs_silent", "filters": {"vpcs": ["vpc-0abc'; DROP TABLE x"]}}),

@@ -346,6 +346,97 @@ async fn top_tables_match_brute_force() {
     }
 }
 
+/// The v5 flow-log fields: the AWS service of a destination (grouped and filtered), and what a
+/// NAT gateway's interface logs for a packet it forwards — its own address as `dstaddr`, the
+/// internet host the packet is for as `pkt-dstaddr` (which filters and dimensions read).
+#[tokio::test]
+async fn aws_services_and_forwarded_packets_match_brute_force() {
+    let p = plugin().await;
+    let by_service = |r: &FlowRecord| {
+        vec![vec![
+            Some(r.vpc_id.clone()),
+            r.dst_aws_service.map(String::from),
+        ]]
+    };
+    let egress = |r: &FlowRecord| r.direction == FlowDirection::Egress;
+    let want = brute_top(8, by_service, egress, |t| t.bytes);
+    assert!(
+        want.iter().any(|(k, _)| k[1].as_deref() == Some("S3")),
+        "S3 traffic among the top groups: {want:?}"
+    );
+    let s3_only = brute_top(
+        8,
+        by_service,
+        |r| egress(r) && r.dst_aws_service == Some("S3"),
+        |t| t.bytes,
+    );
+    let nat = records()
+        .iter()
+        .find(|r| in_range(r, FROM, TO) && r.dst_interface_addr.is_some())
+        .expect("a NAT gateway record in the range")
+        .clone();
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_interfaces", "group_by": ["vpc", "dst_aws_service"], "limit": 8,
+                   "filters": {"direction": "egress"}}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(
+            table_top(&frame, &["vpc", "dst_aws_service"]),
+            want,
+            "v{version}"
+        );
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_interfaces", "group_by": ["vpc", "dst_aws_service"], "limit": 8,
+                   "filters": {"direction": "egress", "dst_aws_service": "s3"}}),
+            FROM,
+            TO,
+        )
+        .await;
+        assert_eq!(
+            table_top(&frame, &["vpc", "dst_aws_service"]),
+            s3_only,
+            "v{version} S3 only"
+        );
+
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "flow_search", "limit": 10000,
+                   "filters": {"enis": nat.eni_id, "dst_ip": nat.dst_addr}}),
+            FROM,
+            TO,
+        )
+        .await;
+        let found = rows(&frame)
+            .into_iter()
+            .find(|row| {
+                row["start"].as_str().map(|s| t(s).timestamp_millis()) == Some(nat.start_ms)
+                    && row["srcaddr"] == json!(nat.src_addr)
+            })
+            .unwrap_or_else(|| panic!("v{version}: the NAT record {nat:?} in the search"));
+        assert_eq!(
+            found["dstaddr"],
+            json!(nat.dst_interface_addr),
+            "v{version}"
+        );
+        assert_eq!(found["pkt-dstaddr"], json!(nat.dst_addr), "v{version}");
+        assert_eq!(found["pkt-srcaddr"], json!(nat.src_addr), "v{version}");
+        assert_eq!(
+            found["pkt-dst-aws-service"],
+            json!(nat.dst_aws_service),
+            "v{version}"
+        );
+        assert_eq!(found["flow-direction"], json!("ingress"), "v{version}");
+    }
+}
+
 /// The text of a node graph's address: a flow without one is the node `(no address)`.
 fn node_name(address: &Key) -> String {
     match address.as_deref() {
@@ -540,9 +631,9 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
     want.sort_by(|a, b| {
         b.start_ms
             .cmp(&a.start_ms)
-            .then(a.src_addr.cmp(&b.src_addr))
+            .then(a.interface_src_addr().cmp(&b.interface_src_addr()))
             .then(a.src_port.cmp(&b.src_port))
-            .then(a.dst_addr.cmp(&b.dst_addr))
+            .then(a.interface_dst_addr().cmp(&b.interface_dst_addr()))
             .then(a.dst_port.cmp(&b.dst_port))
             .then(b.bytes.cmp(&a.bytes))
     });
@@ -569,6 +660,8 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
                 "srcport",
                 "dstaddr",
                 "dstport",
+                "pkt-srcaddr",
+                "pkt-dstaddr",
                 "protocol",
                 "protocol-name",
                 "packets",
@@ -584,7 +677,9 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
                 "interface-id",
                 "instance-id",
                 "tcp-flags",
-                "traffic-path"
+                "traffic-path",
+                "pkt-src-aws-service",
+                "pkt-dst-aws-service"
             ]
         );
         assert_eq!(field(&frame, "start").type_name, "time");
@@ -601,8 +696,10 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
             let ms = |v: &Value| t(v.as_str().unwrap()).timestamp_millis();
             assert_eq!(ms(&row["start"]), r.start_ms);
             assert_eq!(ms(&row["end"]), r.end_ms);
-            assert_eq!(row["srcaddr"], json!(r.src_addr));
-            assert_eq!(row["dstaddr"], json!(r.dst_addr));
+            assert_eq!(row["srcaddr"], json!(r.interface_src_addr()));
+            assert_eq!(row["dstaddr"], json!(r.interface_dst_addr()));
+            assert_eq!(row["pkt-srcaddr"], json!(r.src_addr));
+            assert_eq!(row["pkt-dstaddr"], json!(r.dst_addr));
             assert_eq!(row["srcport"], json!(r.src_port));
             assert_eq!(row["dstport"], json!(r.dst_port));
             assert_eq!(row["protocol"], json!(6));
@@ -633,6 +730,8 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
             assert_eq!(row["instance-id"], json!(r.instance_id));
             assert_eq!(row["tcp-flags"], json!(r.tcp_flags));
             assert_eq!(row["traffic-path"], json!(r.boundary_id));
+            assert_eq!(row["pkt-src-aws-service"], json!(r.src_aws_service));
+            assert_eq!(row["pkt-dst-aws-service"], json!(r.dst_aws_service));
         }
 
         // The same search as log lines for Explore: one line per record, newest first.
@@ -652,7 +751,7 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
         let lines = rows(&frame);
         assert_eq!(lines.len(), limit);
         for (line, r) in lines.iter().zip(&want) {
-            let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            let text = |v: Option<&str>| v.unwrap_or("-").to_string();
             let port = |p: Option<i32>| p.map_or_else(|| "-".into(), |p| p.to_string());
             let (action, severity, direction) = match (r.action, r.direction) {
                 (FlowAction::Accept, d) => ("ACCEPT", "info", d),
@@ -664,9 +763,9 @@ async fn flow_search_returns_every_field_newest_first_with_the_total() {
             };
             let body = format!(
                 "{action} TCP {}:{} → {}:{} {} bytes {} packets {direction} {} {} {} {}",
-                text(&r.src_addr),
+                text(r.interface_src_addr()),
                 port(r.src_port),
-                text(&r.dst_addr),
+                text(r.interface_dst_addr()),
                 port(r.dst_port),
                 r.bytes,
                 r.packets,

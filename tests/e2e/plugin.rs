@@ -301,7 +301,7 @@ async fn a_bad_query_fails_alone_with_a_message_naming_field_and_value() {
     );
     let expect = [
         ("B", unknown_kind.as_str()),
-        ("C", "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary"),
+        ("C", "query field `group_by[1]` has the value \"colour\": unknown dimension; expected one of account, region, vpc, subnet, eni, src_ip, dst_ip, dst_port, protocol, action, direction, boundary, src_aws_service, dst_aws_service"),
         ("D", "query field `timeRange` has the value 2024-06-11T06:00:00+00:00 .. 2024-06-11T00:00:00+00:00: the start is after the end; pick a range whose start comes first"),
         ("F", "query field `filters.accounts[0]` has the value \"1111'; DROP TABLE x; --\": an AWS account id is 12 digits, e.g. 111122223333"),
     ];

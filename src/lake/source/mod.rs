@@ -208,6 +208,8 @@ pub enum ColumnExpr {
         /// The struct field.
         field: &'static str,
     },
+    /// The first element of a list-of-strings column (NULL when the list is NULL or empty).
+    FirstItem(ColumnPath),
     /// The value of a key in a `map<string,string>` column (NULL when absent).
     MapValue {
         /// The map column.
@@ -243,6 +245,7 @@ impl ColumnExpr {
             | ColumnExpr::Labels { column: path, .. }
             | ColumnExpr::Segment { column: path, .. }
             | ColumnExpr::FirstOf { list: path, .. }
+            | ColumnExpr::FirstItem(path)
             | ColumnExpr::MapValue { map: path, .. } => vec![*path],
             ColumnExpr::Partition(_) => Vec::new(),
             ColumnExpr::Coalesce(any) => any.iter().flat_map(ColumnExpr::columns).collect(),

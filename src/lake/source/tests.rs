@@ -115,6 +115,10 @@ fn resolves(schema: &Schema, expr: &ColumnExpr) -> bool {
         ColumnExpr::MapValue { map, .. } => {
             matches!(column_type(schema, map), Some(DataType::Map(..)))
         }
+        ColumnExpr::FirstItem(list) => match column_type(schema, list) {
+            Some(DataType::List(item)) => item.data_type() == &DataType::Utf8,
+            _ => false,
+        },
         ColumnExpr::FirstOf { list, field } => match column_type(schema, list) {
             Some(DataType::List(item)) => {
                 matches!(item.data_type(), DataType::Struct(f) if f.find(field).is_some())

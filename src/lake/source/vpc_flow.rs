@@ -36,9 +36,11 @@ pub struct FlowColumns {
     pub end_time: ColumnPath,
     /// Accept/reject as an id: 1 allowed, 2 denied/blocked.
     pub action_id: ColumnPath,
-    /// Source address (`srcaddr`; the packet address when it differs from the ENI's).
+    /// Source address: the packet's (`pkt-srcaddr`), which is the flow log's `srcaddr` unless
+    /// the interface forwards the packet (NAT gateway, endpoint), whose own address Security Lake
+    /// then keeps in `intermediate_ips`. Who really talked, so filters and dimensions read it.
     pub src_ip: ColumnPath,
-    /// Destination address (`dstaddr`).
+    /// Destination address: the packet's (`pkt-dstaddr`), as `src_ip`.
     pub dst_ip: ColumnPath,
     /// Source port (`srcport`).
     pub src_port: ColumnPath,
@@ -189,8 +191,25 @@ macro_rules! sum_measure {
     };
 }
 
+/// The address the flow log's `srcaddr` names: the interface's own, which Security Lake keeps
+/// in `intermediate_ips` when the packet's address (`pkt-srcaddr`, in `ip`) differs from it — on
+/// a NAT gateway's or an endpoint's interface — and in `ip` otherwise.
+const SRC_INTERFACE_ADDR: ColumnExpr = ColumnExpr::Coalesce(&[
+    ColumnExpr::FirstItem(&["src_endpoint", "intermediate_ips"]),
+    ColumnExpr::Column(&["src_endpoint", "ip"]),
+]);
+/// `dstaddr`, as [`SRC_INTERFACE_ADDR`].
+const DST_INTERFACE_ADDR: ColumnExpr = ColumnExpr::Coalesce(&[
+    ColumnExpr::FirstItem(&["dst_endpoint", "intermediate_ips"]),
+    ColumnExpr::Column(&["dst_endpoint", "ip"]),
+]);
+/// The AWS service whose published address range holds a side's packet address
+/// (`pkt-src-aws-service` / `pkt-dst-aws-service`: `S3`, `DYNAMODB`, `AMAZON`, …).
+const SRC_AWS_SERVICE: ColumnExpr = ColumnExpr::Column(&["src_endpoint", "svc_name"]);
+const DST_AWS_SERVICE: ColumnExpr = ColumnExpr::Column(&["dst_endpoint", "svc_name"]);
+
 /// The flow dimensions, in documentation order.
-static DIMENSIONS: [DimensionSpec; 12] = [
+static DIMENSIONS: [DimensionSpec; 14] = [
     dimension(
         "account",
         "AWS account id",
@@ -230,6 +249,18 @@ static DIMENSIONS: [DimensionSpec; 12] = [
         "traffic path (OCSF boundary)",
         ColumnExpr::Column(&["connection_info", "boundary"]),
     ),
+    DimensionSpec {
+        name: "src_aws_service",
+        aliases: &["pkt_src_aws_service"],
+        about: "AWS service of the source address (pkt-src-aws-service)",
+        expr: Versioned::same(SRC_AWS_SERVICE),
+    },
+    DimensionSpec {
+        name: "dst_aws_service",
+        aliases: &["pkt_dst_aws_service"],
+        about: "AWS service of the destination address (pkt-dst-aws-service)",
+        expr: Versioned::same(DST_AWS_SERVICE),
+    },
 ];
 
 /// The flow measures, in documentation order.
@@ -252,10 +283,12 @@ pub fn flow_log_fields(version: SourceVersion) -> Vec<(&'static str, ColumnExpr)
     vec![
         ("start", column(cols.time_ms)),
         ("end", column(cols.end_time)),
-        ("srcaddr", column(cols.src_ip)),
+        ("srcaddr", SRC_INTERFACE_ADDR),
         ("srcport", column(cols.src_port)),
-        ("dstaddr", column(cols.dst_ip)),
+        ("dstaddr", DST_INTERFACE_ADDR),
         ("dstport", column(cols.dst_port)),
+        ("pkt-srcaddr", column(cols.src_ip)),
+        ("pkt-dstaddr", column(cols.dst_ip)),
         ("protocol", column(cols.protocol)),
         (
             "protocol-name",
@@ -286,5 +319,7 @@ pub fn flow_log_fields(version: SourceVersion) -> Vec<(&'static str, ColumnExpr)
         ("instance-id", INSTANCE),
         ("tcp-flags", column(&["connection_info", "tcp_flags"])),
         ("traffic-path", column(cols.boundary_id)),
+        ("pkt-src-aws-service", SRC_AWS_SERVICE),
+        ("pkt-dst-aws-service", DST_AWS_SERVICE),
     ]
 }

@@ -68,6 +68,18 @@ fn flow_volume_every_dimension_and_filter() {
     );
 }
 
+/// The v5 fields: which AWS service's address range each side's packet address is in.
+#[test]
+fn flow_volume_by_aws_service() {
+    all_dialects(
+        "flow_volume_by_aws_service",
+        json!({"kind": "flow_volume", "group_by": ["vpc", "dst_aws_service"],
+               "filters": {"src_aws_service": "amazon", "dst_aws_service": ["S3", "DYNAMODB"]}}),
+        "2024-06-01T00:00:00Z",
+        "2024-06-01T23:59:59.999Z",
+    );
+}
+
 #[test]
 fn flow_volume_flows_over_a_long_range_uses_between() {
     all_dialects(

@@ -184,7 +184,7 @@ impl KindSpec {
 }
 
 /// Every flow filter, in the editor's order.
-pub const FLOW_FILTERS: [&str; 16] = [
+pub const FLOW_FILTERS: [&str; 18] = [
     "accounts",
     "regions",
     "vpcs",
@@ -201,6 +201,8 @@ pub const FLOW_FILTERS: [&str; 16] = [
     "action",
     "direction",
     "boundary",
+    "src_aws_service",
+    "dst_aws_service",
 ];
 
 /// The filters of the compliance kinds and annotations (they narrow findings by partition and VPC).
