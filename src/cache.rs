@@ -14,6 +14,7 @@ use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 
 pub use crate::engine::CacheOutcome;
 use crate::engine::{Engine, EngineError, EngineRequest, QueryOutput};
+use crate::frame::account_names::AccountNames;
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{PartitionFilter, TableRef};
@@ -301,6 +302,10 @@ impl Engine for CachedEngine {
 
     async fn resolve(&self, wanted: Wanted<'_>) -> Result<Option<Resolution>, DiscoveryError> {
         self.inner.resolve(wanted).await
+    }
+
+    async fn account_names(&self) -> AccountNames {
+        self.inner.account_names().await
     }
 }
 

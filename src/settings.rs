@@ -103,6 +103,8 @@ pub struct AthenaSettings {
     /// Let Athena answer from its own result of the same query up to this many minutes old
     /// (`resultReuseMinutes`, 1–10080; off when absent). Such answers scan and bill nothing.
     pub result_reuse_minutes: Option<u32>,
+    /// Name accounts from AWS Organizations (`organizationAccountNames`, default off).
+    pub organization_account_names: bool,
 }
 
 impl AthenaSettings {
@@ -120,6 +122,7 @@ impl AthenaSettings {
             price_per_tb_cents: 500,
             query_timeout_s: 300,
             result_reuse_minutes: None,
+            organization_account_names: false,
         }
     }
 
@@ -289,7 +292,15 @@ const DECLARED: &[Declared] = &[
     setting("asyncWaitSeconds",         Whole(0..=50,          Some(5),       |s, n| s.async_queries.wait_s = n)),
     setting("asyncMaxQueries",          Whole(1..=10_000,      Some(100),     |s, n| s.async_queries.max_runs = n as usize)),
     setting("asyncKeepSeconds",         Whole(10..=3600,       Some(120),     |s, n| s.async_queries.keep_s = n)),
+    setting("organizationAccountNames", Flag(false, set_organization_names)),
 ];
+
+/// `organizationAccountNames` into the Athena engine (the local lake has no AWS to ask).
+fn set_organization_names(s: &mut Settings, on: bool) {
+    if let EngineChoice::Athena(athena) = &mut s.engine {
+        athena.organization_account_names = on;
+    }
+}
 
 /// `localQueryMemoryMb` into the local engine (only read when the engine is local).
 fn set_local_memory(s: &mut Settings, mb: u64) {

@@ -182,6 +182,8 @@ export interface LakewatchOptions extends DataSourceJsonData {
   scanBudgetQueryGb?: string;
   /** Athena: most GB one dashboard load may scan, decimal text as typed (absent or 0: no budget). */
   scanBudgetLoadGb?: string;
+  /** Athena: also name accounts from AWS Organizations (absent: off). */
+  organizationAccountNames?: boolean;
   /** Athena: answer panel queries asynchronously, polled by the browser (absent: on). */
   asyncQueries?: boolean;
   /** Athena: how long one request waits before answering "running", seconds 0–50 (default 5). */

@@ -17,6 +17,7 @@ use std::time::Duration;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
+use crate::frame::account_names::AccountNames;
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::PartitionFilter;
@@ -165,6 +166,11 @@ pub trait Engine: Send + Sync {
     /// for an engine that bills nothing. Day slices are weighed against it.
     fn min_billed_bytes(&self) -> u64 {
         0
+    }
+    /// Account names the engine learns from its own source (Athena: AWS Organizations, when the
+    /// datasource asks for it); none by default. A lookup that fails names nothing.
+    async fn account_names(&self) -> AccountNames {
+        AccountNames::new()
     }
     /// The size of the files under the partitions a query of `table` reads, before running it
     /// (None: the engine cannot tell). Zero when the query's result is already at hand.

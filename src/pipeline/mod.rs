@@ -89,7 +89,10 @@ pub async fn run_panel(
     load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
     let mut frames = run_panel_at(engine, settings, request, load, Utc::now()).await?;
-    crate::frame::account_names::name_accounts(&mut frames, &settings.account_names);
+    // The datasource's own names win over what the engine learns (e.g. AWS Organizations).
+    let mut names = engine.account_names().await;
+    names.extend(settings.account_names.clone());
+    crate::frame::account_names::name_accounts(&mut frames, &names);
     Ok(frames)
 }
 

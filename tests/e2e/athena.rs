@@ -218,13 +218,14 @@ async fn a_query_that_outlives_its_timeout_is_stopped_on_athena() {
     p.stop().await;
 }
 
-const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
-const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
-const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0";
+pub(crate) const DATABASE: &str = "amazon_security_lake_glue_db_us_east_1";
+pub(crate) const FLOW_V2: &str = "amazon_security_lake_table_us_east_1_vpc_flow_2_0";
+pub(crate) const FINDINGS_V2: &str = "amazon_security_lake_table_us_east_1_sh_findings_2_0";
 const FLOW_V1: &str = "amazon_security_lake_table_us_east_1_vpc_flow_1_0";
 const FINDINGS_V1: &str = "amazon_security_lake_table_us_east_1_sh_findings_1_0";
 
-async fn workgroup_with_results(moto: &Moto) {
+/// The `lakewatch` workgroup, with a result location.
+pub(crate) async fn workgroup_with_results(moto: &Moto) {
     aws_sdk_athena::Client::new(&moto.sdk_config(KEY).await)
         .create_work_group()
         .name("lakewatch")

@@ -17,6 +17,7 @@ mod grafana_rules;
 mod lake_listing;
 mod limits;
 mod load;
+mod organizations;
 mod plugin;
 mod pruning_property;
 mod scoping;

@@ -197,6 +197,15 @@ describe('ConfigEditor', () => {
     expect(page().getAllByText('Enter a whole number from 0 to 50').length).toBeGreaterThan(0);
   });
 
+  it('turns account names from AWS Organizations on as true and off by leaving it out', async () => {
+    const { user, last } = setup(baseOptions({ jsonData: { engine: 'athena' } }));
+    expect(page().getByLabelText('Only accountNames')).toBeChecked();
+    await user.click(page().getByLabelText('Also from AWS Organizations'));
+    expect(last().jsonData).toEqual({ engine: 'athena', organizationAccountNames: true });
+    await user.click(page().getByLabelText('Only accountNames'));
+    expect('organizationAccountNames' in last().jsonData).toBe(false);
+  });
+
   it('shows a provisioned numeric source version as chosen, and the local lake without scan budgets', () => {
     setup(baseOptions({ jsonData: { sourceVersion: 2 as unknown as string } }));
     expect(page().getByLabelText('Version 2')).toBeChecked();

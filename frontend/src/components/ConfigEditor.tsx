@@ -131,6 +131,12 @@ const ASYNC_OPTIONS = [
   { label: 'Off (wait for every query)', value: 'off' },
 ];
 
+/** Account names from AWS Organizations; off (the default) leaves `organizationAccountNames` out. */
+const ORGANIZATION_OPTIONS = [
+  { label: 'Only accountNames', value: 'off' },
+  { label: 'Also from AWS Organizations', value: 'on' },
+];
+
 /** The source-version choices; Discover leaves `sourceVersion` out of jsonData. */
 const DISCOVER = 'discover';
 const SOURCE_VERSION_OPTIONS = [
@@ -161,7 +167,7 @@ export function ConfigEditor(props: Props) {
   };
 
   /** A true/false setting; undefined leaves it out (its default). */
-  const setFlag = (key: 'asyncQueries', value: boolean | undefined) => {
+  const setFlag = (key: 'asyncQueries' | 'organizationAccountNames', value: boolean | undefined) => {
     const next: LakewatchOptions = { ...json };
     if (value === undefined) {
       delete next[key];
@@ -343,6 +349,18 @@ export function ConfigEditor(props: Props) {
             )}
             {tableField('vpc_flow', 'VPC flow table', 'amazon_security_lake_table_us_east_1_vpc_flow_2_0')}
             {tableField('sh_findings', 'Security Hub findings table', 'amazon_security_lake_table_us_east_1_sh_findings_2_0')}
+          </FieldSet>
+          <FieldSet label="Account names">
+            <Field
+              label="Names from AWS Organizations"
+              description="Label accounts with their names and OUs from AWS Organizations (the management or a delegated administrator account; needs organizations:ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent). Names set in accountNames win"
+            >
+              <RadioButtonGroup
+                options={ORGANIZATION_OPTIONS}
+                value={json.organizationAccountNames === true ? 'on' : 'off'}
+                onChange={(v) => setFlag('organizationAccountNames', v === 'on' ? true : undefined)}
+              />
+            </Field>
           </FieldSet>
           <FieldSet label="Async queries">
             <Field

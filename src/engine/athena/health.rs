@@ -94,12 +94,20 @@ impl AthenaEngine {
             }
             found.push(format!("{database} ({})", catalog.describe()));
         }
-        Ok(format!(
+        let mut report = format!(
             "Athena in {} as {who}, workgroup {} (results to {results}), {}",
             s.region,
             s.workgroup,
             found.join("; ")
-        ))
+        );
+        if let Some(organization) = &self.organization {
+            // Names are labels: queries work without them, so this is said, not failed.
+            match organization.get(true).await {
+                Ok(org) => report.push_str(&format!("; {}", org.describe())),
+                Err(e) => report.push_str(&format!("; no account names: {e}")),
+            }
+        }
+        Ok(report)
     }
 
     /// Where query results go: the settings' location, else the workgroup's. The workgroup

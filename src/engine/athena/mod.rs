@@ -11,7 +11,8 @@
 //!   scan estimates; `result_object.rs`: the download of a query's CSV result object;
 //! - `run.rs`: one query from start to rows; `retry.rs`: when it runs again;
 //! - `decode.rs` (with `datetime.rs`): result cells → Arrow;
-//! - `health.rs`: CheckHealth; `resolutions.rs`: discovery's answers, kept a while.
+//! - `health.rs`: CheckHealth; `resolutions.rs`: discovery's answers, kept a while;
+//! - `organizations.rs`: account names from AWS Organizations.
 
 mod api;
 mod client;
@@ -19,6 +20,7 @@ mod datetime;
 mod decode;
 mod glue;
 mod health;
+mod organizations;
 mod resolutions;
 mod result_object;
 mod retry;
@@ -35,10 +37,12 @@ pub use decode::{decode, Cells};
 
 use api::AthenaApi;
 use client::SdkAthena;
+use organizations::OrganizationNames;
 use resolutions::Resolutions;
 use retry::RETRY_PAUSE;
 
 use crate::engine::{Engine, EngineError, EngineRequest, QueryOutput, ATHENA_MIN_BILLED_BYTES};
+use crate::frame::account_names::AccountNames;
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::estimate::{self, ScanEstimate};
 use crate::plan::{PartitionFilter, TableRef};
@@ -53,6 +57,8 @@ pub struct AthenaEngine {
     resolutions: Resolutions,
     /// The pause before the first retry ([`RETRY_PAUSE`]; shorter in tests).
     retry_pause: Duration,
+    /// Account names from AWS Organizations, when the settings ask for them.
+    organization: Option<OrganizationNames>,
 }
 
 impl AthenaEngine {
@@ -63,16 +69,23 @@ impl AthenaEngine {
             settings,
             resolutions: Resolutions::default(),
             retry_pause: RETRY_PAUSE,
+            organization: None,
         }
     }
 
     /// An engine with the real SDK client for the settings.
     pub async fn connect(settings: AthenaSettings) -> Self {
         let config = crate::aws::sdk_config(&settings).await;
-        AthenaEngine::new(
-            Arc::new(SdkAthena::new(&config, settings.clone())),
-            settings,
-        )
+        let organization = settings
+            .organization_account_names
+            .then(|| OrganizationNames::new(&config));
+        AthenaEngine {
+            organization,
+            ..AthenaEngine::new(
+                Arc::new(SdkAthena::new(&config, settings.clone())),
+                settings,
+            )
+        }
     }
 }
 
@@ -121,5 +134,12 @@ impl Engine for AthenaEngine {
 
     async fn resolve(&self, wanted: Wanted<'_>) -> Result<Option<Resolution>, DiscoveryError> {
         self.resolutions.resolve(self.api.as_ref(), wanted).await
+    }
+
+    async fn account_names(&self) -> AccountNames {
+        match &self.organization {
+            Some(organization) => organization.names().await,
+            None => AccountNames::new(),
+        }
     }
 }
