@@ -376,34 +376,26 @@ async fn aws_services_and_forwarded_packets_match_brute_force() {
         .expect("a NAT gateway record in the range")
         .clone();
     for version in ["1", "2"] {
-        let frame = ask(
-            &p,
-            version,
-            json!({"kind": "top_interfaces", "group_by": ["vpc", "dst_aws_service"], "limit": 8,
-                   "filters": {"direction": "egress"}}),
-            FROM,
-            TO,
-        )
-        .await;
-        assert_eq!(
-            table_top(&frame, &["vpc", "dst_aws_service"]),
-            want,
-            "v{version}"
-        );
-        let frame = ask(
-            &p,
-            version,
-            json!({"kind": "top_interfaces", "group_by": ["vpc", "dst_aws_service"], "limit": 8,
-                   "filters": {"direction": "egress", "dst_aws_service": "s3"}}),
-            FROM,
-            TO,
-        )
-        .await;
-        assert_eq!(
-            table_top(&frame, &["vpc", "dst_aws_service"]),
-            s3_only,
-            "v{version} S3 only"
-        );
+        let cases = [
+            (json!({"direction": "egress"}), &want),
+            (
+                json!({"direction": "egress", "dst_aws_service": "s3"}),
+                &s3_only,
+            ),
+        ];
+        for (filters, want) in cases {
+            let frame = ask(
+                &p,
+                version,
+                json!({"kind": "top_interfaces", "group_by": ["vpc", "dst_aws_service"],
+                       "limit": 8, "filters": filters}),
+                FROM,
+                TO,
+            )
+            .await;
+            let got = table_top(&frame, &["vpc", "dst_aws_service"]);
+            assert_eq!(&got, want, "v{version} {filters}");
+        }
 
         let frame = ask(
             &p,

@@ -7,6 +7,7 @@
 //! organisation is not asked on every panel). Names are a label: a failed walk never fails a
 //! panel, the health check says why there are none.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -154,101 +155,110 @@ async fn walk(client: &Client) -> Result<Organization, OrganizationsError> {
     Ok(org)
 }
 
-async fn roots(client: &Client, org: &mut Organization) -> Result<Vec<Parent>, OrganizationsError> {
+/// One page of a listing: its items and the token of the next page.
+type Page<T> = (Vec<T>, Option<String>);
+
+/// Every page of one listing, one request per page, leaving `reserve` requests of the bound for
+/// what the walk still has to do; at the bound it stops early and marks the walk partial.
+async fn pages<T, F, Fut>(
+    org: &mut Organization,
+    reserve: usize,
+    mut fetch: F,
+) -> Result<Vec<T>, OrganizationsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, OrganizationsError>>,
+{
     let mut out = Vec::new();
     let mut token = None;
     loop {
         org.calls += 1;
-        let page = client
-            .list_roots()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| classify("ListRoots", e))?;
-        out.extend(page.roots().iter().filter_map(|r| {
-            r.id().map(|id| Parent {
-                id: id.to_string(),
-                ou: None,
-            })
-        }));
-        token = page.next_token().map(str::to_string);
+        let (items, next) = fetch(token).await?;
+        out.extend(items);
+        token = next;
         if token.is_none() {
             return Ok(out);
         }
-        if org.calls >= MAX_CALLS {
+        if org.calls + 1 + reserve > MAX_CALLS {
             org.partial = true;
             return Ok(out);
         }
     }
 }
 
+async fn roots(client: &Client, org: &mut Organization) -> Result<Vec<Parent>, OrganizationsError> {
+    pages(org, 0, |token| {
+        let request = client.list_roots().set_next_token(token);
+        async move {
+            let page = request.send().await.map_err(|e| classify("ListRoots", e))?;
+            let roots = page.roots().iter().filter_map(|r| {
+                let id = r.id()?.to_string();
+                Some(Parent { id, ou: None })
+            });
+            Ok((roots.collect(), page.next_token().map(str::to_string)))
+        }
+    })
+    .await
+}
+
+/// The accounts directly under a parent, named with the parent's OU; one request is kept for
+/// the parent's OUs.
 async fn accounts_under(
     client: &Client,
     parent: &Parent,
     org: &mut Organization,
 ) -> Result<(), OrganizationsError> {
-    let mut token = None;
-    loop {
-        org.calls += 1;
-        let page = client
+    let accounts = pages(org, 1, |token| {
+        let request = client
             .list_accounts_for_parent()
             .parent_id(&parent.id)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| classify("ListAccountsForParent", e))?;
-        for account in page.accounts() {
-            if let (Some(id), Some(name)) = (account.id(), account.name()) {
-                let named = AccountName {
-                    name: name.to_string(),
+            .set_next_token(token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| classify("ListAccountsForParent", e))?;
+            let named = page.accounts().iter().filter_map(|a| {
+                let name = AccountName {
+                    name: a.name()?.to_string(),
                     ou: parent.ou.clone(),
                 };
-                org.names.insert(id.to_string(), named);
-            }
+                Some((a.id()?.to_string(), name))
+            });
+            Ok((named.collect(), page.next_token().map(str::to_string)))
         }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(());
-        }
-        // Another page, keeping one request for the parent's OUs.
-        if org.calls + 2 > MAX_CALLS {
-            org.partial = true;
-            return Ok(());
-        }
-    }
+    })
+    .await?;
+    org.names.extend(accounts);
+    Ok(())
 }
 
+/// The OUs directly under a parent.
 async fn ous_under(
     client: &Client,
     parent: &Parent,
     org: &mut Organization,
 ) -> Result<Vec<Parent>, OrganizationsError> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        org.calls += 1;
-        let page = client
+    pages(org, 0, |token| {
+        let request = client
             .list_organizational_units_for_parent()
             .parent_id(&parent.id)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| classify("ListOrganizationalUnitsForParent", e))?;
-        out.extend(page.organizational_units().iter().filter_map(|ou| {
-            Some(Parent {
-                id: ou.id()?.to_string(),
-                ou: Some(ou.name()?.to_string()),
-            })
-        }));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
+            .set_next_token(token);
+        async move {
+            let page = request
+                .send()
+                .await
+                .map_err(|e| classify("ListOrganizationalUnitsForParent", e))?;
+            let ous = page.organizational_units().iter().filter_map(|ou| {
+                Some(Parent {
+                    id: ou.id()?.to_string(),
+                    ou: Some(ou.name()?.to_string()),
+                })
+            });
+            Ok((ous.collect(), page.next_token().map(str::to_string)))
         }
-        if org.calls >= MAX_CALLS {
-            org.partial = true;
-            return Ok(out);
-        }
-    }
+    })
+    .await
 }
 
 /// An SDK error as what the user can do about it, by AWS's error code.
