@@ -1,0 +1,142 @@
+/**
+ * A shipped dashboard drawn as Grafana draws it, from the frames the plugin answers on the demo
+ * lake (`frontend/e2e/frames/`, written by `lakewatch dashboard-frames`): `?dashboard=<file>`.
+ * Panels sit on Grafana's grid (24 columns, 30 px rows, 8 px gaps) by their gridPos, each in
+ * Grafana's PanelChrome with its title. When drawn, `window.lakewatchDrawn` lists what each panel
+ * shows, for the check to read.
+ */
+import React, { useEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createTheme, dataFrameFromJSON, type DataFrame, type DataFrameJSON, dateTime, type TimeRange } from '@grafana/data';
+import { GlobalStyles, PanelChrome, ThemeContext } from '@grafana/ui';
+import 'uplot/dist/uPlot.min.css';
+
+import { processFrames } from './fieldConfig';
+import { Message, Viz } from './panels';
+
+/** Grafana's grid. */
+const GRID = { columns: 24, rowHeight: 30, gap: 8 };
+/** The page is as wide as the screenshots, the dashboard's grid inside its padding. */
+export const PAGE_WIDTH = 1280;
+const PADDING = 16;
+
+// One font that Debian always has: text is drawn alike wherever the check runs.
+const theme = createTheme({ colors: { mode: 'dark' }, typography: { fontFamily: '"DejaVu Sans", sans-serif', fontFamilyMonospace: '"DejaVu Sans Mono", monospace' } });
+
+interface GridPos {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+interface PanelJSON {
+  type: string;
+  title: string;
+  gridPos: GridPos;
+  fieldConfig?: any;
+  options?: Record<string, any>;
+}
+
+interface Answer {
+  index: number;
+  title: string;
+  frames?: DataFrameJSON[];
+  error?: string;
+}
+
+interface FramesFile {
+  title: string;
+  range: { from: number; to: number; raw: { from: string; to: string } };
+  panels: Answer[];
+}
+
+function box(pos: GridPos, gridWidth: number) {
+  const column = (gridWidth - GRID.gap * (GRID.columns - 1)) / GRID.columns;
+  return {
+    left: pos.x * (column + GRID.gap),
+    top: pos.y * (GRID.rowHeight + GRID.gap),
+    width: pos.w * column + (pos.w - 1) * GRID.gap,
+    height: pos.h * GRID.rowHeight + (pos.h - 1) * GRID.gap,
+  };
+}
+
+function Panel({ panel, index, answers, timeRange, gridWidth }: { panel: PanelJSON; index: number; answers: Answer[]; timeRange: TimeRange; gridWidth: number }) {
+  const place = box(panel.gridPos, gridWidth);
+  const answer = answers.filter((a) => a.index === index);
+  const error = answer.find((a) => a.error)?.error;
+  let frames: DataFrame[] = [];
+  if (!error) {
+    frames = processFrames(
+      answer.flatMap((a) => (a.frames ?? []).map((f) => dataFrameFromJSON(f))),
+      panel.type,
+      panel.fieldConfig,
+      theme
+    );
+  }
+  return (
+    <div style={{ position: 'absolute', ...place }} data-panel={index} data-type={panel.type} data-error={error ?? ''}>
+      <PanelChrome width={place.width} height={place.height} title={panel.title} statusMessage={error}>
+        {(width, height) =>
+          error ? (
+            <Message text={error} />
+          ) : (
+            <Viz type={panel.type} frames={frames} options={panel.options ?? {}} width={width} height={height} timeRange={timeRange} theme={theme} />
+          )
+        }
+      </PanelChrome>
+    </div>
+  );
+}
+
+function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFile }) {
+  const panels: PanelJSON[] = dashboard.panels ?? [];
+  const gridWidth = PAGE_WIDTH - 2 * PADDING;
+  const rows = Math.max(0, ...panels.map((p) => p.gridPos.y + p.gridPos.h));
+  const height = rows * (GRID.rowHeight + GRID.gap);
+  const { from, to, raw } = answered.range;
+  const timeRange: TimeRange = { from: dateTime(from), to: dateTime(to), raw };
+  useEffect(() => {
+    // uPlot draws on the next frames; give it two before saying the page is drawn.
+    requestAnimationFrame(() => requestAnimationFrame(() => ((window as any).lakewatchReady = true)));
+  }, []);
+  const span = `${new Date(from).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date(to).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return (
+    <div style={{ padding: PADDING, width: gridWidth }}>
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'baseline', marginBottom: 12 }}>
+        <h1 style={{ fontSize: 20, margin: 0 }}>{dashboard.title}</h1>
+        <span style={{ color: theme.colors.text.secondary, fontSize: 13 }}>
+          {raw.from} to {raw.to} · {span}
+        </span>
+      </div>
+      <div style={{ position: 'relative', height }}>
+        {panels.map((panel, i) => (
+          <Panel key={i} panel={panel} index={i} answers={answered.panels} timeRange={timeRange} gridWidth={gridWidth} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+async function main() {
+  const file = new URLSearchParams(location.search).get('dashboard') ?? '';
+  const [dashboard, answered] = await Promise.all(
+    [`./dashboards/${file}`, `./frames/${file}`].map(async (url) => {
+      const response = await fetch(url);
+      if (!response.ok) {
+        throw new Error(`${url}: ${response.status}`);
+      }
+      return response.json();
+    })
+  );
+  createRoot(document.getElementById('root')!).render(
+    <ThemeContext.Provider value={theme}>
+      <GlobalStyles />
+      <Dashboard dashboard={dashboard} answered={answered} />
+    </ThemeContext.Provider>
+  );
+}
+
+main().catch((e) => {
+  (window as any).lakewatchFailed = String(e);
+});

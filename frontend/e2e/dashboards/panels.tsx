@@ -1,0 +1,211 @@
+/**
+ * One panel's visualisation from its processed frames: Grafana's own components from @grafana/ui
+ * (TimeSeries on uPlot, Table, BigValue, BarGauge) where they stand alone, and a plain SVG or list
+ * for the node graph and logs panels, whose components live in Grafana itself.
+ */
+import React from 'react';
+import {
+  type DataFrame,
+  type DisplayValue,
+  type Field,
+  FieldType,
+  getFieldDisplayName,
+  type GrafanaTheme2,
+  reduceField,
+  type TimeRange,
+  VizOrientation,
+} from '@grafana/data';
+import { BarGaugeDisplayMode, LegendDisplayMode, type VizLegendOptions } from '@grafana/schema';
+import { BarGauge, BigValue, BigValueColorMode, BigValueGraphMode, BigValueTextMode, Table, TimeSeries } from '@grafana/ui';
+
+/** What a panel gets to draw. */
+export interface VizProps {
+  type: string;
+  frames: DataFrame[];
+  options: Record<string, any>;
+  width: number;
+  height: number;
+  timeRange: TimeRange;
+  theme: GrafanaTheme2;
+}
+
+/** The panel's visualisation, by panel type. */
+export function Viz(props: VizProps) {
+  switch (props.type) {
+    case 'timeseries':
+      return <Series {...props} />;
+    case 'table':
+      return <TableViz {...props} />;
+    case 'stat':
+      return <Stat {...props} />;
+    case 'bargauge':
+      return <Bars {...props} />;
+    case 'nodeGraph':
+      return <NodeGraph {...props} />;
+    case 'logs':
+      return <Logs {...props} />;
+    default:
+      return <Message text={`No picture for a ${props.type} panel`} />;
+  }
+}
+
+export function Message({ text }: { text: string }) {
+  return <div style={{ padding: 8, fontSize: 14, opacity: 0.8 }}>{text}</div>;
+}
+
+function Series({ frames, options, width, height, timeRange }: VizProps) {
+  const series = frames.filter((f) => f.fields.some((x) => x.type === FieldType.time) && f.fields.some((x) => x.type === FieldType.number));
+  if (series.length === 0) {
+    return <Message text="No data" />;
+  }
+  const legend: VizLegendOptions = {
+    displayMode: options.legend?.displayMode ?? LegendDisplayMode.List,
+    placement: options.legend?.placement ?? 'bottom',
+    calcs: options.legend?.calcs ?? [],
+    showLegend: options.legend?.showLegend ?? true,
+  };
+  return <TimeSeries frames={series} width={width} height={height} timeRange={timeRange} timeZone="utc" legend={legend} options={options} />;
+}
+
+function TableViz({ frames, width, height, options }: VizProps) {
+  const frame = frames[0];
+  if (!frame || frame.length === 0) {
+    return <Message text="No data" />;
+  }
+  return <Table data={frame} width={width} height={height} cellHeight={options.cellHeight ?? 'sm'} />;
+}
+
+/** Each number field reduced as the panel's reduceOptions say (the last value by default). */
+function reduced(frames: DataFrame[], options: Record<string, any>): Array<{ field: Field; display: DisplayValue }> {
+  const calc = options.reduceOptions?.calcs?.[0] ?? 'lastNotNull';
+  return frames.flatMap((frame) =>
+    frame.fields
+      .filter((field) => field.type === FieldType.number)
+      .map((field) => {
+        const value = reduceField({ field, reducers: [calc] })[calc];
+        const display = field.display!(value);
+        return { field, display: { ...display, title: getFieldDisplayName(field, frame, frames) } };
+      })
+  );
+}
+
+function Stat({ frames, options, width, height, theme }: VizProps) {
+  const values = reduced(frames, options);
+  if (values.length === 0) {
+    return <Message text="No data" />;
+  }
+  const gap = 8;
+  const each = (width - gap * (values.length - 1)) / values.length;
+  return (
+    <div style={{ display: 'flex', gap }}>
+      {values.map(({ display }, i) => (
+        <BigValue
+          key={i}
+          value={display}
+          width={each}
+          height={height}
+          theme={theme}
+          colorMode={options.colorMode === 'value' ? BigValueColorMode.Value : BigValueColorMode.Background}
+          graphMode={BigValueGraphMode.None}
+          textMode={options.textMode === 'value' ? BigValueTextMode.Value : BigValueTextMode.ValueAndName}
+        />
+      ))}
+    </div>
+  );
+}
+
+function Bars({ frames, options, width, height, theme }: VizProps) {
+  const values = reduced(frames, options);
+  if (values.length === 0) {
+    return <Message text="No data" />;
+  }
+  const gap = 4;
+  const each = Math.max(16, (height - gap * (values.length - 1)) / values.length);
+  return (
+    <div style={{ display: 'flex', flexDirection: 'column', gap }}>
+      {values.map(({ field, display }, i) => (
+        <BarGauge
+          key={i}
+          value={display}
+          field={field.config}
+          display={field.display}
+          width={width}
+          height={each}
+          theme={theme}
+          orientation={VizOrientation.Horizontal}
+          displayMode={(options.displayMode as BarGaugeDisplayMode) ?? BarGaugeDisplayMode.Gradient}
+          showUnfilled={options.showUnfilled ?? true}
+          itemSpacing={gap}
+        />
+      ))}
+    </div>
+  );
+}
+
+function column(frame: DataFrame | undefined, name: string): any[] {
+  return frame?.fields.find((f) => f.name === name)?.values ?? [];
+}
+
+/** Grafana's node graph frames (`nodes`, `edges`) with the nodes on a circle. */
+function NodeGraph({ frames, width, height, theme }: VizProps) {
+  const nodes = frames.find((f) => f.name === 'nodes' || f.meta?.custom?.frameType === 'nodes');
+  const edges = frames.find((f) => f.name === 'edges' || f.meta?.custom?.frameType === 'edges');
+  const ids = column(nodes, 'id');
+  if (ids.length === 0) {
+    return <Message text="No data" />;
+  }
+  const titles = column(nodes, 'title');
+  const stats = column(nodes, 'mainstat');
+  const mainstat = nodes?.fields.find((f) => f.name === 'mainstat');
+  const radius = Math.min(width, height) / 2 - 60;
+  const at = new Map<string, [number, number]>();
+  ids.forEach((id, i) => {
+    const angle = (2 * Math.PI * i) / ids.length - Math.PI / 2;
+    at.set(String(id), [width / 2 + radius * 1.6 * Math.cos(angle), height / 2 + radius * Math.sin(angle)]);
+  });
+  const sources = column(edges, 'source');
+  const targets = column(edges, 'target');
+  const line = theme.colors.border.strong;
+  const show = (i: number) => (mainstat?.display ? mainstat.display(stats[i]).text + (mainstat.display(stats[i]).suffix ?? '') : String(stats[i] ?? ''));
+  return (
+    <svg width={width} height={height} data-testid="node-graph">
+      {sources.map((s, i) => {
+        const [a, b] = [at.get(String(s)), at.get(String(targets[i]))];
+        return a && b ? <line key={i} x1={a[0]} y1={a[1]} x2={b[0]} y2={b[1]} stroke={line} strokeWidth={1.5} /> : null;
+      })}
+      {ids.map((id, i) => {
+        const [x, y] = at.get(String(id))!;
+        return (
+          <g key={String(id)}>
+            <circle cx={x} cy={y} r={14} fill={theme.colors.background.primary} stroke={theme.visualization.getColorByName('green')} strokeWidth={3} />
+            <text x={x} y={y + 28} textAnchor="middle" fontSize={11} fill={theme.colors.text.primary}>
+              {String(titles[i] ?? id)}
+            </text>
+            <text x={x} y={y + 4} textAnchor="middle" fontSize={8} fill={theme.colors.text.secondary}>
+              {show(i)}
+            </text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}
+
+/** A logs frame as Grafana's logs panel lists it: time, level and line. */
+function Logs({ frames, height }: VizProps) {
+  const frame = frames[0];
+  const times = frame?.fields.find((f) => f.type === FieldType.time)?.values ?? [];
+  const body = frame?.fields.find((f) => f.name === 'body' || f.name === 'line') ?? frame?.fields.find((f) => f.type === FieldType.string);
+  if (!body || times.length === 0) {
+    return <Message text="No data" />;
+  }
+  return (
+    <div style={{ height, overflow: 'hidden', fontFamily: 'monospace', fontSize: 12, lineHeight: '18px' }} data-testid="logs">
+      {times.map((t, i) => (
+        <div key={i} style={{ whiteSpace: 'nowrap' }}>
+          {new Date(t).toISOString().replace('T', ' ').slice(0, 19)} {String(body.values[i])}
+        </div>
+      ))}
+    </div>
+  );
+}
