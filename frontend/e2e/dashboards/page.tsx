@@ -89,6 +89,37 @@ function Panel({ panel, index, answers, timeRange, gridWidth }: { panel: PanelJS
   );
 }
 
+interface VariableJSON {
+  name: string;
+  label?: string;
+  type: string;
+  hide?: number;
+  current?: { text?: string | string[] };
+}
+
+/** The name provisioning gives the demo datasource, shown in the datasource picker. */
+const DATASOURCE_NAME = 'Lakewatch (demo lake)';
+
+/** The variable pickers above the panels, at their saved values, as Grafana lays them out. */
+function Variables({ variables }: { variables: VariableJSON[] }) {
+  const shown = variables.filter((v) => v.hide !== 2);
+  const label = { background: theme.colors.background.secondary, border: `1px solid ${theme.colors.border.medium}`, padding: '0 8px', lineHeight: '30px', fontSize: 13, color: theme.colors.text.primary, fontWeight: 500 };
+  const value = { background: theme.colors.background.canvas, border: `1px solid ${theme.colors.border.medium}`, borderLeft: 0, padding: '0 8px', lineHeight: '30px', fontSize: 13, minWidth: 80 };
+  return (
+    <div style={{ display: 'flex', flexWrap: 'wrap', gap: 8, marginBottom: 12 }} data-testid="variables">
+      {shown.map((v) => {
+        const current = v.type === 'datasource' ? DATASOURCE_NAME : v.current?.text;
+        return (
+          <div key={v.name} style={{ display: 'flex' }}>
+            {v.hide !== 1 && <span style={label}>{v.label ?? v.name}</span>}
+            <span style={value}>{Array.isArray(current) ? current.join(' + ') : (current ?? '')}</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFile }) {
   const panels: PanelJSON[] = dashboard.panels ?? [];
   const gridWidth = PAGE_WIDTH - 2 * PADDING;
@@ -109,6 +140,7 @@ function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFi
           {raw.from} to {raw.to} · {span}
         </span>
       </div>
+      <Variables variables={dashboard.templating?.list ?? []} />
       <div style={{ position: 'relative', height }}>
         {panels.map((panel, i) => (
           <Panel key={i} panel={panel} index={i} answers={answered.panels} timeRange={timeRange} gridWidth={gridWidth} />
