@@ -110,7 +110,7 @@ function Variables({ variables }: { variables: VariableJSON[] }) {
       {shown.map((v) => {
         const current = v.type === 'datasource' ? DATASOURCE_NAME : v.current?.text;
         return (
-          <div key={v.name} style={{ display: 'flex' }}>
+          <div key={v.name} style={{ display: 'flex', height: 32, overflow: 'hidden' }}>
             {v.hide !== 1 && <span style={label}>{v.label ?? v.name}</span>}
             <span style={value}>{Array.isArray(current) ? current.join(' + ') : (current ?? '')}</span>
           </div>
@@ -134,8 +134,9 @@ function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFi
   const span = `${new Date(from).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date(to).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   return (
     <div style={{ padding: PADDING, width: gridWidth }}>
-      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'baseline', marginBottom: 12 }}>
-        <h1 style={{ fontSize: 20, margin: 0 }}>{dashboard.title}</h1>
+      {/* Fixed heights: the panels stay where they are whatever the font's line height. */}
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', height: 32, marginBottom: 12, overflow: 'hidden' }}>
+        <h1 style={{ fontSize: 20, lineHeight: '32px', margin: 0 }}>{dashboard.title}</h1>
         <span style={{ color: theme.colors.text.secondary, fontSize: 13 }}>
           {raw.from} to {raw.to} · {span}
         </span>
