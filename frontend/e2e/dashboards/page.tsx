@@ -12,7 +12,7 @@ import { GlobalStyles, PanelChrome, ThemeContext } from '@grafana/ui';
 import 'uplot/dist/uPlot.min.css';
 
 import { processFrames } from './fieldConfig';
-import { Message, Viz } from './panels';
+import { type Mark, Message, Viz } from './panels';
 
 /** Grafana's grid. */
 const GRID = { columns: 24, rowHeight: 30, gap: 8 };
@@ -49,6 +49,23 @@ interface FramesFile {
   title: string;
   range: { from: number; to: number; raw: { from: string; to: string } };
   panels: Answer[];
+  annotations: Answer[];
+}
+
+/** The marks of the dashboard's enabled annotations, from their answers. */
+function annotationMarks(list: any[], answers: Answer[]): Mark[] {
+  return answers.flatMap((answer) => {
+    const entry = list[answer.index] ?? {};
+    if (entry.enable === false || entry.hide === true) {
+      return [];
+    }
+    return (answer.frames ?? []).flatMap((json) => {
+      const frame = dataFrameFromJSON(json);
+      const times = frame.fields.find((f) => f.name === 'time')?.values ?? [];
+      const ends = frame.fields.find((f) => f.name === 'timeEnd')?.values ?? [];
+      return times.map((time, i) => ({ time, timeEnd: ends[i], color: entry.iconColor ?? 'blue' }));
+    });
+  });
 }
 
 function box(pos: GridPos, gridWidth: number) {
@@ -61,7 +78,16 @@ function box(pos: GridPos, gridWidth: number) {
   };
 }
 
-function Panel({ panel, index, answers, timeRange, gridWidth }: { panel: PanelJSON; index: number; answers: Answer[]; timeRange: TimeRange; gridWidth: number }) {
+interface PanelProps {
+  panel: PanelJSON;
+  index: number;
+  answers: Answer[];
+  marks: Mark[];
+  timeRange: TimeRange;
+  gridWidth: number;
+}
+
+function Panel({ panel, index, answers, marks, timeRange, gridWidth }: PanelProps) {
   const place = box(panel.gridPos, gridWidth);
   const answer = answers.filter((a) => a.index === index);
   const error = answer.find((a) => a.error)?.error;
@@ -81,7 +107,7 @@ function Panel({ panel, index, answers, timeRange, gridWidth }: { panel: PanelJS
           error ? (
             <Message text={error} />
           ) : (
-            <Viz type={panel.type} frames={frames} options={panel.options ?? {}} width={width} height={height} timeRange={timeRange} theme={theme} />
+            <Viz type={panel.type} frames={frames} options={panel.options ?? {}} width={width} height={height} timeRange={timeRange} theme={theme} marks={marks} />
           )
         }
       </PanelChrome>
@@ -127,6 +153,7 @@ function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFi
   const height = rows * (GRID.rowHeight + GRID.gap);
   const { from, to, raw } = answered.range;
   const timeRange: TimeRange = { from: dateTime(from), to: dateTime(to), raw };
+  const marks = annotationMarks(dashboard.annotations?.list ?? [], answered.annotations ?? []);
   useEffect(() => {
     // uPlot draws on the next frames; give it two before saying the page is drawn.
     requestAnimationFrame(() => requestAnimationFrame(() => ((window as any).lakewatchReady = true)));
@@ -144,7 +171,7 @@ function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFi
       <Variables variables={dashboard.templating?.list ?? []} />
       <div style={{ position: 'relative', height }}>
         {panels.map((panel, i) => (
-          <Panel key={i} panel={panel} index={i} answers={answered.panels} timeRange={timeRange} gridWidth={gridWidth} />
+          <Panel key={i} panel={panel} index={i} answers={answered.panels} marks={marks} timeRange={timeRange} gridWidth={gridWidth} />
         ))}
       </div>
     </div>

@@ -16,7 +16,15 @@ import {
   VizOrientation,
 } from '@grafana/data';
 import { BarGaugeDisplayMode, LegendDisplayMode, type VizLegendOptions } from '@grafana/schema';
-import { BarGauge, BigValue, BigValueColorMode, BigValueGraphMode, BigValueTextMode, Table, TimeSeries } from '@grafana/ui';
+import { BarGauge, BigValue, BigValueColorMode, BigValueGraphMode, BigValueTextMode, Table, TimeSeries, type UPlotConfigBuilder } from '@grafana/ui';
+import type uPlot from 'uplot';
+
+/** One annotation as Grafana marks it on a graph: a time (and an end for a region) in a colour. */
+export interface Mark {
+  time: number;
+  timeEnd?: number | null;
+  color: string;
+}
 
 /** What a panel gets to draw. */
 export interface VizProps {
@@ -27,6 +35,8 @@ export interface VizProps {
   height: number;
   timeRange: TimeRange;
   theme: GrafanaTheme2;
+  /** The dashboard's annotations, drawn on time series as Grafana does. */
+  marks: Mark[];
 }
 
 /** The panel's visualisation, by panel type. */
@@ -53,7 +63,7 @@ export function Message({ text }: { text: string }) {
   return <div style={{ padding: 8, fontSize: 14, opacity: 0.8 }}>{text}</div>;
 }
 
-function Series({ frames, options, width, height, timeRange }: VizProps) {
+function Series({ frames, options, width, height, timeRange, marks, theme }: VizProps) {
   const series = frames.filter((f) => f.fields.some((x) => x.type === FieldType.time) && f.fields.some((x) => x.type === FieldType.number));
   if (series.length === 0) {
     return <Message text="No data" />;
@@ -64,7 +74,57 @@ function Series({ frames, options, width, height, timeRange }: VizProps) {
     calcs: options.legend?.calcs ?? [],
     showLegend: options.legend?.showLegend ?? true,
   };
-  return <TimeSeries frames={series} width={width} height={height} timeRange={timeRange} timeZone="utc" legend={legend} options={options} />;
+  return (
+    <TimeSeries frames={series} width={width} height={height} timeRange={timeRange} timeZone="utc" legend={legend} options={options}>
+      {(builder) => markAnnotations(builder, marks, theme)}
+    </TimeSeries>
+  );
+}
+
+const marked = new WeakSet<UPlotConfigBuilder>();
+
+/**
+ * Draws the annotations over the plot once it is drawn: a dashed line at each time (a shaded band
+ * to its end for a region) and a triangle under the axis, as Grafana's annotation markers look.
+ * The hook goes in while the graph renders, before uPlot is created from the builder.
+ */
+function markAnnotations(builder: UPlotConfigBuilder, marks: Mark[], theme: GrafanaTheme2) {
+  if (marks.length === 0 || marked.has(builder)) {
+    return null;
+  }
+  marked.add(builder);
+  builder.addHook('draw', (u: uPlot) => {
+    const ctx = u.ctx;
+    const { top, height } = u.bbox;
+    ctx.save();
+    for (const mark of marks) {
+      const color = theme.visualization.getColorByName(mark.color);
+      const x = u.valToPos(mark.time, 'x', true);
+      if (mark.timeEnd != null) {
+        const end = u.valToPos(mark.timeEnd, 'x', true);
+        ctx.fillStyle = color;
+        ctx.globalAlpha = 0.1;
+        ctx.fillRect(x, top, end - x, height);
+        ctx.globalAlpha = 1;
+      }
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([4, 4]);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      ctx.moveTo(x, top + height);
+      ctx.lineTo(x - 5, top + height + 7);
+      ctx.lineTo(x + 5, top + height + 7);
+      ctx.fill();
+    }
+    ctx.restore();
+  });
+  return null;
 }
 
 function TableViz({ frames, width, height, options }: VizProps) {
