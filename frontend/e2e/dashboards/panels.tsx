@@ -217,11 +217,12 @@ function NodeGraph({ frames, width, height, theme }: VizProps) {
   const titles = column(nodes, 'title');
   const stats = column(nodes, 'mainstat');
   const mainstat = nodes?.fields.find((f) => f.name === 'mainstat');
-  const radius = Math.min(width, height) / 2 - 60;
+  // An ellipse as wide as the panel: the labels under the nodes keep clear of each other.
+  const [rx, ry] = [width / 2 - 90, height / 2 - 40];
   const at = new Map<string, [number, number]>();
   ids.forEach((id, i) => {
     const angle = (2 * Math.PI * i) / ids.length - Math.PI / 2;
-    at.set(String(id), [width / 2 + radius * 1.6 * Math.cos(angle), height / 2 + radius * Math.sin(angle)]);
+    at.set(String(id), [width / 2 + rx * Math.cos(angle), height / 2 + ry * Math.sin(angle)]);
   });
   const sources = column(edges, 'source');
   const targets = column(edges, 'target');
@@ -229,16 +230,27 @@ function NodeGraph({ frames, width, height, theme }: VizProps) {
   const show = (i: number) => (mainstat?.display ? mainstat.display(stats[i]).text + (mainstat.display(stats[i]).suffix ?? '') : String(stats[i] ?? ''));
   return (
     <svg width={width} height={height} data-testid="node-graph">
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <path d="M 0 0 L 10 5 L 0 10 z" fill={line} />
+        </marker>
+      </defs>
       {sources.map((s, i) => {
         const [a, b] = [at.get(String(s)), at.get(String(targets[i]))];
-        return a && b ? <line key={i} x1={a[0]} y1={a[1]} x2={b[0]} y2={b[1]} stroke={line} strokeWidth={1.5} /> : null;
+        if (!a || !b) {
+          return null;
+        }
+        // From rim to rim, so that the arrow head shows at the target.
+        const length = Math.hypot(b[0] - a[0], b[1] - a[1]) || 1;
+        const [dx, dy] = [((b[0] - a[0]) / length) * 20, ((b[1] - a[1]) / length) * 20];
+        return <line key={i} x1={a[0] + dx} y1={a[1] + dy} x2={b[0] - dx} y2={b[1] - dy} stroke={line} strokeWidth={1.5} markerEnd="url(#arrow)" />;
       })}
       {ids.map((id, i) => {
         const [x, y] = at.get(String(id))!;
         return (
           <g key={String(id)}>
-            <circle cx={x} cy={y} r={14} fill={theme.colors.background.primary} stroke={theme.visualization.getColorByName('green')} strokeWidth={3} />
-            <text x={x} y={y + 28} textAnchor="middle" fontSize={11} fill={theme.colors.text.primary}>
+            <circle cx={x} cy={y} r={20} fill={theme.colors.background.primary} stroke={theme.visualization.getColorByName('green')} strokeWidth={3} />
+            <text x={x} y={y + 34} textAnchor="middle" fontSize={11} fill={theme.colors.text.primary}>
               {String(titles[i] ?? id)}
             </text>
             <text x={x} y={y + 4} textAnchor="middle" fontSize={8} fill={theme.colors.text.secondary}>
