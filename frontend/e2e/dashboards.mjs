@@ -219,6 +219,7 @@ async function comparePictures(page, expectedPng, actualPng) {
 
 const started = Date.now();
 await bundle();
+console.log(`dashboards: page bundled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 const server = await serve();
 const url = `http://127.0.0.1:${server.address().port}/`;
 const profile = mkdtempSync(join(tmpdir(), 'lakewatch-chromium-'));
