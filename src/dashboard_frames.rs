@@ -104,6 +104,46 @@ pub fn grafana_interval_ms(range_ms: i64, max_data_points: i64) -> i64 {
         .map_or(31_536_000_000, |(_, step)| *step)
 }
 
+/// Grafana's text for an interval (`rangeutil.secondsToHms`): its largest whole unit.
+pub fn grafana_interval_text(interval_ms: i64) -> String {
+    const UNITS: [(i64, &str); 6] = [
+        (31_536_000_000, "y"),
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    UNITS
+        .iter()
+        .find(|(unit_ms, _)| interval_ms >= *unit_ms)
+        .map_or_else(
+            || "less than a millisecond".to_string(),
+            |(unit_ms, name)| format!("{}{name}", interval_ms / unit_ms),
+        )
+}
+
+/// What Grafana's frontend does to a query's text before sending it: `$__interval_ms` and
+/// `$__interval` become the panel's interval.
+fn interpolate_interval(value: &mut Value, interval_ms: i64) {
+    match value {
+        Value::String(text) if text.contains("$__interval") => {
+            *text = text
+                .replace("${__interval_ms}", &interval_ms.to_string())
+                .replace("$__interval_ms", &interval_ms.to_string())
+                .replace("${__interval}", &grafana_interval_text(interval_ms))
+                .replace("$__interval", &grafana_interval_text(interval_ms));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| interpolate_interval(v, interval_ms)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| interpolate_interval(v, interval_ms)),
+        _ => {}
+    }
+}
+
 /// One dashboard's frames: its file name in `dashboards/` and the JSON written for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DashboardFrames {
@@ -191,7 +231,9 @@ async fn answer(
     at: DateTime<Utc>,
 ) -> Value {
     let interval_ms = grafana_interval_ms((to - from).num_milliseconds(), PANEL_WIDTH_PX);
-    let query = serde_json::to_vec(&target.query).unwrap_or_default();
+    let mut query = target.query.clone();
+    interpolate_interval(&mut query, interval_ms);
+    let query = serde_json::to_vec(&query).unwrap_or_default();
     let request = PanelRequest {
         ref_id: &target.ref_id,
         json: &query,
@@ -292,6 +334,27 @@ mod tests {
         }
         assert_eq!(grafana_interval_ms(1, 1200), 1);
         assert_eq!(grafana_interval_ms(i64::MAX, 1), 31_536_000_000);
+    }
+
+    #[test]
+    fn interval_macros_become_the_panels_interval_as_grafana_writes_it() {
+        let texts = [
+            (60_000, "1m"),
+            (600_000, "10m"),
+            (20_000, "20s"),
+            (500, "500ms"),
+            (86_400_000, "1d"),
+            (31_536_000_000, "1y"),
+        ];
+        for (ms, text) in texts {
+            assert_eq!(grafana_interval_text(ms), text);
+        }
+        let mut query = json!({"rawSql": "GROUP BY $__timeGroup(time_dt, $__interval) -- $__interval_ms ${__interval}", "n": 1});
+        interpolate_interval(&mut query, 60_000);
+        assert_eq!(
+            query,
+            json!({"rawSql": "GROUP BY $__timeGroup(time_dt, 1m) -- 60000 1m", "n": 1})
+        );
     }
 
     #[test]
