@@ -186,27 +186,29 @@ async function comparePictures(page, expectedPng, actualPng) {
         const grey = (b.data.data[i] + b.data.data[i + 1] + b.data.data[i + 2]) / 12;
         out.data.set([grey, grey, grey, 255], i);
       }
+      const [pa, pb, po] = [a.data.data, b.data.data, out.data];
       let blocks = 0;
       let different = 0;
       for (let by = 0; by < height; by += block) {
         for (let bx = 0; bx < width; bx += block) {
-          const sums = [0, 0, 0, 0, 0, 0];
-          const pixels = [];
-          for (let y = by; y < Math.min(by + block, height); y++) {
-            for (let x = bx; x < Math.min(bx + block, width); x++) {
-              const i = (y * width + x) * 4;
-              pixels.push(i);
-              for (let c = 0; c < 3; c++) {
-                sums[c] += a.data.data[i + c];
-                sums[c + 3] += b.data.data[i + c];
-              }
+          const [y1, x1] = [Math.min(by + block, height), Math.min(bx + block, width)];
+          let [r, g, bl] = [0, 0, 0];
+          for (let y = by; y < y1; y++) {
+            for (let i = (y * width + bx) * 4, end = (y * width + x1) * 4; i < end; i += 4) {
+              r += pa[i] - pb[i];
+              g += pa[i + 1] - pb[i + 1];
+              bl += pa[i + 2] - pb[i + 2];
             }
           }
           blocks++;
-          const moved = Math.max(...[0, 1, 2].map((c) => Math.abs(sums[c] - sums[c + 3]) / pixels.length));
-          if (moved > delta) {
+          const pixels = (y1 - by) * (x1 - bx);
+          if (Math.max(Math.abs(r), Math.abs(g), Math.abs(bl)) / pixels > delta) {
             different++;
-            pixels.forEach((i) => out.data.set([255, 0, 0, 255], i));
+            for (let y = by; y < y1; y++) {
+              for (let i = (y * width + bx) * 4, end = (y * width + x1) * 4; i < end; i += 4) {
+                po.set([255, 0, 0, 255], i);
+              }
+            }
           }
         }
       }
@@ -237,6 +239,7 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   const files = readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).sort();
+  let loaded = false;
   for (const file of files) {
     const stem = basename(file, '.json');
     if (!existsSync(join(framesDir, file))) {
@@ -244,14 +247,19 @@ try {
       continue;
     }
     errors.length = 0;
-    await page.goto(`${url}?dashboard=${encodeURIComponent(file)}`);
+    if (!loaded) {
+      await page.goto(`${url}?dashboard=${encodeURIComponent(file)}`);
+      loaded = true;
+    } else {
+      await page.evaluate((next) => window.lakewatchShow(next), file);
+    }
     await page.waitForFunction(() => window.lakewatchReady || window.lakewatchFailed, null, { timeout: 60_000 });
     const failed = await page.evaluate(() => window.lakewatchFailed);
     if (failed) {
       failures.push(`${file}: the page failed: ${failed}`);
       continue;
     }
-    await page.waitForTimeout(300);
+    await page.waitForTimeout(100);
     const dashboard = JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8'));
     const answered = JSON.parse(readFileSync(join(framesDir, file), 'utf8'));
     const problems = structureProblems(file, dashboard, answered, await page.evaluate(drawn));

@@ -2,8 +2,8 @@
  * A shipped dashboard drawn as Grafana draws it, from the frames the plugin answers on the demo
  * lake (`frontend/e2e/frames/`, written by `lakewatch dashboard-frames`): `?dashboard=<file>`.
  * Panels sit on Grafana's grid (24 columns, 30 px rows, 8 px gaps) by their gridPos, each in
- * Grafana's PanelChrome with its title. When drawn, `window.lakewatchDrawn` lists what each panel
- * shows, for the check to read.
+ * Grafana's PanelChrome with its title. `window.lakewatchReady` turns true once it is drawn;
+ * `window.lakewatchShow(file)` draws another dashboard in its place.
  */
 import React, { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -178,25 +178,34 @@ function Dashboard({ dashboard, answered }: { dashboard: any; answered: FramesFi
   );
 }
 
-async function main() {
-  const file = new URLSearchParams(location.search).get('dashboard') ?? '';
-  const [dashboard, answered] = await Promise.all(
-    [`./dashboards/${file}`, `./frames/${file}`].map(async (url) => {
-      const response = await fetch(url);
-      if (!response.ok) {
-        throw new Error(`${url}: ${response.status}`);
-      }
-      return response.json();
-    })
-  );
-  createRoot(document.getElementById('root')!).render(
-    <ThemeContext.Provider value={theme}>
-      <GlobalStyles />
-      <Dashboard dashboard={dashboard} answered={answered} />
-    </ThemeContext.Provider>
-  );
+const root = createRoot(document.getElementById('root')!);
+
+/** Draws the dashboard `file` in place of the one shown; `lakewatchReady` says when it is drawn. */
+async function show(file: string) {
+  const page = window as any;
+  page.lakewatchReady = false;
+  page.lakewatchFailed = undefined;
+  try {
+    const [dashboard, answered] = await Promise.all(
+      [`./dashboards/${file}`, `./frames/${file}`].map(async (url) => {
+        const response = await fetch(url);
+        if (!response.ok) {
+          throw new Error(`${url}: ${response.status}`);
+        }
+        return response.json();
+      })
+    );
+    root.render(
+      <ThemeContext.Provider value={theme}>
+        <GlobalStyles />
+        <Dashboard key={file} dashboard={dashboard} answered={answered} />
+      </ThemeContext.Provider>
+    );
+  } catch (e) {
+    page.lakewatchFailed = String(e);
+  }
 }
 
-main().catch((e) => {
-  (window as any).lakewatchFailed = String(e);
-});
+// One page load draws every dashboard in turn: the bundle is parsed once.
+(window as any).lakewatchShow = show;
+show(new URLSearchParams(location.search).get('dashboard') ?? '');
