@@ -106,9 +106,10 @@ function drawn() {
     error: el.getAttribute('data-error'),
     title: el.querySelector('h2')?.textContent ?? '',
     canvases: [...el.querySelectorAll('canvas')].filter(nonBlank).length,
-    legendItems: el.querySelectorAll('[class*="LegendItem"], [class*="legend"] tbody tr, [class*="VizLegend"] li').length,
+    legendItems: el.querySelectorAll('[data-testid^="data-testid VizLegend series"], [data-testid="data-testid viz-layout-legend"] tbody tr').length,
     tableRows: el.querySelectorAll('[role="row"]').length,
     nodes: el.querySelectorAll('[data-testid="node-graph"] circle').length,
+    logLines: el.querySelectorAll('[data-testid="logs"] > div').length,
     text: el.textContent ?? '',
   }));
 }
@@ -143,11 +144,18 @@ function structureProblems(file, dashboard, answered, panels) {
     if (p.type === 'timeseries' && p.canvases === 0) {
       problems.push(`${where}: the graph's canvas is blank though ${numbers} series have data`);
     }
+    const legend = expected[p.index]?.options?.legend?.showLegend !== false;
+    if (p.type === 'timeseries' && legend && p.legendItems !== numbers) {
+      problems.push(`${where}: the legend lists ${p.legendItems} series, the frames hold ${numbers}`);
+    }
     if (p.type === 'table' && p.tableRows < 2) {
       problems.push(`${where}: the table shows no rows though the frame has ${rows}`);
     }
     if (p.type === 'nodeGraph' && p.nodes === 0) {
       problems.push(`${where}: the node graph shows no nodes`);
+    }
+    if (p.type === 'logs' && p.logLines === 0) {
+      problems.push(`${where}: the logs panel shows no lines though the frame has ${rows}`);
     }
     if ((p.type === 'stat' || p.type === 'bargauge') && !/\d/.test(p.text)) {
       problems.push(`${where}: shows no values`);

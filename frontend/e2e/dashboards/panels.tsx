@@ -263,19 +263,27 @@ function NodeGraph({ frames, width, height, theme }: VizProps) {
   );
 }
 
-/** A logs frame as Grafana's logs panel lists it: time, level and line. */
-function Logs({ frames, height }: VizProps) {
+/** The colour of a log level's bar, as Grafana's logs panel marks levels. */
+function levelColor(level: unknown, theme: GrafanaTheme2): string {
+  const name = String(level ?? '').toLowerCase();
+  const color = /crit|err/.test(name) ? 'red' : /warn/.test(name) ? 'yellow' : /info/.test(name) ? 'green' : 'text';
+  return color === 'text' ? theme.colors.text.disabled : theme.visualization.getColorByName(color);
+}
+
+/** A logs frame as Grafana's logs panel lists it: a level bar, the time and the line. */
+function Logs({ frames, height, theme }: VizProps) {
   const frame = frames[0];
   const times = frame?.fields.find((f) => f.type === FieldType.time)?.values ?? [];
   const body = frame?.fields.find((f) => f.name === 'body' || f.name === 'line') ?? frame?.fields.find((f) => f.type === FieldType.string);
+  const levels = frame?.fields.find((f) => f.name === 'severity' || f.name === 'level')?.values ?? [];
   if (!body || times.length === 0) {
     return <Message text="No data" />;
   }
   return (
-    <div style={{ height, overflow: 'hidden', fontFamily: 'monospace', fontSize: 12, lineHeight: '18px' }} data-testid="logs">
+    <div style={{ height, overflow: 'hidden', fontFamily: theme.typography.fontFamilyMonospace, fontSize: 12, lineHeight: '20px' }} data-testid="logs">
       {times.map((t, i) => (
-        <div key={i} style={{ whiteSpace: 'nowrap' }}>
-          {new Date(t).toISOString().replace('T', ' ').slice(0, 19)} {String(body.values[i])}
+        <div key={i} style={{ whiteSpace: 'nowrap', borderLeft: `3px solid ${levelColor(levels[i], theme)}`, paddingLeft: 8 }}>
+          <span style={{ color: theme.colors.text.secondary }}>{new Date(t).toISOString().replace('T', ' ').slice(0, 19)}</span> {String(body.values[i])}
         </div>
       ))}
     </div>
