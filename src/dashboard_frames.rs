@@ -6,7 +6,9 @@
 //!
 //! Each query is sent as Grafana sends it: the dashboard's variables at their saved values, its
 //! default range ending at the lake's end, and `maxDataPoints` and `intervalMs` as Grafana's
-//! query runner resolves them for a panel [`PANEL_WIDTH_PX`] wide.
+//! query runner resolves them for a panel [`PANEL_WIDTH_PX`] wide (`$__interval` in a query's text
+//! becomes that interval). It runs in process through the pipeline QueryData runs, at the lake's
+//! end as the wall clock, and its frames go through the plugin's wire encoding.
 
 use std::path::Path;
 
