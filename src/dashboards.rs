@@ -34,6 +34,8 @@ pub struct PanelTarget {
     pub dashboard: String,
     /// Panel title.
     pub panel: String,
+    /// Where the panel is in the dashboard's `panels` (the annotation in `annotations.list`).
+    pub index: usize,
     /// Target refId.
     pub ref_id: String,
     /// The query JSON as the dashboard stores it.
@@ -77,7 +79,9 @@ pub fn targets_with(uid: &str, values: &[(String, Value)]) -> Result<Vec<PanelTa
     Err(format!("no shipped dashboard has the uid {uid}"))
 }
 
-fn dashboard_targets(
+/// The panel targets (or, with `annotations`, the annotation queries) of one dashboard as
+/// Grafana sends them when its variables hold `values` (the others their saved values).
+pub fn dashboard_targets(
     dash: &Value,
     annotations: bool,
     values: &[(String, Value)],
@@ -100,7 +104,8 @@ fn dashboard_targets(
             }
         }
         if annotations {
-            for entry in dash["annotations"]["list"].as_array().into_iter().flatten() {
+            let entries = dash["annotations"]["list"].as_array().into_iter().flatten();
+            for (index, entry) in entries.enumerate() {
                 if entry["datasource"]["type"] != DATASOURCE_TYPE || entry["target"].is_null() {
                     continue;
                 }
@@ -109,6 +114,7 @@ fn dashboard_targets(
                 out.push(PanelTarget {
                     dashboard: title.clone(),
                     panel: entry["name"].as_str().unwrap_or_default().to_string(),
+                    index,
                     ref_id: entry["target"]["refId"]
                         .as_str()
                         .unwrap_or("Anno")
@@ -119,13 +125,14 @@ fn dashboard_targets(
             }
             return out;
         }
-        for panel in dash["panels"].as_array().into_iter().flatten() {
+        for (index, panel) in dash["panels"].as_array().into_iter().flatten().enumerate() {
             for target in panel["targets"].as_array().into_iter().flatten() {
                 let mut query = target.clone();
                 apply_variables(&mut query, &variables);
                 out.push(PanelTarget {
                     dashboard: title.clone(),
                     panel: panel["title"].as_str().unwrap_or_default().to_string(),
+                    index,
                     ref_id: target["refId"].as_str().unwrap_or("A").to_string(),
                     query,
                     time: time.clone(),

@@ -28,11 +28,13 @@
 //! | [`runs`] | panel runs that outlive their request (async queries): ids, joining, cancel, a cap and an expiry |
 //! | [`demo`] | the generator of a realistic OCSF lake in the Security Lake layout |
 //! | [`dashboards`] | the shipped dashboards and the panel queries in them |
+//! | [`dashboard_frames`] | the frames each shipped dashboard shows on a small fixed demo lake, as Grafana's frontend receives them (the dashboard pictures are drawn from them) |
 //! | [`grafana_host`] | the Grafana side of the plugin protocol: launch, handshake, gRPC calls |
 
 pub mod aws;
 pub mod budget;
 pub mod cache;
+pub mod dashboard_frames;
 pub mod dashboard_links;
 pub mod dashboards;
 pub mod demo;

@@ -134,6 +134,14 @@ enum Command {
         #[arg(long)]
         check_frames: bool,
     },
+    /// Answer every panel and annotation query of every shipped dashboard on a small demo lake
+    /// at a fixed time and write the frames as Grafana's frontend receives them, one JSON file
+    /// per dashboard (the dashboard pictures are drawn from them).
+    DashboardFrames {
+        /// Output folder (frontend/e2e/frames in the repository).
+        #[arg(long, default_value = lakewatch::dashboard_frames::FRAMES_DIR)]
+        out: PathBuf,
+    },
     /// Print the query kinds as the query editor reads them (frontend/src/kinds.json is this
     /// output).
     Kinds,
@@ -434,6 +442,7 @@ async fn run(command: Command) -> CliResult {
             println!("{}", health(engine.as_ref(), settings).await?);
             Ok(())
         }
+        Command::DashboardFrames { out } => write_dashboard_frames(&out).await,
         Command::Kinds => {
             print!("{}", lakewatch::query::kinds::kinds_json());
             Ok(())
@@ -909,6 +918,54 @@ async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> Cli
     );
     if failed > 0 {
         return Err(format!("{failed} panels or annotation queries failed").into());
+    }
+    Ok(())
+}
+
+/// Generates the small demo lake in a scratch folder, answers every dashboard query on it and
+/// writes the frames to `out` (files of dashboards no longer shipped are removed).
+async fn write_dashboard_frames(out: &Path) -> CliResult {
+    use lakewatch::dashboard_frames;
+    let lake = std::env::temp_dir().join(format!("lakewatch-frames-lake-{}", std::process::id()));
+    if lake.exists() {
+        std::fs::remove_dir_all(&lake)?;
+    }
+    dashboard_frames::write_lake(&lake)?;
+    let answered = dashboard_frames::dashboard_frames(&lake).await;
+    std::fs::remove_dir_all(&lake)?;
+    let answered = answered?;
+    std::fs::create_dir_all(out)?;
+    for entry in std::fs::read_dir(out)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.ends_with(".json") && !answered.iter().any(|d| d.file == name) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    let mut failed = 0;
+    for d in &answered {
+        let text = d.text();
+        std::fs::write(out.join(&d.file), &text)?;
+        for entry in ["panels", "annotations"]
+            .iter()
+            .flat_map(|k| d.json[*k].as_array().into_iter().flatten())
+        {
+            if let Some(error) = entry["error"].as_str() {
+                eprintln!(
+                    "{} / {}: {error}",
+                    d.file,
+                    entry["title"].as_str().unwrap_or_default()
+                );
+                failed += 1;
+            }
+        }
+        println!("{}: {} KB", out.join(&d.file).display(), text.len() / 1024);
+    }
+    if failed > 0 {
+        return Err(format!("{failed} dashboard queries failed").into());
     }
     Ok(())
 }

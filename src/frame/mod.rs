@@ -9,6 +9,7 @@ mod annotations;
 mod coverage;
 mod encode;
 mod flow_log_lines;
+pub mod grafana_json;
 pub mod grafana_rules;
 mod node_graph;
 mod ranking_series;

@@ -88,7 +88,18 @@ pub async fn run_panel(
     request: &PanelRequest<'_>,
     load: Option<LoadCharge<'_>>,
 ) -> Result<Vec<Frame>, QueryFailure> {
-    let mut frames = run_panel_at(engine, settings, request, load, Utc::now()).await?;
+    answer_panel_at(engine, settings, request, load, Utc::now()).await
+}
+
+/// [`run_panel`] as if the wall clock read `now`: the frames a panel shows, accounts named.
+pub async fn answer_panel_at(
+    engine: &dyn Engine,
+    settings: &Settings,
+    request: &PanelRequest<'_>,
+    load: Option<LoadCharge<'_>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Frame>, QueryFailure> {
+    let mut frames = run_panel_at(engine, settings, request, load, now).await?;
     // The datasource's own names win over what the engine learns (e.g. AWS Organizations).
     let mut names = engine.account_names().await;
     names.extend(settings.account_names.clone());
