@@ -7,11 +7,13 @@
 pub mod account_names;
 mod annotations;
 mod coverage;
+mod egress_anomaly;
 mod encode;
 mod flow_log_lines;
 pub mod grafana_rules;
 mod node_graph;
 mod ranking_series;
+pub mod robust;
 mod series;
 mod sql_result;
 mod state_series;
@@ -27,6 +29,7 @@ pub use annotations::{
     annotation_frame, duration_text, silence_text, status_change_text, AnnotationOptions,
 };
 pub use coverage::{coverage_frame, CoverageOptions};
+pub use egress_anomaly::egress_anomaly_frame;
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame, FrameError};
 pub use flow_log_lines::flow_log_lines_frame;
 pub use node_graph::{node_graph_frames, NO_ADDRESS};

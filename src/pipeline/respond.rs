@@ -167,6 +167,9 @@ pub(super) fn panel(
         // A dimension some records lack (a flow without a VPC, a finding without a control).
         batches = drop_nulls(&batches, plan::VARIABLE_VALUE);
     }
+    if let Shape::EgressAnomaly(anomaly) = shape {
+        baseline_complete(request.ref_id, output, settings, anomaly.baseline_days)?;
+    }
     let graph = match shape {
         Shape::TimeSeries { bucket_ms, .. } => Some(*bucket_ms),
         _ => None,
@@ -210,6 +213,26 @@ pub(super) fn panel(
     panel_meta(&mut answer, prepared, schedule, &ran.joined, total);
     let frame = answer.finish(frame, &prepared.sql);
     as_asked(frame, prepared).map_err(|e| QueryFailure::plugin(request.ref_id, e))
+}
+
+/// A baseline cut at the row cap would score against missing hours: the query fails instead,
+/// saying how to read fewer rows.
+fn baseline_complete(
+    ref_id: &str,
+    output: &QueryOutput,
+    settings: &Settings,
+    days: u32,
+) -> Result<(), QueryFailure> {
+    let max = settings.max_rows;
+    if output.rows() as u64 <= max {
+        return Ok(());
+    }
+    Err(QueryFailure::user(
+        ref_id,
+        format!(
+            "the baseline of {days} days and the time range hold more than {max} group-hours (the datasource's row cap, maxRows): narrow the filters or the time range, score per VPC rather than per ENI, or lower baseline_days"
+        ),
+    ))
 }
 
 /// A table as its query's `format` asks: kept, or reshaped (a ranking as a node graph or as

@@ -141,7 +141,9 @@ fn kind(plan: &Plan) -> Option<Kind> {
         Shape::TimeSeries { bucket_ms, .. } if plain && DAY_MS % bucket_ms == 0 => {
             kind(Merge::Concat, TIME_BUCKET, None, HOUR_MS % bucket_ms == 0)
         }
-        Shape::Coverage { .. } if plain => kind(Merge::Concat, TIME_BUCKET, None, true),
+        Shape::Coverage { .. } | Shape::EgressAnomaly(_) if plain => {
+            kind(Merge::Concat, TIME_BUCKET, None, true)
+        }
         Shape::Table { .. } => table_kind(plan, plain),
         _ => None,
     }

@@ -4,6 +4,7 @@
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
 mod annotations;
+mod baseline;
 mod compliance;
 mod flow;
 pub mod kinds;
@@ -18,6 +19,9 @@ use crate::lenient::{self, Items, Problem};
 
 pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
+};
+pub use baseline::{
+    AnomalyFormat, AnomalyKeys, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -298,6 +302,8 @@ pub enum PanelQuery {
     },
     /// `port_scan`.
     PortScan(PortScan),
+    /// `egress_anomaly`.
+    EgressAnomaly(EgressAnomaly),
     /// `flow_search`.
     FlowSearch(FlowSearch),
     /// `coverage` and `freshness`: when flow records last arrived.
@@ -361,6 +367,7 @@ impl PanelQuery {
             | PanelQuery::Top { kind, .. }
             | PanelQuery::Coverage { kind, .. } => kind,
             PanelQuery::PortScan(_) => "port_scan",
+            PanelQuery::EgressAnomaly(_) => "egress_anomaly",
             PanelQuery::FlowSearch(_) => "flow_search",
             PanelQuery::ComplianceStatus(_) => "compliance_status",
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
