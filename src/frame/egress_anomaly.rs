@@ -18,6 +18,9 @@ use super::{column, Field, Frame, Notice};
 use crate::plan::{AnomalyShape, TIME_BUCKET};
 use crate::query::AnomalyFormat;
 
+/// The label that tells a group's egress, median and upper band apart (`series` format).
+pub const BAND: &str = "band";
+
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
@@ -277,6 +280,10 @@ fn series(name: &str, groups: &[(Key, Vec<ScoredHour>)], shape: &AnomalyShape) -
             };
             f.config = Some(json!({"unit": unit, "displayNameFromDS": shown}));
             f.labels = labels.clone();
+            if shape.format == AnomalyFormat::Series {
+                // Alert expressions tell series apart by their labels alone.
+                f.labels.insert(BAND.to_string(), field.to_string());
+            }
             frame.push(f);
         }
     }

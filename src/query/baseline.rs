@@ -24,7 +24,8 @@ pub enum AnomalyKeys {
 pub enum AnomalyFormat {
     /// The anomalous hours, highest score first.
     Table,
-    /// Per group, the egress with its baseline band (median and upper bound) hour by hour.
+    /// Per group, the egress with its baseline band (median and upper bound) hour by hour, told
+    /// apart by the label `band`.
     Series,
     /// Per group, the robust score hour by hour (what alert rules threshold).
     Score,

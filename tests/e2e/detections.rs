@@ -108,9 +108,15 @@ async fn egress_anomaly_flags_the_planted_burst_as_brute_force_does() {
             .iter()
             .filter(|(_, (bytes, s, _))| *bytes >= 100_000_000 && *s >= 4.0)
             .collect();
-        want.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1).then(a.0 .0.cmp(&b.0 .0)).then(sql_order(&a.0 .1, &b.0 .1)));
+        want.sort_by(|a, b| {
+            b.1 .1
+                .total_cmp(&a.1 .1)
+                .then(a.0 .0.cmp(&b.0 .0))
+                .then(sql_order(&a.0 .1, &b.0 .1))
+        });
         assert!(
-            want.iter().any(|((h, k), _)| *h == burst_ms && k[0].as_deref() == Some(&burst_vpc)),
+            want.iter()
+                .any(|((h, k), _)| *h == burst_ms && k[0].as_deref() == Some(&burst_vpc)),
             "by {by}: brute force finds the planted burst in {want:?}"
         );
         for version in ["1", "2"] {
@@ -123,15 +129,26 @@ async fn egress_anomaly_flags_the_planted_burst_as_brute_force_does() {
                     let n = |c: &str| row[c].as_f64().unwrap();
                     (
                         (ms(&row["time"]), k),
-                        (row["bytes"].as_i64().unwrap(), n("score"), n("baseline_median")),
+                        (
+                            row["bytes"].as_i64().unwrap(),
+                            n("score"),
+                            n("baseline_median"),
+                        ),
                     )
                 })
                 .collect();
-            assert_eq!(got.len(), want.len(), "v{version} by {by}: {got:?} vs {want:?}");
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "v{version} by {by}: {got:?} vs {want:?}"
+            );
             for (g, w) in got.iter().zip(&want) {
                 assert_eq!(&g.0, w.0, "v{version} by {by}");
                 assert_eq!(g.1 .0, w.1 .0, "v{version} by {by} bytes");
-                assert!(close(g.1 .1, w.1 .1) && close(g.1 .2, w.1 .2), "v{version} {g:?} vs {w:?}");
+                assert!(
+                    close(g.1 .1, w.1 .1) && close(g.1 .2, w.1 .2),
+                    "v{version} {g:?} vs {w:?}"
+                );
             }
             println!(
                 "egress_anomaly v{version} by {by}: plugin flags {} hours, brute force {} (of {} scored)",
@@ -155,7 +172,10 @@ async fn egress_anomaly_series_draw_the_band_and_scores_alert_per_vpc() {
         let frame = ask(&p, version, q, FROM, TO).await;
         let times: Vec<i64> = frame.fields[0].values.iter().map(ms).collect();
         assert_eq!(times.first(), Some(&t(FROM).timestamp_millis()));
-        let slot = times.iter().position(|h| *h == burst_ms).expect("the burst hour is drawn");
+        let slot = times
+            .iter()
+            .position(|h| *h == burst_ms)
+            .expect("the burst hour is drawn");
         let series = |name: &str| {
             frame
                 .fields
@@ -165,22 +185,38 @@ async fn egress_anomaly_series_draw_the_band_and_scores_alert_per_vpc() {
         };
         let (bytes, s, m) = scores[&(burst_ms, vec![Some(burst_vpc.clone())])];
         assert_eq!(series("egress").values[slot].as_f64(), Some(bytes as f64));
-        assert!(close(series("baseline_median").values[slot].as_f64().unwrap(), m));
+        assert!(close(
+            series("baseline_median").values[slot].as_f64().unwrap(),
+            m
+        ));
         let upper = series("baseline_upper").values[slot].as_f64().unwrap();
-        assert!(upper > m && (bytes as f64) > upper, "v{version}: {m} < {upper} < {bytes} ({s})");
+        assert!(
+            upper > m && (bytes as f64) > upper,
+            "v{version}: {m} < {upper} < {bytes} ({s})"
+        );
         assert_eq!(frame.fields.len(), 1 + 3 * vpcs.len(), "v{version}");
 
         let q = json!({"kind": "egress_anomaly", "format": "score", "own_cidrs": [OWN]});
         let frame = ask(&p, version, q, FROM, TO).await;
-        let labelled: Vec<&str> = frame.fields[1..].iter().map(|f| f.labels["vpc"].as_str()).collect();
-        assert_eq!(labelled, vpcs.iter().map(String::as_str).collect::<Vec<_>>(), "v{version}");
+        let labelled: Vec<&str> = frame.fields[1..]
+            .iter()
+            .map(|f| f.labels["vpc"].as_str())
+            .collect();
+        assert_eq!(
+            labelled,
+            vpcs.iter().map(String::as_str).collect::<Vec<_>>(),
+            "v{version}"
+        );
         for f in &frame.fields[1..] {
             assert_eq!(f.name, "score");
             let key = vec![Some(f.labels["vpc"].clone())];
             for (i, h) in times.iter().enumerate() {
                 let (bytes, s, _) = scores[&(*h, key.clone())];
                 let want = if bytes >= 100_000_000 { s } else { 0.0 };
-                assert!(close(f.values[i].as_f64().unwrap(), want), "v{version} {key:?} {h}");
+                assert!(
+                    close(f.values[i].as_f64().unwrap(), want),
+                    "v{version} {key:?} {h}"
+                );
             }
         }
     }
@@ -193,8 +229,20 @@ async fn egress_anomaly_bounds_are_named_and_the_baseline_is_never_cut() {
         .query(
             &crate::common::settings("2"),
             &[
-                crate::common::query("A", json!({"kind": "egress_anomaly", "baseline_days": 30}), FROM, TO, 60_000),
-                crate::common::query("B", json!({"kind": "egress_anomaly", "by": "eni"}), FROM, TO, 60_000),
+                crate::common::query(
+                    "A",
+                    json!({"kind": "egress_anomaly", "baseline_days": 30}),
+                    FROM,
+                    TO,
+                    60_000,
+                ),
+                crate::common::query(
+                    "B",
+                    json!({"kind": "egress_anomaly", "by": "eni"}),
+                    FROM,
+                    TO,
+                    60_000,
+                ),
             ],
             &[],
         )
@@ -208,7 +256,17 @@ async fn egress_anomaly_bounds_are_named_and_the_baseline_is_never_cut() {
     let small = json!({"engine": "local", "lakePath": crate::common::lake().display().to_string(),
         "sourceVersion": "2", "maxRows": 100});
     let answer = p
-        .query(&small, &[crate::common::query("A", json!({"kind": "egress_anomaly"}), FROM, TO, 60_000)], &[])
+        .query(
+            &small,
+            &[crate::common::query(
+                "A",
+                json!({"kind": "egress_anomaly"}),
+                FROM,
+                TO,
+                60_000,
+            )],
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -248,7 +306,10 @@ async fn new_external_peers_finds_the_planted_peer_as_brute_force_does() {
         Some(port.to_string()),
         Some("TCP".to_string()),
     ];
-    assert!(want.iter().any(|(k, _)| *k == planted), "brute force finds the planted peer: {want:?}");
+    assert!(
+        want.iter().any(|(k, _)| *k == planted),
+        "brute force finds the planted peer: {want:?}"
+    );
     let p = plugin().await;
     for version in ["1", "2"] {
         let q = json!({"kind": "new_external_peers", "own_cidrs": [OWN]});
@@ -264,6 +325,10 @@ async fn new_external_peers_finds_the_planted_peer_as_brute_force_does() {
         let mut series = q;
         series["format"] = json!("series");
         let frame = ask(&p, version, series, FROM, TO).await;
-        assert_eq!(frame.fields.len(), 1 + want.len(), "v{version}: one series per new peer");
+        assert_eq!(
+            frame.fields.len(),
+            1 + want.len(),
+            "v{version}: one series per new peer"
+        );
     }
 }
