@@ -52,8 +52,12 @@ fn score(value: f64, baseline: &[f64]) -> (f64, f64) {
     ((value - m) / scale, m)
 }
 
-/// One scored hour: (hour start, key) → (bytes, score, median).
-type Scored = BTreeMap<(i64, Vec<Key>), (i64, f64, f64)>;
+/// An hour of a group: its start and the group's key.
+type GroupHour = (i64, Vec<Key>);
+/// What an hour scored: bytes, score and baseline median.
+type HourScore = (i64, f64, f64);
+/// Every scored hour.
+type Scored = BTreeMap<GroupHour, HourScore>;
 
 /// Every range hour of every group with internet egress in the read window, scored.
 fn brute_scores(key: impl Fn(&FlowRecord) -> Vec<Key>) -> Scored {
@@ -122,7 +126,7 @@ async fn egress_anomaly_flags_the_planted_burst_as_brute_force_does() {
         for version in ["1", "2"] {
             let q = json!({"kind": "egress_anomaly", "by": by, "own_cidrs": [OWN]});
             let frame = ask(&p, version, q, FROM, TO).await;
-            let got: Vec<((i64, Vec<Key>), (i64, f64, f64))> = rows(&frame)
+            let got: Vec<(GroupHour, HourScore)> = rows(&frame)
                 .iter()
                 .map(|row| {
                     let k = keys.iter().map(|c| text(&row[*c])).collect();
