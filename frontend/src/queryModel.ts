@@ -17,6 +17,8 @@ export type QueryField =
   | 'baseline_days'
   | 'min_score'
   | 'min_bytes'
+  | 'min_contacts'
+  | 'max_jitter_percent'
   | 'format'
   | 'controls'
   | 'statuses'
@@ -288,6 +290,8 @@ export const NUMBER_RANGES: Partial<Record<QueryField, [number, number]>> = {
   baseline_days: [3, 28],
   min_score: [1, 1000],
   min_bytes: [0, 1_000_000_000_000],
+  min_contacts: [3, 100_000],
+  max_jitter_percent: [1, 100],
 };
 
 /** An error text for a number field, or undefined when the value is fine. */

@@ -102,6 +102,10 @@ export interface LakewatchQuery extends DataQuery {
   min_score?: number;
   /** egress_anomaly: the least egress of an anomalous hour, bytes. */
   min_bytes?: number;
+  /** beaconing: the fewest contacts of a beacon. */
+  min_contacts?: number;
+  /** beaconing: the most its intervals may vary, percent of their mean. */
+  max_jitter_percent?: number;
   /** coverage / freshness */
   silent_for_minutes?: number;
   lookback_days?: number;

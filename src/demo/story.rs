@@ -9,7 +9,10 @@
 //!   far above what that VPC sends at that hour (what `egress_anomaly` reports);
 //! - **a new external peer**: from twenty hours before the lake's end, an application host of
 //!   the first VPC in the first account and region calls an internet address on port 8443 that
-//!   no host reached before, every hour (what `new_external_peers` reports).
+//!   no host reached before, every hour (what `new_external_peers` reports);
+//! - **a beacon**: from a day and a half before the lake's end, a host of the first VPC in the
+//!   last account and region checks in with an internet address on port 443 every five minutes,
+//!   give or take ten seconds (what `beaconing` reports).
 
 use super::parts::{ephemeral, mix, record, Eni, Rng, DB};
 use super::{DemoConfig, FlowAction, FlowDirection, FlowRecord, PartitionKey};
@@ -37,6 +40,32 @@ pub const BURST_DEST: &str = "185.220.101.47";
 
 /// The internet address and port the new peer is called on.
 pub const NEW_PEER: (&str, i32) = ("91.215.85.12", 8443);
+
+/// Where the beacon calls.
+pub const BEACON_DEST: &str = "45.137.21.9";
+
+/// The beacon's period, ms.
+pub const BEACON_PERIOD_MS: i64 = 300_000;
+
+/// The host that beacons (first VPC, second subnet).
+const BEACON_HOST: usize = 3;
+
+/// The account, region, VPC and address of the beaconing host, and when the beacon starts.
+pub fn beacon(cfg: &DemoConfig) -> (String, String, String, String, i64) {
+    let account = cfg.accounts.saturating_sub(1);
+    let region_idx = cfg.regions.len().saturating_sub(1);
+    let region = cfg.regions.last().cloned().unwrap_or_default();
+    let enis = super::parts::topology(account, region_idx, &region);
+    let host = &enis[BEACON_HOST];
+    let id = cfg.account_ids()[account as usize].clone();
+    (
+        id,
+        region,
+        host.vpc_id.clone(),
+        host.ip.clone(),
+        hours_before_end(cfg, 36),
+    )
+}
 
 /// The application host that calls the new peer (first VPC, first subnet).
 const CALLER: usize = 1;
@@ -84,6 +113,40 @@ pub(super) fn plant(
     plant_exposed_service(cfg, enis, key, hour_ms, records);
     plant_egress_burst(cfg, enis, key, hour_ms, records);
     plant_new_peer(cfg, enis, key, hour_ms, records);
+    plant_beacon(cfg, enis, key, hour_ms, records);
+}
+
+/// Twelve check-ins an hour with [`BEACON_DEST`], every [`BEACON_PERIOD_MS`] ± 10 s.
+fn plant_beacon(
+    cfg: &DemoConfig,
+    enis: &[Eni],
+    key: &PartitionKey,
+    hour_ms: i64,
+    records: &mut Vec<FlowRecord>,
+) {
+    let (account, region, _, _, from_ms) = beacon(cfg);
+    if key.account_id != account || key.region != region || hour_ms < from_ms {
+        return;
+    }
+    let mut rng = Rng::new(mix(&[cfg.seed, 41, hour_ms as u64]));
+    let host = &enis[BEACON_HOST];
+    for slot in 0..HOUR_MS / BEACON_PERIOD_MS {
+        let jitter = rng.below(21) as i64 * 1000 - 10_000;
+        let start = hour_ms + slot * BEACON_PERIOD_MS + 30_000 + jitter;
+        let packets = 6 + rng.below(4) as i64;
+        records.push(record(
+            host,
+            &key.account_id,
+            &key.region,
+            start,
+            (&host.ip, BEACON_DEST),
+            (ephemeral(&mut rng), 443, 6),
+            (packets, packets * 180),
+            FlowAction::Accept,
+            FlowDirection::Egress,
+            0,
+        ));
+    }
 }
 
 /// Thirty transfers of 70–100 MB from the database host to [`BURST_DEST`] in the burst's hour.

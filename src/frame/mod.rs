@@ -33,7 +33,7 @@ pub use egress_anomaly::egress_anomaly_frame;
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame, FrameError};
 pub use flow_log_lines::flow_log_lines_frame;
 pub use node_graph::{node_graph_frames, NO_ADDRESS};
-pub use ranking_series::ranking_series_frame;
+pub use ranking_series::{ranking_series_frame, SeriesValue};
 pub use series::{time_series_frame, SeriesOptions};
 pub use sql_result::{
     sql_series_frame, sql_table_frame, SeriesFill, SqlFrameError, SqlSeriesOptions,

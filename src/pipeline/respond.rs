@@ -13,6 +13,7 @@ use crate::budget::human_bytes;
 use crate::engine::{Engine, QueryOutput, ResultRead};
 use crate::frame::{
     flow_log_lines_frame, node_graph_frames, ranking_series_frame, Frame, FrameError, Notice,
+    SeriesValue,
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
@@ -238,10 +239,19 @@ fn baseline_complete(
 /// A table as its query's `format` asks: kept, or reshaped (a ranking as a node graph or as
 /// alertable series, a flow search as log lines).
 fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
+    let at_ms = prepared.window.to.timestamp_millis();
     let query = match &prepared.query {
         PanelQuery::Top { query, .. } => query,
         PanelQuery::FlowSearch(search) if search.format == SearchFormat::Logs => {
             return Ok(vec![flow_log_lines_frame(frame)?]);
+        }
+        PanelQuery::Beaconing(beacons) if beacons.format == TopFormat::Series => {
+            let keys = plan::beacon_keys().map(|d| d.name());
+            let contacts = SeriesValue {
+                column: plan::CONTACTS,
+                unit: "short",
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, contacts, at_ms)?]);
         }
         _ => return Ok(vec![frame]),
     };
@@ -253,13 +263,11 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 TopKeys::Dimensions(dims) => dims.iter().map(|d| d.name()).collect(),
                 TopKeys::EitherIp => vec![plan::SIDE_IP],
             };
-            let at_ms = prepared.window.to.timestamp_millis();
-            Ok(vec![ranking_series_frame(
-                frame,
-                &keys,
-                query.measure,
-                at_ms,
-            )?])
+            let measure = SeriesValue {
+                column: query.measure.name(),
+                unit: query.measure.unit(),
+            };
+            Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?])
         }
     }
 }

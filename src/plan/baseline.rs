@@ -4,8 +4,10 @@
 use chrono::Duration;
 
 use super::{dimension_expr, flow_scope, internet_filters, measure_aggregate, output, partitions};
+use super::{protocol_columns, table_limit, Intervals, CONTACTS, FIRST_SEEN, LAST_SEEN};
 use super::{AnomalyShape, Expr, OrderKey, OutputValue, Plan, PlanOptions, Shape, TIME_BUCKET};
-use crate::query::{AnomalyKeys, Dimension, EgressAnomaly, Measure, TimeWindow};
+use super::{INTERVAL_MS, JITTER_PERCENT};
+use crate::query::{AnomalyKeys, Beaconing, Dimension, EgressAnomaly, Measure, TimeWindow};
 
 /// One hour, ms: the unit an egress anomaly is scored in.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -74,4 +76,65 @@ pub(super) fn plan_egress_anomaly(
         options.max_rows + 1,
         Shape::EgressAnomaly(shape),
     )
+}
+
+/// What a beacon is keyed by: the calling address in its VPC, and the destination it calls.
+pub fn beacon_keys() -> [Dimension; 5] {
+    BEACON_KEYS
+}
+
+const BEACON_KEYS: [Dimension; 5] = [
+    Dimension::Vpc,
+    Dimension::SrcIp,
+    Dimension::DstIp,
+    Dimension::DstPort,
+    Dimension::Protocol,
+];
+
+/// Sources calling one internet destination at regular intervals, the most regular first.
+pub(super) fn plan_beaconing(q: &Beaconing, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let mut scope = flow_scope(&q.filters, window, options);
+    scope
+        .filters
+        .extend(internet_filters(&scope.cols, &q.internet));
+    let time = Expr::Column(scope.cols.time_ms);
+    let mut outputs: Vec<_> = BEACON_KEYS
+        .iter()
+        .map(|d| {
+            output(
+                d.name(),
+                OutputValue::Group(dimension_expr(*d, options.version)),
+            )
+        })
+        .collect();
+    outputs.push(output(
+        Measure::Bytes.name(),
+        OutputValue::Aggregate(measure_aggregate(Measure::Bytes, options.version)),
+    ));
+    let order = [OrderKey::asc(JITTER_PERCENT), OrderKey::desc(CONTACTS)]
+        .into_iter()
+        .chain(BEACON_KEYS.iter().map(|d| OrderKey::asc(d.name())))
+        .collect();
+    let mut plan = scope.into_plan(
+        outputs,
+        order,
+        table_limit(q.limit, options),
+        Shape::Table {
+            time_columns: vec![FIRST_SEEN, LAST_SEEN],
+            units: vec![
+                (Measure::Bytes.name(), Measure::Bytes.unit()),
+                (CONTACTS, "short"),
+                (INTERVAL_MS, "ms"),
+                (JITTER_PERCENT, "percent"),
+            ],
+            protocol_columns: protocol_columns(&BEACON_KEYS),
+            count_total: false,
+        },
+    );
+    plan.intervals = Some(Intervals {
+        time,
+        min_contacts: q.min_contacts,
+        max_jitter_percent: q.max_jitter_percent,
+    });
+    plan
 }

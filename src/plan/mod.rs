@@ -3,6 +3,8 @@
 
 mod annotations;
 mod baseline;
+
+pub use baseline::beacon_keys;
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -390,6 +392,8 @@ pub struct Plan {
     /// Gaps between consecutive rows of each group: the outputs become the inner rows of a
     /// windowed query.
     pub gaps: Option<Gaps>,
+    /// Regular contacts per group: the outputs become the contacts of a windowed query.
+    pub intervals: Option<Intervals>,
     /// Order by these output aliases.
     pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
@@ -430,6 +434,34 @@ pub struct Gaps {
     /// The shortest gap kept, ms.
     pub min_gap_ms: i64,
 }
+
+/// A regular-contacts query (beaconing): the plan's group outputs are the keys and its
+/// aggregates are added up per contact — each distinct row time of a group ([`CONTACT`]);
+/// the interval from each contact to the one before ([`INTERVAL`], window `LAG`) is measured,
+/// and the groups are kept that have at least `min_contacts` contacts and whose intervals'
+/// standard deviation is at most `max_jitter_percent` of their mean. Each group answers its
+/// keys, its aggregates added up, [`CONTACTS`], [`FIRST_SEEN`], [`LAST_SEEN`], the mean
+/// interval ([`INTERVAL_MS`]) and the standard deviation in percent of it ([`JITTER_PERCENT`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intervals {
+    /// The row time (epoch ms).
+    pub time: Expr,
+    /// The fewest contacts kept.
+    pub min_contacts: u32,
+    /// The most the intervals may vary, percent of their mean.
+    pub max_jitter_percent: u32,
+}
+
+/// Alias of a contact's time.
+pub const CONTACT: &str = "contact";
+/// Alias of the interval from the contact before.
+pub const INTERVAL: &str = "interval_from_previous";
+/// Alias of a group's number of contacts.
+pub const CONTACTS: &str = "contacts";
+/// Alias of a group's mean interval, ms.
+pub const INTERVAL_MS: &str = "interval_ms";
+/// Alias of a group's interval standard deviation, percent of the mean.
+pub const JITTER_PERCENT: &str = "jitter_percent";
 
 /// Alias of the row that starts a gap (its time).
 pub const GAP_START: &str = "last_record";
@@ -488,6 +520,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Top { query, .. } => plan_top(query, window, options),
         PanelQuery::PortScan(q) => plan_port_scan(q, window, options),
         PanelQuery::EgressAnomaly(q) => baseline::plan_egress_anomaly(q, window, options),
+        PanelQuery::Beaconing(q) => baseline::plan_beaconing(q, window, options),
         PanelQuery::FlowSearch(q) => plan_flow_search(q, window, options),
         PanelQuery::Coverage { query, .. } => plan_coverage(query, window, options),
         PanelQuery::ComplianceStatus(q) => compliance::plan_status(q, window, options),
@@ -510,6 +543,7 @@ impl Plan {
             having: Vec::new(),
             history: None,
             gaps: None,
+            intervals: None,
             order_by: Vec::new(),
             limit: 1,
             shape: Shape::Table {
@@ -631,6 +665,7 @@ impl<C> Scope<C> {
             having: Vec::new(),
             history: None,
             gaps: None,
+            intervals: None,
             order_by,
             limit,
             shape,

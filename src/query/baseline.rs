@@ -1,6 +1,6 @@
 //! Detections against a baseline: a range compared with the whole UTC days before it.
 
-use super::{FlowFilters, InternetPeer};
+use super::{FlowFilters, InternetPeer, TopFormat};
 
 /// The fewest and most baseline days a detection reads before its range (`baseline_days`):
 /// fewer than 3 values make no median worth the name; more than 28 read a month of records for
@@ -51,4 +51,23 @@ pub struct EgressAnomaly {
     pub limit: u32,
     /// How the result is shown.
     pub format: AnomalyFormat,
+}
+
+/// `beaconing`: a source reaching one internet destination (address, port, protocol) at regular
+/// intervals: at least `min_contacts` distinct record start times whose intervals vary by at
+/// most `max_jitter_percent` (their coefficient of variation, standard deviation over mean).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beaconing {
+    /// The fewest contacts (distinct start times) a beacon has.
+    pub min_contacts: u32,
+    /// The most its intervals may vary, percent of their mean.
+    pub max_jitter_percent: u32,
+    /// Which flows count (direction egress).
+    pub filters: FlowFilters,
+    /// The destination must be an internet address.
+    pub internet: InternetPeer,
+    /// Most rows.
+    pub limit: u32,
+    /// A table, or one series per beacon (its contacts) for alert rules.
+    pub format: TopFormat,
 }

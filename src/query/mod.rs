@@ -21,7 +21,7 @@ pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
 };
 pub use baseline::{
-    AnomalyFormat, AnomalyKeys, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,
+    AnomalyFormat, AnomalyKeys, Beaconing, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -304,6 +304,8 @@ pub enum PanelQuery {
     PortScan(PortScan),
     /// `egress_anomaly`.
     EgressAnomaly(EgressAnomaly),
+    /// `beaconing`.
+    Beaconing(Beaconing),
     /// `flow_search`.
     FlowSearch(FlowSearch),
     /// `coverage` and `freshness`: when flow records last arrived.
@@ -368,6 +370,7 @@ impl PanelQuery {
             | PanelQuery::Coverage { kind, .. } => kind,
             PanelQuery::PortScan(_) => "port_scan",
             PanelQuery::EgressAnomaly(_) => "egress_anomaly",
+            PanelQuery::Beaconing(_) => "beaconing",
             PanelQuery::FlowSearch(_) => "flow_search",
             PanelQuery::ComplianceStatus(_) => "compliance_status",
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",

@@ -91,8 +91,13 @@ fn ms(v: &Value) -> i64 {
     t(v.as_str().expect("a time")).timestamp_millis()
 }
 
+/// A key cell as SQL gives it: NULL is None, numbers as their text.
 fn text(v: &Value) -> Key {
-    v.as_str().map(str::to_string)
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 #[tokio::test]
@@ -333,6 +338,122 @@ async fn new_external_peers_finds_the_planted_peer_as_brute_force_does() {
             frame.fields.len(),
             1 + want.len(),
             "v{version}: one series per new peer"
+        );
+    }
+}
+
+/// A brute-force beacon: its key, contacts, bytes, first and last contact, mean interval and
+/// jitter (interval standard deviation in percent of the mean).
+type Beacon = (Vec<Key>, i64, i64, i64, i64, f64, f64);
+
+/// Groups of internet egress in the range with at least `min` distinct start times whose
+/// intervals vary by at most `max_jitter` percent, the most regular first.
+fn brute_beacons(min: usize, max_jitter: f64) -> Vec<Beacon> {
+    let (from, to) = (t(FROM).timestamp_millis(), t(TO).timestamp_millis());
+    let mut groups: HashMap<Vec<Key>, (BTreeSet<i64>, i64)> = HashMap::new();
+    for r in records()
+        .iter()
+        .filter(|r| internet_egress(r) && (from..=to).contains(&r.start_ms))
+    {
+        let key = vec![
+            Some(r.vpc_id.clone()),
+            r.src_addr.clone(),
+            r.dst_addr.clone(),
+            port_key(r.dst_port),
+            protocol_name(r.protocol),
+        ];
+        let g = groups.entry(key).or_default();
+        g.0.insert(r.start_ms);
+        g.1 += r.bytes;
+    }
+    let mut out: Vec<Beacon> = groups
+        .into_iter()
+        .filter(|(_, (times, _))| times.len() >= min)
+        .map(|(key, (times, bytes))| {
+            let times: Vec<i64> = times.into_iter().collect();
+            let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+            let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+            let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+            let jitter = 100.0 * var.sqrt() / mean;
+            let n = times.len() as i64;
+            (
+                key,
+                n,
+                bytes,
+                times[0],
+                times[times.len() - 1],
+                mean,
+                jitter,
+            )
+        })
+        .filter(|b| b.6 <= max_jitter)
+        .collect();
+    out.sort_by(|a, b| {
+        a.6.total_cmp(&b.6)
+            .then(b.1.cmp(&a.1))
+            .then(sql_order(&a.0, &b.0))
+    });
+    out
+}
+
+#[tokio::test]
+async fn beaconing_finds_the_planted_beacon_as_brute_force_does() {
+    let cfg = crate::common::config();
+    let (_, _, vpc, host, _) = lakewatch::demo::beacon(&cfg);
+    let want = brute_beacons(8, 20.0);
+    let planted = vec![
+        Some(vpc.clone()),
+        Some(host.clone()),
+        Some(lakewatch::demo::BEACON_DEST.to_string()),
+        Some("443".to_string()),
+        Some("TCP".to_string()),
+    ];
+    assert!(
+        want.iter().any(|b| b.0 == planted),
+        "brute force finds the beacon: {want:?}"
+    );
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "beaconing", "own_cidrs": [OWN]}),
+            FROM,
+            TO,
+        )
+        .await;
+        let keys = ["vpc", "src_ip", "dst_ip", "dst_port", "protocol"];
+        let got: Vec<Beacon> = rows(&frame)
+            .iter()
+            .map(|row| {
+                let n = |c: &str| row[c].as_i64().unwrap();
+                (
+                    keys.iter().map(|c| text(&row[*c])).collect(),
+                    n("contacts"),
+                    n("bytes"),
+                    ms(&row["first_seen"]),
+                    ms(&row["last_seen"]),
+                    row["interval_ms"].as_f64().unwrap(),
+                    row["jitter_percent"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), want.len(), "v{version}: {got:?} vs {want:?}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(
+                (&g.0, g.1, g.2, g.3, g.4),
+                (&w.0, w.1, w.2, w.3, w.4),
+                "v{version}"
+            );
+            assert!(
+                close(g.5, w.5) && (g.6 - w.6).abs() < 1e-6,
+                "v{version}: {g:?} vs {w:?}"
+            );
+        }
+        println!(
+            "beaconing v{version}: plugin lists {} beacons, brute force {}",
+            got.len(),
+            want.len()
         );
     }
 }

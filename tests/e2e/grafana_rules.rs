@@ -64,6 +64,10 @@ fn series_kinds() -> Vec<(Value, Empty)> {
             Empty::NoData,
         ),
         (
+            json!({"kind": "beaconing", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
             json!({"kind": "compliance_over_time", "group_by": ["account"]}),
             Empty::NoData,
         ),
@@ -91,6 +95,7 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "exposed_services"}),
         json!({"kind": "egress_anomaly"}),
         json!({"kind": "new_external_peers"}),
+        json!({"kind": "beaconing"}),
         json!({"kind": "top_subnets"}),
         json!({"kind": "port_scan", "threshold": 2}),
         json!({"kind": "flow_search", "limit": 20}),
@@ -365,6 +370,45 @@ async fn the_shipped_new_peer_rule_reads_as_a_series_per_new_peer() {
         let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
         assert_eq!(
             read_as_grafana(&a, "the new-peer rule, no data"),
+            Shape::NoData
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_beaconing_rule_reads_as_a_series_per_beacon() {
+    shipped_rule(
+        "lakewatch-beaconing.yaml",
+        &["kind: beaconing", "format: series"],
+    );
+    let model = json!({"kind": "beaconing", "format": "series", "filters": {}});
+    let (_, _, vpc, host, _) = lakewatch::demo::beacon(&crate::common::config());
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, FROM, TO).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the beaconing rule") else {
+            panic!("series expected")
+        };
+        let beacons: Vec<(&str, &str, &str)> = series
+            .iter()
+            .map(|l| {
+                (
+                    l["vpc"].as_str(),
+                    l["src_ip"].as_str(),
+                    l["dst_ip"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            beacons,
+            [(vpc.as_str(), host.as_str(), lakewatch::demo::BEACON_DEST)],
+            "v{version}"
+        );
+        // Twelve calls an hour over the twelve hours.
+        assert_eq!(a.frames[0].fields[1].values, [json!(144.0)], "v{version}");
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the beaconing rule, no data"),
             Shape::NoData
         );
     }

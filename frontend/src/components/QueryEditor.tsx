@@ -620,6 +620,12 @@ export function QueryEditor(props: Props) {
             {has('min_score') && (
               <NumberField field="min_score" label="Min score" tooltip="An hour is anomalous from this many scaled MADs above its baseline median" placeholder="4" value={query.min_score} onChange={(v) => update({ min_score: v })} />
             )}
+            {has('min_contacts') && (
+              <NumberField field="min_contacts" label="Min contacts" tooltip="A beacon calls its destination at least this many times (distinct start times)" placeholder="8" value={query.min_contacts} onChange={(v) => update({ min_contacts: v })} />
+            )}
+            {has('max_jitter_percent') && (
+              <NumberField field="max_jitter_percent" label="Max jitter (%)" tooltip="The standard deviation of the intervals between calls, in percent of their mean" placeholder="20" value={query.max_jitter_percent} onChange={(v) => update({ max_jitter_percent: v })} />
+            )}
             {has('min_bytes') && (
               <NumberField field="min_bytes" label="Min bytes" tooltip="An anomalous hour sent at least this much (small VPCs do not alarm)" placeholder="100000000" value={query.min_bytes} onChange={(v) => update({ min_bytes: v })} />
             )}

@@ -159,6 +159,13 @@ fn baseline_detections() {
         "2024-06-01T23:59:59.999Z",
     );
     all_dialects(
+        "beaconing",
+        json!({"kind": "beaconing", "min_contacts": 10, "max_jitter_percent": 15,
+               "filters": {"vpcs": ["vpc-0a1b2c3d"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
         "new_external_peers",
         json!({"kind": "new_external_peers", "baseline_days": 3, "own_cidrs": ["198.51.100.0/24"]}),
         DAY_FROM,

@@ -44,6 +44,7 @@ registry! {
     exposed_services::ExposedServices,
     egress_anomaly::EgressAnomalyKind,
     new_external_peers::NewExternalPeers,
+    beaconing::BeaconingKind,
     flow_search::FlowSearchKind,
     coverage::CoverageKind,
     freshness::Freshness,
@@ -429,6 +430,7 @@ mod tests {
             }
             PanelQuery::PortScan(q) => (None, None, Some(q.limit)),
             PanelQuery::EgressAnomaly(q) => (None, None, Some(q.limit)),
+            PanelQuery::Beaconing(q) => (None, None, Some(q.limit)),
             PanelQuery::FlowSearch(q) => (None, None, Some(q.limit)),
             PanelQuery::ComplianceStatus(q) => (None, None, Some(q.limit)),
             PanelQuery::Variable(q) => (None, None, Some(q.limit)),
