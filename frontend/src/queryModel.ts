@@ -14,6 +14,11 @@ export type QueryField =
   | 'own_cidrs'
   | 'silent_for_minutes'
   | 'lookback_days'
+  | 'baseline_days'
+  | 'min_score'
+  | 'min_bytes'
+  | 'min_contacts'
+  | 'max_jitter_percent'
   | 'format'
   | 'controls'
   | 'statuses'
@@ -231,6 +236,11 @@ function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: Kin
     }
     case 'view':
       return spec.views?.includes(String(v)) ? v : undefined;
+    case 'by': {
+      // top_talkers ranks a side; egress_anomaly scores per VPC or ENI.
+      const sides = spec.kind === 'egress_anomaly' ? ['vpc', 'eni'] : ['src_ip', 'dst_ip', 'either'];
+      return sides.includes(String(v)) ? v : undefined;
+    }
     case 'format':
       if (spec.formats?.includes(String(v))) {
         return v;
@@ -279,6 +289,11 @@ export const NUMBER_RANGES: Partial<Record<QueryField, [number, number]>> = {
   window_minutes: [1, 10_080],
   silent_for_minutes: [1, 129_600],
   lookback_days: [1, 90],
+  baseline_days: [3, 28],
+  min_score: [1, 1000],
+  min_bytes: [0, 1_000_000_000_000],
+  min_contacts: [3, 100_000],
+  max_jitter_percent: [1, 100],
 };
 
 /** An error text for a number field, or undefined when the value is fine. */

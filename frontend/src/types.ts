@@ -88,8 +88,8 @@ export interface LakewatchQuery extends DataQuery {
   kind?: QueryKind;
   measure?: FlowMeasure | ComplianceMeasure;
   group_by?: string[];
-  /** top_talkers: which side's address is ranked. */
-  by?: 'src_ip' | 'dst_ip' | 'either';
+  /** top_talkers: which side's address is ranked; egress_anomaly: what the score is per. */
+  by?: 'src_ip' | 'dst_ip' | 'either' | 'vpc' | 'eni';
   limit?: number;
   filters?: FlowFilters;
   /** rejected: over_time | top_sources; compliance_status: table | counts. */
@@ -100,6 +100,16 @@ export interface LakewatchQuery extends DataQuery {
   window_minutes?: number;
   /** internet_egress: your own address blocks (not internet). */
   own_cidrs?: string[];
+  /** egress_anomaly, new_external_peers: whole days of baseline before the range. */
+  baseline_days?: number;
+  /** egress_anomaly: the score from which an hour is anomalous. */
+  min_score?: number;
+  /** egress_anomaly: the least egress of an anomalous hour, bytes. */
+  min_bytes?: number;
+  /** beaconing: the fewest contacts of a beacon. */
+  min_contacts?: number;
+  /** beaconing: the most its intervals may vary, percent of their mean. */
+  max_jitter_percent?: number;
   /** coverage / freshness */
   silent_for_minutes?: number;
   lookback_days?: number;

@@ -5,9 +5,9 @@
 //! `parts.rs` holds what the others share (random streams, ids, topology, the record
 //! constructor); `model.rs` makes the clean records (traffic mix, diurnal cycle, a VPC that goes
 //! silent); `story.rs` plants the events the detections find (a service exposed to the
-//! internet); `messy.rs` adds what real lakes carry on top of them; `findings.rs` makes the
-//! Security Hub findings that go with them (EC2.6 and friends); `write.rs` turns them into Arrow
-//! batches and Parquet files.
+//! internet, an egress burst, a new external peer, a beacon); `messy.rs` adds what real lakes
+//! carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6
+//! and friends); `write.rs` turns them into Arrow batches and Parquet files.
 
 mod findings;
 mod messy;
@@ -28,7 +28,10 @@ pub use findings::{
 };
 pub use model::{partition_keys, silent_vpc};
 pub use parts::Rng;
-pub use story::{exposed_service, SSH_CALLERS};
+pub use story::{
+    beacon, egress_burst, exposed_service, new_peer, BEACON_DEST, BEACON_PERIOD_MS, BURST_DEST,
+    NEW_PEER, SSH_CALLERS,
+};
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
 /// What to generate.

@@ -7,12 +7,14 @@
 pub mod account_names;
 mod annotations;
 mod coverage;
+mod egress_anomaly;
 mod encode;
 mod flow_log_lines;
 pub mod grafana_json;
 pub mod grafana_rules;
 mod node_graph;
 mod ranking_series;
+pub mod robust;
 mod series;
 mod sql_result;
 mod state_series;
@@ -28,10 +30,11 @@ pub use annotations::{
     annotation_frame, duration_text, silence_text, status_change_text, AnnotationOptions,
 };
 pub use coverage::{coverage_frame, CoverageOptions};
+pub use egress_anomaly::egress_anomaly_frame;
 pub use encode::{decode_frames, encode_frame, DecodedField, DecodedFrame, FrameError};
 pub use flow_log_lines::flow_log_lines_frame;
 pub use node_graph::{node_graph_frames, NO_ADDRESS};
-pub use ranking_series::ranking_series_frame;
+pub use ranking_series::{ranking_series_frame, SeriesValue};
 pub use series::{time_series_frame, SeriesOptions};
 pub use sql_result::{
     sql_series_frame, sql_table_frame, SeriesFill, SqlFrameError, SqlSeriesOptions,

@@ -10,19 +10,27 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{array, Field, Frame};
-use crate::query::Measure;
+/// The number a ranking's series hold: a column of the table and its Grafana unit.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesValue<'a> {
+    /// The column.
+    pub column: &'a str,
+    /// Its unit.
+    pub unit: &'a str,
+}
 
-/// The ranking `table` (key columns `keys`, then the measures) as a wide series frame at
-/// `at_ms`; the table's meta goes with it. No rows: a series frame with no values, which is
-/// Grafana's "no data".
+/// The ranking `table` (key columns `keys`, then the values) as a wide series frame at
+/// `at_ms`, each series holding the row's `value`; the table's meta goes with it. No rows: a
+/// series frame with no values, which is Grafana's "no data".
 pub fn ranking_series_frame(
     mut table: Frame,
     keys: &[&str],
-    measure: Measure,
+    value: SeriesValue<'_>,
     at_ms: i64,
 ) -> Result<Frame, FrameError> {
     let labels = key_labels(&table, keys)?;
-    let values = table.values_as(measure.name(), &DataType::Float64)?;
+    let SeriesValue { column, unit } = value;
+    let values = table.values_as(column, &DataType::Float64)?;
     let values = values
         .as_any()
         .downcast_ref::<Float64Array>()
@@ -30,10 +38,10 @@ pub fn ranking_series_frame(
     let time = TimestampMillisecondArray::from(vec![at_ms]);
     let mut fields = vec![Field::new("time", array(time))];
     for (row, labels) in labels.into_iter().enumerate() {
-        let value = values.is_valid(row).then(|| values.value(row));
-        let mut field = Field::new(measure.name(), array(Float64Array::from(vec![value])));
+        let number = values.is_valid(row).then(|| values.value(row));
+        let mut field = Field::new(column, array(Float64Array::from(vec![number])));
         let name: Vec<&str> = labels.values().map(String::as_str).collect();
-        field.config = Some(json!({"unit": measure.unit(), "displayNameFromDS": name.join(" / ")}));
+        field.config = Some(json!({"unit": unit, "displayNameFromDS": name.join(" / ")}));
         field.labels = labels;
         fields.push(field);
     }
@@ -70,6 +78,11 @@ mod tests {
     use super::*;
     use arrow::array::Int64Array;
 
+    const FLOWS: SeriesValue<'static> = SeriesValue {
+        column: "flows",
+        unit: "short",
+    };
+
     #[test]
     fn each_row_is_a_labelled_series_at_the_instant() {
         let table = Frame::new(
@@ -83,8 +96,7 @@ mod tests {
                 Field::new("flows", array(Int64Array::from(vec![7, 2]))),
             ],
         );
-        let frame =
-            ranking_series_frame(table, &["dst_ip", "dst_port"], Measure::Flows, 1_000).unwrap();
+        let frame = ranking_series_frame(table, &["dst_ip", "dst_port"], FLOWS, 1_000).unwrap();
         assert_eq!(frame.meta.frame_type, Some("timeseries-wide"));
         assert_eq!(frame.fields.len(), 3);
         assert_eq!(frame.fields[0].values.len(), 1);

@@ -7,11 +7,12 @@ use arrow::record_batch::RecordBatch;
 use chrono::DateTime;
 
 use crate::frame::{
-    annotation_frame, coverage_frame, sql_series_frame, sql_table_frame, state_series_frame,
-    table_frame, time_series_frame, AnnotationOptions, CoverageOptions, Frame, Notice, SeriesFill,
-    SeriesOptions, SqlFrameError, SqlSeriesOptions, StateSeriesOptions, TableOptions,
+    annotation_frame, coverage_frame, egress_anomaly_frame, sql_series_frame, sql_table_frame,
+    state_series_frame, table_frame, time_series_frame, AnnotationOptions, CoverageOptions, Frame,
+    Notice, SeriesFill, SeriesOptions, SqlFrameError, SqlSeriesOptions, StateSeriesOptions,
+    TableOptions,
 };
-use crate::plan::{AnnotationShape, Shape};
+use crate::plan::{AnnotationShape, AnomalyShape, Shape};
 use crate::query::{SqlFormat, TimeWindow};
 use crate::settings::Settings;
 use crate::sql::macros::{Fill, TimeGroup};
@@ -120,6 +121,7 @@ pub(super) fn panel_frame(
         }
         Shape::Annotations(annotations) => return annotations_frame(rows, annotations, notices),
         Shape::Coverage { .. } => return coverage(rows, shape, known, notices),
+        Shape::EgressAnomaly(anomaly) => return egress_anomaly(rows, anomaly, notices),
     };
     frame.map_err(|e| QueryFailure::plugin(ref_id, e))
 }
@@ -160,6 +162,31 @@ fn annotations_frame(
         }
     };
     frame.map_err(|e| QueryFailure::plugin(rows.ref_id, e))
+}
+
+/// Hourly internet egress per group scored against the same hour of the baseline days.
+fn egress_anomaly(
+    rows: &Rows<'_>,
+    shape: &AnomalyShape,
+    notices: &mut Vec<Notice>,
+) -> Result<Frame, QueryFailure> {
+    let days = shape.baseline_days;
+    notices.push(Notice {
+        severity: "info",
+        text: format!(
+            "Each hour's bytes to internet addresses are scored against the same hour of the {days} whole days from {} UTC: (bytes − median) / (1.4826 × MAD), the mean absolute deviation standing in when the MAD is 0; an hour is anomalous from a score of {} and {} bytes on (set baseline_days, min_score, min_bytes).",
+            DateTime::from_timestamp_millis(shape.baseline_from_ms)
+                .unwrap_or_default()
+                .format("%Y-%m-%d"),
+            shape.min_score,
+            shape.min_bytes,
+        ),
+    });
+    let (frame, more) =
+        egress_anomaly_frame(rows.ref_id, rows.batches, shape, rows.settings.max_series)
+            .map_err(|e| QueryFailure::plugin(rows.ref_id, e))?;
+    notices.extend(more);
+    Ok(frame)
 }
 
 /// When each group last sent flow records, with the VPCs EC2.6 findings know of (`known`).

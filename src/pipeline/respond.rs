@@ -13,6 +13,7 @@ use crate::budget::human_bytes;
 use crate::engine::{Engine, QueryOutput, ResultRead};
 use crate::frame::{
     flow_log_lines_frame, node_graph_frames, ranking_series_frame, Frame, FrameError, Notice,
+    SeriesValue,
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
@@ -167,6 +168,9 @@ pub(super) fn panel(
         // A dimension some records lack (a flow without a VPC, a finding without a control).
         batches = drop_nulls(&batches, plan::VARIABLE_VALUE);
     }
+    if let Shape::EgressAnomaly(anomaly) = shape {
+        baseline_complete(request.ref_id, output, settings, anomaly.baseline_days)?;
+    }
     let graph = match shape {
         Shape::TimeSeries { bucket_ms, .. } => Some(*bucket_ms),
         _ => None,
@@ -212,13 +216,42 @@ pub(super) fn panel(
     as_asked(frame, prepared).map_err(|e| QueryFailure::plugin(request.ref_id, e))
 }
 
+/// A baseline cut at the row cap would score against missing hours: the query fails instead,
+/// saying how to read fewer rows.
+fn baseline_complete(
+    ref_id: &str,
+    output: &QueryOutput,
+    settings: &Settings,
+    days: u32,
+) -> Result<(), QueryFailure> {
+    let max = settings.max_rows;
+    if output.rows() as u64 <= max {
+        return Ok(());
+    }
+    Err(QueryFailure::user(
+        ref_id,
+        format!(
+            "the baseline of {days} days and the time range hold more than {max} group-hours (the datasource's row cap, maxRows): narrow the filters or the time range, score per VPC rather than per ENI, or lower baseline_days"
+        ),
+    ))
+}
+
 /// A table as its query's `format` asks: kept, or reshaped (a ranking as a node graph or as
 /// alertable series, a flow search as log lines).
 fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
+    let at_ms = prepared.window.to.timestamp_millis();
     let query = match &prepared.query {
         PanelQuery::Top { query, .. } => query,
         PanelQuery::FlowSearch(search) if search.format == SearchFormat::Logs => {
             return Ok(vec![flow_log_lines_frame(frame)?]);
+        }
+        PanelQuery::Beaconing(beacons) if beacons.format == TopFormat::Series => {
+            let keys = plan::beacon_keys().map(|d| d.name());
+            let contacts = SeriesValue {
+                column: plan::CONTACTS,
+                unit: "short",
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, contacts, at_ms)?]);
         }
         _ => return Ok(vec![frame]),
     };
@@ -230,13 +263,11 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 TopKeys::Dimensions(dims) => dims.iter().map(|d| d.name()).collect(),
                 TopKeys::EitherIp => vec![plan::SIDE_IP],
             };
-            let at_ms = prepared.window.to.timestamp_millis();
-            Ok(vec![ranking_series_frame(
-                frame,
-                &keys,
-                query.measure,
-                at_ms,
-            )?])
+            let measure = SeriesValue {
+                column: query.measure.name(),
+                unit: query.measure.unit(),
+            };
+            Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?])
         }
     }
 }

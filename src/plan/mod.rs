@@ -2,6 +2,9 @@
 //! bucket, order and limit — with no SQL text in it. `sql/` renders it per dialect.
 
 mod annotations;
+mod baseline;
+
+pub use baseline::beacon_keys;
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -12,9 +15,9 @@ use crate::lake::source::{ColumnExpr, MeasureAggregate, VPC_FLOW};
 use crate::lake::{self, ColumnPath, FlowColumns, PartitionColumn, Source, SourceVersion};
 use crate::net::{Cidr, NON_PUBLIC_BLOCKS};
 use crate::query::{
-    AccountId, Coverage, CoverageFormat, Dimension, FlowFilters, FlowSearch, FlowVolume, Measure,
-    PanelQuery, PeerSide, PortScan, Region, ScanTarget, TimeWindow, TopKeys, TopQuery,
-    VariableQuery, VariableTarget,
+    AccountId, AnomalyFormat, Coverage, CoverageFormat, Dimension, FlowFilters, FlowSearch,
+    FlowVolume, InternetPeer, Measure, PanelQuery, PeerSide, PortScan, Region, ScanTarget,
+    TimeWindow, TopKeys, TopQuery, VariableQuery, VariableTarget,
 };
 
 /// Where the plan reads from.
@@ -222,6 +225,8 @@ pub enum Shape {
     },
     /// Grafana annotations (`frame::annotation_frame`).
     Annotations(AnnotationShape),
+    /// Hourly volumes per group over the baseline days and the range, scored in `frame/`.
+    EgressAnomaly(AnomalyShape),
     /// Last-record times per group, measured against a reference time.
     Coverage {
         /// Key columns, in order.
@@ -237,6 +242,29 @@ pub enum Shape {
         /// Keep only groups silent for more than this many minutes.
         silent_for_minutes: Option<u32>,
     },
+}
+
+/// How `frame/` scores hourly egress against its baseline (`frame::egress_anomaly_frames`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnomalyShape {
+    /// Key columns, in order.
+    pub keys: Vec<Dimension>,
+    /// The first baseline day's midnight, epoch ms.
+    pub baseline_from_ms: i64,
+    /// Baseline days.
+    pub baseline_days: u32,
+    /// The first hour scored (the range start's hour), epoch ms.
+    pub range_from_ms: i64,
+    /// The range end, epoch ms (the last hour scored is the one holding it).
+    pub to_ms: i64,
+    /// The score from which an hour is anomalous.
+    pub min_score: u32,
+    /// The least egress of an anomalous hour, bytes.
+    pub min_bytes: u64,
+    /// Most anomalous hours listed.
+    pub limit: u32,
+    /// Table, band series or score series.
+    pub format: AnomalyFormat,
 }
 
 /// How `frame/` turns annotation rows into Grafana's annotation fields.
@@ -366,6 +394,8 @@ pub struct Plan {
     /// Gaps between consecutive rows of each group: the outputs become the inner rows of a
     /// windowed query.
     pub gaps: Option<Gaps>,
+    /// Regular contacts per group: the outputs become the contacts of a windowed query.
+    pub intervals: Option<Intervals>,
     /// Order by these output aliases.
     pub order_by: Vec<OrderKey>,
     /// Row limit (the row cap plus one, so a cut can be detected).
@@ -406,6 +436,34 @@ pub struct Gaps {
     /// The shortest gap kept, ms.
     pub min_gap_ms: i64,
 }
+
+/// A regular-contacts query (beaconing): the plan's group outputs are the keys and its
+/// aggregates are added up per contact — each distinct row time of a group ([`CONTACT`]);
+/// the interval from each contact to the one before ([`INTERVAL`], window `LAG`) is measured,
+/// and the groups are kept that have at least `min_contacts` contacts and whose intervals'
+/// standard deviation is at most `max_jitter_percent` of their mean. Each group answers its
+/// keys, its aggregates added up, [`CONTACTS`], [`FIRST_SEEN`], [`LAST_SEEN`], the mean
+/// interval ([`INTERVAL_MS`]) and the standard deviation in percent of it ([`JITTER_PERCENT`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intervals {
+    /// The row time (epoch ms).
+    pub time: Expr,
+    /// The fewest contacts kept.
+    pub min_contacts: u32,
+    /// The most the intervals may vary, percent of their mean.
+    pub max_jitter_percent: u32,
+}
+
+/// Alias of a contact's time.
+pub const CONTACT: &str = "contact";
+/// Alias of the interval from the contact before.
+pub const INTERVAL: &str = "interval_from_previous";
+/// Alias of a group's number of contacts.
+pub const CONTACTS: &str = "contacts";
+/// Alias of a group's mean interval, ms.
+pub const INTERVAL_MS: &str = "interval_ms";
+/// Alias of a group's interval standard deviation, percent of the mean.
+pub const JITTER_PERCENT: &str = "jitter_percent";
 
 /// Alias of the row that starts a gap (its time).
 pub const GAP_START: &str = "last_record";
@@ -463,6 +521,8 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Series { query, .. } => plan_flow_volume(query, window, options),
         PanelQuery::Top { query, .. } => plan_top(query, window, options),
         PanelQuery::PortScan(q) => plan_port_scan(q, window, options),
+        PanelQuery::EgressAnomaly(q) => baseline::plan_egress_anomaly(q, window, options),
+        PanelQuery::Beaconing(q) => baseline::plan_beaconing(q, window, options),
         PanelQuery::FlowSearch(q) => plan_flow_search(q, window, options),
         PanelQuery::Coverage { query, .. } => plan_coverage(query, window, options),
         PanelQuery::ComplianceStatus(q) => compliance::plan_status(q, window, options),
@@ -485,6 +545,7 @@ impl Plan {
             having: Vec::new(),
             history: None,
             gaps: None,
+            intervals: None,
             order_by: Vec::new(),
             limit: 1,
             shape: Shape::Table {
@@ -606,6 +667,7 @@ impl<C> Scope<C> {
             having: Vec::new(),
             history: None,
             gaps: None,
+            intervals: None,
             order_by,
             limit,
             shape,
@@ -717,21 +779,17 @@ fn protocol_columns(dims: &[Dimension]) -> Vec<&'static str> {
 pub const SIDE_IP: &str = "ip";
 
 fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
-    let mut scope = flow_scope(&q.filters, window, options);
+    // New groups: read the baseline days too, and keep the groups first seen in the range.
+    let read = q
+        .baseline_days
+        .map_or(*window, |days| baseline::with_baseline(window, days));
+    let mut scope = flow_scope(&q.filters, &read, options);
     if let Some(internet) = &q.internet {
-        let peer = match internet.side {
-            PeerSide::Source => scope.cols.src_ip,
-            PeerSide::Destination => scope.cols.dst_ip,
-        };
-        // An end that is not an address (NULL, `-`) is no internet peer either.
         scope
             .filters
-            .push(in_blocks(Expr::Column(peer), &any_address()));
-        scope.filters.push(not_in_blocks(
-            Expr::Column(peer),
-            &internet_excluded(&internet.own),
-        ));
+            .extend(internet_filters(&scope.cols, internet));
     }
+    let time_ms = scope.cols.time_ms;
     let (mut outputs, sides, key_names, dims): (Vec<Output>, _, Vec<&str>, Vec<Dimension>) =
         match &q.keys {
             TopKeys::Dimensions(dims) => (
@@ -758,6 +816,22 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
             ),
         };
     outputs.extend(measure_outputs(options.version));
+    let mut time_columns = Vec::new();
+    let mut having = Vec::new();
+    if q.baseline_days.is_some() {
+        let first = Aggregate::Min(Expr::Column(time_ms));
+        outputs.push(output(FIRST_SEEN, OutputValue::Aggregate(first.clone())));
+        outputs.push(output(
+            LAST_SEEN,
+            OutputValue::Aggregate(Aggregate::Max(Expr::Column(time_ms))),
+        ));
+        time_columns = vec![FIRST_SEEN, LAST_SEEN];
+        having.push(Having {
+            aggregate: first,
+            op: Comparison::AtLeast,
+            value: window.from.timestamp_millis(),
+        });
+    }
     let mut plan = scope.into_plan(
         outputs,
         std::iter::once(OrderKey::desc(q.measure.name()))
@@ -765,14 +839,31 @@ fn plan_top(q: &TopQuery, window: &TimeWindow, options: &PlanOptions) -> Plan {
             .collect(),
         table_limit(q.limit, options),
         Shape::Table {
-            time_columns: Vec::new(),
+            time_columns,
             units: measure_units(),
             protocol_columns: protocol_columns(&dims),
             count_total: false,
         },
     );
     plan.sides = sides;
+    plan.having = having;
     plan
+}
+
+/// The alias of a group's first record time (new groups).
+pub const FIRST_SEEN: &str = "first_seen";
+
+/// Flows whose peer on one side is an internet address: a real address (not NULL or `-`)
+/// outside the special-purpose blocks and the user's own.
+fn internet_filters(cols: &FlowColumns, internet: &InternetPeer) -> Vec<Predicate> {
+    let peer = match internet.side {
+        PeerSide::Source => cols.src_ip,
+        PeerSide::Destination => cols.dst_ip,
+    };
+    vec![
+        in_blocks(Expr::Column(peer), &any_address()),
+        not_in_blocks(Expr::Column(peer), &internet_excluded(&internet.own)),
+    ]
 }
 
 fn plan_port_scan(q: &PortScan, window: &TimeWindow, options: &PlanOptions) -> Plan {

@@ -18,7 +18,7 @@
 //!   began, then applies the plan's outer part ([`Merge::History`]). Its first slice starts at
 //!   the range start itself (a history cannot be trimmed afterwards).
 //!
-//! None may have gaps. Otherwise the range's first day
+//! None may have gaps or intervals (beaconing). Otherwise the range's first day
 //! runs whole so that its query stays the same while the range moves, and the rows before the
 //! range start are dropped ([`Slice::keep_from_ms`] on [`Sliced::trim_column`]): time buckets,
 //! windows, row times, or — for added-up tables — an extra hour group (a minute for a plain
@@ -115,7 +115,7 @@ struct Kind {
 }
 
 fn kind(plan: &Plan) -> Option<Kind> {
-    if plan.gaps.is_some() {
+    if plan.gaps.is_some() || plan.intervals.is_some() {
         return None;
     }
     if plan.history.is_some() {
@@ -141,7 +141,9 @@ fn kind(plan: &Plan) -> Option<Kind> {
         Shape::TimeSeries { bucket_ms, .. } if plain && DAY_MS % bucket_ms == 0 => {
             kind(Merge::Concat, TIME_BUCKET, None, HOUR_MS % bucket_ms == 0)
         }
-        Shape::Coverage { .. } if plain => kind(Merge::Concat, TIME_BUCKET, None, true),
+        Shape::Coverage { .. } | Shape::EgressAnomaly(_) if plain => {
+            kind(Merge::Concat, TIME_BUCKET, None, true)
+        }
         Shape::Table { .. } => table_kind(plan, plain),
         _ => None,
     }

@@ -98,6 +98,9 @@ pub struct TopQuery {
     pub internet: Option<InternetPeer>,
     /// How the ranking is shown.
     pub format: TopFormat,
+    /// Only groups first seen in the range: absent from this many whole UTC days before the
+    /// range's first day and from that day's hours before the range start.
+    pub baseline_days: Option<u32>,
 }
 
 /// Flows whose peer on `side` is on the internet: a public address outside the user's `own`

@@ -4,6 +4,7 @@
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
 mod annotations;
+mod baseline;
 mod compliance;
 mod flow;
 pub mod kinds;
@@ -18,6 +19,9 @@ use crate::lenient::{self, Items, Problem};
 
 pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
+};
+pub use baseline::{
+    AnomalyFormat, AnomalyKeys, Beaconing, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -306,6 +310,10 @@ pub enum PanelQuery {
     },
     /// `port_scan`.
     PortScan(PortScan),
+    /// `egress_anomaly`.
+    EgressAnomaly(EgressAnomaly),
+    /// `beaconing`.
+    Beaconing(Beaconing),
     /// `flow_search`.
     FlowSearch(FlowSearch),
     /// `coverage` and `freshness`: when flow records last arrived.
@@ -369,6 +377,8 @@ impl PanelQuery {
             | PanelQuery::Top { kind, .. }
             | PanelQuery::Coverage { kind, .. } => kind,
             PanelQuery::PortScan(_) => "port_scan",
+            PanelQuery::EgressAnomaly(_) => "egress_anomaly",
+            PanelQuery::Beaconing(_) => "beaconing",
             PanelQuery::FlowSearch(_) => "flow_search",
             PanelQuery::ComplianceStatus(_) => "compliance_status",
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",

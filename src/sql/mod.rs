@@ -22,9 +22,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::lake::{PartitionColumn, SourceVersion};
 use crate::net::Cidr;
 use crate::plan::{
-    partitions, Aggregate, Comparison, Expr, Gaps, History, HistoryRows, Literal, OutputValue,
-    PartitionFilter, Plan, Predicate, TimeFilter, ENTITY, GAP_NEXT, GAP_START, PREVIOUS_STATE,
-    SIDE_IP, SINCE, STATE, UPDATED,
+    partitions, Aggregate, Comparison, Expr, Gaps, History, HistoryRows, Intervals, Literal,
+    Output, OutputValue, PartitionFilter, Plan, Predicate, TimeFilter, CONTACT, CONTACTS, ENTITY,
+    FIRST_SEEN, GAP_NEXT, GAP_START, INTERVAL, INTERVAL_MS, JITTER_PERCENT, LAST_SEEN,
+    PREVIOUS_STATE, SIDE_IP, SINCE, STATE, UPDATED,
 };
 
 /// The SQL dialect of an engine.
@@ -367,6 +368,9 @@ fn render_with(plan: &Plan, dialect: Dialect, prune: bool) -> String {
     if let Some(gaps) = &plan.gaps {
         return render_gaps(plan, gaps, dialect, prune);
     }
+    if let Some(intervals) = &plan.intervals {
+        return render_intervals(plan, intervals, dialect, prune);
+    }
     match (&plan.sides, dialect) {
         (Some(sides), Dialect::Local) => render_sides_union(plan, sides, prune),
         _ => {
@@ -670,6 +674,90 @@ fn render_gaps(plan: &Plan, g: &Gaps, dialect: Dialect, prune: bool) -> String {
     );
     finish(&mut sql, plan);
     sql
+}
+
+/// A regular-contacts plan in three steps: the contacts (each distinct row time of a group,
+/// its aggregates added up), the interval from each contact to the one before in its group
+/// (`LAG`), and per group the contacts, first and last, mean interval and its relative
+/// standard deviation, kept when there are enough contacts and the intervals vary little.
+fn render_intervals(plan: &Plan, iv: &Intervals, dialect: Dialect, prune: bool) -> String {
+    let ctx = Ctx {
+        dialect,
+        side: None,
+    };
+    let time = ctx.expr(&iv.time);
+    let (keys, sums): (Vec<&Output>, Vec<&Output>) = plan
+        .outputs
+        .iter()
+        .partition(|o| matches!(o.value, OutputValue::Group(_)));
+    let key_aliases: Vec<String> = keys.iter().map(|o| ident(&o.alias)).collect();
+    let mut contact = select_list(&plan.outputs, ctx);
+    contact.push(format!("  {time} AS {}", ident(CONTACT)));
+    let groups: Vec<String> = keys
+        .iter()
+        .filter_map(|o| match &o.value {
+            OutputValue::Group(e) => Some(ctx.expr(e)),
+            _ => None,
+        })
+        .chain([time.clone()])
+        .collect();
+    let contacts = format!(
+        "SELECT\n{}{}\nGROUP BY {}",
+        contact.join(",\n"),
+        from_where(plan, ctx, prune),
+        groups.join(", ")
+    );
+    let contact_col = ident(CONTACT);
+    let mut middle: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| format!("  {}", ident(&o.alias)))
+        .collect();
+    middle.push(format!("  {contact_col}"));
+    middle.push(format!(
+        "  {contact_col} - LAG({contact_col}) OVER (PARTITION BY {} ORDER BY {contact_col}) AS {}",
+        key_aliases.join(", "),
+        ident(INTERVAL)
+    ));
+    let middle = format!(
+        "SELECT\n{}\nFROM (\n{}\n) AS {}",
+        middle.join(",\n"),
+        indent(&contacts),
+        ident("contact_times")
+    );
+    let interval = ident(INTERVAL);
+    let mut outer: Vec<String> = key_aliases.iter().map(|k| format!("  {k}")).collect();
+    outer.extend(sums.iter().map(|o| {
+        let alias = ident(&o.alias);
+        format!("  SUM({alias}) AS {alias}")
+    }));
+    outer.push(format!("  COUNT(*) AS {}", ident(CONTACTS)));
+    outer.push(format!("  MIN({contact_col}) AS {}", ident(FIRST_SEEN)));
+    outer.push(format!("  MAX({contact_col}) AS {}", ident(LAST_SEEN)));
+    outer.push(format!("  AVG({interval}) AS {}", ident(INTERVAL_MS)));
+    outer.push(format!(
+        "  100 * STDDEV_POP({interval}) / AVG({interval}) AS {}",
+        ident(JITTER_PERCENT)
+    ));
+    let mut sql = format!(
+        "SELECT\n{}\nFROM (\n{}\n) AS {}\nGROUP BY {}\nHAVING COUNT(*) >= {}\n  AND 100 * STDDEV_POP({interval}) <= {} * AVG({interval})",
+        outer.join(",\n"),
+        indent(&middle),
+        ident("intervals"),
+        key_aliases.join(", "),
+        iv.min_contacts,
+        iv.max_jitter_percent
+    );
+    finish(&mut sql, plan);
+    sql
+}
+
+/// Each line of `sql` indented by two spaces (a subquery).
+fn indent(sql: &str) -> String {
+    sql.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A comparison operator's SQL.

@@ -128,6 +128,24 @@ fn cases() -> Vec<Case> {
             DAY_TO,
         ),
         case(
+            "egress_anomaly_by_eni_own_blocks_of_both_families",
+            json!({"kind": "egress_anomaly", "by": "eni", "own_cidrs": ["52.216.0.0/15", "2606:4700::/32"]}),
+            "2024-06-14T06:30:00Z",
+            "2024-06-15T11:59:59.999Z",
+        ),
+        case(
+            "new_external_peers",
+            json!({"kind": "new_external_peers", "baseline_days": 5}),
+            "2024-06-14T00:00:00Z",
+            "2024-06-15T11:59:59.999Z",
+        ),
+        case(
+            "beaconing",
+            json!({"kind": "beaconing", "min_contacts": 4, "max_jitter_percent": 100}),
+            "2024-06-14T00:00:00Z",
+            "2024-06-15T11:59:59.999Z",
+        ),
+        case(
             "flow_search",
             json!({"kind": "flow_search", "limit": 200,
                    "filters": {"ip": ["10.0.0.0/8", "::/0"], "accounts": ["111122223333"]}}),

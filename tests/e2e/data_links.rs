@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use crate::common::{ask, plugin, rows, t};
 
+/// Up to the fixture lake's end, so the detections of the demo story have rows to click.
 const FROM: &str = "2024-06-13T00:00:00Z";
-const TO: &str = "2024-06-14T23:59:59.999Z";
+const TO: &str = "2024-06-15T11:59:59.999Z";
 
 /// A frame value as the text a link would put into a URL.
 fn text(v: &Value) -> String {

@@ -25,13 +25,13 @@ fn within(block: &Cidr, addr: Option<IpAddr>) -> bool {
 }
 
 /// A group key column as SQL sees it: NULL is `None`.
-type Key = Option<String>;
+pub(crate) type Key = Option<String>;
 
-fn port_key(port: Option<i32>) -> Key {
+pub(crate) fn port_key(port: Option<i32>) -> Key {
     port.map(|p| p.to_string())
 }
 
-fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::DecodedField {
+pub(crate) fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::DecodedField {
     frame
         .fields
         .iter()
@@ -45,14 +45,14 @@ fn field<'a>(frame: &'a DecodedFrame, name: &str) -> &'a lakewatch::frame::Decod
 }
 
 #[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
-struct Totals {
-    bytes: i64,
-    packets: i64,
-    flows: i64,
+pub(crate) struct Totals {
+    pub(crate) bytes: i64,
+    pub(crate) packets: i64,
+    pub(crate) flows: i64,
 }
 
 impl Totals {
-    fn add(&mut self, r: &FlowRecord) {
+    pub(crate) fn add(&mut self, r: &FlowRecord) {
         self.bytes += r.bytes;
         self.packets += r.packets;
         self.flows += 1;
@@ -83,7 +83,7 @@ fn brute_top(
 /// How SQL orders the key columns: numbers as numbers, text byte-wise, NULL last (the default
 /// of ascending order in Trino and DataFusion); protocol names sort as their numbers do (ICMP 1 <
 /// TCP 6 < UDP 17).
-fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
+pub(crate) fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
     use std::cmp::Ordering::{Greater, Less};
     for (x, y) in a.iter().zip(b) {
         let o = match (x, y) {
@@ -102,7 +102,7 @@ fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
     std::cmp::Ordering::Equal
 }
 
-fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<Key>, Totals)> {
+pub(crate) fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<Key>, Totals)> {
     for m in ["bytes", "packets", "flows"] {
         assert_eq!(field(frame, m).type_name, "number", "{m} stays a number");
     }
@@ -130,7 +130,7 @@ fn table_top(frame: &DecodedFrame, key_cols: &[&str]) -> Vec<(Vec<Key>, Totals)>
         .collect()
 }
 
-fn protocol_name(p: i32) -> Key {
+pub(crate) fn protocol_name(p: i32) -> Key {
     Some(match p {
         1 => "ICMP".into(),
         6 => "TCP".into(),

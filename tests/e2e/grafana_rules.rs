@@ -52,6 +52,22 @@ fn series_kinds() -> Vec<(Value, Empty)> {
             Empty::NoData,
         ),
         (
+            json!({"kind": "egress_anomaly", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "egress_anomaly", "format": "score", "by": "eni"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "new_external_peers", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "beaconing", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
             json!({"kind": "compliance_over_time", "group_by": ["account"]}),
             Empty::NoData,
         ),
@@ -77,6 +93,9 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "top_interfaces"}),
         json!({"kind": "internet_egress"}),
         json!({"kind": "exposed_services"}),
+        json!({"kind": "egress_anomaly"}),
+        json!({"kind": "new_external_peers"}),
+        json!({"kind": "beaconing"}),
         json!({"kind": "top_subnets"}),
         json!({"kind": "port_scan", "threshold": 2}),
         json!({"kind": "flow_search", "limit": 20}),
@@ -259,6 +278,137 @@ async fn the_shipped_exposed_service_rule_reads_as_a_series_per_service() {
         let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
         assert_eq!(
             read_as_grafana(&a, "the exposed-service rule, no data"),
+            Shape::NoData
+        );
+    }
+}
+
+/// A shipped rule file and the lines its query must hold.
+fn shipped_rule(file: &str, lines: &[&str]) {
+    let path = format!(
+        "{}/provisioning/alerting/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let rule = std::fs::read_to_string(path).unwrap();
+    for line in lines {
+        assert!(
+            rule.contains(line),
+            "{file}: the shipped rule's query has {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_egress_rule_reads_as_a_score_series_per_vpc_that_passes_at_the_burst() {
+    shipped_rule(
+        "lakewatch-egress-anomaly.yaml",
+        &[
+            "kind: egress_anomaly",
+            "format: score",
+            "reducer: max",
+            "params: [4]",
+        ],
+    );
+    let model = json!({"kind": "egress_anomaly", "format": "score", "filters": {}});
+    let (_, _, burst_vpc, _) = lakewatch::demo::egress_burst(&crate::common::config());
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, FROM, TO).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the egress rule") else {
+            panic!("series expected")
+        };
+        let vpcs: Vec<&str> = series.iter().map(|l| l["vpc"].as_str()).collect();
+        assert!(vpcs.len() > 1, "v{version}: {vpcs:?}");
+        // What the rule's reduce (max) and threshold (> 4) make of each series: only the VPC
+        // of the planted burst fires.
+        let firing: Vec<&str> = a.frames[0].fields[1..]
+            .iter()
+            .filter(|f| {
+                f.values
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .fold(f64::MIN, f64::max)
+                    > 4.0
+            })
+            .map(|f| f.labels["vpc"].as_str())
+            .collect();
+        assert_eq!(firing, [burst_vpc.as_str()], "v{version}");
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the egress rule, no data"),
+            Shape::NoData
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_new_peer_rule_reads_as_a_series_per_new_peer() {
+    shipped_rule(
+        "lakewatch-new-external-peers.yaml",
+        &["kind: new_external_peers", "format: series"],
+    );
+    let model = json!({"kind": "new_external_peers", "format": "series", "filters": {}});
+    let (peer, port) = lakewatch::demo::NEW_PEER;
+    let p = plugin().await;
+    // The hours around the first calls (twenty hours before the lake's end).
+    let (from, to) = ("2024-06-14T15:00:00Z", "2024-06-14T18:00:00Z");
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, from, to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the new-peer rule") else {
+            panic!("series expected")
+        };
+        let peers: Vec<(&str, &str)> = series
+            .iter()
+            .map(|l| (l["dst_ip"].as_str(), l["dst_port"].as_str()))
+            .collect();
+        assert!(
+            peers.contains(&(peer, &port.to_string())),
+            "v{version}: {peers:?}"
+        );
+        let keys: Vec<&str> = series[0].keys().map(String::as_str).collect();
+        assert_eq!(keys, ["dst_ip", "dst_port", "protocol", "vpc"]);
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the new-peer rule, no data"),
+            Shape::NoData
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_beaconing_rule_reads_as_a_series_per_beacon() {
+    shipped_rule(
+        "lakewatch-beaconing.yaml",
+        &["kind: beaconing", "format: series"],
+    );
+    let model = json!({"kind": "beaconing", "format": "series", "filters": {}});
+    let (_, _, vpc, host, _) = lakewatch::demo::beacon(&crate::common::config());
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, FROM, TO).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the beaconing rule") else {
+            panic!("series expected")
+        };
+        let beacons: Vec<(&str, &str, &str)> = series
+            .iter()
+            .map(|l| {
+                (
+                    l["vpc"].as_str(),
+                    l["src_ip"].as_str(),
+                    l["dst_ip"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            beacons,
+            [(vpc.as_str(), host.as_str(), lakewatch::demo::BEACON_DEST)],
+            "v{version}"
+        );
+        // Twelve calls an hour over the twelve hours.
+        assert_eq!(a.frames[0].fields[1].values, [json!(144.0)], "v{version}");
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the beaconing rule, no data"),
             Shape::NoData
         );
     }

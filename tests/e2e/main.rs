@@ -11,6 +11,7 @@ mod cache;
 mod compliance;
 mod cross_engine;
 mod data_links;
+mod detections;
 mod flow_kinds;
 mod glue_discovery;
 mod grafana_rules;

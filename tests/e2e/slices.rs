@@ -127,6 +127,9 @@ async fn sliced_answers_equal_whole_answers_for_every_kind_that_splits() {
         json!({"kind": "flow_search", "limit": 15, "filters": {"action": "REJECT"}}),
         json!({"kind": "variable", "values": "vpcs"}),
         json!({"kind": "coverage"}),
+        json!({"kind": "egress_anomaly", "format": "series", "baseline_days": 3}),
+        json!({"kind": "egress_anomaly", "format": "score", "by": "eni", "baseline_days": 3}),
+        json!({"kind": "new_external_peers", "baseline_days": 3}),
     ];
     assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -416,7 +416,7 @@ export function QueryEditor(props: Props) {
                 />
               </InlineField>
             )}
-            {has('by') && (
+            {has('by') && spec.kind !== 'egress_anomaly' && (
               <InlineField label="Rank" labelWidth={10}>
                 <RadioButtonGroup
                   options={[
@@ -425,6 +425,18 @@ export function QueryEditor(props: Props) {
                     { label: 'Either side', value: 'either' },
                   ]}
                   value={query.by ?? 'src_ip'}
+                  onChange={(v) => update({ by: v as LakewatchQuery['by'] }, true)}
+                />
+              </InlineField>
+            )}
+            {has('by') && spec.kind === 'egress_anomaly' && (
+              <InlineField label="Score per" labelWidth={10}>
+                <RadioButtonGroup
+                  options={[
+                    { label: 'VPC', value: 'vpc' },
+                    { label: 'Interface', value: 'eni' },
+                  ]}
+                  value={query.by ?? 'vpc'}
                   onChange={(v) => update({ by: v as LakewatchQuery['by'] }, true)}
                 />
               </InlineField>
@@ -601,6 +613,21 @@ export function QueryEditor(props: Props) {
             )}
             {has('lookback_days') && (
               <NumberField field="lookback_days" label="Look back (days)" tooltip="How far back to look for the last record; default: the datasource setting" placeholder="7" value={query.lookback_days} onChange={(v) => update({ lookback_days: v })} />
+            )}
+            {has('baseline_days') && (
+              <NumberField field="baseline_days" label="Baseline (days)" tooltip="Whole days before the range the range is compared with" placeholder="7" value={query.baseline_days} onChange={(v) => update({ baseline_days: v })} />
+            )}
+            {has('min_score') && (
+              <NumberField field="min_score" label="Min score" tooltip="An hour is anomalous from this many scaled MADs above its baseline median" placeholder="4" value={query.min_score} onChange={(v) => update({ min_score: v })} />
+            )}
+            {has('min_contacts') && (
+              <NumberField field="min_contacts" label="Min contacts" tooltip="A beacon calls its destination at least this many times (distinct start times)" placeholder="8" value={query.min_contacts} onChange={(v) => update({ min_contacts: v })} />
+            )}
+            {has('max_jitter_percent') && (
+              <NumberField field="max_jitter_percent" label="Max jitter (%)" tooltip="The standard deviation of the intervals between calls, in percent of their mean" placeholder="20" value={query.max_jitter_percent} onChange={(v) => update({ max_jitter_percent: v })} />
+            )}
+            {has('min_bytes') && (
+              <NumberField field="min_bytes" label="Min bytes" tooltip="An anomalous hour sent at least this much (small VPCs do not alarm)" placeholder="100000000" value={query.min_bytes} onChange={(v) => update({ min_bytes: v })} />
             )}
           </InlineFieldRow>
         </>

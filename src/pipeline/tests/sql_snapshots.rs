@@ -160,6 +160,31 @@ fn rejected_threats_and_egress() {
     );
 }
 
+/// The detections against a baseline read the whole days before the range too.
+#[test]
+fn baseline_detections() {
+    all_dialects(
+        "egress_anomaly_by_eni",
+        json!({"kind": "egress_anomaly", "by": "eni", "baseline_days": 3,
+               "own_cidrs": ["198.51.100.0/24"], "filters": {"accounts": ["111122223333"]}}),
+        "2024-06-01T10:30:00Z",
+        "2024-06-01T23:59:59.999Z",
+    );
+    all_dialects(
+        "beaconing",
+        json!({"kind": "beaconing", "min_contacts": 10, "max_jitter_percent": 15,
+               "filters": {"vpcs": ["vpc-0a1b2c3d"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "new_external_peers",
+        json!({"kind": "new_external_peers", "baseline_days": 3, "own_cidrs": ["198.51.100.0/24"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
 #[test]
 fn flow_search_every_field() {
     all_dialects(

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::flow;
 use super::{quoted, string_list};
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
-use super::{TopFormat, TopKeys, TopQuery};
+use super::{TopFormat, TopKeys, TopQuery, BASELINE_DAYS, DEFAULT_BASELINE_DAYS};
 
 mod ranked;
 
@@ -42,6 +42,9 @@ registry! {
     port_scan::PortScanKind,
     internet_egress::InternetEgress,
     exposed_services::ExposedServices,
+    egress_anomaly::EgressAnomalyKind,
+    new_external_peers::NewExternalPeers,
+    beaconing::BeaconingKind,
     flow_search::FlowSearchKind,
     coverage::CoverageKind,
     freshness::Freshness,
@@ -293,26 +296,53 @@ impl<'a> Envelope<'a> {
             limit: self.limit(10)?,
             internet: None,
             format: TopFormat::Table,
+            baseline_days: None,
         })
+    }
+
+    /// `baseline_days` (see [`BASELINE_DAYS`]), or the default.
+    pub fn baseline_days(&self) -> Result<u32, QueryError> {
+        Ok(self
+            .number("baseline_days", BASELINE_DAYS)?
+            .unwrap_or(DEFAULT_BASELINE_DAYS))
     }
 
     /// `format`: one of `accepted` (name, format), the first when absent.
     pub fn format<T: Copy>(&self, accepted: &[(&str, T)]) -> Result<T, QueryError> {
+        self.choice("format", accepted)
+    }
+
+    /// A field holding one of `accepted` (name, value), the first when absent.
+    pub fn choice<T: Copy>(&self, field: &str, accepted: &[(&str, T)]) -> Result<T, QueryError> {
         let names: Vec<&str> = accepted.iter().map(|(name, _)| *name).collect();
         let names = names.join(" or ");
-        match string_list(self.obj.get("format"), "format")?.as_slice() {
+        match string_list(self.obj.get(field), field)?.as_slice() {
             [] => Ok(accepted[0].1),
             [one] => accepted
                 .iter()
                 .find(|(name, _)| name == one)
-                .map(|(_, format)| *format)
-                .ok_or_else(|| QueryError::new("format", quoted(one), format!("expected {names}"))),
+                .map(|(_, value)| *value)
+                .ok_or_else(|| QueryError::new(field, quoted(one), format!("expected {names}"))),
             many => Err(QueryError::new(
-                "format",
+                field,
                 format!("{many:?}"),
                 format!("expected a single value: {names}"),
             )),
         }
+    }
+
+    /// A whole number field within `range` that may exceed 32 bits (byte volumes), None when
+    /// absent or empty.
+    pub fn wide_number(
+        &self,
+        field: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Option<u64>, QueryError> {
+        Ok(crate::lenient::whole_number(
+            field,
+            self.obj.get(field),
+            range,
+        )?)
     }
 
     /// A measure-over-time query.
@@ -401,6 +431,8 @@ mod tests {
                 (None, Some(dimension_names(&query.group_by)), None)
             }
             PanelQuery::PortScan(q) => (None, None, Some(q.limit)),
+            PanelQuery::EgressAnomaly(q) => (None, None, Some(q.limit)),
+            PanelQuery::Beaconing(q) => (None, None, Some(q.limit)),
             PanelQuery::FlowSearch(q) => (None, None, Some(q.limit)),
             PanelQuery::ComplianceStatus(q) => (None, None, Some(q.limit)),
             PanelQuery::Variable(q) => (None, None, Some(q.limit)),
@@ -433,6 +465,59 @@ mod tests {
                 assert_eq!(p.kind(), spec.kind);
             }
         }
+    }
+
+    #[test]
+    fn baseline_detections_read_their_defaults_and_name_their_bounds() {
+        use crate::query::{AnomalyFormat, AnomalyKeys};
+        let parse = |v: Value| AnyQuery::from_json(&v);
+        let Ok(AnyQuery::Panel(p)) = parse(serde_json::json!({"kind": "egress_anomaly"})) else {
+            panic!("egress_anomaly parses")
+        };
+        let PanelQuery::EgressAnomaly(q) = *p else {
+            panic!("an egress anomaly")
+        };
+        assert_eq!(
+            (q.keys, q.baseline_days, q.min_score, q.min_bytes, q.format),
+            (AnomalyKeys::Vpc, 7, 4, 100_000_000, AnomalyFormat::Table)
+        );
+        assert_eq!(
+            q.filters.direction,
+            Some(crate::query::FlowDirectionFilter::Egress)
+        );
+        let Ok(AnyQuery::Panel(p)) = parse(serde_json::json!({"kind": "new_external_peers",
+            "baseline_days": "14", "format": "series"}))
+        else {
+            panic!("new_external_peers parses")
+        };
+        let PanelQuery::Top { query, .. } = *p else {
+            panic!("a ranking")
+        };
+        assert_eq!(
+            (query.baseline_days, query.format),
+            (Some(14), TopFormat::Series)
+        );
+        let err = |v: Value| parse(v).unwrap_err().to_string();
+        assert_eq!(
+            err(serde_json::json!({"kind": "egress_anomaly", "baseline_days": 2})),
+            "query field `baseline_days` has the value 2: expected a whole number from 3 to 28"
+        );
+        assert_eq!(
+            err(serde_json::json!({"kind": "new_external_peers", "baseline_days": 29})),
+            "query field `baseline_days` has the value 29: expected a whole number from 3 to 28"
+        );
+        assert_eq!(
+            err(serde_json::json!({"kind": "egress_anomaly", "by": "subnet"})),
+            "query field `by` has the value \"subnet\": expected vpc or eni"
+        );
+        assert_eq!(
+            err(serde_json::json!({"kind": "egress_anomaly", "min_score": 0})),
+            "query field `min_score` has the value 0: expected a whole number from 1 to 1000"
+        );
+        assert_eq!(
+            err(serde_json::json!({"kind": "egress_anomaly", "format": "pie"})),
+            "query field `format` has the value \"pie\": expected table or series or score"
+        );
     }
 
     #[test]
