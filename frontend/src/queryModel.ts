@@ -136,7 +136,7 @@ export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> =
   { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
   { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
   { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
-  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings) for the configured source version' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt) for the configured source version' },
   { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
   { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
 ];

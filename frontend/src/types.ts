@@ -159,7 +159,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -215,4 +215,5 @@ export const DEFAULT_QUERY: Partial<LakewatchQuery> = {
 export interface LakeTables {
   vpc_flow?: string;
   sh_findings?: string;
+  cloud_trail_mgmt?: string;
 }

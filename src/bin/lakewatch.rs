@@ -474,8 +474,9 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
     let summary = demo::write_lake(cfg, out, true)?;
     let secs = summary.elapsed.as_secs_f64();
     eprintln!(
-        "generated {} flow records per version, {} files, {} in {:.1} s ({:.0} records/s)",
+        "generated {} flow records and {} CloudTrail events per version, {} files, {} in {:.1} s ({:.0} records/s)",
         summary.records_per_version,
+        summary.trail_events_per_version,
         summary.files,
         human_bytes(summary.bytes as f64),
         secs,

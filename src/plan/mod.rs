@@ -66,6 +66,17 @@ pub enum Expr {
         /// Label for any other value.
         default: &'static str,
     },
+    /// A boolean shown as labels: `CASE WHEN e THEN 'yes' WHEN NOT e THEN 'no' ELSE 'unknown' END`.
+    Flag {
+        /// The boolean expression.
+        expr: Box<Expr>,
+        /// The label of true.
+        yes: &'static str,
+        /// The label of false.
+        no: &'static str,
+        /// The label of NULL.
+        unknown: &'static str,
+    },
     /// Epoch-millisecond bucket start: `(e / width) * width`.
     BucketMs {
         /// Epoch-ms expression.
@@ -968,10 +979,14 @@ fn measure_aggregate(measure: Measure, version: SourceVersion) -> Aggregate {
 }
 
 /// A described aggregate as SQL computes it; None for measures `frame/` computes.
-fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
+pub(crate) fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
     match aggregate {
         MeasureAggregate::Sum(path) => Some(Aggregate::Sum(Expr::Column(path))),
         MeasureAggregate::Count => Some(Aggregate::Count),
+        MeasureAggregate::CountWhere { column, value } => Some(Aggregate::CountWhere(Box::new(
+            Predicate::In(Expr::Column(column), vec![Literal::Int(value)]),
+        ))),
+        MeasureAggregate::CountDistinct(path) => Some(Aggregate::CountDistinct(Expr::Column(path))),
         MeasureAggregate::PercentInState { .. } | MeasureAggregate::CountInState(_) => None,
     }
 }
@@ -998,6 +1013,17 @@ impl From<ColumnExpr> for Expr {
                 expr: Box::new(Expr::Column(column)),
                 cases: cases.to_vec(),
                 default,
+            },
+            ColumnExpr::Flag {
+                column,
+                yes,
+                no,
+                unknown,
+            } => Expr::Flag {
+                expr: Box::new(Expr::Column(column)),
+                yes,
+                no,
+                unknown,
             },
             ColumnExpr::Segment {
                 column,
