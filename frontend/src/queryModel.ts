@@ -26,7 +26,7 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
@@ -67,6 +67,15 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   action: { label: 'Action', placeholder: 'ACCEPT or REJECT', single: ['ACCEPT', 'REJECT'] },
   direction: { label: 'Direction', placeholder: 'ingress or egress', single: ['ingress', 'egress'] },
   boundary: { label: 'Traffic path', placeholder: 'Internet Gateway, 5' },
+  services: { label: 'Services', placeholder: 'iam, sts.amazonaws.com' },
+  operations: { label: 'Operations', placeholder: 'CreateAccessKey, ConsoleLogin' },
+  principals: { label: 'Principals (ARN)', placeholder: 'arn:aws:iam::111122223333:user/alice' },
+  principal_names: { label: 'User names', placeholder: 'alice, $user' },
+  principal_types: { label: 'Identity types', placeholder: 'IAMUser, AssumedRole, Root, AWSService' },
+  access_keys: { label: 'Access keys', placeholder: 'AKIAIOSFODNN7EXAMPLE' },
+  outcome: { label: 'Outcome', placeholder: 'success or failure', single: ['success', 'failure'] },
+  error_codes: { label: 'Error codes', placeholder: 'AccessDenied, Client.UnauthorizedOperation' },
+  mfa: { label: 'MFA used', placeholder: 'true or false', single: ['true', 'false'] },
 };
 
 /**

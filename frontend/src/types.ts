@@ -56,7 +56,7 @@ export type Dimension =
 /** A filter value: one value, or a list (multi-value template variables give lists). */
 export type FilterValue = string | number | Array<string | number>;
 
-/** The `filters` object shared by the flow kinds (empty or absent: no restriction). */
+/** The `filters` object of the flow and CloudTrail kinds (empty or absent: no restriction). */
 export interface FlowFilters {
   accounts?: FilterValue;
   regions?: FilterValue;
@@ -74,6 +74,24 @@ export interface FlowFilters {
   action?: string;
   direction?: string;
   boundary?: FilterValue;
+  /** CloudTrail: services called (iam.amazonaws.com, or iam). */
+  services?: FilterValue;
+  /** CloudTrail: operations called (CreateAccessKey). */
+  operations?: FilterValue;
+  /** CloudTrail: caller ARNs (or AWS services). */
+  principals?: FilterValue;
+  /** CloudTrail: callers' IAM user names. */
+  principal_names?: FilterValue;
+  /** CloudTrail: IAMUser, AssumedRole, Root, AWSService, … */
+  principal_types?: FilterValue;
+  /** CloudTrail: access key ids. */
+  access_keys?: FilterValue;
+  /** CloudTrail: success or failure. */
+  outcome?: string;
+  /** CloudTrail: error codes (AccessDenied). */
+  error_codes?: FilterValue;
+  /** CloudTrail sign-ins: true (with MFA) or false (without). */
+  mfa?: string;
 }
 
 /** The name of a filter. */

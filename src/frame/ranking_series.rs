@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{array, Field, Frame};
-use crate::query::Measure;
 
 /// The ranking `table` (key columns `keys`, then the measures) as a wide series frame at
 /// `at_ms`; the table's meta goes with it. No rows: a series frame with no values, which is
@@ -18,11 +17,11 @@ use crate::query::Measure;
 pub fn ranking_series_frame(
     mut table: Frame,
     keys: &[&str],
-    measure: Measure,
+    (measure, unit): (&str, &str),
     at_ms: i64,
 ) -> Result<Frame, FrameError> {
     let labels = key_labels(&table, keys)?;
-    let values = table.values_as(measure.name(), &DataType::Float64)?;
+    let values = table.values_as(measure, &DataType::Float64)?;
     let values = values
         .as_any()
         .downcast_ref::<Float64Array>()
@@ -31,9 +30,9 @@ pub fn ranking_series_frame(
     let mut fields = vec![Field::new("time", array(time))];
     for (row, labels) in labels.into_iter().enumerate() {
         let value = values.is_valid(row).then(|| values.value(row));
-        let mut field = Field::new(measure.name(), array(Float64Array::from(vec![value])));
+        let mut field = Field::new(measure, array(Float64Array::from(vec![value])));
         let name: Vec<&str> = labels.values().map(String::as_str).collect();
-        field.config = Some(json!({"unit": measure.unit(), "displayNameFromDS": name.join(" / ")}));
+        field.config = Some(json!({"unit": unit, "displayNameFromDS": name.join(" / ")}));
         field.labels = labels;
         fields.push(field);
     }
@@ -83,8 +82,8 @@ mod tests {
                 Field::new("flows", array(Int64Array::from(vec![7, 2]))),
             ],
         );
-        let frame =
-            ranking_series_frame(table, &["dst_ip", "dst_port"], Measure::Flows, 1_000).unwrap();
+        let frame = ranking_series_frame(table, &["dst_ip", "dst_port"], ("flows", "short"), 1_000)
+            .unwrap();
         assert_eq!(frame.meta.frame_type, Some("timeseries-wide"));
         assert_eq!(frame.fields.len(), 3);
         assert_eq!(frame.fields[0].values.len(), 1);

@@ -16,7 +16,9 @@ use crate::frame::{
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
-use crate::query::{unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys};
+use crate::query::{
+    unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+};
 use crate::settings::Settings;
 use crate::sql::Dialect;
 
@@ -200,10 +202,14 @@ pub(super) fn panel(
     let total = ran.joined.total();
     let shown = frame.rows() as u64;
     if let Some(total) = total.filter(|&total| total > shown) {
+        let what = match &prepared.query {
+            PanelQuery::Trail(TrailQuery::AuthEvents(_)) => "sign-ins",
+            _ => "flows",
+        };
         answer.notices.push(Notice {
             severity: "info",
             text: format!(
-                "Showing the {shown} newest of {total} matching flows; narrow the filters or raise the limit to see more."
+                "Showing the {shown} newest of {total} matching {what}; narrow the filters or raise the limit to see more."
             ),
         });
     }
@@ -215,10 +221,21 @@ pub(super) fn panel(
 /// A table as its query's `format` asks: kept, or reshaped (a ranking as a node graph or as
 /// alertable series, a flow search as log lines).
 fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError> {
+    let at_ms = prepared.window.to.timestamp_millis();
     let query = match &prepared.query {
         PanelQuery::Top { query, .. } => query,
         PanelQuery::FlowSearch(search) if search.format == SearchFormat::Logs => {
             return Ok(vec![flow_log_lines_frame(frame)?]);
+        }
+        PanelQuery::Trail(TrailQuery::TopPrincipals(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = (q.measure.name(), q.measure.unit());
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Trail(TrailQuery::AuthEvents(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = (plan::SIGN_INS, "short");
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
         }
         _ => return Ok(vec![frame]),
     };
@@ -230,13 +247,8 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 TopKeys::Dimensions(dims) => dims.iter().map(|d| d.name()).collect(),
                 TopKeys::EitherIp => vec![plan::SIDE_IP],
             };
-            let at_ms = prepared.window.to.timestamp_millis();
-            Ok(vec![ranking_series_frame(
-                frame,
-                &keys,
-                query.measure,
-                at_ms,
-            )?])
+            let measure = (query.measure.name(), query.measure.unit());
+            Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?])
         }
     }
 }

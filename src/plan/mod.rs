@@ -2,6 +2,9 @@
 //! bucket, order and limit — with no SQL text in it. `sql/` renders it per dialect.
 
 mod annotations;
+mod cloudtrail;
+
+pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, FIRST_SEEN, SIGN_INS};
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -197,10 +200,14 @@ pub struct TimeFilter {
 pub enum Shape {
     /// Long rows `(time_bucket, labels…, value)` → a wide time series.
     TimeSeries {
-        /// Label columns in order.
-        labels: Vec<Dimension>,
-        /// The value column.
-        measure: Measure,
+        /// Label columns (dimension names) in order.
+        labels: Vec<&'static str>,
+        /// Label columns of IANA protocol numbers (shown by name).
+        protocol_labels: Vec<&'static str>,
+        /// The value column (the measure's name).
+        value: &'static str,
+        /// The value's Grafana unit.
+        unit: &'static str,
         /// Bucket width, ms (the frame fills empty buckets with 0).
         bucket_ms: i64,
         /// Keep the top N series and fold the rest into `other`.
@@ -478,6 +485,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::ComplianceOverTime(q) => compliance::plan_over_time(q, window, options),
         PanelQuery::Variable(q) => plan_variable(q, window, options),
         PanelQuery::Annotations(q) => annotations::plan(q, window, options),
+        PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
     }
 }
 
@@ -532,12 +540,12 @@ pub fn bucket_ms(window: &TimeWindow) -> i64 {
         .unwrap_or(BUCKETS_S[BUCKETS_S.len() - 1] * 1000)
 }
 
-fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
-    let width = bucket_ms(window);
-    // Whole buckets: the first bucket counts from its own start, not from the range's start, so a
-    // series reads the same rows whether it runs in one query or in day slices
-    // ([`slices::day_slices`]), and its first point is not a partial, falsely low one.
-    let aligned = if DAY_MS % width == 0 {
+/// The window of a series of buckets `width` wide: whole buckets, the first counting from its
+/// own start, not from the range's start, so a series reads the same rows whether it runs in one
+/// query or in day slices ([`slices::slice_plan`]), and its first point is not a partial, falsely
+/// low one.
+fn whole_buckets(window: &TimeWindow, width: i64) -> TimeWindow {
+    if DAY_MS % width == 0 {
         let from_ms = window.from.timestamp_millis();
         TimeWindow {
             from: DateTime::from_timestamp_millis(from_ms - from_ms.rem_euclid(width))
@@ -546,7 +554,12 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         }
     } else {
         *window
-    };
+    }
+}
+
+fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let width = bucket_ms(window);
+    let aligned = whole_buckets(window, width);
     let scope = flow_scope(&fv.filters, &aligned, options);
     let cols = scope.cols;
     let mut outputs = vec![Output {
@@ -575,8 +588,10 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
             .collect(),
         options.max_rows + 1,
         Shape::TimeSeries {
-            labels: fv.group_by.clone(),
-            measure: fv.measure,
+            labels: fv.group_by.iter().map(|d| d.name()).collect(),
+            protocol_labels: protocol_columns(&fv.group_by),
+            value: fv.measure.name(),
+            unit: fv.measure.unit(),
             bucket_ms: width,
             top: fv.limit,
         },
@@ -682,7 +697,7 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
 
 /// A user's row limit, capped by the row cap; one more row than the cap is asked for so that
 /// a cut can be detected and reported.
-fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
+pub(super) fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
     let limit = u64::from(limit);
     if limit > options.max_rows {
         options.max_rows + 1
@@ -942,13 +957,13 @@ fn internet_excluded(own: &[Cidr]) -> Vec<Cidr> {
         .collect()
 }
 
-fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+pub(super) fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     Predicate::Not(Box::new(in_blocks(e, blocks)))
 }
 
 /// The address lies in any of the blocks: single addresses as one `IN` list, blocks each by
 /// CIDR matching.
-fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+pub(super) fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     let singles: Vec<Literal> = blocks
         .iter()
         .filter(|b| b.is_single_address())
@@ -986,7 +1001,7 @@ pub(crate) fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
         MeasureAggregate::CountWhere { column, value } => Some(Aggregate::CountWhere(Box::new(
             Predicate::In(Expr::Column(column), vec![Literal::Int(value)]),
         ))),
-        MeasureAggregate::CountDistinct(path) => Some(Aggregate::CountDistinct(Expr::Column(path))),
+        MeasureAggregate::CountDistinct(expr) => Some(Aggregate::CountDistinct(expr.into())),
         MeasureAggregate::PercentInState { .. } | MeasureAggregate::CountInState(_) => None,
     }
 }

@@ -4,6 +4,7 @@
 //! that query alone, with an error that names the field and the value and says what is accepted.
 
 mod annotations;
+mod cloudtrail;
 mod compliance;
 mod flow;
 pub mod kinds;
@@ -18,6 +19,10 @@ use crate::lenient::{self, Items, Problem};
 
 pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
+};
+pub use cloudtrail::{
+    ApiActivity, AuthEvents, Outcome, TopPrincipals, TrailDimension, TrailFilters, TrailFormat,
+    TrailMeasure, TrailQuery, TRAIL_FILTERS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -315,6 +320,8 @@ pub enum PanelQuery {
     Variable(VariableQuery),
     /// `annotations`: compliance status changes or flow-log silences, as Grafana annotations.
     Annotations(Annotations),
+    /// The CloudTrail kinds (`api_activity`, `top_principals`, `auth_events`).
+    Trail(TrailQuery),
 }
 
 /// What a `variable` query lists.
@@ -366,6 +373,7 @@ impl PanelQuery {
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
             PanelQuery::Variable(_) => "variable",
             PanelQuery::Annotations(_) => "annotations",
+            PanelQuery::Trail(q) => q.kind(),
         }
     }
 
@@ -403,9 +411,14 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
         .cloned()
         .collect();
     if let Some(Value::Object(f)) = obj.get("filters") {
+        let known = |k: &str| {
+            flow::KNOWN_FILTERS.contains(&k)
+                || cloudtrail::TRAIL_FILTERS.contains(&k)
+                || cloudtrail::TRAIL_FILTER_ALIASES.contains(&k)
+        };
         out.extend(
             f.keys()
-                .filter(|k| !flow::KNOWN_FILTERS.contains(&k.as_str()))
+                .filter(|k| !known(k))
                 .map(|k| format!("filters.{k}")),
         );
     }

@@ -174,6 +174,19 @@ pub const AUTHENTICATION_CLASS: i64 = 3002;
 /// The outcome id of a failed call.
 pub const FAILURE: i64 = 2;
 
+/// Who called: the caller's ARN, or for calls an AWS service made on the account's behalf (they
+/// have no ARN), the service (`invokedBy`).
+pub const PRINCIPAL: Versioned<ColumnExpr> = Versioned {
+    v1: ColumnExpr::Coalesce(&[
+        ColumnExpr::Column(V1.principal),
+        ColumnExpr::Column(V1.invoked_by),
+    ]),
+    v2: ColumnExpr::Coalesce(&[
+        ColumnExpr::Column(V2.principal),
+        ColumnExpr::Column(V2.invoked_by),
+    ]),
+};
+
 /// `Success` / `Failure`, from a version's status id.
 const OUTCOME: ColumnExpr = ColumnExpr::Labels {
     column: &["status_id"],
@@ -247,7 +260,12 @@ static DIMENSIONS: [DimensionSpec; 15] = [
         "the operation called (CreateAccessKey)",
         operation
     ),
-    column_dimension!("principal", &["arn"], "the caller's ARN", principal),
+    DimensionSpec {
+        name: "principal",
+        aliases: &["arn"],
+        about: "the caller's ARN, or the AWS service that called (invokedBy)",
+        expr: PRINCIPAL,
+    },
     column_dimension!(
         "principal_name",
         &["user_name"],
@@ -328,17 +346,20 @@ static MEASURES: [MeasureSpec; 4] = [
     },
     MeasureSpec {
         name: "principals",
-        about: "distinct callers (ARNs)",
+        about: "distinct callers (principals)",
         aggregate: Versioned {
-            v1: MeasureAggregate::CountDistinct(V1.principal),
-            v2: MeasureAggregate::CountDistinct(V2.principal),
+            v1: MeasureAggregate::CountDistinct(PRINCIPAL.v1),
+            v2: MeasureAggregate::CountDistinct(PRINCIPAL.v2),
         },
         unit: "short",
     },
     MeasureSpec {
         name: "source_ips",
         about: "distinct caller addresses",
-        aggregate: Versioned::same(MeasureAggregate::CountDistinct(&["src_endpoint", "ip"])),
+        aggregate: Versioned::same(MeasureAggregate::CountDistinct(ColumnExpr::Column(&[
+            "src_endpoint",
+            "ip",
+        ]))),
         unit: "short",
     },
 ];

@@ -16,7 +16,7 @@ use std::fmt;
 
 pub use cloud_trail_mgmt::{
     TrailColumns, ACCOUNT_CHANGE, API_ACTIVITY, AUTHENTICATION, AUTHENTICATION_CLASS, CLASSES,
-    CLOUD_TRAIL_MGMT, FAILURE,
+    CLOUD_TRAIL_MGMT, FAILURE, PRINCIPAL,
 };
 pub use sh_findings::{FindingColumns, SH_FINDINGS};
 pub use vpc_flow::{flow_log_fields, FlowColumns, VPC_FLOW};
@@ -306,8 +306,8 @@ pub enum MeasureAggregate {
         /// The value counted.
         value: i64,
     },
-    /// The number of distinct non-NULL values of a column.
-    CountDistinct(ColumnPath),
+    /// The number of distinct non-NULL values of an expression.
+    CountDistinct(ColumnExpr),
     /// Not a SQL aggregate: of the entities (findings) whose state in force is one of `among`,
     /// the percent in `state`, counted by `frame/` from the state histories a plan returns.
     PercentInState {

@@ -53,7 +53,6 @@ fn every_dimension_and_measure_is_named_once_and_placed_in_both_versions() {
             assert!(!m.unit.is_empty() && !m.about.is_empty(), "{}", m.name);
             for version in VERSIONS {
                 if let MeasureAggregate::Sum(path)
-                | MeasureAggregate::CountDistinct(path)
                 | MeasureAggregate::CountWhere { column: path, .. } = m.aggregate.of(version)
                 {
                     assert!(
@@ -143,15 +142,18 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
     let record = spec.record.of(version);
     let mut paths = vec![record.time_ms, record.account_uid, record.region];
     paths.extend(record.time_dt);
+    let mut exprs_of_measures = Vec::new();
     for m in spec.measures {
         match m.aggregate.of(version) {
-            MeasureAggregate::Sum(path)
-            | MeasureAggregate::CountDistinct(path)
-            | MeasureAggregate::CountWhere { column: path, .. } => paths.push(path),
+            MeasureAggregate::Sum(path) | MeasureAggregate::CountWhere { column: path, .. } => {
+                paths.push(path)
+            }
+            MeasureAggregate::CountDistinct(expr) => exprs_of_measures.push(expr),
             _ => {}
         }
     }
     let mut exprs: Vec<ColumnExpr> = spec.dimensions.iter().map(|d| d.expr.of(version)).collect();
+    exprs.extend(exprs_of_measures);
     match spec.source {
         Source::VpcFlow => {
             let c = FlowColumns::of(version);

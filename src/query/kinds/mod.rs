@@ -47,6 +47,9 @@ registry! {
     freshness::Freshness,
     compliance_status::ComplianceStatusKind,
     compliance_over_time::ComplianceOverTimeKind,
+    api_activity::ApiActivityKind,
+    top_principals::TopPrincipalsKind,
+    auth_events::AuthEventsKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -88,6 +91,8 @@ pub enum Group {
     Coverage,
     /// Security Hub controls and Config rules.
     Compliance,
+    /// CloudTrail API calls and sign-ins.
+    CloudTrail,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
@@ -404,6 +409,20 @@ mod tests {
             PanelQuery::Variable(q) => (None, None, Some(q.limit)),
             PanelQuery::Annotations(crate::query::Annotations::FlowSilence(q)) => {
                 (None, Some(dimension_names(&q.group_by)), None)
+            }
+            PanelQuery::Trail(trail) => {
+                let names = |dims: &[crate::query::TrailDimension]| {
+                    Some(dims.iter().map(|d| d.name()).collect())
+                };
+                match trail {
+                    crate::query::TrailQuery::Activity(q) => (Some(q.measure.name()), None, None),
+                    crate::query::TrailQuery::TopPrincipals(q) => {
+                        (Some(q.measure.name()), names(&q.group_by), Some(q.limit))
+                    }
+                    crate::query::TrailQuery::AuthEvents(q) => {
+                        (None, names(&q.group_by), Some(q.limit))
+                    }
+                }
             }
             _ => (None, None, None),
         }
