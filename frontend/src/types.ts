@@ -31,7 +31,17 @@ export type QueryKind =
 export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent';
 
 /** What a `variable` query lists (the backend's `values`). */
-export type VariableValues = 'accounts' | 'regions' | 'vpcs' | 'subnets' | 'enis' | 'controls';
+export type VariableValues =
+  | 'accounts'
+  | 'regions'
+  | 'vpcs'
+  | 'subnets'
+  | 'enis'
+  | 'controls'
+  | 'principals'
+  | 'principal_types'
+  | 'services'
+  | 'operations';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';

@@ -770,12 +770,11 @@ fn dashboard_query(
 }
 
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
-    // A lake from an older Lakewatch has no findings table: make a fresh one.
+    // A lake from an older Lakewatch has no findings or CloudTrail table: make a fresh one.
     let complete = lake.join("lake.json").is_file()
-        && lake
-            .join("aws")
-            .join(Source::ShFindings.api_name())
-            .is_dir();
+        && [Source::ShFindings, Source::CloudTrailMgmt]
+            .iter()
+            .all(|s| lake.join("aws").join(s.api_name()).is_dir());
     if regenerate || !complete {
         if lake.exists() {
             std::fs::remove_dir_all(lake)?;

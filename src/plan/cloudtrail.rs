@@ -87,7 +87,11 @@ fn trail_filters(f: &TrailFilters, version: SourceVersion) -> Vec<Predicate> {
     out
 }
 
-fn trail_scope(filters: &TrailFilters, window: &TimeWindow, options: &PlanOptions) -> TrailScope {
+pub(super) fn trail_scope(
+    filters: &TrailFilters,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> TrailScope {
     let cols = TrailColumns::of(options.version);
     TrailScope {
         table: TableRef {

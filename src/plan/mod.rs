@@ -692,6 +692,16 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             let value = compliance::control_expr(options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
+        VariableTarget::Trail(dim) => {
+            let filters = crate::query::TrailFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = cloudtrail::trail_scope(&filters, window, options);
+            let value = cloudtrail::trail_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
     }
 }
 

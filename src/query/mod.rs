@@ -331,13 +331,20 @@ pub enum VariableTarget {
     Flow(Dimension),
     /// Security Hub control ids from the findings.
     Controls,
+    /// A CloudTrail dimension (principal, identity type, service, operation) from the
+    /// management events.
+    Trail(TrailDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
+            "principal" => VariableTarget::Trail(TrailDimension::Principal),
+            "principal_type" => VariableTarget::Trail(TrailDimension::PrincipalType),
+            "service" => VariableTarget::Trail(TrailDimension::Service),
+            "operation" => VariableTarget::Trail(TrailDimension::Operation),
             "account" => VariableTarget::Flow(Dimension::Account),
             "region" => VariableTarget::Flow(Dimension::Region),
             "vpc" => VariableTarget::Flow(Dimension::Vpc),
@@ -735,11 +742,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
         );
     }
 

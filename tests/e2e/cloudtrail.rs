@@ -13,9 +13,10 @@ use lakewatch::net::Cidr;
 use lakewatch::plan::partitions::{event_day, utc_days};
 use serde_json::{json, Value};
 
-/// Two days around the story (it starts at 60 % of the fixture's span, on 9 June).
-const FROM: &str = "2024-06-09T00:00:00Z";
-const TO: &str = "2024-06-10T23:59:59.999Z";
+/// The last two days of the fixture lake, around the story (it starts at 94 % of the span, on
+/// 14 June).
+const FROM: &str = "2024-06-13T12:00:00Z";
+const TO: &str = "2024-06-15T11:59:59.999Z";
 const HOUR: i64 = 3_600_000;
 
 /// A group key as SQL sees it: NULL is `None`.

@@ -694,13 +694,14 @@ fn iam_change(key: &PartitionKey, rng: &mut Rng, signed_in: i64, a: u64) -> Trai
 }
 
 /// The root user of the second account (the only one when there is one) signs in with MFA at
-/// 30 % of the lake's span, in the first region, and looks at the account and its buckets.
+/// 93.5 % of the lake's span (the day before the end of a demo lake that ends now), in the first
+/// region, and looks at the account and its buckets.
 pub fn root_sign_in(cfg: &DemoConfig) -> (String, String, i64) {
     let ids = cfg.account_ids();
     let account = ids.get(1).or(ids.first()).cloned().unwrap_or_default();
     let region = cfg.regions.first().cloned().unwrap_or_default();
     let span = cfg.end.timestamp_millis() - cfg.start().timestamp_millis();
-    let at = cfg.start().timestamp_millis() + span * 3 / 10;
+    let at = cfg.start().timestamp_millis() + span * 187 / 200;
     (account, region, at - at.rem_euclid(60_000))
 }
 

@@ -1,4 +1,5 @@
-//! The CloudTrail story, on its own random stream: at 60 % of the lake's span, in the first
+//! The CloudTrail story, on its own random stream: at 94 % of the lake's span (the day before the
+//! end of a demo lake that ends now), in the first
 //! account and region, carol's access key — which only ever ran scripts from the office — is used
 //! from an internet address never seen before. Whoever holds it looks around (who am I, the
 //! users, the buckets; EC2 is denied), signs in to the console as carol without MFA, creates a
@@ -53,7 +54,7 @@ pub fn trail_story(cfg: &DemoConfig) -> TrailStory {
     let account = cfg.account_ids().first().cloned().unwrap_or_default();
     let region = cfg.regions.first().cloned().unwrap_or_default();
     let span = cfg.end.timestamp_millis() - cfg.start().timestamp_millis();
-    let at = cfg.start().timestamp_millis() + span * 3 / 5;
+    let at = cfg.start().timestamp_millis() + span * 47 / 50;
     let mut rng = Rng::new(mix(&[cfg.seed, 47]));
     let from_ms = at - at.rem_euclid(60_000) + rng.below(30) as i64 * 60_000;
     TrailStory {
