@@ -204,6 +204,7 @@ pub(super) fn panel(
     if let Some(total) = total.filter(|&total| total > shown) {
         let what = match &prepared.query {
             PanelQuery::Trail(TrailQuery::AuthEvents(_)) => "sign-ins",
+            PanelQuery::Trail(TrailQuery::IamChanges(_)) => "IAM changes",
             _ => "flows",
         };
         answer.notices.push(Notice {

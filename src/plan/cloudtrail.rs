@@ -7,11 +7,17 @@ use super::{
     Scope, Shape, TableRef, TimeFilter, TIME_BUCKET,
 };
 use crate::lake::source::{AUTHENTICATION_CLASS, CLOUD_TRAIL_MGMT, PRINCIPAL};
+
+/// The OCSF class id of Account Change (users and roles created, deleted, policies attached).
+const ACCOUNT_CHANGE_CLASS: i64 = 3001;
+
+/// The service IAM changes are calls to.
+const IAM: &str = "iam.amazonaws.com";
 use crate::lake::{Source, SourceVersion, TrailColumns};
 use crate::plan::sql_aggregate;
 use crate::query::{
-    ApiActivity, AuthEvents, TimeWindow, TopPrincipals, TrailDimension, TrailFilters, TrailFormat,
-    TrailMeasure, TrailQuery,
+    ApiActivity, AuthEvents, IamChanges, TimeWindow, TopPrincipals, TrailDimension, TrailFilters,
+    TrailFormat, TrailMeasure, TrailQuery, IAM_CHANGES,
 };
 
 /// The table, partitions, exact time filter and row filters of a CloudTrail plan.
@@ -23,6 +29,7 @@ pub(super) fn plan(query: &TrailQuery, window: &TimeWindow, options: &PlanOption
         TrailQuery::Activity(q) => plan_activity(q, window, options),
         TrailQuery::TopPrincipals(q) => plan_top_principals(q, window, options),
         TrailQuery::AuthEvents(q) => plan_auth_events(q, window, options),
+        TrailQuery::IamChanges(q) => plan_iam_changes(q, window, options),
     }
 }
 
@@ -291,6 +298,81 @@ fn plan_auth_events(q: &AuthEvents, window: &TimeWindow, options: &PlanOptions) 
     scope.into_plan(
         outputs,
         // Newest first; the event id only makes ties come out the same on every engine.
+        vec![OrderKey::desc("time"), OrderKey::asc("event_id")],
+        table_limit(q.limit, options),
+        Shape::Table {
+            time_columns: vec!["time"],
+            units: Vec::new(),
+            protocol_columns: Vec::new(),
+            count_total: true,
+        },
+    )
+}
+
+/// The columns of an IAM change row, in order.
+pub const IAM_CHANGE_COLUMNS: [&str; 11] = [
+    "time",
+    "account",
+    "principal",
+    "operation",
+    "class",
+    "target",
+    "outcome",
+    "error_code",
+    "src_ip",
+    "user_agent",
+    "event_id",
+];
+
+/// `iam_changes`: the calls to IAM that are Account Change rows or change users, keys, roles,
+/// groups and policies, newest first with the total count.
+fn plan_iam_changes(q: &IamChanges, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let version = options.version;
+    let mut scope = trail_scope(&q.filters, window, options);
+    let cols = scope.cols;
+    scope.filters.insert(
+        0,
+        Predicate::In(
+            Expr::Column(cols.service),
+            vec![Literal::Str(IAM.to_string())],
+        ),
+    );
+    scope.filters.insert(
+        1,
+        Predicate::Or(vec![
+            Predicate::In(
+                Expr::Column(cols.class_uid),
+                vec![Literal::Int(ACCOUNT_CHANGE_CLASS)],
+            ),
+            Predicate::In(
+                Expr::Column(cols.operation),
+                IAM_CHANGES
+                    .iter()
+                    .map(|o| Literal::Str((*o).to_string()))
+                    .collect(),
+            ),
+        ]),
+    );
+    let dim = |d: TrailDimension| OutputValue::Row(trail_dimension_expr(d, version));
+    let outputs = vec![
+        output("time", OutputValue::Row(Expr::Column(cols.time_ms))),
+        output("account", dim(TrailDimension::Account)),
+        output("principal", dim(TrailDimension::Principal)),
+        output("operation", dim(TrailDimension::Operation)),
+        output("class", dim(TrailDimension::Class)),
+        output("target", OutputValue::Row(Expr::Column(cols.target_user))),
+        output("outcome", dim(TrailDimension::Outcome)),
+        output("error_code", dim(TrailDimension::ErrorCode)),
+        output("src_ip", dim(TrailDimension::SrcIp)),
+        output("user_agent", dim(TrailDimension::UserAgent)),
+        output("event_id", OutputValue::Row(Expr::Column(cols.event_uid))),
+    ];
+    debug_assert!(outputs
+        .iter()
+        .map(|o| o.alias.as_str())
+        .eq(IAM_CHANGE_COLUMNS.into_iter()));
+    scope.into_plan(
+        outputs,
         vec![OrderKey::desc("time"), OrderKey::asc("event_id")],
         table_limit(q.limit, options),
         Shape::Table {

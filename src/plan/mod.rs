@@ -4,7 +4,9 @@
 mod annotations;
 mod cloudtrail;
 
-pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, FIRST_SEEN, SIGN_INS};
+pub use cloudtrail::{
+    trail_dimension_expr, AUTH_COLUMNS, FIRST_SEEN, IAM_CHANGE_COLUMNS, SIGN_INS,
+};
 mod compliance;
 pub mod partitions;
 pub mod slices;

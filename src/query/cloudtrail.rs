@@ -539,6 +539,8 @@ pub enum TrailFormat {
 /// distinct source addresses and first and last call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopPrincipals {
+    /// The kind name as written (`top_principals`, `access_denied`).
+    pub kind: &'static str,
     /// The groups.
     pub group_by: Vec<TrailDimension>,
     /// What ranks them.
@@ -564,15 +566,27 @@ pub struct AuthEvents {
     pub group_by: Vec<TrailDimension>,
 }
 
+/// `iam_changes`: the calls that change IAM — users, access keys, login profiles, roles, groups
+/// and policies created, deleted, attached, detached — newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamChanges {
+    /// Which changes.
+    pub filters: TrailFilters,
+    /// Most rows.
+    pub limit: u32,
+}
+
 /// A CloudTrail panel query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrailQuery {
     /// `api_activity`.
     Activity(ApiActivity),
-    /// `top_principals`.
+    /// `top_principals` and `access_denied`.
     TopPrincipals(TopPrincipals),
     /// `auth_events`.
     AuthEvents(AuthEvents),
+    /// `iam_changes`.
+    IamChanges(IamChanges),
 }
 
 impl TrailQuery {
@@ -580,8 +594,9 @@ impl TrailQuery {
     pub fn kind(&self) -> &'static str {
         match self {
             TrailQuery::Activity(_) => "api_activity",
-            TrailQuery::TopPrincipals(_) => "top_principals",
+            TrailQuery::TopPrincipals(q) => q.kind,
             TrailQuery::AuthEvents(_) => "auth_events",
+            TrailQuery::IamChanges(_) => "iam_changes",
         }
     }
 
@@ -591,9 +606,59 @@ impl TrailQuery {
             TrailQuery::Activity(q) => &q.filters,
             TrailQuery::TopPrincipals(q) => &q.filters,
             TrailQuery::AuthEvents(q) => &q.filters,
+            TrailQuery::IamChanges(q) => &q.filters,
         }
     }
 }
+
+/// The error codes of a call refused for lack of permission (AWS's sample query of unauthorized
+/// attempts, and the `…Exception` spelling of the JSON services such as KMS, Lambda and SSM).
+pub const DENIED_CODES: [&str; 6] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "Client.UnauthorizedOperation",
+    "UnauthorizedOperation",
+    "Client.OperationNotPermitted",
+    "Client.InvalidPermission.NotFound",
+];
+
+/// The IAM operations that change who may do what (besides every Account Change row).
+pub const IAM_CHANGES: [&str; 34] = [
+    "CreateUser",
+    "DeleteUser",
+    "UpdateUser",
+    "CreateAccessKey",
+    "DeleteAccessKey",
+    "UpdateAccessKey",
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "PutUserPolicy",
+    "DeleteUserPolicy",
+    "CreateRole",
+    "DeleteRole",
+    "UpdateRole",
+    "UpdateAssumeRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "CreateGroup",
+    "DeleteGroup",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "PutGroupPolicy",
+    "DeleteGroupPolicy",
+    "CreatePolicy",
+    "DeletePolicy",
+    "CreatePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "DeactivateMFADevice",
+];
 
 /// `format`: table or series.
 pub(super) fn parse_trail_format(obj: &Map<String, Value>) -> Result<TrailFormat, QueryError> {

@@ -21,8 +21,8 @@ pub use annotations::{
     Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
 };
 pub use cloudtrail::{
-    ApiActivity, AuthEvents, Outcome, TopPrincipals, TrailDimension, TrailFilters, TrailFormat,
-    TrailMeasure, TrailQuery, TRAIL_FILTERS,
+    ApiActivity, AuthEvents, IamChanges, Outcome, TopPrincipals, TrailDimension, TrailFilters,
+    TrailFormat, TrailMeasure, TrailQuery, DENIED_CODES, IAM_CHANGES, TRAIL_FILTERS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -320,7 +320,8 @@ pub enum PanelQuery {
     Variable(VariableQuery),
     /// `annotations`: compliance status changes or flow-log silences, as Grafana annotations.
     Annotations(Annotations),
-    /// The CloudTrail kinds (`api_activity`, `top_principals`, `auth_events`).
+    /// The CloudTrail kinds (`api_activity`, `top_principals`, `auth_events`, `access_denied`,
+    /// `iam_changes`).
     Trail(TrailQuery),
 }
 

@@ -671,6 +671,8 @@ async fn each_kind_reads_only_the_partitions_it_needs() {
         json!({"kind": "top_principals", "filters": filters}),
         json!({"kind": "auth_events", "filters": filters}),
         json!({"kind": "auth_events", "format": "series", "filters": filters}),
+        json!({"kind": "access_denied", "filters": filters}),
+        json!({"kind": "iam_changes", "filters": filters}),
         json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(cloud_trail_mgmt) WHERE $__partitionFilter", "filters": filters}),
     ];
     for version in ["1", "2"] {
@@ -828,5 +830,120 @@ async fn top_principals_run_on_athena_with_typed_frames_from_the_pruned_sql() {
         moto.athena_executions(KEY).await,
         vec![(want, "SUCCEEDED".to_string())]
     );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn access_denied_and_iam_changes_match_brute_force() {
+    let p = plugin().await;
+    let range = (FROM, TO);
+    let whole = ("2024-06-01T00:00:00Z", "2024-06-15T12:00:00Z");
+    let denied_codes = lakewatch::query::DENIED_CODES;
+    let story = trail_story(&config());
+    for version in ["1", "2"] {
+        // Denied calls by account, principal, operation and code.
+        let groups = ["account", "principal", "operation", "error_code"];
+        let frame = ask(&p, version, json!({"kind": "access_denied"}), range, HOUR).await;
+        let denied =
+            |e: &TrailEvent| !e.success && e.error_code.is_some_and(|c| denied_codes.contains(&c));
+        let want = brute_top(&groups, denied, 0, 50, range);
+        assert!(want.len() > 5, "{want:?}");
+        assert!(
+            want.iter().all(|(_, v)| v[0] == v[1]),
+            "every call counted failed"
+        );
+        assert_eq!(table_top(&frame, &groups), want, "v{version} access denied");
+
+        // Another error code replaces the denied ones; the story's EC2 denial by service.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "access_denied", "group_by": ["service"], "filters": {"error_codes": ["ThrottlingException"]}}),
+            range,
+            HOUR,
+        )
+        .await;
+        let want = brute_top(
+            &["service"],
+            |e| !e.success && e.error_code == Some("ThrottlingException"),
+            0,
+            50,
+            range,
+        );
+        assert_eq!(
+            table_top(&frame, &["service"]),
+            want,
+            "v{version} throttled"
+        );
+
+        // Every IAM change of the lake, newest first, with the total.
+        let is_change = |e: &TrailEvent| {
+            e.service == "iam.amazonaws.com"
+                && (e.class == TrailClass::AccountChange
+                    || lakewatch::query::IAM_CHANGES.contains(&e.operation))
+        };
+        let brute = |keep: &dyn Fn(&TrailEvent) -> bool| {
+            let mut events: Vec<&TrailEvent> = trail_events()
+                .iter()
+                .filter(|e| in_range(e, whole.0, whole.1) && is_change(e) && keep(e))
+                .collect();
+            events.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.event_id.cmp(&b.event_id)));
+            events
+                .into_iter()
+                .map(|e| {
+                    let mut row = vec![Some(e.time_ms.to_string())];
+                    row.extend(keys(e, &["account", "principal", "operation", "class"]));
+                    row.push(e.target_user.clone());
+                    row.extend(keys(e, &["outcome", "error_code", "src_ip", "user_agent"]));
+                    row.push(Some(e.event_id.clone()));
+                    row
+                })
+                .collect::<Vec<_>>()
+        };
+        let table = |frame: &DecodedFrame| -> Vec<Vec<Key>> {
+            let columns: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(columns, lakewatch::plan::IAM_CHANGE_COLUMNS);
+            rows(frame)
+                .into_iter()
+                .map(|row| {
+                    let mut out = vec![Some(ms(&row["time"]).to_string())];
+                    out.extend(
+                        lakewatch::plan::IAM_CHANGE_COLUMNS[1..]
+                            .iter()
+                            .map(|c| text(&row[*c])),
+                    );
+                    out
+                })
+                .collect()
+        };
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "iam_changes", "limit": 500}),
+            whole,
+            HOUR,
+        )
+        .await;
+        let want = brute(&|_| true);
+        assert!(want.len() > 5, "{}", want.len());
+        assert_eq!(table(&frame), want, "v{version} IAM changes");
+        assert_eq!(frame.meta["custom"]["totalMatches"], json!(want.len()));
+        // The story's: a new key and AdministratorAccess, from the new address.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "iam_changes", "filters": {"principals": [story.user_arn], "src_ip": story.address}}),
+            whole,
+            HOUR,
+        )
+        .await;
+        let want = brute(&|e| {
+            e.identity.arn.as_deref() == Some(story.user_arn.as_str())
+                && e.src_ip.as_deref() == Some(story.address)
+        });
+        let operations: Vec<&str> = want.iter().map(|r| r[3].as_deref().unwrap()).collect();
+        assert_eq!(operations, ["AttachUserPolicy", "CreateAccessKey"]);
+        assert_eq!(table(&frame), want, "v{version} the story's changes");
+    }
     p.stop().await;
 }

@@ -227,6 +227,18 @@ fn cases() -> Vec<Case> {
             "2024-06-15T12:00:00Z",
         ),
         case(
+            "access_denied",
+            json!({"kind": "access_denied", "group_by": ["principal", "operation", "error_code", "src_ip"]}),
+            "2024-06-13T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "iam_changes",
+            json!({"kind": "iam_changes", "limit": 300}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
             "sql_cloud_trail",
             json!({"kind": "sql", "format": "table",
                    "rawSql": "SELECT region, api.operation AS operation, count(*) AS calls FROM $__table(cloud_trail_mgmt) WHERE $__partitionFilter GROUP BY 1, 2 ORDER BY 1, 2"}),

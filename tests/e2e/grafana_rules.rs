@@ -101,6 +101,8 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "annotations", "event": "flow_logs_silent"}),
         json!({"kind": "top_principals"}),
         json!({"kind": "auth_events"}),
+        json!({"kind": "access_denied"}),
+        json!({"kind": "iam_changes"}),
         json!({"kind": "sql", "rawSql": "SELECT NULL AS nul, 1 AS one, 'x' AS text"}),
     ]
 }

@@ -81,12 +81,14 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         ),
         (json!({"kind": "top_principals"}), 0, false),
         (json!({"kind": "auth_events", "limit": 5}), 0, false),
+        (json!({"kind": "access_denied"}), 0, false),
+        (json!({"kind": "iam_changes"}), 0, false),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
     let span_ms = (cfg.end - span_start).num_milliseconds() as u64 + 30 * 3_600_000;
     let mut cases = Rng::new(20_240_615);
-    for case in 0..120 {
+    for case in 0..140 {
         let from: DateTime<Utc> = span_start + Duration::milliseconds(cases.below(span_ms) as i64);
         // Mostly short windows, sometimes several days; edges land on any millisecond.
         let length = match cases.below(4) {
@@ -120,7 +122,15 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let kind = query["kind"].as_str().unwrap();
         let table = if kind.starts_with("compliance") {
             &existing_findings
-        } else if ["api_activity", "top_principals", "auth_events"].contains(&kind) {
+        } else if [
+            "api_activity",
+            "top_principals",
+            "auth_events",
+            "access_denied",
+            "iam_changes",
+        ]
+        .contains(&kind)
+        {
             &existing_trail
         } else {
             &existing

@@ -79,6 +79,9 @@ pub struct TrailColumns {
     pub user_agent: ColumnPath,
     /// Whether a console sign-in used MFA (`additionalEventData.MFAUsed`; Authentication rows).
     pub mfa: ColumnPath,
+    /// The user (or role) a sign-in or an account change is about (`requestParameters.userName`,
+    /// `roleName`, …; Authentication and Account Change rows).
+    pub target_user: ColumnPath,
     /// The request id (`requestID`).
     pub request_uid: ColumnPath,
     /// The event id (`eventID`).
@@ -130,6 +133,7 @@ const V1: TrailColumns = TrailColumns {
     src_domain: &["src_endpoint", "domain"],
     user_agent: &["http_request", "user_agent"],
     mfa: &["mfa"],
+    target_user: &["user", "name"],
     request_uid: &["api", "request", "uid"],
     event_uid: &["metadata", "uid"],
 };

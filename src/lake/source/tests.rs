@@ -190,6 +190,7 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
                 c.src_ip,
                 c.src_domain,
                 c.user_agent,
+                c.target_user,
                 c.request_uid,
                 c.event_uid,
             ]);

@@ -366,3 +366,20 @@ fn sql_kind_reads_the_cloudtrail_table_pruned() {
         DAY_TO,
     );
 }
+
+#[test]
+fn access_denied_and_iam_changes() {
+    all_dialects(
+        "access_denied",
+        json!({"kind": "access_denied", "filters": {"services": ["s3", "iam"], "regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "iam_changes",
+        json!({"kind": "iam_changes", "limit": 20,
+               "filters": {"accounts": ["111122223333"], "principals": ["arn:aws:iam::111122223333:user/carol"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

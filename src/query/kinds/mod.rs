@@ -50,6 +50,8 @@ registry! {
     api_activity::ApiActivityKind,
     top_principals::TopPrincipalsKind,
     auth_events::AuthEventsKind,
+    access_denied::AccessDeniedKind,
+    iam_changes::IamChangesKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -422,6 +424,7 @@ mod tests {
                     crate::query::TrailQuery::AuthEvents(q) => {
                         (None, names(&q.group_by), Some(q.limit))
                     }
+                    crate::query::TrailQuery::IamChanges(q) => (None, None, Some(q.limit)),
                 }
             }
             _ => (None, None, None),

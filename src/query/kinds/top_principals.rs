@@ -61,6 +61,7 @@ impl Kind for TopPrincipalsKind {
         }
         Ok(panel(PanelQuery::Trail(TrailQuery::TopPrincipals(
             TopPrincipals {
+                kind: "top_principals",
                 group_by,
                 measure: parse_trail_measure(obj, &MEASURES)?,
                 filters: parse_trail_filters(obj, "top_principals", &CALL_FILTERS)?,
