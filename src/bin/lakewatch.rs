@@ -671,10 +671,10 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
     }
 }
 
-/// The first rows of a table frame, compactly: wide flow-search tables show their key columns,
-/// times to the second, byte counts in human units.
+/// The first rows of a table frame, compactly: wide tables (flow search, sign-ins, IAM changes)
+/// show their key columns, times to the second, byte counts in human units.
 fn print_table_summary(f: &DecodedFrame) {
-    const KEY_COLUMNS: [&str; 9] = [
+    const KEY_COLUMNS: [&str; 17] = [
         "start",
         "srcaddr",
         "srcport",
@@ -684,6 +684,14 @@ fn print_table_summary(f: &DecodedFrame) {
         "bytes",
         "action",
         "interface-id",
+        "time",
+        "account",
+        "principal",
+        "operation",
+        "target",
+        "src_ip",
+        "outcome",
+        "mfa",
     ];
     const SHOWN: usize = 8;
     let fields: Vec<&lakewatch::frame::DecodedField> = if f.fields.len() > 10 {
