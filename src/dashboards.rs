@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 5] = [
+pub const DASHBOARDS: [(&str, &str); 6] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -24,6 +24,10 @@ pub const DASHBOARDS: [(&str, &str); 5] = [
     (
         "compliance.json",
         include_str!("../dashboards/compliance.json"),
+    ),
+    (
+        "identity-and-api-activity.json",
+        include_str!("../dashboards/identity-and-api-activity.json"),
     ),
 ];
 

@@ -853,7 +853,7 @@ mod tests {
     fn database_and_tables_are_glue_names_on_athena_only() {
         let s = Settings::from_json(
             &json!({"engine": "athena", "database": "security_analytics",
-            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": ""}}),
+            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": "", "CLOUD_TRAIL_MGMT": "trail_link"}}),
         )
         .unwrap();
         assert_eq!(
@@ -862,6 +862,7 @@ mod tests {
                 database: Some("security_analytics".into()),
                 vpc_flow: Some("vpc_flow_link".into()),
                 sh_findings: None,
+                cloud_trail_mgmt: Some("trail_link".into()),
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
@@ -875,7 +876,7 @@ mod tests {
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": {"route53": "r"}})),
-            "datasource setting `tables.route53` has the value \"route53\": expected a Security Lake source: vpc_flow or sh_findings"
+            "datasource setting `tables.route53` has the value \"route53\": expected a Security Lake source: vpc_flow, sh_findings or cloud_trail_mgmt"
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": "vpc_flow"})),

@@ -128,17 +128,33 @@ export const VARIABLE_TARGETS: Record<string, VariableValues> = {
   interfaces: 'enis',
   enis: 'enis',
   controls: 'controls',
+  principals: 'principals',
+  principal_types: 'principal_types',
+  services: 'services',
+  operations: 'operations',
 };
 
 /** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
-const VARIABLE_WORDS = ['accounts', 'regions', 'vpcs', 'subnets', 'interfaces', 'controls'];
+const VARIABLE_WORDS = [
+  'accounts',
+  'regions',
+  'vpcs',
+  'subnets',
+  'interfaces',
+  'controls',
+  'principals',
+  'principal_types',
+  'services',
+  'operations',
+];
 
 /** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
 export const VARIABLE_VALUE_FIELD = 'value';
 
 /**
  * The `variable` query that lists the values of a dashboard variable query: `accounts`,
- * `regions`, `vpcs`, `subnets`, `interfaces` or `controls`, optionally narrowed by other
+ * `regions`, `vpcs`, `subnets`, `interfaces`, `controls`, or of CloudTrail `principals`,
+ * `principal_types`, `services` or `operations`, optionally narrowed by other
  * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {

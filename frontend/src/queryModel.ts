@@ -31,7 +31,7 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
@@ -74,6 +74,15 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   boundary: { label: 'Traffic path', placeholder: 'Internet Gateway, 5' },
   src_aws_service: { label: 'Source AWS service', placeholder: 'S3, DYNAMODB' },
   dst_aws_service: { label: 'Destination AWS service', placeholder: 'S3, AMAZON' },
+  services: { label: 'Services', placeholder: 'iam, sts.amazonaws.com' },
+  operations: { label: 'Operations', placeholder: 'CreateAccessKey, ConsoleLogin' },
+  principals: { label: 'Principals (ARN)', placeholder: 'arn:aws:iam::111122223333:user/alice' },
+  principal_names: { label: 'User names', placeholder: 'alice, $user' },
+  principal_types: { label: 'Identity types', placeholder: 'IAMUser, AssumedRole, Root, AWSService' },
+  access_keys: { label: 'Access keys', placeholder: 'AKIAIOSFODNN7EXAMPLE' },
+  outcome: { label: 'Outcome', placeholder: 'success or failure', single: ['success', 'failure'] },
+  error_codes: { label: 'Error codes', placeholder: 'AccessDenied, Client.UnauthorizedOperation' },
+  mfa: { label: 'MFA used', placeholder: 'true or false', single: ['true', 'false'] },
 };
 
 /**
@@ -143,7 +152,7 @@ export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> =
   { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
   { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
   { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
-  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings) for the configured source version' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt) for the configured source version' },
   { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
   { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
 ];

@@ -31,7 +31,17 @@ export type QueryKind =
 export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent';
 
 /** What a `variable` query lists (the backend's `values`). */
-export type VariableValues = 'accounts' | 'regions' | 'vpcs' | 'subnets' | 'enis' | 'controls';
+export type VariableValues =
+  | 'accounts'
+  | 'regions'
+  | 'vpcs'
+  | 'subnets'
+  | 'enis'
+  | 'controls'
+  | 'principals'
+  | 'principal_types'
+  | 'services'
+  | 'operations';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -58,7 +68,7 @@ export type Dimension =
 /** A filter value: one value, or a list (multi-value template variables give lists). */
 export type FilterValue = string | number | Array<string | number>;
 
-/** The `filters` object shared by the flow kinds (empty or absent: no restriction). */
+/** The `filters` object of the flow and CloudTrail kinds (empty or absent: no restriction). */
 export interface FlowFilters {
   accounts?: FilterValue;
   regions?: FilterValue;
@@ -78,6 +88,24 @@ export interface FlowFilters {
   boundary?: FilterValue;
   src_aws_service?: FilterValue;
   dst_aws_service?: FilterValue;
+  /** CloudTrail: services called (iam.amazonaws.com, or iam). */
+  services?: FilterValue;
+  /** CloudTrail: operations called (CreateAccessKey). */
+  operations?: FilterValue;
+  /** CloudTrail: caller ARNs (or AWS services). */
+  principals?: FilterValue;
+  /** CloudTrail: callers' IAM user names. */
+  principal_names?: FilterValue;
+  /** CloudTrail: IAMUser, AssumedRole, Root, AWSService, … */
+  principal_types?: FilterValue;
+  /** CloudTrail: access key ids. */
+  access_keys?: FilterValue;
+  /** CloudTrail: success or failure. */
+  outcome?: string;
+  /** CloudTrail: error codes (AccessDenied). */
+  error_codes?: FilterValue;
+  /** CloudTrail sign-ins: true (with MFA) or false (without). */
+  mfa?: string;
 }
 
 /** The name of a filter. */
@@ -173,7 +201,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -231,4 +259,5 @@ export const DEFAULT_QUERY: Partial<LakewatchQuery> = {
 export interface LakeTables {
   vpc_flow?: string;
   sh_findings?: string;
+  cloud_trail_mgmt?: string;
 }

@@ -133,7 +133,7 @@ describe.each(files)('dashboards/%s', (file) => {
     }
   });
 
-  it('has account, region and VPC variables wired into every query', () => {
+  it('has account and region variables (and VPC, where a query reads flows or findings) wired into every query', () => {
     const vars = dash.templating?.list ?? [];
     for (const v of vars) {
       expect(unknownKeys(v, VARIABLE_KEYS, VARIABLE_EXTRA), `variable ${v.name}`).toEqual([]);
@@ -144,7 +144,14 @@ describe.each(files)('dashboards/%s', (file) => {
       }
     }
     const names = vars.map((v) => v.name);
-    expect(names).toEqual(expect.arrayContaining(['account', 'region', 'vpc']));
+    expect(names).toEqual(expect.arrayContaining(['account', 'region']));
+    // A query of a kind that filters by VPC (flows, findings) takes the dashboard's VPC; the
+    // CloudTrail kinds have no VPC to filter by.
+    const readsVpcs = (t: LakewatchQuery) => t.kind !== 'sql' && kindSpec(t.kind).filters.includes('vpcs');
+    const panels = (dash.panels ?? []) as Panel[];
+    if (panels.some((p) => ((p.targets ?? []) as unknown as LakewatchQuery[]).some(readsVpcs))) {
+      expect(names).toContain('vpc');
+    }
     const ds = vars.find((v) => v.type === 'datasource');
     expect(ds?.name).toBe('datasource');
     expect(ds?.query).toBe(OUR_TYPE);
@@ -153,7 +160,7 @@ describe.each(files)('dashboards/%s', (file) => {
       for (const t of (p.targets ?? []) as unknown as LakewatchQuery[]) {
         expect(t.filters?.accounts, `panel ${p.title}`).toBe('$account');
         expect(t.filters?.regions, `panel ${p.title}`).toBe('$region');
-        if (t.kind !== 'sql') {
+        if (readsVpcs(t)) {
           expect(t.filters?.vpcs, `panel ${p.title}`).toBe('$vpc');
         }
       }

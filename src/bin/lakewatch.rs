@@ -483,8 +483,9 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
     let summary = demo::write_lake(cfg, out, true)?;
     let secs = summary.elapsed.as_secs_f64();
     eprintln!(
-        "generated {} flow records per version, {} files, {} in {:.1} s ({:.0} records/s)",
+        "generated {} flow records and {} CloudTrail events per version, {} files, {} in {:.1} s ({:.0} records/s)",
         summary.records_per_version,
+        summary.trail_events_per_version,
         summary.files,
         human_bytes(summary.bytes as f64),
         secs,
@@ -679,10 +680,10 @@ fn print_series_summary(f: &DecodedFrame, unit_bytes: bool) {
     }
 }
 
-/// The first rows of a table frame, compactly: wide flow-search tables show their key columns,
-/// times to the second, byte counts in human units.
+/// The first rows of a table frame, compactly: wide tables (flow search, sign-ins, IAM changes)
+/// show their key columns, times to the second, byte counts in human units.
 fn print_table_summary(f: &DecodedFrame) {
-    const KEY_COLUMNS: [&str; 9] = [
+    const KEY_COLUMNS: [&str; 17] = [
         "start",
         "srcaddr",
         "srcport",
@@ -692,6 +693,14 @@ fn print_table_summary(f: &DecodedFrame) {
         "bytes",
         "action",
         "interface-id",
+        "time",
+        "account",
+        "principal",
+        "operation",
+        "target",
+        "src_ip",
+        "outcome",
+        "mfa",
     ];
     const SHOWN: usize = 8;
     let fields: Vec<&lakewatch::frame::DecodedField> = if f.fields.len() > 10 {
@@ -778,12 +787,11 @@ fn dashboard_query(
 }
 
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
-    // A lake from an older Lakewatch has no findings table: make a fresh one.
+    // A lake from an older Lakewatch has no findings or CloudTrail table: make a fresh one.
     let complete = lake.join("lake.json").is_file()
-        && lake
-            .join("aws")
-            .join(Source::ShFindings.api_name())
-            .is_dir();
+        && [Source::ShFindings, Source::CloudTrailMgmt]
+            .iter()
+            .all(|s| lake.join("aws").join(s.api_name()).is_dir());
     if regenerate || !complete {
         if lake.exists() {
             std::fs::remove_dir_all(lake)?;

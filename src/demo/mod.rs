@@ -7,13 +7,17 @@
 //! silent); `story.rs` plants the events the detections find (a service exposed to the
 //! internet, an egress burst, a new external peer, a beacon); `messy.rs` adds what real lakes
 //! carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6
-//! and friends); `write.rs` turns them into Arrow batches and Parquet files.
+//! and friends); `trail/` makes the CloudTrail management events of the same accounts (and its
+//! own story: a stolen access key); `columns.rs` builds Arrow columns; `write.rs` turns them
+//! into Arrow batches and Parquet files.
 
+mod columns;
 mod findings;
 mod messy;
 mod model;
 mod parts;
 mod story;
+mod trail;
 mod write;
 
 use std::path::PathBuf;
@@ -31,6 +35,10 @@ pub use parts::Rng;
 pub use story::{
     beacon, egress_burst, exposed_service, new_peer, BEACON_DEST, BEACON_PERIOD_MS, BURST_DEST,
     NEW_PEER, SSH_CALLERS,
+};
+pub use trail::{
+    all_trail_events, calls_per_hour, partition_trail_events, root_sign_in, trail_batch,
+    trail_story, Identity, TrailClass, TrailEvent, TrailStory, CI_ADDRESS, OFFICE_ADDRESSES,
 };
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
@@ -253,6 +261,8 @@ pub struct PartitionKey {
 pub struct LakeSummary {
     /// Flow records written per version.
     pub records_per_version: u64,
+    /// CloudTrail events written per version.
+    pub trail_events_per_version: u64,
     /// Parquet files written.
     pub files: u64,
     /// Bytes of Parquet written.

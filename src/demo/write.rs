@@ -8,10 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
-use arrow::array::{
-    ArrayRef, Int32Array, Int64Array, ListArray, ListBuilder, MapBuilder, StringArray,
-    StringBuilder, StructArray, TimestampMillisecondArray,
-};
+use arrow::array::{ArrayRef, ListArray, MapBuilder, StringBuilder};
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -19,82 +16,16 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use super::columns::{
+    addr_lists, col, int32, int32_opt, int64, same, same_list, strs, structure, ts,
+};
 use super::findings::{all_findings, FindingRecord};
+use super::trail::{partition_trail_events, trail_batch, TrailEvent};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
     FlowDirection, FlowRecord, LakeSummary, PartitionKey,
 };
 use crate::lake::{Source, SourceVersion};
-
-type Col = (Arc<Field>, ArrayRef);
-
-fn col(name: &str, values: ArrayRef) -> Col {
-    (
-        Arc::new(Field::new(name, values.data_type().clone(), true)),
-        values,
-    )
-}
-
-fn strs<'a>(n: usize, f: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
-    Arc::new((0..n).map(f).collect::<StringArray>())
-}
-
-fn same(n: usize, value: &str) -> ArrayRef {
-    Arc::new(StringArray::from(vec![Some(value); n]))
-}
-
-fn int32(n: usize, f: impl Fn(usize) -> i32) -> ArrayRef {
-    Arc::new((0..n).map(|i| Some(f(i))).collect::<Int32Array>())
-}
-
-fn int32_opt(n: usize, f: impl Fn(usize) -> Option<i32>) -> ArrayRef {
-    Arc::new((0..n).map(f).collect::<Int32Array>())
-}
-
-fn int64(n: usize, f: impl Fn(usize) -> i64) -> ArrayRef {
-    Arc::new((0..n).map(|i| Some(f(i))).collect::<Int64Array>())
-}
-
-fn ts(n: usize, f: impl Fn(usize) -> i64) -> ArrayRef {
-    Arc::new(
-        (0..n)
-            .map(|i| Some(f(i)))
-            .collect::<TimestampMillisecondArray>(),
-    )
-}
-
-fn structure(cols: Vec<Col>) -> ArrayRef {
-    Arc::new(StructArray::from(cols))
-}
-
-/// A list column where every row holds the same strings.
-fn same_list(n: usize, items: &[&str]) -> ArrayRef {
-    let values: StringArray = (0..n)
-        .flat_map(|_| items.iter().map(|s| Some(*s)))
-        .collect();
-    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(items.len(), n));
-    Arc::new(ListArray::new(
-        Arc::new(Field::new("item", DataType::Utf8, true)),
-        offsets,
-        Arc::new(values),
-        None,
-    ))
-}
-
-/// A list column holding one address where `f` gives one, NULL elsewhere (`intermediate_ips`).
-fn addr_lists<'a>(n: usize, f: impl Fn(usize) -> Option<&'a str>) -> ArrayRef {
-    let mut lists = ListBuilder::new(StringBuilder::new());
-    for i in 0..n {
-        match f(i) {
-            Some(addr) => {
-                lists.values().append_value(addr);
-                lists.append(true);
-            }
-            None => lists.append(false),
-        }
-    }
-    Arc::new(lists.finish())
-}
 
 fn endpoint(records: &[FlowRecord], src: bool) -> ArrayRef {
     let n = records.len();
@@ -394,7 +325,7 @@ pub fn flow_batch(
 }
 
 /// A `map<string,string>` column with one entry per row.
-fn one_entry_map(
+pub(super) fn one_entry_map(
     n: usize,
     key: &str,
     value: impl Fn(usize) -> String,
@@ -622,6 +553,24 @@ fn write_findings(path: &Path, batch: &RecordBatch) -> Result<u64, DemoError> {
     write_file(path, batch, &[(0, batch.num_rows())])
 }
 
+/// Writes a partition's CloudTrail events as one file in time order, a row group per run of
+/// hours: `(files, bytes)`; nothing when the partition has none.
+fn write_trail_file(
+    version: SourceVersion,
+    dir: &Path,
+    events: &[TrailEvent],
+) -> Result<(u64, u64), DemoError> {
+    if events.is_empty() {
+        return Ok((0, 0));
+    }
+    let batch = trail_batch(version, events)?;
+    let groups = hour_groups(&batch, MIN_GROUP_ROWS);
+    Ok((
+        1,
+        write_file(&dir.join("part-00000.parquet"), &batch, &groups)?,
+    ))
+}
+
 /// The flow files of a messy partition: `(file name, records in file order)`, a file per
 /// six-hour delivery window (late records land in the file of the hour they were delivered), each
 /// holding its delivery hours newest first, so neither files nor row groups are in time order.
@@ -718,7 +667,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     let keys = partition_keys(cfg);
     let findings = findings_by_partition(cfg);
     let next = AtomicUsize::new(0);
-    let totals = Mutex::new((0u64, 0u64, 0u64)); // records, files, bytes
+    let totals = Mutex::new((0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = AtomicUsize::new(0);
@@ -731,6 +680,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                 }
                 let records = partition_records(cfg, &keys[i]);
                 let found = findings.get(&keys[i]).map_or(&[][..], Vec::as_slice);
+                let events = partition_trail_events(cfg, &keys[i]);
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
@@ -747,6 +697,11 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                                 .and_then(|b| write_findings(&file(Source::ShFindings), &b))
                                 .map(|sh| (n + 1, flow + sh))
                         });
+                    let trail_dir = partition_dir(&tmp, Source::CloudTrailMgmt, *version, &keys[i]);
+                    let written = written.and_then(|(n, size)| {
+                        write_trail_file(*version, &trail_dir, &events)
+                            .map(|(m, trail)| (n + m, size + trail))
+                    });
                     match written {
                         Ok((n, size)) => {
                             files += n;
@@ -764,6 +719,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     t.0 += records.len() as u64;
                     t.1 += files;
                     t.2 += bytes;
+                    t.3 += events.len() as u64;
                 }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && (finished % 10 == 0 || finished == keys.len()) {
@@ -779,7 +735,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    let (records, files, bytes) = totals.into_inner().unwrap_or_default();
+    let (records, files, bytes, trail_events) = totals.into_inner().unwrap_or_default();
     let versions: Vec<String> = cfg
         .versions
         .iter()
@@ -787,7 +743,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         .collect();
     let regions: Vec<String> = cfg.regions.iter().map(|r| format!("\"{r}\"")).collect();
     let json = format!(
-        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
+        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"trail_events_per_version\": {trail_events}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
         cfg.days,
         cfg.accounts,
         regions.join(", "),
@@ -804,6 +760,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     fs::rename(&tmp, out).map_err(io(out))?;
     Ok(LakeSummary {
         records_per_version: records,
+        trail_events_per_version: trail_events,
         files,
         bytes,
         elapsed: started.elapsed(),
@@ -840,14 +797,15 @@ mod tests {
         write_lake(&cfg(), &b, false).unwrap();
         assert_eq!(
             sa.files,
-            2 * 3 * 2 * 2,
-            "3 touched days x 2 accounts x 2 versions x (flows, findings)"
+            2 * 3 * 2 * 3,
+            "3 touched days x 2 accounts x 2 versions x (flows, findings, CloudTrail)"
         );
+        assert!(sa.trail_events_per_version > 0);
         let keys = partition_keys(&cfg());
         assert_eq!(keys.len(), 6);
         for version in [SourceVersion::V1, SourceVersion::V2] {
             for key in &keys {
-                for source in [Source::VpcFlow, Source::ShFindings] {
+                for source in [Source::VpcFlow, Source::ShFindings, Source::CloudTrailMgmt] {
                     let rel = partition_dir(Path::new(""), source, version, key)
                         .join("part-00000.parquet");
                     let (fa, fb) = (

@@ -12,15 +12,19 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{column, Field, Frame, Notice};
-use crate::query::{Dimension, Measure, Protocol};
+use crate::query::Protocol;
 
 /// How to shape a time series.
 #[derive(Debug, Clone)]
 pub struct SeriesOptions {
-    /// Label dimensions, in column order after the bucket.
-    pub labels: Vec<Dimension>,
-    /// The value column.
-    pub measure: Measure,
+    /// Label columns (dimension names), in column order after the bucket.
+    pub labels: Vec<&'static str>,
+    /// Label columns of IANA protocol numbers, shown by name (TCP, UDP, …).
+    pub protocol_labels: Vec<&'static str>,
+    /// The value column (the measure's name).
+    pub value: &'static str,
+    /// The value's Grafana unit.
+    pub unit: &'static str,
     /// Bucket width, ms.
     pub bucket_ms: i64,
     /// Range start, epoch ms.
@@ -36,16 +40,15 @@ pub struct SeriesOptions {
     pub complete_from_ms: Option<i64>,
 }
 
-/// The label text of a value, e.g. protocol 6 → `TCP`.
-pub fn label_text(dim: Dimension, raw: &str) -> String {
-    match dim {
-        Dimension::Protocol => raw
-            .parse::<i64>()
-            .ok()
-            .and_then(Protocol::name)
-            .map_or_else(|| raw.to_string(), str::to_string),
-        _ => raw.to_string(),
+/// The label text of a value, e.g. protocol 6 → `TCP` in a protocol label.
+pub fn label_text(protocol: bool, raw: &str) -> String {
+    if !protocol {
+        return raw.to_string();
     }
+    raw.parse::<i64>()
+        .ok()
+        .and_then(Protocol::name)
+        .map_or_else(|| raw.to_string(), str::to_string)
 }
 
 fn as_i64(values: &ArrayRef) -> Result<Int64Array, FrameError> {
@@ -101,11 +104,11 @@ pub fn time_series_frame(
             let labels: Vec<StringArray> = opts
                 .labels
                 .iter()
-                .map(|d| as_text(column(batch, d.name())?))
+                .map(|d| as_text(column(batch, d)?))
                 .collect::<Result<_, FrameError>>()?;
             Ok((
                 as_i64(column(batch, crate::plan::TIME_BUCKET)?)?,
-                as_i64(column(batch, opts.measure.name())?)?,
+                as_i64(column(batch, opts.value)?)?,
                 labels,
             ))
         })
@@ -138,7 +141,10 @@ pub fn time_series_frame(
                         .labels
                         .iter()
                         .zip(&raw)
-                        .map(|(d, v)| v.map_or_else(String::new, |v| label_text(*d, v)))
+                        .map(|(d, v)| {
+                            let protocol = opts.protocol_labels.contains(d);
+                            v.map_or_else(String::new, |v| label_text(protocol, v))
+                        })
                         .collect();
                     let i = *by_key.entry(key.clone()).or_insert_with(|| {
                         series.push(Summed {
@@ -207,7 +213,7 @@ pub fn time_series_frame(
         "time",
         Arc::new(TimestampMillisecondArray::from(times)) as ArrayRef,
     )];
-    let unit = opts.measure.unit();
+    let unit = opts.unit;
     // Slots before the first complete bucket are unknown after a cut.
     let unknown = opts.complete_from_ms.map_or(0, |c| {
         ((c - first).div_euclid(width)).clamp(0, buckets_in_range as i64) as usize
@@ -219,7 +225,7 @@ pub fn time_series_frame(
             config["displayNameFromDS"] = json!(display.join(" / "));
         }
         Field {
-            name: opts.measure.name().to_string(),
+            name: opts.value.to_string(),
             labels,
             config: Some(config),
             values: Arc::new(
@@ -237,7 +243,7 @@ pub fn time_series_frame(
         let labels: BTreeMap<String, String> = opts
             .labels
             .iter()
-            .map(|d| d.name().to_string())
+            .map(|d| d.to_string())
             .zip(s.key)
             .collect();
         fields.push(value_field(labels, points));
@@ -246,7 +252,7 @@ pub fn time_series_frame(
         let labels = opts
             .labels
             .iter()
-            .map(|d| (d.name().to_string(), "other".to_string()))
+            .map(|d| (d.to_string(), "other".to_string()))
             .collect();
         fields.push(value_field(labels, sum));
     }

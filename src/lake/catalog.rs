@@ -213,6 +213,12 @@ mod tests {
             (t.region.as_str(), t.source, t.version),
             ("ap-southeast-2", Source::ShFindings, SourceVersion::V1)
         );
+        let t =
+            parse_table_name("amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_1_0").unwrap();
+        assert_eq!(
+            (t.region.as_str(), t.source, t.version),
+            ("eu-west-1", Source::CloudTrailMgmt, SourceVersion::V1)
+        );
         for other in [
             "amazon_security_lake_table_us_east_1_route53_2_0",
             "amazon_security_lake_table_vpc_flow_2_0",
@@ -235,6 +241,16 @@ mod tests {
         );
         assert_eq!(c.preferred_version(), Some(SourceVersion::V1));
         assert_eq!(c.describe(), "sh_findings 2.0, vpc_flow 1.0");
+        // CloudTrail alone decides the version only when neither flows nor findings are there.
+        let c = Catalog::from_names(
+            "db",
+            &[
+                "amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0",
+                "amazon_security_lake_table_us_east_1_vpc_flow_1_0",
+            ],
+        );
+        assert_eq!(c.preferred_version(), Some(SourceVersion::V1));
+        assert_eq!(c.describe(), "cloud_trail_mgmt 2.0, vpc_flow 1.0");
         let c = Catalog::from_names(
             "db",
             &["amazon_security_lake_table_us_east_1_sh_findings_2_0"],

@@ -436,6 +436,7 @@ mod tests {
             database: Some("mine".into()),
             vpc_flow: Some("x".into()),
             sh_findings: Some("f".into()),
+            cloud_trail_mgmt: None,
         };
         let r = resolve_with(&glue, &names, None).await.unwrap();
         assert_eq!(r.origin, Origin::Setting);

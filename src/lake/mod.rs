@@ -8,7 +8,8 @@ pub mod listing;
 pub mod source;
 
 pub use source::{
-    ColumnPath, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion, SOURCES,
+    ColumnPath, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion, TrailColumns,
+    SOURCES,
 };
 
 /// Glue database name for a region: `amazon_security_lake_glue_db_us_east_1`.
@@ -37,6 +38,8 @@ pub struct LakeNames {
     pub vpc_flow: Option<String>,
     /// The Security Hub findings table (`tables.sh_findings`).
     pub sh_findings: Option<String>,
+    /// The CloudTrail management events table (`tables.cloud_trail_mgmt`).
+    pub cloud_trail_mgmt: Option<String>,
 }
 
 impl LakeNames {
@@ -58,6 +61,7 @@ impl LakeNames {
         match source {
             Source::VpcFlow => self.vpc_flow.as_deref(),
             Source::ShFindings => self.sh_findings.as_deref(),
+            Source::CloudTrailMgmt => self.cloud_trail_mgmt.as_deref(),
         }
     }
 
@@ -66,6 +70,7 @@ impl LakeNames {
         match source {
             Source::VpcFlow => self.vpc_flow = name,
             Source::ShFindings => self.sh_findings = name,
+            Source::CloudTrailMgmt => self.cloud_trail_mgmt = name,
         }
     }
 

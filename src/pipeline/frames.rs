@@ -69,13 +69,17 @@ pub(super) fn panel_frame(
     let frame = match shape {
         Shape::TimeSeries {
             labels,
-            measure,
+            protocol_labels,
+            value,
+            unit,
             bucket_ms,
             top,
         } => {
             let options = SeriesOptions {
                 labels: labels.clone(),
-                measure: *measure,
+                protocol_labels: protocol_labels.clone(),
+                value,
+                unit,
                 bucket_ms: *bucket_ms,
                 from_ms: rows.range_start_ms(),
                 to_ms: rows.range_end_ms(),

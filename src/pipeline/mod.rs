@@ -162,10 +162,24 @@ async fn run_sql(
     respond::sql(engine, settings, request, &prepared, estimate, &output)
 }
 
-/// The Security Lake tables a datasource queries (flows and findings in its source version).
+/// The Security Lake tables a datasource queries (every source, in its source version).
 pub fn lake_tables(settings: &Settings) -> Vec<TableRef> {
+    tables_of(settings, |_| true)
+}
+
+/// The tables the health check requires: those of the sources that are not optional (a lake
+/// without CloudTrail is still a lake).
+pub fn required_tables(settings: &Settings) -> Vec<TableRef> {
+    tables_of(settings, |spec| !spec.optional)
+}
+
+fn tables_of(
+    settings: &Settings,
+    keep: impl Fn(&crate::lake::source::SourceSpec) -> bool,
+) -> Vec<TableRef> {
     SOURCES
         .iter()
+        .filter(|spec| keep(spec))
         .map(|spec| TableRef {
             source: spec.source,
             version: settings.source_version,

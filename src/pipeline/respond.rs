@@ -17,7 +17,9 @@ use crate::frame::{
 };
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
-use crate::query::{unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys};
+use crate::query::{
+    unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+};
 use crate::settings::Settings;
 use crate::sql::Dialect;
 
@@ -204,10 +206,15 @@ pub(super) fn panel(
     let total = ran.joined.total();
     let shown = frame.rows() as u64;
     if let Some(total) = total.filter(|&total| total > shown) {
+        let what = match &prepared.query {
+            PanelQuery::Trail(TrailQuery::AuthEvents(_)) => "sign-ins",
+            PanelQuery::Trail(TrailQuery::IamChanges(_)) => "IAM changes",
+            _ => "flows",
+        };
         answer.notices.push(Notice {
             severity: "info",
             text: format!(
-                "Showing the {shown} newest of {total} matching flows; narrow the filters or raise the limit to see more."
+                "Showing the {shown} newest of {total} matching {what}; narrow the filters or raise the limit to see more."
             ),
         });
     }
@@ -252,6 +259,22 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 unit: "short",
             };
             return Ok(vec![ranking_series_frame(frame, &keys, contacts, at_ms)?]);
+        }
+        PanelQuery::Trail(TrailQuery::TopPrincipals(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = SeriesValue {
+                column: q.measure.name(),
+                unit: q.measure.unit(),
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Trail(TrailQuery::AuthEvents(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = SeriesValue {
+                column: plan::SIGN_INS,
+                unit: "short",
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
         }
         _ => return Ok(vec![frame]),
     };

@@ -5,6 +5,9 @@ mod annotations;
 mod baseline;
 
 pub use baseline::beacon_keys;
+mod cloudtrail;
+
+pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -68,6 +71,17 @@ pub enum Expr {
         cases: Vec<(i64, &'static str)>,
         /// Label for any other value.
         default: &'static str,
+    },
+    /// A boolean shown as labels: `CASE WHEN e THEN 'yes' WHEN NOT e THEN 'no' ELSE 'unknown' END`.
+    Flag {
+        /// The boolean expression.
+        expr: Box<Expr>,
+        /// The label of true.
+        yes: &'static str,
+        /// The label of false.
+        no: &'static str,
+        /// The label of NULL.
+        unknown: &'static str,
     },
     /// Epoch-millisecond bucket start: `(e / width) * width`.
     BucketMs {
@@ -191,10 +205,14 @@ pub struct TimeFilter {
 pub enum Shape {
     /// Long rows `(time_bucket, labels…, value)` → a wide time series.
     TimeSeries {
-        /// Label columns in order.
-        labels: Vec<Dimension>,
-        /// The value column.
-        measure: Measure,
+        /// Label columns (dimension names) in order.
+        labels: Vec<&'static str>,
+        /// Label columns of IANA protocol numbers (shown by name).
+        protocol_labels: Vec<&'static str>,
+        /// The value column (the measure's name).
+        value: &'static str,
+        /// The value's Grafana unit.
+        unit: &'static str,
         /// Bucket width, ms (the frame fills empty buckets with 0).
         bucket_ms: i64,
         /// Keep the top N series and fold the rest into `other`.
@@ -529,6 +547,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::ComplianceOverTime(q) => compliance::plan_over_time(q, window, options),
         PanelQuery::Variable(q) => plan_variable(q, window, options),
         PanelQuery::Annotations(q) => annotations::plan(q, window, options),
+        PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
     }
 }
 
@@ -584,12 +603,12 @@ pub fn bucket_ms(window: &TimeWindow) -> i64 {
         .unwrap_or(BUCKETS_S[BUCKETS_S.len() - 1] * 1000)
 }
 
-fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
-    let width = bucket_ms(window);
-    // Whole buckets: the first bucket counts from its own start, not from the range's start, so a
-    // series reads the same rows whether it runs in one query or in day slices
-    // ([`slices::day_slices`]), and its first point is not a partial, falsely low one.
-    let aligned = if DAY_MS % width == 0 {
+/// The window of a series of buckets `width` wide: whole buckets, the first counting from its
+/// own start, not from the range's start, so a series reads the same rows whether it runs in one
+/// query or in day slices ([`slices::slice_plan`]), and its first point is not a partial, falsely
+/// low one.
+fn whole_buckets(window: &TimeWindow, width: i64) -> TimeWindow {
+    if DAY_MS % width == 0 {
         let from_ms = window.from.timestamp_millis();
         TimeWindow {
             from: DateTime::from_timestamp_millis(from_ms - from_ms.rem_euclid(width))
@@ -598,7 +617,12 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
         }
     } else {
         *window
-    };
+    }
+}
+
+fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let width = bucket_ms(window);
+    let aligned = whole_buckets(window, width);
     let scope = flow_scope(&fv.filters, &aligned, options);
     let cols = scope.cols;
     let mut outputs = vec![Output {
@@ -627,8 +651,10 @@ fn plan_flow_volume(fv: &FlowVolume, window: &TimeWindow, options: &PlanOptions)
             .collect(),
         options.max_rows + 1,
         Shape::TimeSeries {
-            labels: fv.group_by.clone(),
-            measure: fv.measure,
+            labels: fv.group_by.iter().map(|d| d.name()).collect(),
+            protocol_labels: protocol_columns(&fv.group_by),
+            value: fv.measure.name(),
+            unit: fv.measure.unit(),
             bucket_ms: width,
             top: fv.limit,
         },
@@ -730,12 +756,22 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             let value = compliance::control_expr(options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
+        VariableTarget::Trail(dim) => {
+            let filters = crate::query::TrailFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = cloudtrail::trail_scope(&filters, window, options);
+            let value = cloudtrail::trail_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
     }
 }
 
 /// A user's row limit, capped by the row cap; one more row than the cap is asked for so that
 /// a cut can be detected and reported.
-fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
+pub(super) fn table_limit(limit: u32, options: &PlanOptions) -> u64 {
     let limit = u64::from(limit);
     if limit > options.max_rows {
         options.max_rows + 1
@@ -1024,13 +1060,13 @@ fn internet_excluded(own: &[Cidr]) -> Vec<Cidr> {
         .collect()
 }
 
-fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+pub(super) fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     Predicate::Not(Box::new(in_blocks(e, blocks)))
 }
 
 /// The address lies in any of the blocks: single addresses as one `IN` list, blocks each by
 /// CIDR matching.
-fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
+pub(super) fn in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     let singles: Vec<Literal> = blocks
         .iter()
         .filter(|b| b.is_single_address())
@@ -1061,10 +1097,14 @@ fn measure_aggregate(measure: Measure, version: SourceVersion) -> Aggregate {
 }
 
 /// A described aggregate as SQL computes it; None for measures `frame/` computes.
-fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
+pub(crate) fn sql_aggregate(aggregate: MeasureAggregate) -> Option<Aggregate> {
     match aggregate {
         MeasureAggregate::Sum(path) => Some(Aggregate::Sum(Expr::Column(path))),
         MeasureAggregate::Count => Some(Aggregate::Count),
+        MeasureAggregate::CountWhere { column, value } => Some(Aggregate::CountWhere(Box::new(
+            Predicate::In(Expr::Column(column), vec![Literal::Int(value)]),
+        ))),
+        MeasureAggregate::CountDistinct(expr) => Some(Aggregate::CountDistinct(expr.into())),
         MeasureAggregate::PercentInState { .. } | MeasureAggregate::CountInState(_) => None,
     }
 }
@@ -1092,6 +1132,17 @@ impl From<ColumnExpr> for Expr {
                 expr: Box::new(Expr::Column(column)),
                 cases: cases.to_vec(),
                 default,
+            },
+            ColumnExpr::Flag {
+                column,
+                yes,
+                no,
+                unknown,
+            } => Expr::Flag {
+                expr: Box::new(Expr::Column(column)),
+                yes,
+                no,
+                unknown,
             },
             ColumnExpr::Segment {
                 column,

@@ -290,7 +290,7 @@ pub(super) fn parse_filters_field(obj: &Map<String, Value>) -> Result<FlowFilter
     }
 }
 
-fn each<T>(
+pub(super) fn each<T>(
     f: &Map<String, Value>,
     key: &str,
     field: &str,
@@ -306,7 +306,7 @@ fn each<T>(
         .collect()
 }
 
-fn one<T>(
+pub(super) fn one<T>(
     f: &Map<String, Value>,
     key: &str,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -327,7 +327,7 @@ fn one<T>(
 }
 
 /// An address or a CIDR block.
-fn parse_cidr(text: &str) -> Result<Cidr, String> {
+pub(super) fn parse_cidr(text: &str) -> Result<Cidr, String> {
     Cidr::parse(text).map_err(|e| e.to_string())
 }
 

@@ -5,6 +5,7 @@
 
 mod annotations;
 mod baseline;
+mod cloudtrail;
 mod compliance;
 mod flow;
 pub mod kinds;
@@ -22,6 +23,10 @@ pub use annotations::{
 };
 pub use baseline::{
     AnomalyFormat, AnomalyKeys, Beaconing, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,
+};
+pub use cloudtrail::{
+    ApiActivity, AuthEvents, IamChanges, Outcome, TopPrincipals, TrailDimension, TrailFilters,
+    TrailFormat, TrailMeasure, TrailQuery, DENIED_CODES, IAM_CHANGES, TRAIL_FILTERS,
 };
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
@@ -331,6 +336,9 @@ pub enum PanelQuery {
     Variable(VariableQuery),
     /// `annotations`: compliance status changes or flow-log silences, as Grafana annotations.
     Annotations(Annotations),
+    /// The CloudTrail kinds (`api_activity`, `top_principals`, `auth_events`, `access_denied`,
+    /// `iam_changes`).
+    Trail(TrailQuery),
 }
 
 /// What a `variable` query lists.
@@ -340,13 +348,20 @@ pub enum VariableTarget {
     Flow(Dimension),
     /// Security Hub control ids from the findings.
     Controls,
+    /// A CloudTrail dimension (principal, identity type, service, operation) from the
+    /// management events.
+    Trail(TrailDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
+            "principal" => VariableTarget::Trail(TrailDimension::Principal),
+            "principal_type" => VariableTarget::Trail(TrailDimension::PrincipalType),
+            "service" => VariableTarget::Trail(TrailDimension::Service),
+            "operation" => VariableTarget::Trail(TrailDimension::Operation),
             "account" => VariableTarget::Flow(Dimension::Account),
             "region" => VariableTarget::Flow(Dimension::Region),
             "vpc" => VariableTarget::Flow(Dimension::Vpc),
@@ -384,6 +399,7 @@ impl PanelQuery {
             PanelQuery::ComplianceOverTime(_) => "compliance_over_time",
             PanelQuery::Variable(_) => "variable",
             PanelQuery::Annotations(_) => "annotations",
+            PanelQuery::Trail(q) => q.kind(),
         }
     }
 
@@ -421,9 +437,14 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
         .cloned()
         .collect();
     if let Some(Value::Object(f)) = obj.get("filters") {
+        let known = |k: &str| {
+            flow::KNOWN_FILTERS.contains(&k)
+                || cloudtrail::TRAIL_FILTERS.contains(&k)
+                || cloudtrail::TRAIL_FILTER_ALIASES.contains(&k)
+        };
         out.extend(
             f.keys()
-                .filter(|k| !flow::KNOWN_FILTERS.contains(&k.as_str()))
+                .filter(|k| !known(k))
                 .map(|k| format!("filters.{k}")),
         );
     }
@@ -740,11 +761,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
         );
     }
 

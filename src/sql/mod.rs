@@ -213,6 +213,20 @@ impl Ctx<'_> {
                 let _ = write!(out, " ELSE {} END", string_literal(default));
                 out
             }
+            Expr::Flag {
+                expr: inner,
+                yes,
+                no,
+                unknown,
+            } => {
+                let value = self.expr(inner);
+                format!(
+                    "CASE WHEN {value} THEN {} WHEN NOT {value} THEN {} ELSE {} END",
+                    string_literal(yes),
+                    string_literal(no),
+                    string_literal(unknown)
+                )
+            }
             Expr::BucketMs {
                 expr: inner,
                 width_ms,

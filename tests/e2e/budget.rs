@@ -13,7 +13,12 @@ const TO: &str = "2024-06-14T12:00:00Z";
 
 /// (files, bytes, partition folders) of the v2 flow table on 13 and 14 June, walked by hand.
 fn flow_files() -> (u64, u64, u64) {
-    let root = lake().join("aws/VPC_FLOW/2.0");
+    table_files("aws/VPC_FLOW/2.0")
+}
+
+/// (files, bytes, partition folders) of a table folder on 13 and 14 June, walked by hand.
+fn table_files(folder: &str) -> (u64, u64, u64) {
+    let root = lake().join(folder);
     let (mut files, mut bytes, mut parts) = (0, 0, 0);
     for region in std::fs::read_dir(&root).unwrap().flatten() {
         for account in std::fs::read_dir(region.path()).unwrap().flatten() {
@@ -143,14 +148,27 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         answer["S"].error
     );
     // A lake table the estimate cannot size is refused, not counted as 0 bytes.
-    let other = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0 WHERE eventday = '20240610'"});
+    let other = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM amazon_security_lake_table_us_east_1_route53_2_0 WHERE eventday = '20240610'"});
     let answer = p
         .query(&s, &[query("S", other, FROM, TO, 3_600_000)], &[])
         .await
         .unwrap();
     assert_eq!(
         answer["S"].error,
-        "query S reads amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow and Security Hub findings tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
+        "query S reads amazon_security_lake_table_us_east_1_route53_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings and CloudTrail management tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
+    );
+    // The CloudTrail table is sized like the others: its partitions of the range.
+    let (_, trail_bytes, _) = table_files("aws/CLOUD_TRAIL_MGMT/2.0");
+    assert!(trail_bytes > 2_000, "{trail_bytes}");
+    let trail = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(cloud_trail_mgmt) WHERE $__partitionFilter"});
+    let answer = p
+        .query(&s, &[query("S", trail, FROM, TO, 3_600_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(answer["S"].error, "");
+    assert_eq!(
+        answer["S"].frames[0].meta["custom"]["scanEstimateBytes"],
+        json!(trail_bytes)
     );
     let pruned = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table WHERE $__partitionFilter"});
     let answer = p

@@ -75,6 +75,19 @@ fn series_kinds() -> Vec<(Value, Empty)> {
             json!({"kind": "compliance_over_time", "measure": "pass_rate"}),
             Empty::NoData,
         ),
+        (json!({"kind": "api_activity"}), Empty::Zeros),
+        (
+            json!({"kind": "api_activity", "measure": "failures", "group_by": ["service"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "top_principals", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "auth_events", "format": "series"}),
+            Empty::NoData,
+        ),
         (
             json!({"kind": "sql", "format": "time_series", "rawSql":
                 "SELECT $__timeGroupAlias(time_dt, 5m, 0), region, count(*) AS flows \
@@ -105,6 +118,10 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "compliance_status", "view": "counts"}),
         json!({"kind": "annotations", "event": "control_status_changes"}),
         json!({"kind": "annotations", "event": "flow_logs_silent"}),
+        json!({"kind": "top_principals"}),
+        json!({"kind": "auth_events"}),
+        json!({"kind": "access_denied"}),
+        json!({"kind": "iam_changes"}),
         json!({"kind": "sql", "rawSql": "SELECT NULL AS nul, 1 AS one, 'x' AS text"}),
     ]
 }
@@ -411,5 +428,70 @@ async fn the_shipped_beaconing_rule_reads_as_a_series_per_beacon() {
             read_as_grafana(&a, "the beaconing rule, no data"),
             Shape::NoData
         );
+    }
+}
+
+/// The shipped identity rules read as one series per principal in an hour that holds what they
+/// watch — the root user's visit, the story's sign-in without MFA — and as no data before the lake.
+#[tokio::test]
+async fn the_shipped_identity_rules_read_as_a_series_per_principal() {
+    let rules = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/provisioning/alerting/lakewatch-identity.yaml"
+    ))
+    .unwrap();
+    for line in [
+        "kind: top_principals",
+        "principal_types: [Root]",
+        "kind: auth_events",
+        "outcome: success",
+        "mfa: false",
+        "format: series",
+    ] {
+        assert!(
+            rules.contains(line),
+            "the shipped rules' queries have {line}"
+        );
+    }
+    let cfg = crate::common::config();
+    let (root_account, _, root_at) = lakewatch::demo::root_sign_in(&cfg);
+    let story = lakewatch::demo::trail_story(&cfg);
+    let hour_after = |ms: i64| {
+        let at = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+        (
+            (at - chrono::Duration::minutes(5)).to_rfc3339(),
+            (at + chrono::Duration::minutes(55)).to_rfc3339(),
+        )
+    };
+    let root = json!({"kind": "top_principals", "format": "series", "filters": {"principal_types": ["Root"]}});
+    let no_mfa = json!({"kind": "auth_events", "format": "series", "filters": {"outcome": "success", "mfa": false}});
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let (from, to) = hour_after(root_at);
+        let a = ask_as_alert(&p, version, &root, &from, &to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the root rule") else {
+            panic!("series expected")
+        };
+        assert_eq!(series.len(), 1, "v{version}: {series:?}");
+        assert_eq!(series[0]["account"], root_account);
+        assert_eq!(series[0]["principal_type"], "Root");
+        let (from, to) = hour_after(story.sign_in_ms);
+        let a = ask_as_alert(&p, version, &no_mfa, &from, &to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the MFA rule") else {
+            panic!("series expected")
+        };
+        let principals: Vec<(&str, &str)> = series
+            .iter()
+            .map(|l| (l["account"].as_str(), l["principal"].as_str()))
+            .collect();
+        assert_eq!(
+            principals,
+            [(story.account.as_str(), story.user_arn.as_str())],
+            "v{version}"
+        );
+        for model in [&root, &no_mfa] {
+            let a = ask_as_alert(&p, version, model, EMPTY_FROM, EMPTY_TO).await;
+            assert_eq!(read_as_grafana(&a, "no data"), Shape::NoData, "{model}");
+        }
     }
 }

@@ -8,6 +8,7 @@ mod async_queries;
 mod athena;
 mod budget;
 mod cache;
+mod cloudtrail;
 mod compliance;
 mod cross_engine;
 mod data_links;

@@ -1,4 +1,5 @@
-//! Property: for random time ranges, accounts and regions, and every flow and compliance kind, the
+//! Property: for random time ranges, accounts and regions, and every flow, compliance and CloudTrail
+//! kind, the
 //! partitions the local engine reads are exactly the partitions whose day, account and region
 //! intersect the request (for look-back kinds: the look-back window) — never more (no full scan),
 //! never fewer (no dropped first or last day).
@@ -7,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::common::{config, lake, t};
 use chrono::{DateTime, Duration, Utc};
-use lakewatch::demo::{all_findings, partition_keys, Rng};
+use lakewatch::demo::{all_findings, all_trail_events, partition_keys, Rng};
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
 use lakewatch::plan::partitions::{event_day, utc_days};
@@ -45,6 +46,15 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             partition_of(&f.region, &f.account_id, day)
         })
         .collect();
+    let existing_trail: BTreeSet<String> = all_trail_events(&cfg)
+        .iter()
+        .map(|e| {
+            let day = DateTime::from_timestamp_millis(e.time_ms)
+                .unwrap()
+                .date_naive();
+            partition_of(&e.region, &e.account_id, day)
+        })
+        .collect();
     // (query, days read before the range start, whether the range start is replaced by the end).
     let kinds = [
         (json!({"kind": "flow_volume"}), 0, false),
@@ -64,12 +74,21 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             1,
             false,
         ),
+        (
+            json!({"kind": "api_activity", "group_by": ["service"]}),
+            0,
+            false,
+        ),
+        (json!({"kind": "top_principals"}), 0, false),
+        (json!({"kind": "auth_events", "limit": 5}), 0, false),
+        (json!({"kind": "access_denied"}), 0, false),
+        (json!({"kind": "iam_changes"}), 0, false),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
     let span_ms = (cfg.end - span_start).num_milliseconds() as u64 + 30 * 3_600_000;
     let mut cases = Rng::new(20_240_615);
-    for case in 0..90 {
+    for case in 0..140 {
         let from: DateTime<Utc> = span_start + Duration::milliseconds(cases.below(span_ms) as i64);
         // Mostly short windows, sometimes several days; edges land on any millisecond.
         let length = match cases.below(4) {
@@ -100,8 +119,19 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();
         let read_from = if *from_end { to } else { from } - Duration::days(*back_days);
         let days: BTreeSet<String> = utc_days(read_from, to).into_iter().map(event_day).collect();
-        let table = if query["kind"].as_str().unwrap().starts_with("compliance") {
+        let kind = query["kind"].as_str().unwrap();
+        let table = if kind.starts_with("compliance") {
             &existing_findings
+        } else if [
+            "api_activity",
+            "top_principals",
+            "auth_events",
+            "access_denied",
+            "iam_changes",
+        ]
+        .contains(&kind)
+        {
+            &existing_trail
         } else {
             &existing
         };

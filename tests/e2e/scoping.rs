@@ -109,11 +109,35 @@ async fn allowed_sources_bound_what_a_datasource_reads() {
     );
     let a = ask(&p, &flows_only, json!({"kind": "flow_volume"})).await;
     assert_eq!(a.error, "");
+    // The CloudTrail kinds and table are a source like the others.
+    for q in [
+        json!({"kind": "api_activity"}),
+        json!({"kind": "auth_events"}),
+        json!({"kind": "iam_changes"}),
+        json!({"kind": "variable", "values": "principals"}),
+        json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(cloud_trail_mgmt) WHERE $__partitionFilter"}),
+    ] {
+        let a = ask(&p, &flows_only, q.clone()).await;
+        assert_eq!(
+            a.error,
+            "this datasource does not read cloud_trail_mgmt (setting `allowedSources`: vpc_flow); use a datasource that may, or ask an admin",
+            "{q}"
+        );
+    }
+    let mut trail_only = settings("2");
+    trail_only["allowedSources"] = json!("CLOUD_TRAIL_MGMT");
+    let a = ask(&p, &trail_only, json!({"kind": "top_principals"})).await;
+    assert_eq!(a.error, "");
+    let a = ask(&p, &trail_only, json!({"kind": "flow_volume"})).await;
+    assert_eq!(
+        a.error,
+        "this datasource does not read vpc_flow (setting `allowedSources`: cloud_trail_mgmt); use a datasource that may, or ask an admin"
+    );
     let mut bad = settings("2");
     bad["allowedSources"] = json!(["cloudtrail"]);
     let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;
     assert_eq!(
         a.error,
-        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow or sh_findings"
+        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow, sh_findings or cloud_trail_mgmt"
     );
 }

@@ -1,6 +1,7 @@
 //! Day slices through the plugin binary on a lake whose records end now: every kind that splits
 //! (series, coverage, top-N tables added up, windowed scans and searches re-ranked, counts,
-//! distinct counts and variable values added up) answers exactly what the same query answers run whole.
+//! distinct counts and variable values added up; the CloudTrail kinds too) answers exactly what
+//! the same query answers run whole.
 
 use crate::common;
 
@@ -149,6 +150,28 @@ async fn sliced_compliance_histories_equal_whole_histories() {
         json!({"kind": "compliance_over_time", "controls": ["EC2.6"], "group_by": ["account"], "measure": "pass_rate", "lookback_days": 1}),
         json!({"kind": "compliance_over_time", "controls": controls, "group_by": ["control"], "measure": "failing", "lookback_days": 2}),
         json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6", "lookback_days": 1}),
+    ];
+    assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The CloudTrail kinds split like the others: series of counts and distinct counts, rankings
+/// with distinct source addresses and first and last calls added up, sign-ins and IAM changes
+/// re-ranked with their totals, sign-ins per principal and variable values added up.
+#[tokio::test(flavor = "multi_thread")]
+async fn sliced_cloudtrail_answers_equal_whole_answers() {
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let dir = lake(now, "slices-cloudtrail");
+    let queries = [
+        json!({"kind": "api_activity", "group_by": ["service"]}),
+        json!({"kind": "api_activity", "measure": "principals", "group_by": ["account"]}),
+        json!({"kind": "top_principals", "limit": 7}),
+        json!({"kind": "top_principals", "measure": "source_ips", "group_by": ["principal_type"]}),
+        json!({"kind": "access_denied", "limit": 5}),
+        json!({"kind": "auth_events", "limit": 3}),
+        json!({"kind": "auth_events", "format": "series"}),
+        json!({"kind": "iam_changes"}),
+        json!({"kind": "variable", "values": "principals"}),
     ];
     assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -8,16 +8,21 @@
 //! imports none of them. It names the demo generator ([`DemoGenerator`]) instead of importing it,
 //! since the generator sits above the lake.
 
+mod cloud_trail_mgmt;
 mod sh_findings;
 mod vpc_flow;
 
 use std::fmt;
 
+pub use cloud_trail_mgmt::{
+    TrailColumns, ACCOUNT_CHANGE, API_ACTIVITY, AUTHENTICATION, AUTHENTICATION_CLASS, CLASSES,
+    CLOUD_TRAIL_MGMT, FAILURE, PRINCIPAL,
+};
 pub use sh_findings::{FindingColumns, SH_FINDINGS};
 pub use vpc_flow::{flow_log_fields, FlowColumns, VPC_FLOW};
 
 /// Every source Lakewatch reads, in the order lists and messages name them.
-pub static SOURCES: [&SourceSpec; 2] = [&VPC_FLOW, &SH_FINDINGS];
+pub static SOURCES: [&SourceSpec; 3] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT];
 
 /// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,6 +77,9 @@ pub enum Source {
     /// Security Hub findings (`SH_FINDINGS`; v1 Security Finding 2001, v2 Compliance Finding 2003
     /// and its siblings).
     ShFindings,
+    /// CloudTrail management events (`CLOUD_TRAIL_MGMT`; API Activity, Authentication, Account
+    /// Change).
+    CloudTrailMgmt,
 }
 
 impl Source {
@@ -80,6 +88,7 @@ impl Source {
         match self {
             Source::VpcFlow => &VPC_FLOW,
             Source::ShFindings => &SH_FINDINGS,
+            Source::CloudTrailMgmt => &CLOUD_TRAIL_MGMT,
         }
     }
 
@@ -115,7 +124,8 @@ pub fn parse_source(text: &str) -> Result<Source, String> {
         .ok_or_else(|| format!("expected a Security Lake source: {}", source_names(" or ")))
 }
 
-/// The table parts of every source, the last two joined by `last` (`vpc_flow or sh_findings`).
+/// The table parts of every source, the last two joined by `last` (`vpc_flow, sh_findings or
+/// cloud_trail_mgmt`).
 pub fn source_names(last: &str) -> String {
     let names: Vec<&str> = SOURCES.iter().map(|s| s.table_part).collect();
     match names.split_last() {
@@ -217,6 +227,17 @@ pub enum ColumnExpr {
         /// The key.
         key: &'static str,
     },
+    /// A boolean column shown as labels: `yes` when true, `no` when false, `unknown` when NULL.
+    Flag {
+        /// The boolean column.
+        column: ColumnPath,
+        /// The label of true.
+        yes: &'static str,
+        /// The label of false.
+        no: &'static str,
+        /// The label of NULL.
+        unknown: &'static str,
+    },
     /// Integer ids of a column shown as labels, any other id as `default`.
     Labels {
         /// The id column.
@@ -243,6 +264,7 @@ impl ColumnExpr {
         match self {
             ColumnExpr::Column(path)
             | ColumnExpr::Labels { column: path, .. }
+            | ColumnExpr::Flag { column: path, .. }
             | ColumnExpr::Segment { column: path, .. }
             | ColumnExpr::FirstOf { list: path, .. }
             | ColumnExpr::FirstItem(path)
@@ -280,6 +302,15 @@ pub enum MeasureAggregate {
     Sum(ColumnPath),
     /// The number of matching rows.
     Count,
+    /// The number of matching rows whose integer column holds `value`.
+    CountWhere {
+        /// The column.
+        column: ColumnPath,
+        /// The value counted.
+        value: i64,
+    },
+    /// The number of distinct non-NULL values of an expression.
+    CountDistinct(ColumnExpr),
     /// Not a SQL aggregate: of the entities (findings) whose state in force is one of `among`,
     /// the percent in `state`, counted by `frame/` from the state histories a plan returns.
     PercentInState {
@@ -315,6 +346,9 @@ pub enum DemoGenerator {
     /// The Security Hub findings that go with them (`demo::all_findings`, written by
     /// `demo::findings_batch`).
     Findings,
+    /// The CloudTrail management events of the demo accounts (`demo::all_trail_events`, written
+    /// by `demo::trail_batch`).
+    Trail,
 }
 
 /// One Security Lake source, described.
@@ -336,6 +370,11 @@ pub struct SourceSpec {
     pub measures: &'static [MeasureSpec],
     /// Which part of the demo generator writes it.
     pub demo: DemoGenerator,
+    /// A lake may lack it: Security Lake collects each source only where an admin enabled it.
+    /// The health check requires the tables of the sources that are not optional (VPC flow logs
+    /// and Security Hub findings, which every dashboard reads) and reports the others it finds;
+    /// a query of a missing optional source fails alone, saying what to enable.
+    pub optional: bool,
 }
 
 impl SourceSpec {

@@ -20,6 +20,7 @@ pub static SH_FINDINGS: SourceSpec = SourceSpec {
     dimensions: &DIMENSIONS,
     measures: &MEASURES,
     demo: DemoGenerator::Findings,
+    optional: false,
 };
 
 /// Where the finding concepts live in the `sh_findings` columns of a source version.

@@ -52,7 +52,9 @@ fn every_dimension_and_measure_is_named_once_and_placed_in_both_versions() {
             );
             assert!(!m.unit.is_empty() && !m.about.is_empty(), "{}", m.name);
             for version in VERSIONS {
-                if let MeasureAggregate::Sum(path) = m.aggregate.of(version) {
+                if let MeasureAggregate::Sum(path)
+                | MeasureAggregate::CountWhere { column: path, .. } = m.aggregate.of(version)
+                {
                     assert!(
                         !path.is_empty(),
                         "{}.{} v{version}",
@@ -75,11 +77,18 @@ fn source_names_parse_in_table_and_api_spelling() {
     assert_eq!(parse_source("vpc_flow"), Ok(Source::VpcFlow));
     assert_eq!(parse_source("'SH_FINDINGS'"), Ok(Source::ShFindings));
     assert_eq!(parse_source("Vpc_Flow"), Ok(Source::VpcFlow));
+    assert_eq!(parse_source("Cloud_Trail_Mgmt"), Ok(Source::CloudTrailMgmt));
     assert_eq!(
         parse_source("route53"),
-        Err("expected a Security Lake source: vpc_flow or sh_findings".to_string())
+        Err(
+            "expected a Security Lake source: vpc_flow, sh_findings or cloud_trail_mgmt"
+                .to_string()
+        )
     );
-    assert_eq!(source_names(" or "), "vpc_flow or sh_findings");
+    assert_eq!(
+        source_names(" or "),
+        "vpc_flow, sh_findings or cloud_trail_mgmt"
+    );
 }
 
 /// The Arrow schema the demo generator writes for a source (no partition columns).
@@ -87,6 +96,7 @@ fn demo_schema(generator: DemoGenerator, version: SourceVersion) -> std::sync::A
     match generator {
         DemoGenerator::Flows => crate::demo::flow_batch(version, &[]),
         DemoGenerator::Findings => crate::demo::findings_batch(version, &[]),
+        DemoGenerator::Trail => crate::demo::trail_batch(version, &[]),
     }
     .expect("an empty batch encodes")
     .schema()
@@ -111,6 +121,9 @@ fn resolves(schema: &Schema, expr: &ColumnExpr) -> bool {
         ColumnExpr::Column(path)
         | ColumnExpr::Labels { column: path, .. }
         | ColumnExpr::Segment { column: path, .. } => column_type(schema, path).is_some(),
+        ColumnExpr::Flag { column, .. } => {
+            matches!(column_type(schema, column), Some(DataType::Boolean))
+        }
         ColumnExpr::Coalesce(any) => any.iter().all(|e| resolves(schema, e)),
         ColumnExpr::MapValue { map, .. } => {
             matches!(column_type(schema, map), Some(DataType::Map(..)))
@@ -133,12 +146,18 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
     let record = spec.record.of(version);
     let mut paths = vec![record.time_ms, record.account_uid, record.region];
     paths.extend(record.time_dt);
+    let mut exprs_of_measures = Vec::new();
     for m in spec.measures {
-        if let MeasureAggregate::Sum(path) = m.aggregate.of(version) {
-            paths.push(path);
+        match m.aggregate.of(version) {
+            MeasureAggregate::Sum(path) | MeasureAggregate::CountWhere { column: path, .. } => {
+                paths.push(path)
+            }
+            MeasureAggregate::CountDistinct(expr) => exprs_of_measures.push(expr),
+            _ => {}
         }
     }
     let mut exprs: Vec<ColumnExpr> = spec.dimensions.iter().map(|d| d.expr.of(version)).collect();
+    exprs.extend(exprs_of_measures);
     match spec.source {
         Source::VpcFlow => {
             let c = FlowColumns::of(version);
@@ -155,6 +174,42 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
             let c = FindingColumns::of(version);
             paths.extend([c.finding_uid, c.status]);
             exprs.extend([c.resource_uid, c.resource_type, c.record_state]);
+        }
+        Source::CloudTrailMgmt => {
+            let c = TrailColumns::of(version);
+            paths.extend([
+                c.class_uid,
+                c.service,
+                c.operation,
+                c.error_code,
+                c.error_message,
+                c.status_id,
+                c.principal,
+                c.principal_id,
+                c.principal_name,
+                c.principal_type,
+                c.access_key,
+                c.session_issuer,
+                c.invoked_by,
+                c.src_ip,
+                c.src_domain,
+                c.user_agent,
+                c.target_user,
+                c.request_uid,
+                c.event_uid,
+            ]);
+            exprs.push(ColumnExpr::Flag {
+                column: c.session_mfa,
+                yes: "yes",
+                no: "no",
+                unknown: "unknown",
+            });
+            exprs.push(ColumnExpr::Flag {
+                column: c.mfa,
+                yes: "yes",
+                no: "no",
+                unknown: "unknown",
+            });
         }
     }
     exprs.extend(paths.into_iter().map(ColumnExpr::Column));

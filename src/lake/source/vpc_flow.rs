@@ -19,6 +19,7 @@ pub static VPC_FLOW: SourceSpec = SourceSpec {
     dimensions: &DIMENSIONS,
     measures: &MEASURES,
     demo: DemoGenerator::Flows,
+    optional: false,
 };
 
 /// Where the flow-log concepts live in the `vpc_flow` columns of a source version.

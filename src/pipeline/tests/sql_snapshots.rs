@@ -338,3 +338,85 @@ fn named_database_and_tables_on_athena() {
             "SELECT count(*) FROM $__table(vpc_flow) f JOIN $__database.vpc_flow_link g ON true JOIN $__table(sh_findings) s ON true WHERE $__partitionFilter"}))
     );
 }
+
+#[test]
+fn api_activity_over_time_with_every_filter() {
+    all_dialects(
+        "api_activity_every_filter",
+        json!({"kind": "api_activity", "measure": "failures",
+               "group_by": ["service", "operation", "principal", "principal_type", "src_ip", "outcome", "error_code", "class"],
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1", "eu-west-1"],
+                           "services": ["iam", "sts.amazonaws.com"], "operations": ["CreateAccessKey"],
+                           "principals": ["arn:aws:iam::111122223333:user/carol"], "principal_names": "carol",
+                           "principal_types": ["iamuser"], "access_keys": ["AKIAIOSFODNN7EXAMPLE"],
+                           "src_ip": ["203.0.113.0/24", "2001:db8::/32"], "exclude_ip": "198.51.100.23",
+                           "outcome": "failure", "error_codes": ["AccessDenied"]},
+               "limit": 5}),
+        "2024-06-30T22:00:00Z",
+        "2024-07-01T02:00:00Z",
+    );
+    all_dialects(
+        "api_activity_distinct_principals",
+        json!({"kind": "api_activity", "measure": "principals", "group_by": ["account"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn top_principals_with_failures_and_source_ips() {
+    all_dialects(
+        "top_principals",
+        json!({"kind": "top_principals", "measure": "source_ips", "limit": 25,
+               "filters": {"principal_types": ["Root", "IAMUser"], "regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn auth_events_as_sign_ins_and_as_series() {
+    all_dialects(
+        "auth_events",
+        json!({"kind": "auth_events", "limit": 50,
+               "filters": {"accounts": ["111122223333"], "outcome": "success", "mfa": false,
+                           "principal_types": "Root", "src_ip": ["5.188.62.0/24"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "auth_events_series",
+        json!({"kind": "auth_events", "format": "series", "filters": {"mfa": "no", "outcome": "success"}}),
+        "2024-06-15T11:00:00Z",
+        "2024-06-15T12:00:00Z",
+    );
+}
+
+#[test]
+fn sql_kind_reads_the_cloudtrail_table_pruned() {
+    all_dialects(
+        "sql_cloud_trail",
+        json!({"kind": "sql",
+               "rawSql": "SELECT api.operation, count(*) AS calls FROM $__table(cloud_trail_mgmt) WHERE $__partitionFilter GROUP BY 1",
+               "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn access_denied_and_iam_changes() {
+    all_dialects(
+        "access_denied",
+        json!({"kind": "access_denied", "filters": {"services": ["s3", "iam"], "regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "iam_changes",
+        json!({"kind": "iam_changes", "limit": 20,
+               "filters": {"accounts": ["111122223333"], "principals": ["arn:aws:iam::111122223333:user/carol"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

@@ -50,6 +50,11 @@ registry! {
     freshness::Freshness,
     compliance_status::ComplianceStatusKind,
     compliance_over_time::ComplianceOverTimeKind,
+    api_activity::ApiActivityKind,
+    top_principals::TopPrincipalsKind,
+    auth_events::AuthEventsKind,
+    access_denied::AccessDeniedKind,
+    iam_changes::IamChangesKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -91,6 +96,8 @@ pub enum Group {
     Coverage,
     /// Security Hub controls and Config rules.
     Compliance,
+    /// CloudTrail API calls and sign-ins.
+    CloudTrail,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
@@ -438,6 +445,21 @@ mod tests {
             PanelQuery::Variable(q) => (None, None, Some(q.limit)),
             PanelQuery::Annotations(crate::query::Annotations::FlowSilence(q)) => {
                 (None, Some(dimension_names(&q.group_by)), None)
+            }
+            PanelQuery::Trail(trail) => {
+                let names = |dims: &[crate::query::TrailDimension]| {
+                    Some(dims.iter().map(|d| d.name()).collect())
+                };
+                match trail {
+                    crate::query::TrailQuery::Activity(q) => (Some(q.measure.name()), None, None),
+                    crate::query::TrailQuery::TopPrincipals(q) => {
+                        (Some(q.measure.name()), names(&q.group_by), Some(q.limit))
+                    }
+                    crate::query::TrailQuery::AuthEvents(q) => {
+                        (None, names(&q.group_by), Some(q.limit))
+                    }
+                    crate::query::TrailQuery::IamChanges(q) => (None, None, Some(q.limit)),
+                }
             }
             _ => (None, None, None),
         }

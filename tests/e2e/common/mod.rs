@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lakewatch::demo::{self, DemoConfig, FlowRecord};
+use lakewatch::demo::{self, DemoConfig, FlowRecord, TrailEvent};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::SourceVersion;
@@ -99,6 +99,12 @@ pub fn parquet_files(dir: &str) -> usize {
 pub fn records() -> &'static [FlowRecord] {
     static RECORDS: OnceLock<Vec<FlowRecord>> = OnceLock::new();
     RECORDS.get_or_init(|| demo::all_records(&config()))
+}
+
+/// Every generated CloudTrail event of the fixture lake.
+pub fn trail_events() -> &'static [TrailEvent] {
+    static EVENTS: OnceLock<Vec<TrailEvent>> = OnceLock::new();
+    EVENTS.get_or_init(|| demo::all_trail_events(&config()))
 }
 
 /// Datasource settings (`jsonData`) for the fixture lake.
