@@ -2,9 +2,9 @@
 //! with window functions to the newest state or to the state changes.
 
 use super::{
-    bucket_ms, output, partitions, Aggregate, AnnotationShape, Comparison, Expr, History,
-    HistoryRows, Literal, OrderKey, Output, OutputValue, PartitionFilter, Plan, PlanOptions,
-    Predicate, Scope, Shape, TableRef, TimeFilter, ENTITY, PREVIOUS_STATE, SINCE, STATE, UPDATED,
+    bucket_ms, output, Aggregate, AnnotationShape, Comparison, Expr, History, HistoryRows, Literal,
+    OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope, Shape, ENTITY,
+    PREVIOUS_STATE, SINCE, STATE, UPDATED,
 };
 use crate::lake::source::SH_FINDINGS;
 use crate::lake::{FindingColumns, Source, SourceVersion};
@@ -80,27 +80,14 @@ fn finding_scope(
             strs(scope.vpcs.iter().map(|v| v.as_str().to_string())),
         ));
     }
-    FindingScope {
-        table: TableRef {
-            source: Source::ShFindings,
-            version: options.version,
-            home_region: options.home_region.clone(),
-            names: options.names.clone(),
-        },
-        partitions: PartitionFilter {
-            days: partitions::utc_days(from, to),
-            accounts: scope.accounts.clone(),
-            regions: scope.regions.clone(),
-        },
-        time: TimeFilter {
-            from,
-            to,
-            time_ms: cols.time_ms,
-            time_dt: cols.time_dt,
-        },
-        filters,
+    Scope::over(
+        Source::ShFindings,
         cols,
-    }
+        (from, to),
+        (&scope.accounts, &scope.regions),
+        filters,
+        options,
+    )
 }
 
 /// Every finding updated in the window, in the accounts and regions asked for (other flow
@@ -110,28 +97,14 @@ pub(super) fn control_scope(
     window: &TimeWindow,
     options: &PlanOptions,
 ) -> FindingScope {
-    let cols = FindingColumns::of(options.version);
-    FindingScope {
-        table: TableRef {
-            source: Source::ShFindings,
-            version: options.version,
-            home_region: options.home_region.clone(),
-            names: options.names.clone(),
-        },
-        partitions: PartitionFilter {
-            days: partitions::utc_days(window.from, window.to),
-            accounts: filters.accounts.clone(),
-            regions: filters.regions.clone(),
-        },
-        time: TimeFilter {
-            from: window.from,
-            to: window.to,
-            time_ms: cols.time_ms,
-            time_dt: cols.time_dt,
-        },
-        filters: Vec::new(),
-        cols,
-    }
+    Scope::over(
+        Source::ShFindings,
+        FindingColumns::of(options.version),
+        (window.from, window.to),
+        (&filters.accounts, &filters.regions),
+        Vec::new(),
+        options,
+    )
 }
 
 fn lookback(scope: &ComplianceScope, options: &PlanOptions) -> u32 {

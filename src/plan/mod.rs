@@ -675,6 +675,41 @@ struct Scope<C> {
 type FlowScope = Scope<FlowColumns>;
 
 impl<C> Scope<C> {
+    /// What a plan over `source` reads from `from` to `to`: its table, the partitions of those
+    /// UTC days in `accounts` and `regions` (empty: all), the exact time filter on the record's
+    /// time columns, and the row `filters`.
+    fn over(
+        source: Source,
+        cols: C,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        (accounts, regions): (&[AccountId], &[Region]),
+        filters: Vec<Predicate>,
+        options: &PlanOptions,
+    ) -> Self {
+        let record = source.record(options.version);
+        Scope {
+            table: TableRef {
+                source,
+                version: options.version,
+                home_region: options.home_region.clone(),
+                names: options.names.clone(),
+            },
+            partitions: PartitionFilter {
+                days: partitions::utc_days(from, to),
+                accounts: accounts.to_vec(),
+                regions: regions.to_vec(),
+            },
+            time: TimeFilter {
+                from,
+                to,
+                time_ms: record.time_ms,
+                time_dt: record.time_dt,
+            },
+            filters,
+            cols,
+        }
+    }
+
     /// A plan over this scope with no either-side rows, group conditions or history.
     fn into_plan(
         self,
@@ -702,28 +737,14 @@ impl<C> Scope<C> {
 }
 
 fn flow_scope(filters: &FlowFilters, window: &TimeWindow, options: &PlanOptions) -> FlowScope {
-    let cols = FlowColumns::of(options.version);
-    FlowScope {
-        table: TableRef {
-            source: Source::VpcFlow,
-            version: options.version,
-            home_region: options.home_region.clone(),
-            names: options.names.clone(),
-        },
-        partitions: PartitionFilter {
-            days: partitions::utc_days(window.from, window.to),
-            accounts: filters.accounts.clone(),
-            regions: filters.regions.clone(),
-        },
-        time: TimeFilter {
-            from: window.from,
-            to: window.to,
-            time_ms: cols.time_ms,
-            time_dt: cols.time_dt,
-        },
-        filters: flow_filters(filters, options.version),
-        cols,
-    }
+    Scope::over(
+        Source::VpcFlow,
+        FlowColumns::of(options.version),
+        (window.from, window.to),
+        (&filters.accounts, &filters.regions),
+        flow_filters(filters, options.version),
+        options,
+    )
 }
 
 /// The alias of a `variable` plan's value column.
