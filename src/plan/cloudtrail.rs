@@ -2,9 +2,9 @@
 //! console sign-ins. Every plan reads the partitions of its accounts, regions and days only.
 
 use super::{
-    bucket_ms, in_blocks, not_in_blocks, output, partitions, table_limit, whole_buckets, Aggregate,
-    Expr, Literal, OrderKey, Output, OutputValue, PartitionFilter, Plan, PlanOptions, Predicate,
-    Scope, Shape, TableRef, TimeFilter, FIRST_SEEN, LAST_SEEN, TIME_BUCKET,
+    bucket_ms, in_blocks, not_in_blocks, output, table_limit, whole_buckets, Aggregate, Expr,
+    Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope, Shape, FIRST_SEEN,
+    LAST_SEEN, TIME_BUCKET,
 };
 use crate::lake::source::{AUTHENTICATION_CLASS, CLOUD_TRAIL_MGMT, PRINCIPAL};
 
@@ -99,28 +99,14 @@ pub(super) fn trail_scope(
     window: &TimeWindow,
     options: &PlanOptions,
 ) -> TrailScope {
-    let cols = TrailColumns::of(options.version);
-    TrailScope {
-        table: TableRef {
-            source: Source::CloudTrailMgmt,
-            version: options.version,
-            home_region: options.home_region.clone(),
-            names: options.names.clone(),
-        },
-        partitions: PartitionFilter {
-            days: partitions::utc_days(window.from, window.to),
-            accounts: filters.accounts.clone(),
-            regions: filters.regions.clone(),
-        },
-        time: TimeFilter {
-            from: window.from,
-            to: window.to,
-            time_ms: cols.time_ms,
-            time_dt: cols.time_dt,
-        },
-        filters: trail_filters(filters, options.version),
-        cols,
-    }
+    Scope::over(
+        Source::CloudTrailMgmt,
+        TrailColumns::of(options.version),
+        (window.from, window.to),
+        (&filters.accounts, &filters.regions),
+        trail_filters(filters, options.version),
+        options,
+    )
 }
 
 fn group_outputs(dims: &[TrailDimension], version: SourceVersion) -> Vec<Output> {
@@ -286,22 +272,7 @@ fn plan_auth_events(q: &AuthEvents, window: &TimeWindow, options: &PlanOptions) 
         output("user_agent", dim(TrailDimension::UserAgent)),
         output("event_id", OutputValue::Row(Expr::Column(cols.event_uid))),
     ];
-    debug_assert!(outputs
-        .iter()
-        .map(|o| o.alias.as_str())
-        .eq(AUTH_COLUMNS.into_iter()));
-    scope.into_plan(
-        outputs,
-        // Newest first; the event id only makes ties come out the same on every engine.
-        vec![OrderKey::desc("time"), OrderKey::asc("event_id")],
-        table_limit(q.limit, options),
-        Shape::Table {
-            time_columns: vec!["time"],
-            units: Vec::new(),
-            protocol_columns: Vec::new(),
-            count_total: true,
-        },
-    )
+    newest_events(scope, outputs, &AUTH_COLUMNS, q.limit, options)
 }
 
 /// The columns of an IAM change row, in order.
@@ -362,14 +333,27 @@ fn plan_iam_changes(q: &IamChanges, window: &TimeWindow, options: &PlanOptions) 
         output("user_agent", dim(TrailDimension::UserAgent)),
         output("event_id", OutputValue::Row(Expr::Column(cols.event_uid))),
     ];
+    newest_events(scope, outputs, &IAM_CHANGE_COLUMNS, q.limit, options)
+}
+
+/// A table of single events (`columns`, in order; `time` and `event_id` among them), newest
+/// first, with the total count of matches.
+fn newest_events(
+    scope: TrailScope,
+    outputs: Vec<Output>,
+    columns: &[&str],
+    limit: u32,
+    options: &PlanOptions,
+) -> Plan {
     debug_assert!(outputs
         .iter()
         .map(|o| o.alias.as_str())
-        .eq(IAM_CHANGE_COLUMNS.into_iter()));
+        .eq(columns.iter().copied()));
     scope.into_plan(
         outputs,
+        // Newest first; the event id only makes ties come out the same on every engine.
         vec![OrderKey::desc("time"), OrderKey::asc("event_id")],
-        table_limit(q.limit, options),
+        table_limit(limit, options),
         Shape::Table {
             time_columns: vec!["time"],
             units: Vec::new(),
