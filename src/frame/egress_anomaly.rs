@@ -3,18 +3,15 @@
 //! score as an alertable series.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
 use serde_json::json;
 
 use super::encode::FrameError;
 use super::robust::Baseline;
-use super::{column, Field, Frame, Notice};
+use super::{array, as_i64, as_text, column, Field, Frame, Notice};
 use crate::plan::{AnomalyShape, TIME_BUCKET};
 use crate::query::AnomalyFormat;
 
@@ -36,12 +33,12 @@ impl Hourly {
     fn read(batches: &[RecordBatch], shape: &AnomalyShape) -> Result<Self, FrameError> {
         let mut groups: BTreeMap<Key, HashMap<i64, i64>> = BTreeMap::new();
         for batch in batches {
-            let hours = ints(column(batch, TIME_BUCKET)?)?;
-            let bytes = ints(column(batch, "bytes")?)?;
+            let hours = as_i64(column(batch, TIME_BUCKET)?)?;
+            let bytes = as_i64(column(batch, "bytes")?)?;
             let keys: Vec<StringArray> = shape
                 .keys
                 .iter()
-                .map(|d| texts(column(batch, d.name())?))
+                .map(|d| as_text(column(batch, d.name())?))
                 .collect::<Result<_, _>>()?;
             for row in 0..batch.num_rows() {
                 if hours.is_null(row) {
@@ -295,33 +292,12 @@ fn unit(mut field: Field, unit: &str) -> Field {
     field
 }
 
-fn array<A: Array + 'static>(a: A) -> ArrayRef {
-    Arc::new(a)
-}
-
-fn ints(values: &ArrayRef) -> Result<Int64Array, FrameError> {
-    let cast = cast(values, &DataType::Int64)?;
-    Ok(cast
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .cloned()
-        .unwrap_or_else(|| Int64Array::from(Vec::<i64>::new())))
-}
-
-fn texts(values: &ArrayRef) -> Result<StringArray, FrameError> {
-    let cast = cast(values, &DataType::Utf8)?;
-    Ok(cast
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .unwrap_or_else(|| StringArray::from(Vec::<String>::new())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::query::Dimension;
-    use arrow::datatypes::{Field as ArrowField, Schema};
+    use arrow::datatypes::{DataType, Field as ArrowField, Schema};
+    use std::sync::Arc;
 
     fn shape(format: AnomalyFormat) -> AnomalyShape {
         AnomalyShape {

@@ -204,3 +204,23 @@ pub(crate) fn column<'a>(
 pub fn array<A: arrow::array::Array + 'static>(a: A) -> ArrayRef {
     Arc::new(a)
 }
+
+/// A result column as 64-bit integers (a column of another type is cast).
+pub(crate) fn as_i64(values: &ArrayRef) -> Result<arrow::array::Int64Array, encode::FrameError> {
+    let cast = arrow::compute::cast(values, &arrow::datatypes::DataType::Int64)?;
+    Ok(cast
+        .as_any()
+        .downcast_ref::<arrow::array::Int64Array>()
+        .cloned()
+        .unwrap_or_else(|| arrow::array::Int64Array::from(Vec::<i64>::new())))
+}
+
+/// A result column as text (a column of another type is cast).
+pub(crate) fn as_text(values: &ArrayRef) -> Result<arrow::array::StringArray, encode::FrameError> {
+    let cast = arrow::compute::cast(values, &arrow::datatypes::DataType::Utf8)?;
+    Ok(cast
+        .as_any()
+        .downcast_ref::<arrow::array::StringArray>()
+        .cloned()
+        .unwrap_or_else(|| arrow::array::StringArray::from(Vec::<String>::new())))
+}

@@ -6,12 +6,10 @@ use std::sync::Arc;
 use arrow::array::{
     Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
 use serde_json::json;
 
 use super::encode::FrameError;
-use super::{column, Field, Frame, Notice};
+use super::{as_i64, as_text, column, Field, Frame, Notice};
 use crate::query::Protocol;
 
 /// How to shape a time series.
@@ -49,24 +47,6 @@ pub fn label_text(protocol: bool, raw: &str) -> String {
         .ok()
         .and_then(Protocol::name)
         .map_or_else(|| raw.to_string(), str::to_string)
-}
-
-fn as_i64(values: &ArrayRef) -> Result<Int64Array, FrameError> {
-    let cast = cast(values, &DataType::Int64)?;
-    Ok(cast
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .cloned()
-        .unwrap_or_else(|| Int64Array::from(Vec::<i64>::new())))
-}
-
-fn as_text(values: &ArrayRef) -> Result<StringArray, FrameError> {
-    let cast = cast(values, &DataType::Utf8)?;
-    Ok(cast
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .unwrap_or_else(|| StringArray::from(Vec::<String>::new())))
 }
 
 /// One series being summed: its label texts, its (bucket, value) rows, its total.
