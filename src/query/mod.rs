@@ -491,8 +491,8 @@ fn known_fields() -> &'static std::collections::BTreeSet<&'static str> {
     })
 }
 
-/// A top-N table needs at least one dimension to rank.
-fn nonempty(dims: Vec<Dimension>, kind: &str) -> Result<Vec<Dimension>, QueryError> {
+/// A top-N table needs at least one dimension to rank (flow or CloudTrail dimensions).
+fn nonempty<D>(dims: Vec<D>, kind: &str) -> Result<Vec<D>, QueryError> {
     if dims.is_empty() {
         Err(QueryError::new(
             "group_by",

@@ -49,14 +49,7 @@ impl Kind for AccessDeniedKind {
         if filters.error_codes.is_empty() {
             filters.error_codes = DENIED_CODES.map(str::to_string).to_vec();
         }
-        let group_by = parse_trail_group_by(obj, &GROUP_BY)?;
-        if group_by.is_empty() {
-            return Err(QueryError::new(
-                "group_by",
-                "[]",
-                "access_denied ranks groups; name at least one dimension or leave group_by out",
-            ));
-        }
+        let group_by = super::super::nonempty(parse_trail_group_by(obj, &GROUP_BY)?, "access_denied")?;
         Ok(panel(PanelQuery::Trail(TrailQuery::TopPrincipals(
             TopPrincipals {
                 kind: "access_denied",

@@ -51,14 +51,7 @@ impl Kind for TopPrincipalsKind {
 
     fn parse(&self, query: &Envelope) -> Result<AnyQuery, QueryError> {
         let obj = query.object();
-        let group_by = parse_trail_group_by(obj, &GROUP_BY)?;
-        if group_by.is_empty() {
-            return Err(QueryError::new(
-                "group_by",
-                "[]",
-                "top_principals ranks groups; name at least one dimension or leave group_by out",
-            ));
-        }
+        let group_by = super::super::nonempty(parse_trail_group_by(obj, &GROUP_BY)?, "top_principals")?;
         Ok(panel(PanelQuery::Trail(TrailQuery::TopPrincipals(
             TopPrincipals {
                 kind: "top_principals",
