@@ -863,6 +863,7 @@ mod tests {
                 vpc_flow: Some("vpc_flow_link".into()),
                 sh_findings: None,
                 cloud_trail_mgmt: Some("trail_link".into()),
+                route53: None,
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
@@ -875,8 +876,8 @@ mod tests {
             "datasource setting `tables.vpc_flow` has the value \"a\\\"; DROP\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
         );
         assert_eq!(
-            err(json!({"engine": "athena", "tables": {"route53": "r"}})),
-            "datasource setting `tables.route53` has the value \"route53\": expected a Security Lake source: vpc_flow, sh_findings or cloud_trail_mgmt"
+            err(json!({"engine": "athena", "tables": {"waf": "r"}})),
+            "datasource setting `tables.waf` has the value \"waf\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt or route53"
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": "vpc_flow"})),

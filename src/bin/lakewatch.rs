@@ -483,9 +483,10 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
     let summary = demo::write_lake(cfg, out, true)?;
     let secs = summary.elapsed.as_secs_f64();
     eprintln!(
-        "generated {} flow records and {} CloudTrail events per version, {} files, {} in {:.1} s ({:.0} records/s)",
+        "generated {} flow records, {} CloudTrail events and {} resolver queries per version, {} files, {} in {:.1} s ({:.0} records/s)",
         summary.records_per_version,
         summary.trail_events_per_version,
+        summary.dns_queries_per_version,
         summary.files,
         human_bytes(summary.bytes as f64),
         secs,
@@ -787,9 +788,9 @@ fn dashboard_query(
 }
 
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
-    // A lake from an older Lakewatch has no findings or CloudTrail table: make a fresh one.
+    // A lake from an older Lakewatch has no findings, CloudTrail or Route 53 table: make a fresh one.
     let complete = lake.join("lake.json").is_file()
-        && [Source::ShFindings, Source::CloudTrailMgmt]
+        && [Source::ShFindings, Source::CloudTrailMgmt, Source::Route53]
             .iter()
             .all(|s| lake.join("aws").join(s.api_name()).is_dir());
     if regenerate || !complete {

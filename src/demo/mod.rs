@@ -8,10 +8,12 @@
 //! internet, an egress burst, a new external peer, a beacon); `messy.rs` adds what real lakes
 //! carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6
 //! and friends); `trail/` makes the CloudTrail management events of the same accounts (and its
-//! own story: a stolen access key); `columns.rs` builds Arrow columns; `write.rs` turns them
+//! own story: a stolen access key); `dns/` makes the Route 53 Resolver queries of their instances
+//! (and its story: a rare domain before the egress burst, a DNS tunnel); `columns.rs` builds Arrow columns; `write.rs` turns them
 //! into Arrow batches and Parquet files.
 
 mod columns;
+mod dns;
 mod findings;
 mod messy;
 mod model;
@@ -26,6 +28,10 @@ use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
 use crate::lake::SourceVersion;
 
+pub use dns::{
+    all_dns_queries, dns_batch, dns_story, partition_dns_queries, queries_per_hour, DnsQuery,
+    DnsStory, RARE_DOMAIN, TUNNEL_DOMAIN,
+};
 pub use findings::{
     all_findings, flapping_vpc, partition_findings, retired_vpc, unlogged_vpc, FindingRecord,
     CENTRAL_BUCKET_RULE,
@@ -263,6 +269,8 @@ pub struct LakeSummary {
     pub records_per_version: u64,
     /// CloudTrail events written per version.
     pub trail_events_per_version: u64,
+    /// Route 53 Resolver queries written per version.
+    pub dns_queries_per_version: u64,
     /// Parquet files written.
     pub files: u64,
     /// Bytes of Parquet written.

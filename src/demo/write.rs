@@ -19,6 +19,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use super::columns::{
     addr_lists, col, int32, int32_opt, int64, same, same_list, strs, structure, ts,
 };
+use super::dns::{dns_batch, partition_dns_queries};
 use super::findings::{all_findings, FindingRecord};
 use super::trail::{partition_trail_events, trail_batch, TrailEvent};
 use super::{
@@ -571,6 +572,24 @@ fn write_trail_file(
     ))
 }
 
+/// Writes a partition's resolver queries as one file in time order, a row group per run of
+/// hours: `(files, bytes)`; nothing when the partition has none.
+fn write_dns_file(
+    version: SourceVersion,
+    dir: &Path,
+    queries: &[super::dns::DnsQuery],
+) -> Result<(u64, u64), DemoError> {
+    if queries.is_empty() {
+        return Ok((0, 0));
+    }
+    let batch = dns_batch(version, queries)?;
+    let groups = hour_groups(&batch, MIN_GROUP_ROWS);
+    Ok((
+        1,
+        write_file(&dir.join("part-00000.parquet"), &batch, &groups)?,
+    ))
+}
+
 /// The flow files of a messy partition: `(file name, records in file order)`, a file per
 /// six-hour delivery window (late records land in the file of the hour they were delivered), each
 /// holding its delivery hours newest first, so neither files nor row groups are in time order.
@@ -667,7 +686,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     let keys = partition_keys(cfg);
     let findings = findings_by_partition(cfg);
     let next = AtomicUsize::new(0);
-    let totals = Mutex::new((0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events
+    let totals = Mutex::new((0u64, 0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events, DNS queries
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = AtomicUsize::new(0);
@@ -681,6 +700,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                 let records = partition_records(cfg, &keys[i]);
                 let found = findings.get(&keys[i]).map_or(&[][..], Vec::as_slice);
                 let events = partition_trail_events(cfg, &keys[i]);
+                let queries = partition_dns_queries(cfg, &keys[i]);
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
@@ -702,6 +722,11 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                         write_trail_file(*version, &trail_dir, &events)
                             .map(|(m, trail)| (n + m, size + trail))
                     });
+                    let dns_dir = partition_dir(&tmp, Source::Route53, *version, &keys[i]);
+                    let written = written.and_then(|(n, size)| {
+                        write_dns_file(*version, &dns_dir, &queries)
+                            .map(|(m, dns)| (n + m, size + dns))
+                    });
                     match written {
                         Ok((n, size)) => {
                             files += n;
@@ -720,6 +745,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     t.1 += files;
                     t.2 += bytes;
                     t.3 += events.len() as u64;
+                    t.4 += queries.len() as u64;
                 }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && (finished % 10 == 0 || finished == keys.len()) {
@@ -735,7 +761,8 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    let (records, files, bytes, trail_events) = totals.into_inner().unwrap_or_default();
+    let (records, files, bytes, trail_events, dns_queries) =
+        totals.into_inner().unwrap_or_default();
     let versions: Vec<String> = cfg
         .versions
         .iter()
@@ -743,7 +770,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         .collect();
     let regions: Vec<String> = cfg.regions.iter().map(|r| format!("\"{r}\"")).collect();
     let json = format!(
-        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"trail_events_per_version\": {trail_events}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
+        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"trail_events_per_version\": {trail_events}, \"dns_queries_per_version\": {dns_queries}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
         cfg.days,
         cfg.accounts,
         regions.join(", "),
@@ -761,6 +788,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     Ok(LakeSummary {
         records_per_version: records,
         trail_events_per_version: trail_events,
+        dns_queries_per_version: dns_queries,
         files,
         bytes,
         elapsed: started.elapsed(),
@@ -797,15 +825,21 @@ mod tests {
         write_lake(&cfg(), &b, false).unwrap();
         assert_eq!(
             sa.files,
-            2 * 3 * 2 * 3,
-            "3 touched days x 2 accounts x 2 versions x (flows, findings, CloudTrail)"
+            2 * 3 * 2 * 4,
+            "3 touched days x 2 accounts x 2 versions x (flows, findings, CloudTrail, Route 53)"
         );
         assert!(sa.trail_events_per_version > 0);
+        assert!(sa.dns_queries_per_version > 0);
         let keys = partition_keys(&cfg());
         assert_eq!(keys.len(), 6);
         for version in [SourceVersion::V1, SourceVersion::V2] {
             for key in &keys {
-                for source in [Source::VpcFlow, Source::ShFindings, Source::CloudTrailMgmt] {
+                for source in [
+                    Source::VpcFlow,
+                    Source::ShFindings,
+                    Source::CloudTrailMgmt,
+                    Source::Route53,
+                ] {
                     let rel = partition_dir(Path::new(""), source, version, key)
                         .join("part-00000.parquet");
                     let (fa, fb) = (

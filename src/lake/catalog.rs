@@ -220,7 +220,7 @@ mod tests {
             ("eu-west-1", Source::CloudTrailMgmt, SourceVersion::V1)
         );
         for other in [
-            "amazon_security_lake_table_us_east_1_route53_2_0",
+            "amazon_security_lake_table_us_east_1_s3_data_2_0",
             "amazon_security_lake_table_vpc_flow_2_0",
             "amazon_security_lake_table_us_east_1_vpc_flow_3_0",
             "my_table",
@@ -236,7 +236,7 @@ mod tests {
             &[
                 "amazon_security_lake_table_us_east_1_sh_findings_2_0",
                 "amazon_security_lake_table_us_east_1_vpc_flow_1_0",
-                "amazon_security_lake_table_us_east_1_route53_1_0",
+                "amazon_security_lake_table_us_east_1_s3_data_1_0",
             ],
         );
         assert_eq!(c.preferred_version(), Some(SourceVersion::V1));

@@ -437,6 +437,7 @@ mod tests {
             vpc_flow: Some("x".into()),
             sh_findings: Some("f".into()),
             cloud_trail_mgmt: None,
+            route53: None,
         };
         let r = resolve_with(&glue, &names, None).await.unwrap();
         assert_eq!(r.origin, Origin::Setting);

@@ -8,8 +8,8 @@ pub mod listing;
 pub mod source;
 
 pub use source::{
-    ColumnPath, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion, TrailColumns,
-    SOURCES,
+    ColumnPath, DnsColumns, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion,
+    TrailColumns, SOURCES,
 };
 
 /// Glue database name for a region: `amazon_security_lake_glue_db_us_east_1`.
@@ -40,6 +40,8 @@ pub struct LakeNames {
     pub sh_findings: Option<String>,
     /// The CloudTrail management events table (`tables.cloud_trail_mgmt`).
     pub cloud_trail_mgmt: Option<String>,
+    /// The Route 53 Resolver query logs table (`tables.route53`).
+    pub route53: Option<String>,
 }
 
 impl LakeNames {
@@ -62,6 +64,7 @@ impl LakeNames {
             Source::VpcFlow => self.vpc_flow.as_deref(),
             Source::ShFindings => self.sh_findings.as_deref(),
             Source::CloudTrailMgmt => self.cloud_trail_mgmt.as_deref(),
+            Source::Route53 => self.route53.as_deref(),
         }
     }
 
@@ -71,6 +74,7 @@ impl LakeNames {
             Source::VpcFlow => self.vpc_flow = name,
             Source::ShFindings => self.sh_findings = name,
             Source::CloudTrailMgmt => self.cloud_trail_mgmt = name,
+            Source::Route53 => self.route53 = name,
         }
     }
 

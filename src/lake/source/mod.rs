@@ -9,6 +9,7 @@
 //! since the generator sits above the lake.
 
 mod cloud_trail_mgmt;
+mod route53;
 mod sh_findings;
 mod vpc_flow;
 
@@ -18,11 +19,12 @@ pub use cloud_trail_mgmt::{
     TrailColumns, ACCOUNT_CHANGE, API_ACTIVITY, AUTHENTICATION, AUTHENTICATION_CLASS, CLASSES,
     CLOUD_TRAIL_MGMT, FAILURE, PRINCIPAL,
 };
+pub use route53::{DnsColumns, RCODES, ROUTE53};
 pub use sh_findings::{FindingColumns, SH_FINDINGS};
 pub use vpc_flow::{flow_log_fields, FlowColumns, VPC_FLOW};
 
 /// Every source Lakewatch reads, in the order lists and messages name them.
-pub static SOURCES: [&SourceSpec; 3] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT];
+pub static SOURCES: [&SourceSpec; 4] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT, &ROUTE53];
 
 /// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,6 +82,8 @@ pub enum Source {
     /// CloudTrail management events (`CLOUD_TRAIL_MGMT`; API Activity, Authentication, Account
     /// Change).
     CloudTrailMgmt,
+    /// Route 53 Resolver query logs (`ROUTE53`; DNS Activity 4003).
+    Route53,
 }
 
 impl Source {
@@ -89,6 +93,7 @@ impl Source {
             Source::VpcFlow => &VPC_FLOW,
             Source::ShFindings => &SH_FINDINGS,
             Source::CloudTrailMgmt => &CLOUD_TRAIL_MGMT,
+            Source::Route53 => &ROUTE53,
         }
     }
 
@@ -124,8 +129,8 @@ pub fn parse_source(text: &str) -> Result<Source, String> {
         .ok_or_else(|| format!("expected a Security Lake source: {}", source_names(" or ")))
 }
 
-/// The table parts of every source, the last two joined by `last` (`vpc_flow, sh_findings or
-/// cloud_trail_mgmt`).
+/// The table parts of every source, the last two joined by `last` (`vpc_flow, sh_findings,
+/// cloud_trail_mgmt or route53`).
 pub fn source_names(last: &str) -> String {
     let names: Vec<&str> = SOURCES.iter().map(|s| s.table_part).collect();
     match names.split_last() {
@@ -349,6 +354,9 @@ pub enum DemoGenerator {
     /// The CloudTrail management events of the demo accounts (`demo::all_trail_events`, written
     /// by `demo::trail_batch`).
     Trail,
+    /// The Route 53 Resolver queries of the demo VPCs (`demo::all_dns_queries`, written by
+    /// `demo::dns_batch`).
+    Dns,
 }
 
 /// One Security Lake source, described.

@@ -79,15 +79,16 @@ fn source_names_parse_in_table_and_api_spelling() {
     assert_eq!(parse_source("Vpc_Flow"), Ok(Source::VpcFlow));
     assert_eq!(parse_source("Cloud_Trail_Mgmt"), Ok(Source::CloudTrailMgmt));
     assert_eq!(
-        parse_source("route53"),
+        parse_source("waf"),
         Err(
-            "expected a Security Lake source: vpc_flow, sh_findings or cloud_trail_mgmt"
+            "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt or route53"
                 .to_string()
         )
     );
+    assert_eq!(parse_source("ROUTE53"), Ok(Source::Route53));
     assert_eq!(
         source_names(" or "),
-        "vpc_flow, sh_findings or cloud_trail_mgmt"
+        "vpc_flow, sh_findings, cloud_trail_mgmt or route53"
     );
 }
 
@@ -97,6 +98,7 @@ fn demo_schema(generator: DemoGenerator, version: SourceVersion) -> std::sync::A
         DemoGenerator::Flows => crate::demo::flow_batch(version, &[]),
         DemoGenerator::Findings => crate::demo::findings_batch(version, &[]),
         DemoGenerator::Trail => crate::demo::trail_batch(version, &[]),
+        DemoGenerator::Dns => crate::demo::dns_batch(version, &[]),
     }
     .expect("an empty batch encodes")
     .schema()
@@ -174,6 +176,10 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
             let c = FindingColumns::of(version);
             paths.extend([c.finding_uid, c.status]);
             exprs.extend([c.resource_uid, c.resource_type, c.record_state]);
+        }
+        Source::Route53 => {
+            let c = crate::lake::DnsColumns::of(version);
+            paths.extend([c.rcode, c.rcode_id, c.hostname, c.answers]);
         }
         Source::CloudTrailMgmt => {
             let c = TrailColumns::of(version);
