@@ -18,7 +18,7 @@ use crate::frame::{
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
 use crate::query::{
-    unknown_fields, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+    unknown_fields, DnsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
 };
 use crate::settings::Settings;
 use crate::sql::Dialect;
@@ -267,6 +267,26 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 unit: q.measure.unit(),
             };
             return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Dns(DnsQuery::Ranking(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = SeriesValue {
+                column: q.measure.name(),
+                unit: q.measure.unit(),
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Dns(DnsQuery::Tunneling(q)) if q.format == TrailFormat::Series => {
+            let subdomains = SeriesValue {
+                column: plan::SUBDOMAINS,
+                unit: "short",
+            };
+            return Ok(vec![ranking_series_frame(
+                frame,
+                &plan::TUNNEL_KEYS,
+                subdomains,
+                at_ms,
+            )?]);
         }
         PanelQuery::Trail(TrailQuery::AuthEvents(q)) if q.format == TrailFormat::Series => {
             let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();

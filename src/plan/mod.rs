@@ -3,11 +3,13 @@
 
 mod annotations;
 mod baseline;
+mod dns;
 
 pub use baseline::beacon_keys;
 mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
+pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -116,6 +118,16 @@ pub enum Expr {
         separator: &'static str,
         /// The last piece (else the first).
         last: bool,
+    },
+    /// The number of characters of a string.
+    Length(Box<Expr>),
+    /// What follows the first separator in a string (the whole string when it has none): a
+    /// DNS name's parent, `b.example.com.` of `a.b.example.com.`.
+    AfterFirst {
+        /// The string.
+        expr: Box<Expr>,
+        /// The separator.
+        separator: &'static str,
     },
     /// A column of the enclosing query's input by its alias (outer parts of history plans).
     Alias(&'static str),
@@ -548,6 +560,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Variable(q) => plan_variable(q, window, options),
         PanelQuery::Annotations(q) => annotations::plan(q, window, options),
         PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
+        PanelQuery::Dns(q) => dns::plan(q, window, options),
     }
 }
 
@@ -785,6 +798,16 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             };
             let scope = cloudtrail::trail_scope(&filters, window, options);
             let value = cloudtrail::trail_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
+        VariableTarget::Dns(dim) => {
+            let filters = crate::query::DnsFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = dns::dns_scope(&filters, window, options);
+            let value = dns::dns_dimension_expr(dim, options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
     }

@@ -6,7 +6,10 @@ use serde_json::{Map, Value};
 
 use super::flow::{each, one, parse_cidr};
 use super::values::{AccountId, Region};
-use super::{number, quoted, snippet, string_list, QueryError};
+use super::{
+    filters_object, number, parse_dimensions, parse_measure, quoted, refuse_unread_filters,
+    string_list, QueryError,
+};
 use crate::lake::source::CLOUD_TRAIL_MGMT;
 use crate::net::Cidr;
 
@@ -136,10 +139,6 @@ impl TrailMeasure {
             .measure(self.name())
             .expect("every CloudTrail measure is described")
             .unit
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name() == text)
     }
 }
 
@@ -365,36 +364,10 @@ pub(super) fn parse_trail_filters(
     kind: &str,
     accepted: &[&str],
 ) -> Result<TrailFilters, QueryError> {
-    let f = match obj.get("filters") {
-        None | Some(Value::Null) => return Ok(TrailFilters::default()),
-        Some(Value::Object(f)) => f,
-        Some(other) => {
-            return Err(QueryError::new(
-                "filters",
-                snippet(&other.to_string()),
-                "expected an object such as {\"services\":[\"iam.amazonaws.com\"]}",
-            ))
-        }
+    let Some(f) = filters_object(obj, "{\"services\":[\"iam.amazonaws.com\"]}")? else {
+        return Ok(TrailFilters::default());
     };
-    for (key, value) in f {
-        let canonical = canonical_filter(key);
-        if canonical.is_some_and(|c| accepted.contains(&c)) {
-            continue;
-        }
-        let field = format!("filters.{key}");
-        let empty =
-            !matches!(value, Value::Bool(_)) && string_list(Some(value), &field)?.is_empty();
-        if !empty {
-            return Err(QueryError::new(
-                field,
-                snippet(&value.to_string()),
-                format!(
-                    "{kind} filters by {}; remove this filter",
-                    accepted.join(", ")
-                ),
-            ));
-        }
-    }
+    refuse_unread_filters(f, kind, accepted, canonical_filter)?;
     let list = |key: &str| format!("filters.{key}");
     let both = |keys: &[&str], parse: &dyn Fn(&str) -> Result<String, String>| {
         let mut out = Vec::new();
@@ -464,27 +437,11 @@ pub(super) fn parse_trail_group_by(
     obj: &Map<String, Value>,
     default: &[TrailDimension],
 ) -> Result<Vec<TrailDimension>, QueryError> {
-    let items = string_list(obj.get("group_by"), "group_by")?;
-    if items.is_empty() && obj.get("group_by").is_none() {
-        return Ok(default.to_vec());
-    }
-    let mut group_by = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let dim = TrailDimension::parse(&item).ok_or_else(|| {
-            QueryError::new(
-                format!("group_by[{i}]"),
-                quoted(&item),
-                format!(
-                    "unknown CloudTrail dimension; expected one of {}",
-                    TrailDimension::names()
-                ),
-            )
-        })?;
-        if !group_by.contains(&dim) {
-            group_by.push(dim);
-        }
-    }
-    Ok(group_by)
+    let unknown = format!(
+        "unknown CloudTrail dimension; expected one of {}",
+        TrailDimension::names()
+    );
+    parse_dimensions(obj, default, TrailDimension::parse, &unknown)
 }
 
 /// `measure` of a CloudTrail kind: one of `accepted`, the first when absent.
@@ -492,25 +449,7 @@ pub(super) fn parse_trail_measure(
     obj: &Map<String, Value>,
     accepted: &[TrailMeasure],
 ) -> Result<TrailMeasure, QueryError> {
-    let names: Vec<&str> = accepted.iter().map(|m| m.name()).collect();
-    let names = names.join(", ");
-    match string_list(obj.get("measure"), "measure")?.as_slice() {
-        [] => Ok(accepted[0]),
-        [one] => TrailMeasure::parse(one)
-            .filter(|m| accepted.contains(m))
-            .ok_or_else(|| {
-                QueryError::new(
-                    "measure",
-                    quoted(one),
-                    format!("unknown measure; expected one of {names}"),
-                )
-            }),
-        many => Err(QueryError::new(
-            "measure",
-            format!("{many:?}"),
-            format!("expected a single value: {names}"),
-        )),
-    }
+    parse_measure(obj, accepted, TrailMeasure::name)
 }
 
 /// `api_activity`: a measure of the calls over time, one series per group.

@@ -7,6 +7,7 @@ mod annotations;
 mod baseline;
 mod cloudtrail;
 mod compliance;
+mod dns;
 mod flow;
 pub mod kinds;
 mod raw_sql;
@@ -31,6 +32,10 @@ pub use cloudtrail::{
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
     ComplianceStatus, ControlId, StatusView, DEFAULT_CONTROL,
+};
+pub use dns::{
+    DnsDimension, DnsFilters, DnsMeasure, DnsQueries, DnsQuery, DnsTunneling, DomainRanking,
+    DNS_FILTERS, MIN_LABEL_LENGTH, MIN_SUBDOMAINS,
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, InternetPeer,
@@ -103,7 +108,7 @@ impl QueryError {
         QueryError {
             field: cut(&field.into(), 120),
             value: snippet(&value.into()),
-            reason: cut(&reason.into(), 400),
+            reason: cut(&reason.into(), 600),
         }
     }
 }
@@ -339,6 +344,9 @@ pub enum PanelQuery {
     /// The CloudTrail kinds (`api_activity`, `top_principals`, `auth_events`, `access_denied`,
     /// `iam_changes`).
     Trail(TrailQuery),
+    /// The Route 53 kinds (`dns_queries`, `top_domains`, `nxdomain`, `new_domains`,
+    /// `dns_tunneling`).
+    Dns(DnsQuery),
 }
 
 /// What a `variable` query lists.
@@ -351,10 +359,12 @@ pub enum VariableTarget {
     /// A CloudTrail dimension (principal, identity type, service, operation) from the
     /// management events.
     Trail(TrailDimension),
+    /// A Route 53 dimension (domain, record type, response code) from the resolver queries.
+    Dns(DnsDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
@@ -362,6 +372,9 @@ impl VariableTarget {
             "principal_type" => VariableTarget::Trail(TrailDimension::PrincipalType),
             "service" => VariableTarget::Trail(TrailDimension::Service),
             "operation" => VariableTarget::Trail(TrailDimension::Operation),
+            "domain" => VariableTarget::Dns(DnsDimension::Domain),
+            "query_type" => VariableTarget::Dns(DnsDimension::QueryType),
+            "rcode" => VariableTarget::Dns(DnsDimension::Rcode),
             "account" => VariableTarget::Flow(Dimension::Account),
             "region" => VariableTarget::Flow(Dimension::Region),
             "vpc" => VariableTarget::Flow(Dimension::Vpc),
@@ -400,6 +413,7 @@ impl PanelQuery {
             PanelQuery::Variable(_) => "variable",
             PanelQuery::Annotations(_) => "annotations",
             PanelQuery::Trail(q) => q.kind(),
+            PanelQuery::Dns(q) => q.kind(),
         }
     }
 
@@ -441,6 +455,8 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
             flow::KNOWN_FILTERS.contains(&k)
                 || cloudtrail::TRAIL_FILTERS.contains(&k)
                 || cloudtrail::TRAIL_FILTER_ALIASES.contains(&k)
+                || dns::DNS_FILTERS.contains(&k)
+                || dns::DNS_FILTER_ALIASES.contains(&k)
         };
         out.extend(
             f.keys()
@@ -502,6 +518,103 @@ fn nonempty<D>(dims: Vec<D>, kind: &str) -> Result<Vec<D>, QueryError> {
     } else {
         Ok(dims)
     }
+}
+
+/// `group_by` over a source's dimensions (`parse` reads a name or alias), or `default` when the
+/// field is absent; an unknown name fails with `unknown` (what the source's dimensions are).
+fn parse_dimensions<D: Copy + PartialEq>(
+    obj: &serde_json::Map<String, Value>,
+    default: &[D],
+    parse: impl Fn(&str) -> Option<D>,
+    unknown: &str,
+) -> Result<Vec<D>, QueryError> {
+    let items = string_list(obj.get("group_by"), "group_by")?;
+    if items.is_empty() && obj.get("group_by").is_none() {
+        return Ok(default.to_vec());
+    }
+    let mut group_by = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let dim = parse(&item)
+            .ok_or_else(|| QueryError::new(format!("group_by[{i}]"), quoted(&item), unknown))?;
+        if !group_by.contains(&dim) {
+            group_by.push(dim);
+        }
+    }
+    Ok(group_by)
+}
+
+/// `measure`: one of `accepted` (named by `name`), the first when absent.
+fn parse_measure<M: Copy + PartialEq>(
+    obj: &serde_json::Map<String, Value>,
+    accepted: &[M],
+    name: impl Fn(M) -> &'static str,
+) -> Result<M, QueryError> {
+    let names: Vec<&str> = accepted.iter().map(|m| name(*m)).collect();
+    let names = names.join(", ");
+    match string_list(obj.get("measure"), "measure")?.as_slice() {
+        [] => Ok(accepted[0]),
+        [one] => accepted
+            .iter()
+            .copied()
+            .find(|m| name(*m) == one)
+            .ok_or_else(|| {
+                QueryError::new(
+                    "measure",
+                    quoted(one),
+                    format!("unknown measure; expected one of {names}"),
+                )
+            }),
+        many => Err(QueryError::new(
+            "measure",
+            format!("{many:?}"),
+            format!("expected a single value: {names}"),
+        )),
+    }
+}
+
+/// The `filters` object of a query (None when absent); anything else fails, showing `example`.
+fn filters_object<'a>(
+    obj: &'a serde_json::Map<String, Value>,
+    example: &str,
+) -> Result<Option<&'a serde_json::Map<String, Value>>, QueryError> {
+    match obj.get("filters") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(f)) => Ok(Some(f)),
+        Some(other) => Err(QueryError::new(
+            "filters",
+            snippet(&other.to_string()),
+            format!("expected an object such as {example}"),
+        )),
+    }
+}
+
+/// Refuses a filter with a value that `kind` does not read (`canonical` names the filter a key
+/// spells), naming the ones it reads.
+fn refuse_unread_filters(
+    f: &serde_json::Map<String, Value>,
+    kind: &str,
+    accepted: &[&str],
+    canonical: impl Fn(&str) -> Option<&'static str>,
+) -> Result<(), QueryError> {
+    for (key, value) in f {
+        if canonical(key).is_some_and(|c| accepted.contains(&c)) {
+            continue;
+        }
+        let field = format!("filters.{key}");
+        let empty =
+            !matches!(value, Value::Bool(_)) && string_list(Some(value), &field)?.is_empty();
+        if !empty {
+            return Err(QueryError::new(
+                field,
+                snippet(&value.to_string()),
+                format!(
+                    "{kind} filters by {}; remove this filter",
+                    accepted.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A field that may hold one value or a list of values (Grafana multi-value variables give lists);
@@ -761,11 +874,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
         );
     }
 

@@ -279,6 +279,18 @@ impl Ctx<'_> {
                     string_literal(separator)
                 ),
             },
+            // Both engines (and DuckDB) spell these the same.
+            Expr::Length(inner) => format!("length({})", self.expr(inner)),
+            Expr::AfterFirst {
+                expr: inner,
+                separator,
+            } => {
+                let value = self.expr(inner);
+                format!(
+                    "substr({value}, strpos({value}, {}) + 1)",
+                    string_literal(separator)
+                )
+            }
             Expr::Alias(alias) => ident(alias),
             Expr::Literal(l) => literal(l),
             Expr::MatchedRows => "COUNT(*) OVER ()".to_string(),

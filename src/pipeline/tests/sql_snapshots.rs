@@ -420,3 +420,52 @@ fn access_denied_and_iam_changes() {
         DAY_TO,
     );
 }
+
+#[test]
+fn dns_queries_over_time_with_every_filter() {
+    all_dialects(
+        "dns_queries_every_filter",
+        json!({"kind": "dns_queries", "measure": "sources",
+               "group_by": ["domain", "query_type", "rcode", "vpc", "src_ip", "instance"],
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"],
+                           "domains": ["API.example.com", "_dmarc.example.org."], "query_types": ["a", "TXT"],
+                           "rcodes": ["nxdomain"], "vpcs": ["vpc-0a1b2c3d"],
+                           "src_ip": ["10.0.0.0/8"], "exclude_ip": "10.0.0.5"},
+               "limit": 5}),
+        "2024-06-30T22:00:00Z",
+        "2024-07-01T02:00:00Z",
+    );
+}
+
+#[test]
+fn domain_rankings_failed_lookups_and_new_domains() {
+    all_dialects(
+        "top_domains",
+        json!({"kind": "top_domains", "measure": "sources", "filters": {"regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "nxdomain",
+        json!({"kind": "nxdomain", "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "new_domains",
+        json!({"kind": "new_domains", "baseline_days": 3, "format": "series"}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn dns_tunneling_counts_long_labels_per_parent() {
+    all_dialects(
+        "dns_tunneling",
+        json!({"kind": "dns_tunneling", "min_label_length": 40, "min_subdomains": 10,
+               "filters": {"query_types": ["TXT"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

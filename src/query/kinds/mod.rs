@@ -17,6 +17,7 @@ use super::{quoted, string_list};
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
 use super::{TopFormat, TopKeys, TopQuery, BASELINE_DAYS, DEFAULT_BASELINE_DAYS};
 
+mod dns_ranked;
 mod ranked;
 
 pub use exposed_services::SENSITIVE_PORTS;
@@ -55,6 +56,11 @@ registry! {
     auth_events::AuthEventsKind,
     access_denied::AccessDeniedKind,
     iam_changes::IamChangesKind,
+    dns_queries::DnsQueriesKind,
+    top_domains::TOP_DOMAINS,
+    nxdomain::NXDOMAIN,
+    new_domains::NEW_DOMAINS,
+    dns_tunneling::DnsTunnelingKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -98,6 +104,9 @@ pub enum Group {
     Compliance,
     /// CloudTrail API calls and sign-ins.
     CloudTrail,
+    /// Route 53 Resolver queries.
+    #[serde(rename = "DNS")]
+    Dns,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
@@ -461,6 +470,15 @@ mod tests {
                     crate::query::TrailQuery::IamChanges(q) => (None, None, Some(q.limit)),
                 }
             }
+            PanelQuery::Dns(crate::query::DnsQuery::Queries(q)) => {
+                (Some(q.measure.name()), None, None)
+            }
+            PanelQuery::Dns(crate::query::DnsQuery::Ranking(q)) => (
+                Some(q.measure.name()),
+                Some(q.group_by.iter().map(|d| d.name()).collect()),
+                Some(q.limit),
+            ),
+            PanelQuery::Dns(crate::query::DnsQuery::Tunneling(q)) => (None, None, Some(q.limit)),
             _ => (None, None, None),
         }
     }
