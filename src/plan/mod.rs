@@ -121,8 +121,8 @@ pub enum Expr {
     },
     /// The number of characters of a string.
     Length(Box<Expr>),
-    /// What follows the first separator in a string (the whole string when it has none): a
-    /// DNS name's parent, `b.example.com.` of `a.b.example.com.`.
+    /// What follows the first separator in a string (empty when it has none): a DNS name's
+    /// parent, `b.example.com.` of `a.b.example.com.`.
     AfterFirst {
         /// The string.
         expr: Box<Expr>,

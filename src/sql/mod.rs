@@ -279,17 +279,26 @@ impl Ctx<'_> {
                     string_literal(separator)
                 ),
             },
-            // Both engines (and DuckDB) spell these the same.
-            Expr::Length(inner) => format!("length({})", self.expr(inner)),
+            // The local engine is built without DataFusion's unicode functions (`length`,
+            // `substr`, `strpos`): DNS names are ASCII (IDNs travel as punycode), so bytes are
+            // characters, and the label and its separator are cut from the front.
+            Expr::Length(inner) => match self.dialect {
+                Dialect::Athena => format!("length({})", self.expr(inner)),
+                Dialect::Local => format!("octet_length({})", self.expr(inner)),
+            },
             Expr::AfterFirst {
                 expr: inner,
                 separator,
             } => {
                 let value = self.expr(inner);
-                format!(
-                    "substr({value}, strpos({value}, {}) + 1)",
-                    string_literal(separator)
-                )
+                let head = format!("split_part({value}, {}, 1)", string_literal(separator));
+                let cut = separator.len();
+                match self.dialect {
+                    Dialect::Athena => format!("substr({value}, length({head}) + {})", cut + 1),
+                    Dialect::Local => format!(
+                        "overlay({value} PLACING '' FROM 1 FOR octet_length({head}) + {cut})"
+                    ),
+                }
             }
             Expr::Alias(alias) => ident(alias),
             Expr::Literal(l) => literal(l),

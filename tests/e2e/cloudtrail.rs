@@ -17,10 +17,10 @@ use serde_json::{json, Value};
 /// 14 June).
 const FROM: &str = "2024-06-13T12:00:00Z";
 const TO: &str = "2024-06-15T11:59:59.999Z";
-const HOUR: i64 = 3_600_000;
+pub(crate) const HOUR: i64 = 3_600_000;
 
 /// A group key as SQL sees it: NULL is `None`.
-type Key = Option<String>;
+pub(crate) type Key = Option<String>;
 
 fn in_range(e: &TrailEvent, from: &str, to: &str) -> bool {
     (t(from).timestamp_millis()..=t(to).timestamp_millis()).contains(&e.time_ms)
@@ -76,7 +76,7 @@ fn within(block: &str, ip: &Option<String>) -> bool {
 }
 
 /// How SQL orders key columns ascending: text byte-wise, NULL last.
-fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
+pub(crate) fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
         let o = match (x, y) {
             (None, None) => std::cmp::Ordering::Equal,
@@ -92,11 +92,11 @@ fn sql_order(a: &[Key], b: &[Key]) -> std::cmp::Ordering {
 }
 
 /// A time value as the frame carries it (RFC 3339) → epoch ms.
-fn ms(v: &Value) -> i64 {
+pub(crate) fn ms(v: &Value) -> i64 {
     t(v.as_str().unwrap()).timestamp_millis()
 }
 
-fn text(v: &Value) -> Key {
+pub(crate) fn text(v: &Value) -> Key {
     match v {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
@@ -105,7 +105,7 @@ fn text(v: &Value) -> Key {
 }
 
 /// One query's single frame, after asserting it did not fail.
-async fn ask(
+pub(crate) async fn ask(
     p: &PluginProcess,
     version: &str,
     q: Value,
@@ -127,7 +127,7 @@ async fn ask(
 }
 
 /// A wide series frame as (labels → values per bucket).
-fn series(frame: &DecodedFrame) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
+pub(crate) fn series(frame: &DecodedFrame) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
     assert_eq!(frame.meta["type"], "timeseries-wide");
     assert_eq!(frame.fields[0].type_name, "time");
     frame.fields[1..]

@@ -13,6 +13,7 @@ mod compliance;
 mod cross_engine;
 mod data_links;
 mod detections;
+mod dns;
 mod flow_kinds;
 mod glue_discovery;
 mod grafana_rules;

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lakewatch::demo::{self, DemoConfig, FlowRecord, TrailEvent};
+use lakewatch::demo::{self, DemoConfig, DnsQuery, FlowRecord, TrailEvent};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::SourceVersion;
@@ -105,6 +105,12 @@ pub fn records() -> &'static [FlowRecord] {
 pub fn trail_events() -> &'static [TrailEvent] {
     static EVENTS: OnceLock<Vec<TrailEvent>> = OnceLock::new();
     EVENTS.get_or_init(|| demo::all_trail_events(&config()))
+}
+
+/// Every generated Route 53 Resolver query of the fixture lake.
+pub fn dns_queries() -> &'static [DnsQuery] {
+    static QUERIES: OnceLock<Vec<DnsQuery>> = OnceLock::new();
+    QUERIES.get_or_init(|| demo::all_dns_queries(&config()))
 }
 
 /// Datasource settings (`jsonData`) for the fixture lake.
