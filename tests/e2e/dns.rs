@@ -557,3 +557,88 @@ async fn bad_domains_and_foreign_filters_fail_word_for_word() {
     }
     p.stop().await;
 }
+
+/// On Athena (moto in server mode as the AWS peer): a top_domains panel gets typed frames from
+/// the partition-pruned SQL of its plan, which reached Athena once.
+#[tokio::test]
+async fn top_domains_run_on_athena_with_typed_frames_from_the_pruned_sql() {
+    use crate::common::moto::{
+        athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+    };
+    let moto = Moto::start();
+    let columns = vec![
+        ("domain", "varchar"),
+        ("queries", "bigint"),
+        ("sources", "bigint"),
+        ("first_seen", "bigint"),
+        ("last_seen", "bigint"),
+    ];
+    let rows_in = [
+        ("api.github.com.", "42", "3", 0, 2),
+        ("wpad.ec2.internal.", "7", "1", 1, 1),
+    ];
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[(
+            columns,
+            rows_in
+                .iter()
+                .map(|(d, q, s, f, l)| cells(&[d, q, s, &hour(*f), &hour(*l)]))
+                .collect(),
+        )],
+    );
+    let p = plugin().await;
+    let q = json!({"kind": "top_domains", "filters": {"accounts": ["111122223333"], "query_types": ["A"]}});
+    let answer = p
+        .query(
+            &athena_v2_settings(&moto, json!({})),
+            &[query("A", q.clone(), FROM, TO, HOUR)],
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = &answer["A"];
+    assert_eq!(a.error, "");
+    let frame = &a.frames[0];
+    assert_eq!(frame.meta["custom"]["engine"], "athena");
+    let at = |h: i64| t(FROM).timestamp_millis() + h * HOUR;
+    assert_eq!(
+        table_rank(frame, &["domain"]),
+        vec![
+            (
+                vec![Some("api.github.com.".to_string())],
+                [42, 3, at(0), at(2)]
+            ),
+            (
+                vec![Some("wpad.ec2.internal.".to_string())],
+                [7, 1, at(1), at(1)]
+            ),
+        ]
+    );
+    let settings =
+        lakewatch::settings::Settings::from_json(&json!({"sourceVersion": "2"})).unwrap();
+    let bytes = serde_json::to_vec(&q).unwrap();
+    let want = lakewatch::pipeline::prepare(
+        &settings,
+        lakewatch::sql::Dialect::Athena,
+        &lakewatch::pipeline::PanelRequest {
+            ref_id: "A",
+            json: &bytes,
+            from: t(FROM),
+            to: t(TO),
+            interval_ms: HOUR,
+            max_data_points: 100_000,
+        },
+    )
+    .unwrap()
+    .sql;
+    assert!(want.contains("\"amazon_security_lake_table_us_east_1_route53_2_0\""));
+    assert!(want.contains("\"accountid\" = '111122223333'"));
+    assert_eq!(frame.meta["executedQueryString"], json!(want));
+    assert_eq!(
+        moto.athena_executions(KEY).await,
+        vec![(want, "SUCCEEDED".to_string())]
+    );
+    p.stop().await;
+}
