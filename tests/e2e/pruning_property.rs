@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::common::{config, lake, t};
 use chrono::{DateTime, Duration, Utc};
-use lakewatch::demo::{all_findings, all_trail_events, partition_keys, Rng};
+use lakewatch::demo::{all_dns_queries, all_findings, all_trail_events, partition_keys, Rng};
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
 use lakewatch::plan::partitions::{event_day, utc_days};
@@ -55,6 +55,15 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             partition_of(&e.region, &e.account_id, day)
         })
         .collect();
+    let existing_dns: BTreeSet<String> = all_dns_queries(&cfg)
+        .iter()
+        .map(|q| {
+            let day = DateTime::from_timestamp_millis(q.time_ms)
+                .unwrap()
+                .date_naive();
+            partition_of(&q.region, &q.account_id, day)
+        })
+        .collect();
     // (query, days read before the range start, whether the range start is replaced by the end).
     let kinds = [
         (json!({"kind": "flow_volume"}), 0, false),
@@ -83,12 +92,20 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         (json!({"kind": "auth_events", "limit": 5}), 0, false),
         (json!({"kind": "access_denied"}), 0, false),
         (json!({"kind": "iam_changes"}), 0, false),
+        (
+            json!({"kind": "dns_queries", "group_by": ["rcode"]}),
+            0,
+            false,
+        ),
+        (json!({"kind": "nxdomain"}), 0, false),
+        (json!({"kind": "new_domains", "baseline_days": 3}), 3, false),
+        (json!({"kind": "dns_tunneling"}), 0, false),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
     let span_ms = (cfg.end - span_start).num_milliseconds() as u64 + 30 * 3_600_000;
     let mut cases = Rng::new(20_240_615);
-    for case in 0..140 {
+    for case in 0..180 {
         let from: DateTime<Utc> = span_start + Duration::milliseconds(cases.below(span_ms) as i64);
         // Mostly short windows, sometimes several days; edges land on any millisecond.
         let length = match cases.below(4) {
@@ -132,6 +149,8 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         .contains(&kind)
         {
             &existing_trail
+        } else if ["dns_queries", "nxdomain", "new_domains", "dns_tunneling"].contains(&kind) {
+            &existing_dns
         } else {
             &existing
         };
