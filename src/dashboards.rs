@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 6] = [
+pub const DASHBOARDS: [(&str, &str); 7] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -29,6 +29,7 @@ pub const DASHBOARDS: [(&str, &str); 6] = [
         "identity-and-api-activity.json",
         include_str!("../dashboards/identity-and-api-activity.json"),
     ),
+    ("dns.json", include_str!("../dashboards/dns.json")),
 ];
 
 /// One query of one panel.

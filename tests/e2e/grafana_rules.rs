@@ -495,3 +495,42 @@ async fn the_shipped_identity_rules_read_as_a_series_per_principal() {
         }
     }
 }
+
+/// The shipped DNS rule reads as one series per new domain in the hour the burst host resolves
+/// the story's rare domain, and as no data before the lake.
+#[tokio::test]
+async fn the_shipped_dns_rule_reads_as_a_series_per_new_domain() {
+    shipped_rule(
+        "lakewatch-dns.yaml",
+        &[
+            "kind: new_domains",
+            "format: series",
+            "group_by: [domain, vpc, src_ip]",
+        ],
+    );
+    let model = json!({"kind": "new_domains", "format": "series", "group_by": ["domain", "vpc", "src_ip"], "filters": {}});
+    let story = lakewatch::demo::dns_story(&crate::common::config());
+    let at = chrono::DateTime::from_timestamp_millis(story.rare_ms).unwrap();
+    let (from, to) = (
+        (at - chrono::Duration::minutes(5)).to_rfc3339(),
+        (at + chrono::Duration::minutes(55)).to_rfc3339(),
+    );
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, &from, &to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the DNS rule") else {
+            panic!("series expected")
+        };
+        let found: Vec<(&str, &str)> = series
+            .iter()
+            .map(|l| (l["domain"].as_str(), l["src_ip"].as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(lakewatch::demo::RARE_DOMAIN, story.rare_source.as_str())],
+            "v{version}"
+        );
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(read_as_grafana(&a, "the DNS rule, no data"), Shape::NoData);
+    }
+}
