@@ -132,6 +132,9 @@ export const VARIABLE_TARGETS: Record<string, VariableValues> = {
   principal_types: 'principal_types',
   services: 'services',
   operations: 'operations',
+  domains: 'domains',
+  query_types: 'query_types',
+  rcodes: 'rcodes',
 };
 
 /** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
@@ -146,6 +149,9 @@ const VARIABLE_WORDS = [
   'principal_types',
   'services',
   'operations',
+  'domains',
+  'query_types',
+  'rcodes',
 ];
 
 /** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
@@ -154,7 +160,7 @@ export const VARIABLE_VALUE_FIELD = 'value';
 /**
  * The `variable` query that lists the values of a dashboard variable query: `accounts`,
  * `regions`, `vpcs`, `subnets`, `interfaces`, `controls`, or of CloudTrail `principals`,
- * `principal_types`, `services` or `operations`, optionally narrowed by other
+ * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, optionally narrowed by other
  * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {

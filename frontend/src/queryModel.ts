@@ -19,6 +19,8 @@ export type QueryField =
   | 'min_bytes'
   | 'min_contacts'
   | 'max_jitter_percent'
+  | 'min_label_length'
+  | 'min_subdomains'
   | 'format'
   | 'controls'
   | 'statuses'
@@ -31,7 +33,7 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'DNS' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
@@ -83,6 +85,9 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   outcome: { label: 'Outcome', placeholder: 'success or failure', single: ['success', 'failure'] },
   error_codes: { label: 'Error codes', placeholder: 'AccessDenied, Client.UnauthorizedOperation' },
   mfa: { label: 'MFA used', placeholder: 'true or false', single: ['true', 'false'] },
+  domains: { label: 'Domains', placeholder: 'api.example.com, $domain' },
+  query_types: { label: 'Record types', placeholder: 'A, AAAA, TXT' },
+  rcodes: { label: 'Response codes', placeholder: 'NXDOMAIN, SERVFAIL' },
 };
 
 /**
@@ -152,7 +157,7 @@ export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> =
   { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
   { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
   { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
-  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt) for the configured source version' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt, route53) for the configured source version' },
   { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
   { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
 ];
@@ -303,6 +308,8 @@ export const NUMBER_RANGES: Partial<Record<QueryField, [number, number]>> = {
   min_bytes: [0, 1_000_000_000_000],
   min_contacts: [3, 100_000],
   max_jitter_percent: [1, 100],
+  min_label_length: [10, 63],
+  min_subdomains: [2, 100_000],
 };
 
 /** An error text for a number field, or undefined when the value is fine. */

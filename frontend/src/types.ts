@@ -41,7 +41,10 @@ export type VariableValues =
   | 'principals'
   | 'principal_types'
   | 'services'
-  | 'operations';
+  | 'operations'
+  | 'domains'
+  | 'query_types'
+  | 'rcodes';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -68,7 +71,7 @@ export type Dimension =
 /** A filter value: one value, or a list (multi-value template variables give lists). */
 export type FilterValue = string | number | Array<string | number>;
 
-/** The `filters` object of the flow and CloudTrail kinds (empty or absent: no restriction). */
+/** The `filters` object of the flow, CloudTrail and Route 53 kinds (empty or absent: no restriction). */
 export interface FlowFilters {
   accounts?: FilterValue;
   regions?: FilterValue;
@@ -106,6 +109,12 @@ export interface FlowFilters {
   error_codes?: FilterValue;
   /** CloudTrail sign-ins: true (with MFA) or false (without). */
   mfa?: string;
+  /** Route 53: names queried (api.example.com). */
+  domains?: FilterValue;
+  /** Route 53: record types (A, TXT). */
+  query_types?: FilterValue;
+  /** Route 53: response codes (NXDOMAIN). */
+  rcodes?: FilterValue;
 }
 
 /** The name of a filter. */
@@ -138,6 +147,10 @@ export interface LakewatchQuery extends DataQuery {
   min_contacts?: number;
   /** beaconing: the most its intervals may vary, percent of their mean. */
   max_jitter_percent?: number;
+  /** dns_tunneling: the shortest leftmost label counted. */
+  min_label_length?: number;
+  /** dns_tunneling: the fewest distinct long labels under one domain. */
+  min_subdomains?: number;
   /** coverage / freshness */
   silent_for_minutes?: number;
   lookback_days?: number;
@@ -201,7 +214,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -260,4 +273,5 @@ export interface LakeTables {
   vpc_flow?: string;
   sh_findings?: string;
   cloud_trail_mgmt?: string;
+  route53?: string;
 }

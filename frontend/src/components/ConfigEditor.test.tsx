@@ -137,12 +137,14 @@ describe('ConfigEditor', () => {
     setText(input('tables-vpc_flow'), 'vpc_flow');
     setText(input('tables-sh_findings'), 'sh_findings');
     setText(input('tables-cloud_trail_mgmt'), 'trail_link');
+    setText(input('tables-route53'), 'dns_link');
     expect(last().jsonData).toEqual({
       engine: 'athena',
       database: 'security_analytics',
-      tables: { vpc_flow: 'vpc_flow', sh_findings: 'sh_findings', cloud_trail_mgmt: 'trail_link' },
+      tables: { vpc_flow: 'vpc_flow', sh_findings: 'sh_findings', cloud_trail_mgmt: 'trail_link', route53: 'dns_link' },
     });
     setText(input('tables-cloud_trail_mgmt'), '');
+    setText(input('tables-route53'), '');
     setText(input('tables-vpc_flow'), '');
     expect(last().jsonData.tables).toEqual({ sh_findings: 'sh_findings' });
     setText(input('tables-sh_findings'), '');

@@ -626,6 +626,12 @@ export function QueryEditor(props: Props) {
             {has('max_jitter_percent') && (
               <NumberField field="max_jitter_percent" label="Max jitter (%)" tooltip="The standard deviation of the intervals between calls, in percent of their mean" placeholder="20" value={query.max_jitter_percent} onChange={(v) => update({ max_jitter_percent: v })} />
             )}
+            {has('min_label_length') && (
+              <NumberField field="min_label_length" label="Min label length" tooltip="Only names whose leftmost label has at least this many characters count" placeholder="30" value={query.min_label_length} onChange={(v) => update({ min_label_length: v })} />
+            )}
+            {has('min_subdomains') && (
+              <NumberField field="min_subdomains" label="Min subdomains" tooltip="A suspect looks up at least this many distinct long labels under one domain" placeholder="20" value={query.min_subdomains} onChange={(v) => update({ min_subdomains: v })} />
+            )}
             {has('min_bytes') && (
               <NumberField field="min_bytes" label="Min bytes" tooltip="An anomalous hour sent at least this much (small VPCs do not alarm)" placeholder="100000000" value={query.min_bytes} onChange={(v) => update({ min_bytes: v })} />
             )}
