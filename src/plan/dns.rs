@@ -210,10 +210,7 @@ fn plan_tunneling(q: &DnsTunneling, window: &TimeWindow, options: &PlanOptions) 
         last: false,
     };
     let length = Expr::Length(Box::new(label.clone()));
-    let parent = Expr::AfterFirst {
-        expr: name(),
-        separator: ".",
-    };
+    let parent = dns_dimension_expr(DnsDimension::ParentDomain, version);
     let time = Expr::Column(scope.cols.time_ms);
     scope.filters.push(Predicate::Compare(
         length.clone(),

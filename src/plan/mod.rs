@@ -1197,6 +1197,10 @@ impl From<ColumnExpr> for Expr {
                 separator,
                 last,
             },
+            ColumnExpr::AfterFirst { column, separator } => Expr::AfterFirst {
+                expr: Box::new(Expr::Column(column)),
+                separator,
+            },
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum DnsDimension {
     Region,
     /// The name queried.
     Domain,
+    /// The name less its leftmost label.
+    ParentDomain,
     /// The record type asked for.
     QueryType,
     /// The response code.
@@ -34,10 +36,11 @@ pub enum DnsDimension {
 
 impl DnsDimension {
     /// Every Route 53 dimension, in the order the source describes them.
-    pub const ALL: [DnsDimension; 8] = [
+    pub const ALL: [DnsDimension; 9] = [
         DnsDimension::Account,
         DnsDimension::Region,
         DnsDimension::Domain,
+        DnsDimension::ParentDomain,
         DnsDimension::QueryType,
         DnsDimension::Rcode,
         DnsDimension::Vpc,
@@ -51,6 +54,7 @@ impl DnsDimension {
             DnsDimension::Account => "account",
             DnsDimension::Region => "region",
             DnsDimension::Domain => "domain",
+            DnsDimension::ParentDomain => "parent_domain",
             DnsDimension::QueryType => "query_type",
             DnsDimension::Rcode => "rcode",
             DnsDimension::Vpc => "vpc",
@@ -467,7 +471,7 @@ mod tests {
             ),
             (
                 json!({"kind": "dns_queries", "group_by": ["principal"]}),
-                "query field `group_by[0]` has the value \"principal\": unknown Route 53 dimension; expected one of account, region, domain, query_type, rcode, vpc, src_ip, instance",
+                "query field `group_by[0]` has the value \"principal\": unknown Route 53 dimension; expected one of account, region, domain, parent_domain, query_type, rcode, vpc, src_ip, instance",
             ),
             (
                 json!({"kind": "top_domains", "measure": "domains"}),

@@ -266,6 +266,25 @@ async fn domain_rankings_match_brute_force() {
         );
         assert_eq!(table_rank(&frame, &groups), want, "v{version} by sources");
 
+        // Parent domains: the tunnel's random names are one group.
+        let frame = ask(
+            &p,
+            version,
+            json!({"kind": "top_domains", "group_by": ["parent_domain", "region"], "limit": 10}),
+            range,
+            HOUR,
+        )
+        .await;
+        let want = brute_rank(&["parent_domain", "region"], |_| true, whole, 0, 10);
+        assert!(want
+            .iter()
+            .any(|(k, _)| k[0].as_deref() == Some(TUNNEL_DOMAIN)));
+        assert_eq!(
+            table_rank(&frame, &["parent_domain", "region"]),
+            want,
+            "v{version} parents"
+        );
+
         let groups = ["vpc", "src_ip", "domain", "rcode"];
         let frame = ask(&p, version, json!({"kind": "nxdomain"}), range, HOUR).await;
         let want = brute_rank(&groups, |q| q.rcode_id != 0, whole, 0, 50);

@@ -261,6 +261,14 @@ pub enum ColumnExpr {
         /// The last piece (else the first).
         last: bool,
     },
+    /// What follows the first separator in a string column (empty when it has none): a DNS
+    /// name's parent.
+    AfterFirst {
+        /// The string column.
+        column: ColumnPath,
+        /// The separator.
+        separator: &'static str,
+    },
 }
 
 impl ColumnExpr {
@@ -271,6 +279,7 @@ impl ColumnExpr {
             | ColumnExpr::Labels { column: path, .. }
             | ColumnExpr::Flag { column: path, .. }
             | ColumnExpr::Segment { column: path, .. }
+            | ColumnExpr::AfterFirst { column: path, .. }
             | ColumnExpr::FirstOf { list: path, .. }
             | ColumnExpr::FirstItem(path)
             | ColumnExpr::MapValue { map: path, .. } => vec![*path],

@@ -130,7 +130,7 @@ const fn dimension(name: &'static str, about: &'static str, expr: ColumnExpr) ->
 }
 
 /// The Route 53 dimensions, in documentation order.
-static DIMENSIONS: [DimensionSpec; 8] = [
+static DIMENSIONS: [DimensionSpec; 9] = [
     dimension(
         "account",
         "AWS account id (the VPC's account)",
@@ -147,6 +147,17 @@ static DIMENSIONS: [DimensionSpec; 8] = [
             "domain",
             "the name queried, with its trailing dot (api.example.com.)",
             ColumnExpr::Column(V1.hostname),
+        )
+    },
+    DimensionSpec {
+        aliases: &["parent"],
+        ..dimension(
+            "parent_domain",
+            "the name less its leftmost label (example.com. of api.example.com.)",
+            ColumnExpr::AfterFirst {
+                column: V1.hostname,
+                separator: ".",
+            },
         )
     },
     dimension(

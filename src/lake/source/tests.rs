@@ -122,7 +122,8 @@ fn resolves(schema: &Schema, expr: &ColumnExpr) -> bool {
         ColumnExpr::Partition(_) => true,
         ColumnExpr::Column(path)
         | ColumnExpr::Labels { column: path, .. }
-        | ColumnExpr::Segment { column: path, .. } => column_type(schema, path).is_some(),
+        | ColumnExpr::Segment { column: path, .. }
+        | ColumnExpr::AfterFirst { column: path, .. } => column_type(schema, path).is_some(),
         ColumnExpr::Flag { column, .. } => {
             matches!(column_type(schema, column), Some(DataType::Boolean))
         }
