@@ -25,7 +25,17 @@ pub fn dns_batch(version: SourceVersion, queries: &[DnsQuery]) -> Result<RecordB
                 col("version", same(n, "1.100000")),
                 col(
                     "feature",
-                    structure(vec![col("name", same(n, "Resolver Query Logs"))]),
+                    structure(vec![col(
+                        "name",
+                        same(
+                            n,
+                            if v2 {
+                                "Resolver Query Logs"
+                            } else {
+                                "Query Logs"
+                            },
+                        ),
+                    )]),
                 ),
             ]),
         ),
@@ -34,9 +44,9 @@ pub fn dns_batch(version: SourceVersion, queries: &[DnsQuery]) -> Result<RecordB
             same_list(
                 n,
                 if v2 {
-                    &["cloud", "datetime"]
+                    &["cloud", "security_control", "datetime"]
                 } else {
-                    &["cloud"]
+                    &["cloud", "security_control"]
                 },
             ),
         ),
@@ -77,6 +87,7 @@ pub fn dns_batch(version: SourceVersion, queries: &[DnsQuery]) -> Result<RecordB
         col("vpc_uid", strs(n, |i| Some(&q(i).vpc_id))),
         col("instance_uid", strs(n, |i| q(i).instance_id.as_deref())),
     ]);
+    let activity = if v2 { (6, "Traffic") } else { (2, "Response") };
     let mut cols = vec![
         col("metadata", metadata),
         col("time", int64(n, |i| q(i).time_ms)),
@@ -101,9 +112,11 @@ pub fn dns_batch(version: SourceVersion, queries: &[DnsQuery]) -> Result<RecordB
         col("class_name", same(n, "DNS Activity")),
         col("category_uid", int32(n, |_| 4)),
         col("category_name", same(n, "Network Activity")),
-        col("activity_id", int32(n, |_| 1)),
-        col("activity_name", same(n, "Query")),
-        col("type_uid", int64(n, |_| 400_301)),
+        // The mapping's activity: Traffic (6) in OCSF 1.1.0; rc.2 derives it from the response
+        // code, and a logged answer is a Response (2).
+        col("activity_id", int32(n, |_| activity.0)),
+        col("activity_name", same(n, activity.1)),
+        col("type_uid", int64(n, |_| 400_300 + i64::from(activity.0))),
     ]);
     if v2 {
         cols.push(col("asl_version", same(n, "2.0")));
