@@ -15,6 +15,9 @@ use serde_json::json;
 /// The CloudTrail management events table, so that the health check has nothing to say of it.
 const TRAIL_V2: &str = "amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0";
 
+/// The Route 53 Resolver query logs table, for the same reason.
+const DNS_V2: &str = "amazon_security_lake_table_us_east_1_route53_2_0";
+
 /// Creates the organisation: `prod-payments` in the OU `Workloads`, `sandbox` under the root.
 /// Returns their ids.
 async fn organization(moto: &Moto) -> (String, String) {
@@ -60,7 +63,7 @@ async fn organization(moto: &Moto) -> (String, String) {
 async fn accounts_are_named_from_the_organization_and_account_names_win() {
     let moto = Moto::start();
     workgroup_with_results(&moto).await;
-    moto.seed_glue(KEY, DATABASE, &[FLOW_V2, FINDINGS_V2, TRAIL_V2])
+    moto.seed_glue(KEY, DATABASE, &[FLOW_V2, FINDINGS_V2, TRAIL_V2, DNS_V2])
         .await;
     let p = crate::common::plugin().await;
     let settings = |extra: serde_json::Value| {
@@ -79,7 +82,7 @@ async fn accounts_are_named_from_the_organization_and_account_names_win() {
     let (status, message) = p.check_health(&settings(json!({}))).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        message.contains(", amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, sh_findings 2.0, vpc_flow 2.0); no account names: the datasource's AWS account is not in an organization, so AWS Organizations names no accounts; name them with accountNames or turn organizationAccountNames off; a one-row"),
+        message.contains(", amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); no account names: the datasource's AWS account is not in an organization, so AWS Organizations names no accounts; name them with accountNames or turn organizationAccountNames off; a one-row"),
         "{message}"
     );
 
@@ -88,7 +91,7 @@ async fn accounts_are_named_from_the_organization_and_account_names_win() {
     let (status, message) = p.check_health(&settings(json!({}))).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        message.contains("(cloud_trail_mgmt 2.0, sh_findings 2.0, vpc_flow 2.0); AWS Organizations names 3 accounts in 1 OU; a one-row"),
+        message.contains("(cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); AWS Organizations names 3 accounts in 1 OU; a one-row"),
         "the two accounts and the management account: {message}"
     );
 
@@ -147,7 +150,7 @@ async fn accounts_are_named_from_the_organization_and_account_names_win() {
 async fn a_walk_stops_at_its_request_bound_and_says_so() {
     let moto = Moto::start();
     workgroup_with_results(&moto).await;
-    moto.seed_glue(KEY, DATABASE, &[FLOW_V2, FINDINGS_V2, TRAIL_V2])
+    moto.seed_glue(KEY, DATABASE, &[FLOW_V2, FINDINGS_V2, TRAIL_V2, DNS_V2])
         .await;
     organization(&moto).await;
     let org = aws_sdk_organizations::Client::new(&moto.sdk_config(KEY).await);
