@@ -22,6 +22,11 @@ fn in_range(q: &DnsQuery, from: &str, to: &str) -> bool {
     (t(from).timestamp_millis()..=t(to).timestamp_millis()).contains(&q.time_ms)
 }
 
+/// Prints a kind's answer size beside the brute force's (the figures of the test log).
+fn figure(version: &str, what: &str, plugin: usize, brute: usize, queries: i64) {
+    println!("figures: v{version} {what}: plugin {plugin} rows/series, brute force {brute}, over {queries} queries");
+}
+
 /// A dimension of a query, as the kinds compute it.
 fn dim(q: &DnsQuery, name: &str) -> Key {
     match name {
@@ -125,6 +130,14 @@ async fn dns_queries_match_brute_force() {
         let codes: BTreeSet<&str> = want.keys().map(|l| l["rcode"].as_str()).collect();
         assert_eq!(codes, BTreeSet::from(["NOERROR", "NXDOMAIN", "SERVFAIL"]));
         assert_eq!(series(&frame), want, "v{version} by response code");
+        let total: i64 = want.values().flatten().sum();
+        figure(
+            version,
+            "dns_queries by rcode",
+            series(&frame).len(),
+            want.len(),
+            total,
+        );
 
         let frame = ask(
             &p,
@@ -246,6 +259,14 @@ async fn domain_rankings_match_brute_force() {
             want,
             "v{version} top domains"
         );
+        let total: i64 = want.iter().map(|(_, v)| v[0]).sum();
+        figure(
+            version,
+            "top_domains",
+            rows(&frame).len(),
+            want.len(),
+            total,
+        );
 
         let groups = ["account", "domain"];
         let frame = ask(
@@ -296,6 +317,8 @@ async fn domain_rankings_match_brute_force() {
             want,
             "v{version} failed lookups"
         );
+        let total: i64 = want.iter().map(|(_, v)| v[0]).sum();
+        figure(version, "nxdomain", rows(&frame).len(), want.len(), total);
 
         let frame = ask(
             &p,
@@ -353,6 +376,9 @@ async fn new_domains_are_absent_from_the_baseline_days() {
                 want,
                 "v{version} {days} days"
             );
+            let total: i64 = want.iter().map(|(_, v)| v[0]).sum();
+            let what = format!("new_domains {days} days");
+            figure(version, &what, rows(&frame).len(), want.len(), total);
             let names: BTreeSet<String> = want.iter().filter_map(|(k, _)| k[0].clone()).collect();
             assert!(names.contains(RARE_DOMAIN), "{names:?}");
             assert!(
@@ -439,6 +465,14 @@ async fn dns_tunneling_matches_brute_force() {
                 })
                 .collect();
             assert_eq!(got, want, "v{version} {min_len}/{min_subs}");
+            let total: i64 = want.iter().map(|(_, v)| v[0]).sum();
+            figure(
+                version,
+                &format!("dns_tunneling {min_len}/{min_subs}"),
+                got.len(),
+                want.len(),
+                total,
+            );
             if min_len == 30 {
                 assert_eq!(want[0].0[1].as_deref(), Some(story.tunnel_source.as_str()));
                 assert_eq!(want[0].0[2].as_deref(), Some(TUNNEL_DOMAIN));

@@ -1,6 +1,6 @@
 //! Day slices through the plugin binary on a lake whose records end now: every kind that splits
 //! (series, coverage, top-N tables added up, windowed scans and searches re-ranked, counts,
-//! distinct counts and variable values added up; the CloudTrail kinds too) answers exactly what
+//! distinct counts and variable values added up; the CloudTrail and Route 53 kinds too) answers exactly what
 //! the same query answers run whole.
 
 use crate::common;
@@ -172,6 +172,26 @@ async fn sliced_cloudtrail_answers_equal_whole_answers() {
         json!({"kind": "auth_events", "format": "series"}),
         json!({"kind": "iam_changes"}),
         json!({"kind": "variable", "values": "principals"}),
+    ];
+    assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The Route 53 kinds split like the others: series of counts and distinct counts, rankings with
+/// distinct sources and first and last queries added up (new domains with their baseline days as
+/// closed slices), tunnelling suspects with their distinct labels added up before the threshold.
+#[tokio::test(flavor = "multi_thread")]
+async fn sliced_dns_answers_equal_whole_answers() {
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let dir = lake(now, "slices-dns");
+    let queries = [
+        json!({"kind": "dns_queries", "group_by": ["rcode"]}),
+        json!({"kind": "dns_queries", "measure": "sources", "group_by": ["account"]}),
+        json!({"kind": "top_domains", "limit": 7}),
+        json!({"kind": "nxdomain", "group_by": ["src_ip"]}),
+        json!({"kind": "new_domains", "baseline_days": 3}),
+        json!({"kind": "dns_tunneling", "min_label_length": 10, "min_subdomains": 2}),
+        json!({"kind": "variable", "values": "domains"}),
     ];
     assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
     let _ = std::fs::remove_dir_all(&dir);
