@@ -133,6 +133,25 @@ async fn allowed_sources_bound_what_a_datasource_reads() {
         a.error,
         "this datasource does not read vpc_flow (setting `allowedSources`: cloud_trail_mgmt); use a datasource that may, or ask an admin"
     );
+    // So are the Route 53 kinds, variables and table.
+    for q in [
+        json!({"kind": "dns_queries"}),
+        json!({"kind": "new_domains"}),
+        json!({"kind": "dns_tunneling"}),
+        json!({"kind": "variable", "values": "domains"}),
+        json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(route53) WHERE $__partitionFilter"}),
+    ] {
+        let a = ask(&p, &trail_only, q.clone()).await;
+        assert_eq!(
+            a.error,
+            "this datasource does not read route53 (setting `allowedSources`: cloud_trail_mgmt); use a datasource that may, or ask an admin",
+            "{q}"
+        );
+    }
+    let mut dns_only = settings("2");
+    dns_only["allowedSources"] = json!("route53");
+    let a = ask(&p, &dns_only, json!({"kind": "top_domains"})).await;
+    assert_eq!(a.error, "");
     let mut bad = settings("2");
     bad["allowedSources"] = json!(["cloudtrail"]);
     let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;
