@@ -465,7 +465,7 @@ pub struct ApiActivity {
     pub limit: Option<u32>,
 }
 
-/// How a ranking of CloudTrail groups is shown.
+/// How a ranking of CloudTrail or Route 53 groups is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrailFormat {
     /// One row per group (per event for `auth_events`).

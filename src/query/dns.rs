@@ -204,9 +204,12 @@ fn parse_rcode(text: &str) -> Result<i64, String> {
 /// The filter a key (or another spelling of it) names.
 fn canonical_filter(key: &str) -> Option<&'static str> {
     let canonical = match key {
+        "domain" => "domains",
+        "query_type" => "query_types",
+        "rcode" => "rcodes",
+        "vpc" => "vpcs",
         "src_ips" | "ip" | "ips" => "src_ip",
         "exclude_ips" => "exclude_ip",
-        "domain" | "query_type" | "rcode" | "vpc" => return canonical_filter(&format!("{key}s")),
         other => other,
     };
     DNS_FILTERS.into_iter().find(|f| *f == canonical)
@@ -222,15 +225,13 @@ pub(super) fn parse_dns_filters(
         return Ok(DnsFilters::default());
     };
     refuse_unread_filters(f, kind, &DNS_FILTERS, canonical_filter)?;
-    let both = |keys: [&str; 2], parse: &dyn Fn(&str) -> Result<Cidr, String>| {
+    let blocks = |keys: &[&str]| {
         let mut out = Vec::new();
         for key in keys {
-            out.extend(each(f, key, &format!("filters.{key}"), parse)?);
+            out.extend(each(f, key, &format!("filters.{key}"), parse_cidr)?);
         }
         Ok::<_, QueryError>(out)
     };
-    let mut ips = both(["src_ip", "src_ips"], &parse_cidr)?;
-    ips.extend(both(["ip", "ips"], &parse_cidr)?);
     Ok(DnsFilters {
         accounts: each(f, "accounts", "filters.accounts", AccountId::parse)?,
         regions: each(f, "regions", "filters.regions", Region::parse)?,
@@ -238,8 +239,8 @@ pub(super) fn parse_dns_filters(
         query_types: merged(f, ["query_types", "query_type"], parse_query_type)?,
         rcodes: merged(f, ["rcodes", "rcode"], parse_rcode)?,
         vpcs: merged(f, ["vpcs", "vpc"], |t| ResourceId::parse(t, "vpc"))?,
-        src_ips: ips,
-        exclude_ips: both(["exclude_ip", "exclude_ips"], &parse_cidr)?,
+        src_ips: blocks(&["src_ip", "src_ips", "ip", "ips"])?,
+        exclude_ips: blocks(&["exclude_ip", "exclude_ips"])?,
     })
 }
 

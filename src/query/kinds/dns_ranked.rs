@@ -53,9 +53,10 @@ impl Kind for DnsRanked {
     fn parse(&self, query: &Envelope) -> Result<AnyQuery, QueryError> {
         let obj = query.object();
         let group_by = super::super::nonempty(parse_dns_group_by(obj, self.group_by)?, self.kind)?;
-        let baseline_days = match self.baseline {
-            true => Some(query.baseline_days()?),
-            false => None,
+        let baseline_days = if self.baseline {
+            Some(query.baseline_days()?)
+        } else {
+            None
         };
         Ok(panel(PanelQuery::Dns(DnsQuery::Ranking(DomainRanking {
             kind: self.kind,
