@@ -18,7 +18,8 @@ use crate::frame::{
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
 use crate::query::{
-    unknown_fields, DnsQuery, FindingsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+    unknown_fields, DnsQuery, FindingsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys,
+    TrailFormat, TrailQuery,
 };
 use crate::settings::Settings;
 use crate::sql::Dialect;

@@ -100,7 +100,12 @@ pub(super) fn finding_scope(
 fn update_rows(cols: &FindingColumns, version: SourceVersion) -> Vec<Output> {
     let mut rows: Vec<Output> = FindingDimension::ALL
         .iter()
-        .map(|d| output(d.name(), OutputValue::Row(finding_dimension_expr(*d, version))))
+        .map(|d| {
+            output(
+                d.name(),
+                OutputValue::Row(finding_dimension_expr(*d, version)),
+            )
+        })
         .collect();
     rows.push(output(
         SEVERITY_ID,
@@ -201,7 +206,8 @@ fn plan_active(q: &ActiveFindings, window: &TimeWindow, options: &PlanOptions) -
     let cols = scope.cols;
     let mut h = newest(&cols, Some(q.min_severity));
     let strs = |items: &[&str]| items.iter().map(|s| Literal::Str(s.to_string())).collect();
-    h.outer_filters.push(Predicate::In(Expr::Alias(STATE), strs(&OPEN_STATES)));
+    h.outer_filters
+        .push(Predicate::In(Expr::Alias(STATE), strs(&OPEN_STATES)));
     h.outer_filters.push(Predicate::Not(Box::new(Predicate::In(
         Expr::Alias(COMPLIANCE),
         strs(&["PASSED"]),

@@ -121,7 +121,10 @@ fn kind(plan: &Plan) -> Option<Kind> {
     if let Some(h) = &plan.history {
         // A history counted per group (findings per bucket or severity) runs whole: the merge
         // computes only plain counts and rows.
-        if h.outer.iter().any(|o| matches!(o.value, OutputValue::Group(_))) {
+        if h.outer
+            .iter()
+            .any(|o| matches!(o.value, OutputValue::Group(_)))
+        {
             return None;
         }
         return Some(Kind {

@@ -34,13 +34,13 @@ pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
     ComplianceStatus, ControlId, StatusView, DEFAULT_CONTROL,
 };
-pub use findings::{
-    severity_names, ActiveFindings, FindingCounts, FindingDimension, FindingFilters, FindingsQuery,
-    Severity, FINDING_FILTERS,
-};
 pub use dns::{
     DnsDimension, DnsFilters, DnsMeasure, DnsQueries, DnsQuery, DnsTunneling, DomainRanking,
     DNS_FILTERS, MIN_LABEL_LENGTH, MIN_SUBDOMAINS,
+};
+pub use findings::{
+    severity_names, ActiveFindings, FindingCounts, FindingDimension, FindingFilters, FindingsQuery,
+    Severity, FINDING_FILTERS,
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, InternetPeer,
