@@ -282,3 +282,99 @@ impl FindingsQuery {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::PanelQuery;
+    use serde_json::json;
+
+    fn parse(v: Value) -> FindingsQuery {
+        match PanelQuery::from_json(&v) {
+            Ok(PanelQuery::Findings(q)) => q,
+            other => panic!("{v}: {other:?}"),
+        }
+    }
+
+    fn err(v: Value) -> String {
+        PanelQuery::from_json(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn filters_thresholds_and_defaults_are_read_in_every_spelling() {
+        let FindingsQuery::Active(q) = parse(json!({"kind": "active_findings",
+            "filters": {"product": "GuardDuty", "products": ["Inspector", "GuardDuty"],
+                        "type": "TTPs/Command and Control/Backdoor:EC2-C&CActivity.B",
+                        "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-0abc", "i-0abc"]}}))
+        else {
+            panic!("active_findings")
+        };
+        assert_eq!(
+            (q.min_severity, q.limit, q.format),
+            (Severity::MEDIUM, 100, TrailFormat::Table)
+        );
+        assert_eq!(q.filters.products, vec!["Inspector", "GuardDuty"]);
+        assert_eq!((q.filters.types.len(), q.filters.resources.len()), (1, 2));
+        let FindingsQuery::Counts(q) = parse(
+            json!({"kind": "findings", "group_by": ["severity", "product_name", "finding_type"], "min_severity": "critical"}),
+        ) else {
+            panic!("findings")
+        };
+        assert_eq!(q.min_severity, Some(Severity(5)));
+        assert_eq!(
+            q.group_by,
+            vec![
+                FindingDimension::Severity,
+                FindingDimension::Product,
+                FindingDimension::Type
+            ]
+        );
+        let names: Vec<&str> = FINDING_DIMENSIONS.iter().map(|d| d.name).collect();
+        assert_eq!(FindingDimension::names(), names);
+    }
+
+    #[test]
+    fn bad_values_are_refused_word_for_word() {
+        let cases = [
+            (
+                json!({"kind": "active_findings", "min_severity": "severe"}),
+                "query field `min_severity` has the value \"severe\": expected a severity: Informational, Low, Medium, High, Critical, Fatal",
+            ),
+            (
+                json!({"kind": "findings", "min_severity": ["Low", "High"]}),
+                "query field `min_severity` has the value [\"Low\", \"High\"]: expected one severity",
+            ),
+            (
+                json!({"kind": "findings", "filters": {"products": ["Guard'Duty"]}}),
+                "query field `filters.products[0]` has the value \"Guard'Duty\": expected a product name such as GuardDuty: letters, digits, spaces and -_.&, up to 64 characters",
+            ),
+            (
+                json!({"kind": "active_findings", "filters": {"type": "TTPs/x'; DROP TABLE y"}}),
+                "query field `filters.type[0]` has the value \"TTPs/x'; DROP TABLE y\": expected a finding type such as TTPs/Command and Control/Backdoor:EC2-C&CActivity.B: letters, digits, spaces and /:-_.&(),+, up to 256 characters",
+            ),
+            (
+                json!({"kind": "active_findings", "filters": {"resources": ["i-0abc 1"]}}),
+                "query field `filters.resources[0]` has the value \"i-0abc 1\": expected a resource ARN or id such as i-0abc123: letters, digits and :/-_., up to 256 characters",
+            ),
+            (
+                json!({"kind": "findings", "filters": {"domains": ["example.com"]}}),
+                "query field `filters.domains` has the value [\"example.com\"]: findings filters by accounts, regions, products, types, resources; remove this filter",
+            ),
+            (
+                json!({"kind": "findings", "group_by": ["control"]}),
+                "query field `group_by[0]` has the value \"control\": unknown finding dimension; expected one of account, region, severity, product, type, resource, resource_type, class",
+            ),
+            (
+                json!({"kind": "active_findings", "format": "graph"}),
+                "query field `format` has the value \"graph\": expected table or series",
+            ),
+            (
+                json!({"kind": "active_findings", "filters": "GuardDuty"}),
+                "query field `filters` has the value \"GuardDuty\": expected an object such as {\"products\":[\"GuardDuty\"]}",
+            ),
+        ];
+        for (query, want) in cases {
+            assert_eq!(err(query.clone()), want, "{query}");
+        }
+    }
+}

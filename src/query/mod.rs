@@ -889,11 +889,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
         );
     }
 

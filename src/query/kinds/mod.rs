@@ -483,6 +483,9 @@ mod tests {
                 Some(q.limit),
             ),
             PanelQuery::Dns(crate::query::DnsQuery::Tunneling(q)) => (None, None, Some(q.limit)),
+            PanelQuery::Findings(crate::query::FindingsQuery::Active(q)) => {
+                (None, None, Some(q.limit))
+            }
             _ => (None, None, None),
         }
     }
