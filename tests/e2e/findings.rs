@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cloudtrail::{ask, text, HOUR};
+use crate::cloudtrail::{ask, ms, text, HOUR};
 use crate::common::{config, plugin, rows, t};
 use lakewatch::demo::{self, FindingRecord, C2_TYPE, KEY_TYPE};
 use lakewatch::plan::partitions::{event_day, utc_days};
@@ -351,5 +351,118 @@ async fn each_finding_kind_reads_only_the_partitions_it_needs() {
             }
         }
     }
+    p.stop().await;
+}
+
+/// On Athena (moto in server mode as the AWS peer): an active findings panel gets typed frames
+/// from the partition-pruned SQL of its plan, which reached Athena once.
+#[tokio::test]
+async fn active_findings_run_on_athena_with_typed_frames_from_the_pruned_sql() {
+    use crate::common::moto::{
+        athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+    };
+    use crate::common::query;
+    let moto = Moto::start();
+    let columns = vec![
+        ("updated", "bigint"),
+        ("severity", "varchar"),
+        ("title", "varchar"),
+        ("product", "varchar"),
+        ("type", "varchar"),
+        ("resource", "varchar"),
+        ("resource_type", "varchar"),
+        ("account", "varchar"),
+        ("region", "varchar"),
+        ("first_seen", "bigint"),
+        ("last_seen", "bigint"),
+        ("finding", "varchar"),
+    ];
+    let rows_in = [
+        (2, "High", "GuardDuty", C2_TYPE, "AwsEc2Instance", "f-2"),
+        (
+            1,
+            "Medium",
+            "Macie",
+            "Policy:IAMUser-S3BlockPublicAccessDisabled",
+            "AwsS3Bucket",
+            "f-1",
+        ),
+    ];
+    moto.seed_athena(
+        DEFAULT_ACCOUNT,
+        REGION,
+        &[(
+            columns,
+            rows_in
+                .iter()
+                .map(|(h, sev, product, ty, rt, id)| {
+                    cells(&[
+                        &hour(*h),
+                        sev,
+                        "a title",
+                        product,
+                        ty,
+                        "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc",
+                        rt,
+                        "111122223333",
+                        "us-east-1",
+                        &hour(0),
+                        &hour(*h),
+                        id,
+                    ])
+                })
+                .collect(),
+        )],
+    );
+    let p = plugin().await;
+    let q = json!({"kind": "active_findings", "filters": {"accounts": ["111122223333"], "products": ["GuardDuty", "Macie"]}});
+    let answer = p
+        .query(
+            &athena_v2_settings(&moto, json!({})),
+            &[query("A", q.clone(), FROM, TO, HOUR)],
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = &answer["A"];
+    assert_eq!(a.error, "");
+    let frame = &a.frames[0];
+    assert_eq!(frame.meta["custom"]["engine"], "athena");
+    let got: Vec<_> = rows(frame)
+        .iter()
+        .map(|r| (ms(&r["updated"]), text(&r["severity"]), text(&r["finding"])))
+        .collect();
+    let at = |h: i64| t(FROM).timestamp_millis() + h * HOUR;
+    assert_eq!(
+        got,
+        vec![
+            (at(2), Some("High".to_string()), Some("f-2".to_string())),
+            (at(1), Some("Medium".to_string()), Some("f-1".to_string())),
+        ]
+    );
+    let settings =
+        lakewatch::settings::Settings::from_json(&json!({"sourceVersion": "2"})).unwrap();
+    let bytes = serde_json::to_vec(&q).unwrap();
+    let want = lakewatch::pipeline::prepare(
+        &settings,
+        lakewatch::sql::Dialect::Athena,
+        &lakewatch::pipeline::PanelRequest {
+            ref_id: "A",
+            json: &bytes,
+            from: t(FROM),
+            to: t(TO),
+            interval_ms: HOUR,
+            max_data_points: 100_000,
+        },
+    )
+    .unwrap()
+    .sql;
+    assert!(want.contains("\"amazon_security_lake_table_us_east_1_sh_findings_2_0\""));
+    assert!(want.contains("\"accountid\" = '111122223333'"));
+    assert_eq!(frame.meta["executedQueryString"], json!(want));
+    assert_eq!(
+        moto.athena_executions(KEY).await,
+        vec![(want, "SUCCEEDED".to_string())]
+    );
     p.stop().await;
 }
