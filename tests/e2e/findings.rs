@@ -466,3 +466,40 @@ async fn active_findings_run_on_athena_with_typed_frames_from_the_pruned_sql() {
     );
     p.stop().await;
 }
+
+/// The finding rows of the fixture lake per product and class, and what generating the other
+/// products' findings costs (the figures of the test log).
+#[test]
+fn the_demo_lake_holds_findings_of_every_product() {
+    let cfg = config();
+    let started = std::time::Instant::now();
+    let detections = demo::all_detections(&cfg);
+    let took = started.elapsed();
+    let started = std::time::Instant::now();
+    let controls = demo::all_findings(&cfg);
+    let controls_took = started.elapsed();
+    let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in controls.iter().chain(&detections) {
+        *per.entry(f.product).or_default() += 1;
+    }
+    println!(
+        "figures: finding rows {per:?}; other products' rows {} in {took:?}, control rows {} in {controls_took:?}",
+        detections.len(),
+        controls.len()
+    );
+    for product in ["GuardDuty", "Inspector", "Macie", "Security Hub", "Config"] {
+        assert!(per.get(product).is_some_and(|n| *n > 0), "{product}");
+    }
+    assert!(detections
+        .iter()
+        .all(|f| f.status.is_empty() && f.control.is_none()));
+    assert_eq!(
+        detections
+            .iter()
+            .filter(|f| [C2_TYPE, KEY_TYPE].contains(&f.finding_type))
+            .map(|f| f.finding_uid.as_str())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        2
+    );
+}
