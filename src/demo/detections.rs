@@ -10,7 +10,7 @@
 //! the burst begins, and carol's access key used from outside AWS, 15 minutes after the stolen
 //! key's first call.
 
-use super::findings::{FindingClass, FindingRecord};
+use super::findings::{text_hash, FindingClass, FindingRecord};
 use super::parts::{hex17, mix, topology, Rng, DB};
 use super::{egress_burst, trail_story, DemoConfig};
 
@@ -150,12 +150,13 @@ fn rng_pick<'a>(rng: &mut Rng, items: &'a [String]) -> &'a str {
 /// of the lake or its archiving.
 fn rows(cfg: &DemoConfig, d: &Detection) -> Vec<FindingRecord> {
     let end = cfg.end.timestamp_millis();
+    // The id hashes what tells two findings apart (where, what, on what, since when).
     let key = [
         9,
         mix(&[d.first_ms as u64]),
-        d.resource_uid.len() as u64,
-        d.severity_id as u64,
-        d.finding_type.len() as u64,
+        text_hash(&d.resource_uid),
+        text_hash(d.finding_type),
+        text_hash(&format!("{}/{}", d.account, d.region)),
     ];
     let id = hex17(&key);
     let finding_uid = match d.product {

@@ -267,7 +267,8 @@ fn findings(cfg: &DemoConfig) -> Vec<Finding> {
     out
 }
 
-fn text_hash(text: &str) -> u64 {
+/// A stable hash of a text (ids of the demo's findings).
+pub(super) fn text_hash(text: &str) -> u64 {
     mix(&text.bytes().map(u64::from).collect::<Vec<_>>())
 }
 
