@@ -21,6 +21,7 @@ export type QueryField =
   | 'max_jitter_percent'
   | 'min_label_length'
   | 'min_subdomains'
+  | 'min_severity'
   | 'format'
   | 'controls'
   | 'statuses'
@@ -33,7 +34,7 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'DNS' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'Findings' | 'CloudTrail' | 'DNS' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
@@ -88,6 +89,9 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   domains: { label: 'Domains', placeholder: 'api.example.com, $domain' },
   query_types: { label: 'Record types', placeholder: 'A, AAAA, TXT' },
   rcodes: { label: 'Response codes', placeholder: 'NXDOMAIN, SERVFAIL' },
+  products: { label: 'Products', placeholder: 'GuardDuty, Inspector, $product' },
+  types: { label: 'Finding types', placeholder: 'TTPs/Command and Control/Backdoor:EC2-C&CActivity.B' },
+  resources: { label: 'Resources', placeholder: 'i-0abc123 or an ARN' },
 };
 
 /**

@@ -44,7 +44,10 @@ export type VariableValues =
   | 'operations'
   | 'domains'
   | 'query_types'
-  | 'rcodes';
+  | 'rcodes'
+  | 'products'
+  | 'finding_types'
+  | 'severities';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -115,6 +118,12 @@ export interface FlowFilters {
   query_types?: FilterValue;
   /** Route 53: response codes (NXDOMAIN). */
   rcodes?: FilterValue;
+  /** Findings: products (GuardDuty). */
+  products?: FilterValue;
+  /** Findings: whole finding types. */
+  types?: FilterValue;
+  /** Findings: resource ARNs or ids. */
+  resources?: FilterValue;
 }
 
 /** The name of a filter. */
@@ -149,6 +158,8 @@ export interface LakewatchQuery extends DataQuery {
   max_jitter_percent?: number;
   /** dns_tunneling: the shortest leftmost label counted. */
   min_label_length?: number;
+  /** findings, active_findings: the lowest severity counted (Informational … Fatal). */
+  min_severity?: string;
   /** dns_tunneling: the fewest distinct long labels under one domain. */
   min_subdomains?: number;
   /** coverage / freshness */

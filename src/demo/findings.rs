@@ -41,9 +41,46 @@ pub struct FindingRecord {
     pub resource_type: &'static str,
     /// Resources[0].Id (the VPC's ARN).
     pub resource_uid: String,
-    /// The VPC id.
+    /// The VPC id (the resource's id for findings of other products).
     pub vpc_id: String,
+    /// What the finding is in v2 (v1 writes every finding as Security Finding 2001).
+    pub class: FindingClass,
+    /// Severity as the OCSF id: 1 Informational … 5 Critical.
+    pub severity_id: i32,
+    /// Workflow.Status as its OCSF caption: New, In Progress, Suppressed, Resolved.
+    pub workflow: &'static str,
+    /// Types[0].
+    pub finding_type: &'static str,
+    /// FirstObservedAt and LastObservedAt, epoch ms (controls have none).
+    pub seen_ms: Option<(i64, i64)>,
 }
+
+/// The OCSF class a finding is written as in v2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingClass {
+    /// A control or Config rule evaluation (2003).
+    Compliance,
+    /// A threat detection: GuardDuty, Macie (2004).
+    Detection,
+    /// A software vulnerability: Inspector (2002).
+    Vulnerability,
+}
+
+impl FindingClass {
+    /// The OCSF class id of a source version.
+    pub fn uid(self, version: crate::lake::SourceVersion) -> i32 {
+        match (version, self) {
+            (crate::lake::SourceVersion::V1, _) => 2001,
+            (_, FindingClass::Compliance) => 2003,
+            (_, FindingClass::Detection) => 2004,
+            (_, FindingClass::Vulnerability) => 2002,
+        }
+    }
+}
+
+/// The type Security Hub gives control findings.
+pub const CONTROL_TYPE: &str =
+    "Software and Configuration Checks/Industry and Regulatory Standards";
 
 impl FindingRecord {
     /// The control id or Config rule name the finding is about.
@@ -230,7 +267,8 @@ fn findings(cfg: &DemoConfig) -> Vec<Finding> {
     out
 }
 
-fn text_hash(text: &str) -> u64 {
+/// A stable hash of a text (ids of the demo's findings).
+pub(super) fn text_hash(text: &str) -> u64 {
     mix(&text.bytes().map(u64::from).collect::<Vec<_>>())
 }
 
@@ -302,6 +340,11 @@ pub fn all_findings(cfg: &DemoConfig) -> Vec<FindingRecord> {
             resource_type: "AwsEc2Vpc",
             resource_uid: format!("arn:aws:ec2:{}:{}:vpc/{}", f.region, f.account, f.vpc),
             vpc_id: f.vpc.clone(),
+            class: FindingClass::Compliance,
+            severity_id: 3,
+            workflow: "New",
+            finding_type: CONTROL_TYPE,
+            seen_ms: None,
         };
         for t in times {
             match f.archived_ms {

@@ -13,6 +13,7 @@
 //! into Arrow batches and Parquet files.
 
 mod columns;
+mod detections;
 mod dns;
 mod findings;
 mod messy;
@@ -28,13 +29,14 @@ use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 
 use crate::lake::SourceVersion;
 
+pub use detections::{all_detections, C2_TYPE, KEY_TYPE};
 pub use dns::{
     all_dns_queries, dns_batch, dns_story, partition_dns_queries, queries_per_hour, DnsQuery,
     DnsStory, RARE_DOMAIN, TUNNEL_DOMAIN,
 };
 pub use findings::{
-    all_findings, flapping_vpc, partition_findings, retired_vpc, unlogged_vpc, FindingRecord,
-    CENTRAL_BUCKET_RULE,
+    all_findings, flapping_vpc, partition_findings, retired_vpc, unlogged_vpc, FindingClass,
+    FindingRecord, CENTRAL_BUCKET_RULE, CONTROL_TYPE,
 };
 pub use model::{partition_keys, silent_vpc};
 pub use parts::Rng;

@@ -19,8 +19,17 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use super::columns::{
     addr_lists, col, int32, int32_opt, int64, same, same_list, strs, structure, ts,
 };
+use super::detections::all_detections;
 use super::dns::{dns_batch, partition_dns_queries};
-use super::findings::{all_findings, FindingRecord};
+use super::findings::{all_findings, FindingClass, FindingRecord};
+
+/// The OCSF caption of a severity id.
+fn severity_caption(id: i32) -> &'static str {
+    crate::lake::source::SEVERITIES
+        .iter()
+        .find(|(s, _)| *s == i64::from(id))
+        .map_or("Unknown", |(_, name)| name)
+}
 use super::trail::{partition_trail_events, trail_batch, TrailEvent};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
@@ -358,7 +367,17 @@ pub fn findings_batch(
                 col("vendor_name", same(n, "AWS")),
                 col(
                     "feature",
-                    structure(vec![col("uid", strs(n, |i| Some(&rows[i].generator_id)))]),
+                    structure(vec![
+                        col("uid", strs(n, |i| Some(&rows[i].generator_id))),
+                        // Where the mapping may carry ProductName for other products' findings.
+                        col(
+                            "name",
+                            strs(n, |i| {
+                                (rows[i].class != FindingClass::Compliance)
+                                    .then_some(rows[i].product)
+                            }),
+                        ),
+                    ]),
                 ),
             ]),
         ),
@@ -377,10 +396,20 @@ pub fn findings_batch(
         col("region", strs(n, |i| Some(&rows[i].region))),
         col("provider", same(n, "AWS")),
     ]);
+    let seen = |f: fn((i64, i64)) -> i64| -> ArrayRef {
+        Arc::new(
+            (0..n)
+                .map(|i| rows[i].seen_ms.map(f))
+                .collect::<arrow::array::Int64Array>(),
+        )
+    };
     let info = |uid: &str| {
         structure(vec![
             col(uid, strs(n, |i| Some(&rows[i].finding_uid))),
             col("title", strs(n, |i| Some(&rows[i].title))),
+            col("types", addr_lists(n, |i| Some(rows[i].finding_type))),
+            col("first_seen_time", seen(|s| s.0)),
+            col("last_seen_time", seen(|s| s.1)),
         ])
     };
     let resource_fields = || {
@@ -394,7 +423,10 @@ pub fn findings_batch(
     if v2 {
         compliance.push(col("control", strs(n, |i| rows[i].control.as_deref())));
     }
-    compliance.push(col("status", strs(n, |i| Some(rows[i].status))));
+    compliance.push(col(
+        "status",
+        strs(n, |i| Some(rows[i].status).filter(|s| !s.is_empty())),
+    ));
     compliance.push(col(
         "standards",
         same_list(
@@ -413,9 +445,18 @@ pub fn findings_batch(
     if v2 {
         cols.push(col("finding_info", info("uid")));
         cols.push(col("resource", structure(resource_fields())));
-        cols.push(col("class_uid", int32(n, |_| 2003)));
-        cols.push(col("class_name", same(n, "Compliance Finding")));
-        cols.push(col("status", same(n, "New")));
+        cols.push(col("class_uid", int32(n, |i| rows[i].class.uid(version))));
+        cols.push(col(
+            "class_name",
+            strs(n, |i| {
+                Some(match rows[i].class {
+                    FindingClass::Compliance => "Compliance Finding",
+                    FindingClass::Detection => "Detection Finding",
+                    FindingClass::Vulnerability => "Vulnerability Finding",
+                })
+            }),
+        ));
+        cols.push(col("status", strs(n, |i| Some(rows[i].workflow))));
     } else {
         cols.push(col("finding", info("uid")));
         let values = structure(resource_fields());
@@ -434,11 +475,14 @@ pub fn findings_batch(
         ));
         cols.push(col("class_uid", int32(n, |_| 2001)));
         cols.push(col("class_name", same(n, "Security Finding")));
-        cols.push(col("state", same(n, "New")));
+        cols.push(col("state", strs(n, |i| Some(rows[i].workflow))));
     }
     cols.push(col("compliance", structure(compliance)));
-    cols.push(col("severity", same(n, "Medium")));
-    cols.push(col("severity_id", int32(n, |_| 3)));
+    cols.push(col(
+        "severity",
+        strs(n, |i| Some(severity_caption(rows[i].severity_id))),
+    ));
+    cols.push(col("severity_id", int32(n, |i| rows[i].severity_id)));
     cols.push(col(
         "unmapped",
         one_entry_map(n, "RecordState", |i| rows[i].record_state.to_string())?,
@@ -642,7 +686,7 @@ fn findings_by_partition(
     cfg: &DemoConfig,
 ) -> std::collections::HashMap<PartitionKey, Vec<FindingRecord>> {
     let mut out: std::collections::HashMap<PartitionKey, Vec<FindingRecord>> = Default::default();
-    for f in all_findings(cfg) {
+    for f in all_findings(cfg).into_iter().chain(all_detections(cfg)) {
         let Some(day) = chrono::DateTime::from_timestamp_millis(f.time_ms).map(|t| t.date_naive())
         else {
             continue;

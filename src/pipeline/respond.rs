@@ -18,7 +18,8 @@ use crate::frame::{
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
 use crate::query::{
-    unknown_fields, DnsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+    unknown_fields, DnsQuery, FindingsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys,
+    TrailFormat, TrailQuery,
 };
 use crate::settings::Settings;
 use crate::sql::Dialect;
@@ -285,6 +286,18 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
                 frame,
                 &plan::TUNNEL_KEYS,
                 subdomains,
+                at_ms,
+            )?]);
+        }
+        PanelQuery::Findings(FindingsQuery::Active(q)) if q.format == TrailFormat::Series => {
+            let findings = SeriesValue {
+                column: plan::FINDINGS,
+                unit: "short",
+            };
+            return Ok(vec![ranking_series_frame(
+                frame,
+                &["severity"],
+                findings,
                 at_ms,
             )?]);
         }

@@ -56,6 +56,18 @@ fn state_expr(cols: &FindingColumns) -> Expr {
     }
 }
 
+/// Only the findings with a compliance status: the table also holds GuardDuty, Inspector, Macie
+/// and other findings, which are no control's resources.
+fn compliance_only(cols: &FindingColumns) -> Predicate {
+    Predicate::Not(Box::new(Predicate::In(
+        Expr::Coalesce(vec![
+            Expr::Column(cols.status),
+            Expr::Literal(Literal::Str(String::new())),
+        ]),
+        vec![Literal::Str(String::new())],
+    )))
+}
+
 fn strs(values: impl IntoIterator<Item = String>) -> Vec<Literal> {
     values.into_iter().map(Literal::Str).collect()
 }
@@ -70,10 +82,13 @@ fn finding_scope(
     options: &PlanOptions,
 ) -> FindingScope {
     let cols = FindingColumns::of(options.version);
-    let mut filters = vec![Predicate::In(
-        control_expr(options.version),
-        strs(scope.controls.iter().map(|c| c.as_str().to_string())),
-    )];
+    let mut filters = vec![
+        compliance_only(&cols),
+        Predicate::In(
+            control_expr(options.version),
+            strs(scope.controls.iter().map(|c| c.as_str().to_string())),
+        ),
+    ];
     if !scope.vpcs.is_empty() {
         filters.push(Predicate::In(
             resource_id(&cols),
@@ -97,12 +112,13 @@ pub(super) fn control_scope(
     window: &TimeWindow,
     options: &PlanOptions,
 ) -> FindingScope {
+    let cols = FindingColumns::of(options.version);
     Scope::over(
         Source::ShFindings,
-        FindingColumns::of(options.version),
+        cols,
         (window.from, window.to),
         (&filters.accounts, &filters.regions),
-        Vec::new(),
+        vec![compliance_only(&cols)],
         options,
     )
 }

@@ -11,6 +11,9 @@ mod cloudtrail;
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
 mod compliance;
+mod findings;
+
+pub use findings::{finding_dimension_expr, ACTIVE_COLUMNS, FINDINGS, OPEN_STATES};
 pub mod partitions;
 pub mod slices;
 
@@ -561,6 +564,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Annotations(q) => annotations::plan(q, window, options),
         PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
         PanelQuery::Dns(q) => dns::plan(q, window, options),
+        PanelQuery::Findings(q) => findings::plan(q, window, options),
     }
 }
 
@@ -808,6 +812,16 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             };
             let scope = dns::dns_scope(&filters, window, options);
             let value = dns::dns_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
+        VariableTarget::Finding(dim) => {
+            let filters = crate::query::FindingFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = findings::finding_scope(&filters, window, options);
+            let value = findings::finding_dimension_expr(dim, options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
     }

@@ -118,7 +118,15 @@ fn kind(plan: &Plan) -> Option<Kind> {
     if plan.gaps.is_some() || plan.intervals.is_some() {
         return None;
     }
-    if plan.history.is_some() {
+    if let Some(h) = &plan.history {
+        // A history counted per group (findings per bucket or severity) runs whole: the merge
+        // computes only plain counts and rows.
+        if h.outer
+            .iter()
+            .any(|o| matches!(o.value, OutputValue::Group(_)))
+        {
+            return None;
+        }
         return Some(Kind {
             merge: Merge::History,
             trim_column: UPDATED.to_string(),

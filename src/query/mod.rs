@@ -8,6 +8,7 @@ mod baseline;
 mod cloudtrail;
 mod compliance;
 mod dns;
+mod findings;
 mod flow;
 pub mod kinds;
 mod raw_sql;
@@ -36,6 +37,10 @@ pub use compliance::{
 pub use dns::{
     DnsDimension, DnsFilters, DnsMeasure, DnsQueries, DnsQuery, DnsTunneling, DomainRanking,
     DNS_FILTERS, MIN_LABEL_LENGTH, MIN_SUBDOMAINS,
+};
+pub use findings::{
+    severity_names, ActiveFindings, FindingCounts, FindingDimension, FindingFilters, FindingsQuery,
+    Severity, FINDING_FILTERS,
 };
 pub use flow::{
     any_contains, Coverage, CoverageFormat, FlowFilters, FlowSearch, FlowVolume, InternetPeer,
@@ -347,6 +352,8 @@ pub enum PanelQuery {
     /// The Route 53 kinds (`dns_queries`, `top_domains`, `nxdomain`, `new_domains`,
     /// `dns_tunneling`).
     Dns(DnsQuery),
+    /// The kinds over every Security Hub finding (`findings`, `active_findings`).
+    Findings(FindingsQuery),
 }
 
 /// What a `variable` query lists.
@@ -361,10 +368,12 @@ pub enum VariableTarget {
     Trail(TrailDimension),
     /// A Route 53 dimension (domain, record type, response code) from the resolver queries.
     Dns(DnsDimension),
+    /// A finding dimension (product, type, severity) from every finding.
+    Finding(FindingDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
@@ -381,6 +390,9 @@ impl VariableTarget {
             "subnet" => VariableTarget::Flow(Dimension::Subnet),
             "eni" | "interface" => VariableTarget::Flow(Dimension::Eni),
             "control" => VariableTarget::Controls,
+            "product" => VariableTarget::Finding(FindingDimension::Product),
+            "finding_type" => VariableTarget::Finding(FindingDimension::Type),
+            "severity" | "severitie" => VariableTarget::Finding(FindingDimension::Severity),
             _ => return None,
         })
     }
@@ -414,6 +426,7 @@ impl PanelQuery {
             PanelQuery::Annotations(_) => "annotations",
             PanelQuery::Trail(q) => q.kind(),
             PanelQuery::Dns(q) => q.kind(),
+            PanelQuery::Findings(q) => q.kind(),
         }
     }
 
@@ -457,6 +470,8 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
                 || cloudtrail::TRAIL_FILTER_ALIASES.contains(&k)
                 || dns::DNS_FILTERS.contains(&k)
                 || dns::DNS_FILTER_ALIASES.contains(&k)
+                || findings::FINDING_FILTERS.contains(&k)
+                || findings::FINDING_FILTER_ALIASES.contains(&k)
         };
         out.extend(
             f.keys()
@@ -874,11 +889,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
         );
     }
 

@@ -279,6 +279,32 @@ fn cases() -> Vec<Case> {
             "2024-06-12T00:00:00Z",
         ),
         case(
+            "findings_by_severity_and_product",
+            json!({"kind": "findings", "group_by": ["severity", "product", "class"], "min_severity": "Low"}),
+            "2024-06-13T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "findings_by_type_and_resource",
+            json!({"kind": "findings", "group_by": ["type", "resource", "resource_type"],
+                   "filters": {"products": ["GuardDuty", "Inspector", "Macie"]}}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "active_findings",
+            json!({"kind": "active_findings", "min_severity": "Informational", "limit": 1000}),
+            "2024-06-08T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "active_findings_series",
+            json!({"kind": "active_findings", "format": "series", "min_severity": "Low",
+                   "filters": {"products": ["GuardDuty", "Inspector", "Config"]}}),
+            "2024-06-13T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
             "nxdomain",
             json!({"kind": "nxdomain", "limit": 200, "filters": {"rcodes": ["NXDOMAIN", "SERVFAIL"]}}),
             DAY_FROM,

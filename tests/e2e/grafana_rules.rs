@@ -89,6 +89,14 @@ fn series_kinds() -> Vec<(Value, Empty)> {
             Empty::NoData,
         ),
         (
+            json!({"kind": "findings", "group_by": ["severity"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "active_findings", "format": "series"}),
+            Empty::NoData,
+        ),
+        (
             json!({"kind": "sql", "format": "time_series", "rawSql":
                 "SELECT $__timeGroupAlias(time_dt, 5m, 0), region, count(*) AS flows \
                  FROM $__table(vpc_flow) WHERE $__partitionFilter GROUP BY 1, 2 ORDER BY 1"}),
@@ -122,6 +130,7 @@ fn table_kinds() -> Vec<Value> {
         json!({"kind": "auth_events"}),
         json!({"kind": "access_denied"}),
         json!({"kind": "iam_changes"}),
+        json!({"kind": "active_findings"}),
         json!({"kind": "sql", "rawSql": "SELECT NULL AS nul, 1 AS one, 'x' AS text"}),
     ]
 }
@@ -526,5 +535,41 @@ async fn the_shipped_dns_rule_reads_as_a_series_per_new_domain() {
         assert_eq!(found, [parent], "v{version}");
         let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
         assert_eq!(read_as_grafana(&a, "the DNS rule, no data"), Shape::NoData);
+    }
+}
+
+/// The shipped findings rule reads as one series per severity (High: the story's stolen key
+/// and the burst host's command-and-control finding) in the hour after the key's misuse, and as
+/// no data before the lake.
+#[tokio::test]
+async fn the_shipped_findings_rule_reads_as_a_series_per_severity() {
+    shipped_rule(
+        "lakewatch-findings.yaml",
+        &[
+            "kind: active_findings",
+            "format: series",
+            "min_severity: High",
+        ],
+    );
+    let model = json!({"kind": "active_findings", "format": "series", "min_severity": "High", "filters": {}});
+    let story = lakewatch::demo::trail_story(&crate::common::config());
+    let at = chrono::DateTime::from_timestamp_millis(story.from_ms + 15 * 60_000).unwrap();
+    let (from, to) = (
+        (at - chrono::Duration::minutes(5)).to_rfc3339(),
+        (at + chrono::Duration::minutes(55)).to_rfc3339(),
+    );
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, &from, &to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the findings rule") else {
+            panic!("series expected")
+        };
+        let found: Vec<&str> = series.iter().map(|l| l["severity"].as_str()).collect();
+        assert_eq!(found, ["High"], "v{version}");
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the findings rule, no data"),
+            Shape::NoData
+        );
     }
 }

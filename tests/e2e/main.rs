@@ -14,6 +14,7 @@ mod cross_engine;
 mod data_links;
 mod detections;
 mod dns;
+mod findings;
 mod flow_kinds;
 mod glue_discovery;
 mod grafana_rules;

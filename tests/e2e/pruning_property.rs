@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use crate::common::{config, lake, t};
 use chrono::{DateTime, Duration, Utc};
-use lakewatch::demo::{all_dns_queries, all_findings, all_trail_events, partition_keys, Rng};
+use lakewatch::demo::{
+    all_detections, all_dns_queries, all_findings, all_trail_events, partition_keys, Rng,
+};
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
 use lakewatch::plan::partitions::{event_day, utc_days};
@@ -39,6 +41,7 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
     };
     let existing_findings: BTreeSet<String> = all_findings(&cfg)
         .iter()
+        .chain(&all_detections(&cfg))
         .map(|f| {
             let day = DateTime::from_timestamp_millis(f.time_ms)
                 .unwrap()
@@ -100,6 +103,12 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         (json!({"kind": "nxdomain"}), 0, false),
         (json!({"kind": "new_domains", "baseline_days": 3}), 3, false),
         (json!({"kind": "dns_tunneling"}), 0, false),
+        (
+            json!({"kind": "findings", "group_by": ["severity"]}),
+            0,
+            false,
+        ),
+        (json!({"kind": "active_findings"}), 0, false),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
@@ -137,7 +146,7 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let read_from = if *from_end { to } else { from } - Duration::days(*back_days);
         let days: BTreeSet<String> = utc_days(read_from, to).into_iter().map(event_day).collect();
         let kind = query["kind"].as_str().unwrap();
-        let table = if kind.starts_with("compliance") {
+        let table = if kind.starts_with("compliance") || kind.ends_with("findings") {
             &existing_findings
         } else if [
             "api_activity",

@@ -41,6 +41,9 @@ type Props = QueryEditorProps<LakewatchDataSource, LakewatchQuery, LakewatchOpti
 const LABEL_WIDTH = 20;
 const BUILDER_KINDS = KINDS.filter((k) => k.kind !== 'sql');
 /** How each `format` value is offered. */
+/** The severities a finding threshold may name, lowest first. */
+const SEVERITIES = ['Informational', 'Low', 'Medium', 'High', 'Critical', 'Fatal'];
+
 const FORMAT_LABELS: Record<string, string> = {
   table: 'Table',
   series: 'Series (alerts)',
@@ -625,6 +628,15 @@ export function QueryEditor(props: Props) {
             )}
             {has('max_jitter_percent') && (
               <NumberField field="max_jitter_percent" label="Max jitter (%)" tooltip="The standard deviation of the intervals between calls, in percent of their mean" placeholder="20" value={query.max_jitter_percent} onChange={(v) => update({ max_jitter_percent: v })} />
+            )}
+            {has('min_severity') && (
+              <InlineField label="Min severity" labelWidth={14} tooltip="Only findings at or above this severity">
+                <RadioButtonGroup
+                  options={SEVERITIES.map((v) => ({ label: v, value: v }))}
+                  value={query.min_severity ?? (query.kind === 'active_findings' ? 'Medium' : undefined)}
+                  onChange={(v) => update({ min_severity: v }, true)}
+                />
+              </InlineField>
             )}
             {has('min_label_length') && (
               <NumberField field="min_label_length" label="Min label length" tooltip="Only names whose leftmost label has at least this many characters count" placeholder="30" value={query.min_label_length} onChange={(v) => update({ min_label_length: v })} />

@@ -20,7 +20,9 @@ pub use cloud_trail_mgmt::{
     CLOUD_TRAIL_MGMT, FAILURE, PRINCIPAL,
 };
 pub use route53::{DnsColumns, RCODES, ROUTE53};
-pub use sh_findings::{FindingColumns, SH_FINDINGS};
+pub use sh_findings::{
+    FindingColumns, FINDING_CLASSES, FINDING_DIMENSIONS, SEVERITIES, SH_FINDINGS,
+};
 pub use vpc_flow::{flow_log_fields, FlowColumns, VPC_FLOW};
 
 /// Every source Lakewatch reads, in the order lists and messages name them.

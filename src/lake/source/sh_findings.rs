@@ -45,6 +45,23 @@ pub struct FindingColumns {
     pub resource_type: ColumnExpr,
     /// Security Hub's `RecordState` (ACTIVE / ARCHIVED), a key of the `unmapped` map.
     pub record_state: ColumnExpr,
+    /// The finding's title.
+    pub title: ColumnPath,
+    /// The finding types (`Types`, a list of strings); the first is the one shown.
+    pub types: ColumnPath,
+    /// Security Hub's `ProductName` (GuardDuty, Inspector, Macie, Security Hub, Config).
+    pub product: ColumnExpr,
+    /// OCSF severity id: 1 Informational … 5 Critical, 6 Fatal.
+    pub severity_id: ColumnPath,
+    /// The workflow state caption (`Workflow.Status`): New, In Progress, Suppressed, Resolved;
+    /// `state` in v1, `status` in v2.
+    pub workflow: ColumnPath,
+    /// When the finding was first seen, epoch ms (`FirstObservedAt`).
+    pub first_seen: ColumnPath,
+    /// When the finding was last seen, epoch ms (`LastObservedAt`).
+    pub last_seen: ColumnPath,
+    /// The OCSF class: 2001 (v1, every finding), 2002, 2003 or 2004 (v2).
+    pub class_uid: ColumnPath,
 }
 
 impl FindingColumns {
@@ -84,6 +101,14 @@ const V1: FindingColumns = FindingColumns {
         field: "type",
     },
     record_state: RECORD_STATE,
+    title: &["finding", "title"],
+    types: &["finding", "types"],
+    product: PRODUCT,
+    severity_id: &["severity_id"],
+    workflow: &["state"],
+    first_seen: &["finding", "first_seen_time"],
+    last_seen: &["finding", "last_seen_time"],
+    class_uid: &["class_uid"],
 };
 
 /// v2 (OCSF 1.1.0, Compliance Finding 2003): `finding_info.*`, one `resource` struct.
@@ -97,7 +122,23 @@ const V2: FindingColumns = FindingColumns {
     resource_uid: ColumnExpr::Column(&["resource", "uid"]),
     resource_type: ColumnExpr::Column(&["resource", "type"]),
     record_state: RECORD_STATE,
+    title: &["finding_info", "title"],
+    types: &["finding_info", "types"],
+    product: PRODUCT,
+    severity_id: &["severity_id"],
+    workflow: &["status"],
+    first_seen: &["finding_info", "first_seen_time"],
+    last_seen: &["finding_info", "last_seen_time"],
+    class_uid: &["class_uid"],
 };
+
+/// Security Hub's `ProductName`: the product feature's name where the mapping writes it, else
+/// the product's name (Security Lake's mapping is not documented field by field; see
+/// docs/sources.md).
+const PRODUCT: ColumnExpr = ColumnExpr::Coalesce(&[
+    ColumnExpr::Column(&["metadata", "product", "feature", "name"]),
+    ColumnExpr::Column(&["metadata", "product", "name"]),
+]);
 
 /// Where Security Hub's `RecordState` is, in both versions.
 const RECORD_STATE: ColumnExpr = ColumnExpr::MapValue {
@@ -183,5 +224,84 @@ static MEASURES: [MeasureSpec; 3] = [
         about: "resources whose state in force is PASSED",
         aggregate: Versioned::same(MeasureAggregate::CountInState("PASSED")),
         unit: "short",
+    },
+];
+
+/// OCSF severity ids and their captions (Security Hub's labels map onto 1 to 5).
+pub const SEVERITIES: [(i64, &str); 7] = [
+    (0, "Unknown"),
+    (1, "Informational"),
+    (2, "Low"),
+    (3, "Medium"),
+    (4, "High"),
+    (5, "Critical"),
+    (6, "Fatal"),
+];
+
+/// The OCSF finding classes Security Lake writes Security Hub findings as.
+pub const FINDING_CLASSES: [(i64, &str); 4] = [
+    (2001, "Security Finding"),
+    (2002, "Vulnerability Finding"),
+    (2003, "Compliance Finding"),
+    (2004, "Detection Finding"),
+];
+
+/// The dimensions of the finding kinds (`findings`, `active_findings`) over every finding of
+/// the table; the compliance kinds keep [`SH_FINDINGS`]'s own.
+pub static FINDING_DIMENSIONS: [DimensionSpec; 8] = [
+    DIMENSIONS[0],
+    DIMENSIONS[1],
+    DimensionSpec {
+        name: "severity",
+        aliases: &[],
+        about: "severity caption of the OCSF severity id",
+        expr: Versioned::same(ColumnExpr::Labels {
+            column: &["severity_id"],
+            cases: &SEVERITIES,
+            default: "Unknown",
+        }),
+    },
+    DimensionSpec {
+        name: "product",
+        aliases: &["product_name"],
+        about: "the product that raised the finding (GuardDuty, Inspector, Macie, Security Hub)",
+        expr: Versioned::same(PRODUCT),
+    },
+    DimensionSpec {
+        name: "type",
+        aliases: &["finding_type"],
+        about: "the finding's first type (`TTPs/Command and Control/…`)",
+        expr: Versioned {
+            v1: ColumnExpr::FirstItem(V1.types),
+            v2: ColumnExpr::FirstItem(V2.types),
+        },
+    },
+    DimensionSpec {
+        name: "resource",
+        aliases: &[],
+        about: "the affected resource's id (an ARN)",
+        expr: Versioned {
+            v1: V1.resource_uid,
+            v2: V2.resource_uid,
+        },
+    },
+    DimensionSpec {
+        name: "resource_type",
+        aliases: &[],
+        about: "the affected resource's Security Hub type (AwsEc2Instance)",
+        expr: Versioned {
+            v1: V1.resource_type,
+            v2: V2.resource_type,
+        },
+    },
+    DimensionSpec {
+        name: "class",
+        aliases: &["class_name"],
+        about: "the OCSF finding class",
+        expr: Versioned::same(ColumnExpr::Labels {
+            column: &["class_uid"],
+            cases: &FINDING_CLASSES,
+            default: "Other",
+        }),
     },
 ];

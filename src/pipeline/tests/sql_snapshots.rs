@@ -469,3 +469,31 @@ fn dns_tunneling_counts_long_labels_per_parent() {
         DAY_TO,
     );
 }
+
+#[test]
+fn findings_over_time_at_each_findings_newest_update() {
+    all_dialects(
+        "findings_every_filter",
+        json!({"kind": "findings", "group_by": ["severity", "product"], "min_severity": "Low",
+               "filters": {"accounts": ["123456789012"], "regions": ["us-east-1"], "products": ["GuardDuty"],
+                           "types": ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B"], "resources": ["i-0abc123"]}}),
+        "2024-06-14T00:00:00Z",
+        "2024-06-14T23:59:59Z",
+    );
+}
+
+#[test]
+fn active_findings_as_a_table_and_as_series() {
+    all_dialects(
+        "active_findings_table",
+        json!({"kind": "active_findings", "filters": {"product": "Inspector"}}),
+        "2024-06-14T00:00:00Z",
+        "2024-06-14T23:59:59Z",
+    );
+    all_dialects(
+        "active_findings_series",
+        json!({"kind": "active_findings", "min_severity": "High", "format": "series"}),
+        "2024-06-14T00:00:00Z",
+        "2024-06-14T23:59:59Z",
+    );
+}

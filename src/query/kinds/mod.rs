@@ -51,6 +51,8 @@ registry! {
     freshness::Freshness,
     compliance_status::ComplianceStatusKind,
     compliance_over_time::ComplianceOverTimeKind,
+    findings::FindingsKind,
+    active_findings::ActiveFindingsKind,
     api_activity::ApiActivityKind,
     top_principals::TopPrincipalsKind,
     auth_events::AuthEventsKind,
@@ -102,6 +104,8 @@ pub enum Group {
     Coverage,
     /// Security Hub controls and Config rules.
     Compliance,
+    /// Security Hub findings of every product.
+    Findings,
     /// CloudTrail API calls and sign-ins.
     CloudTrail,
     /// Route 53 Resolver queries.
@@ -479,6 +483,9 @@ mod tests {
                 Some(q.limit),
             ),
             PanelQuery::Dns(crate::query::DnsQuery::Tunneling(q)) => (None, None, Some(q.limit)),
+            PanelQuery::Findings(crate::query::FindingsQuery::Active(q)) => {
+                (None, None, Some(q.limit))
+            }
             _ => (None, None, None),
         }
     }
