@@ -18,7 +18,8 @@ use crate::frame::{
 use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
 use crate::query::{
-    unknown_fields, DnsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat, TrailQuery,
+    unknown_fields, DnsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys, TrailFormat,
+    TrailQuery, WafQuery,
 };
 use crate::settings::Settings;
 use crate::sql::Dialect;
@@ -269,6 +270,14 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
             return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
         }
         PanelQuery::Dns(DnsQuery::Ranking(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = SeriesValue {
+                column: q.measure.name(),
+                unit: q.measure.unit(),
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Waf(WafQuery::Ranking(q)) if q.format == TrailFormat::Series => {
             let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
             let measure = SeriesValue {
                 column: q.measure.name(),
