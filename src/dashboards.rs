@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 7] = [
+pub const DASHBOARDS: [(&str, &str); 8] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -30,6 +30,10 @@ pub const DASHBOARDS: [(&str, &str); 7] = [
         include_str!("../dashboards/identity-and-api-activity.json"),
     ),
     ("dns.json", include_str!("../dashboards/dns.json")),
+    (
+        "web-application-firewall.json",
+        include_str!("../dashboards/web-application-firewall.json"),
+    ),
 ];
 
 /// One query of one panel.

@@ -135,6 +135,10 @@ export const VARIABLE_TARGETS: Record<string, VariableValues> = {
   domains: 'domains',
   query_types: 'query_types',
   rcodes: 'rcodes',
+  web_acls: 'web_acls',
+  rules: 'rules',
+  actions: 'actions',
+  countries: 'countries',
 };
 
 /** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
@@ -152,6 +156,10 @@ const VARIABLE_WORDS = [
   'domains',
   'query_types',
   'rcodes',
+  'web_acls',
+  'rules',
+  'actions',
+  'countries',
 ];
 
 /** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
@@ -160,7 +168,7 @@ export const VARIABLE_VALUE_FIELD = 'value';
 /**
  * The `variable` query that lists the values of a dashboard variable query: `accounts`,
  * `regions`, `vpcs`, `subnets`, `interfaces`, `controls`, or of CloudTrail `principals`,
- * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, optionally narrowed by other
+ * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, of WAF `web_acls`, `rules`, `actions` or `countries`, optionally narrowed by other
  * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {

@@ -44,7 +44,11 @@ export type VariableValues =
   | 'operations'
   | 'domains'
   | 'query_types'
-  | 'rcodes';
+  | 'rcodes'
+  | 'web_acls'
+  | 'rules'
+  | 'actions'
+  | 'countries';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -115,6 +119,22 @@ export interface FlowFilters {
   query_types?: FilterValue;
   /** Route 53: response codes (NXDOMAIN). */
   rcodes?: FilterValue;
+  /** WAF: web ACL ARNs. */
+  web_acls?: FilterValue;
+  /** WAF: actions (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE). */
+  actions?: FilterValue;
+  /** WAF: terminating rules. */
+  rules?: FilterValue;
+  /** WAF: terminating-rule types (RATE_BASED). */
+  rule_types?: FilterValue;
+  /** WAF: client countries, ISO 3166 alpha-2 (US). */
+  countries?: FilterValue;
+  /** WAF: hosts asked for. */
+  hosts?: FilterValue;
+  /** WAF: URI paths asked for. */
+  paths?: FilterValue;
+  /** WAF: HTTP methods. */
+  methods?: FilterValue;
 }
 
 /** The name of a filter. */
@@ -126,7 +146,7 @@ export interface LakewatchQuery extends DataQuery {
   measure?: FlowMeasure | ComplianceMeasure;
   group_by?: string[];
   /** top_talkers: which side's address is ranked; egress_anomaly: what the score is per. */
-  by?: 'src_ip' | 'dst_ip' | 'either' | 'vpc' | 'eni';
+  by?: 'src_ip' | 'dst_ip' | 'either' | 'vpc' | 'eni' | 'clients' | 'uris' | 'rules';
   limit?: number;
   filters?: FlowFilters;
   /** rejected: over_time | top_sources; compliance_status: table | counts. */
@@ -214,7 +234,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53`, `waf` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -274,4 +294,5 @@ export interface LakeTables {
   sh_findings?: string;
   cloud_trail_mgmt?: string;
   route53?: string;
+  waf?: string;
 }
