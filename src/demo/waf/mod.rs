@@ -231,8 +231,9 @@ fn hour_requests(
         let time_ms = hour_ms + rng.below(3_600_000) as i64;
         if rng.below(100) < 6 {
             let (ip, country, rule) = *rng.pick(&SCANNERS);
+            let path = *rng.pick(&SCANNED);
             out.push(WafRequest {
-                path: *rng.pick(&SCANNED),
+                path,
                 user_agent: SCANNER_AGENT,
                 disposition_id: 2,
                 rule,
