@@ -15,6 +15,7 @@ mod batch;
 pub use batch::waf_batch;
 
 use super::parts::{mix, Rng};
+use super::story::SSH_CALLERS;
 use super::trail::{trail_story, NEW_ADDRESS};
 use super::{DemoConfig, PartitionKey};
 
@@ -61,8 +62,10 @@ impl WafRequest {
     }
 }
 
-/// The client that hits the rate-based rule every afternoon (first account and region).
-pub const RATE_LIMITED_CLIENT: &str = "198.51.100.77";
+/// The client that hits the rate-based rule every afternoon (first account and region): one of
+/// the internet scanners that later knock on the exposed jump host's SSH port, so its flows are
+/// in the lake too (a client address drills down to them).
+pub const RATE_LIMITED_CLIENT: &str = SSH_CALLERS[0];
 
 /// The rate-based rule it hits.
 pub const RATE_RULE: &str = "rate-limit-search";
@@ -100,11 +103,12 @@ const PAGES: [(&str, &str); 6] = [
     ("/login", "POST"),
 ];
 
-/// Scanners: address, country, and the managed rule group that blocks what they probe.
+/// Scanners: address, country, and the managed rule group that blocks what they probe; two of
+/// them are the SSH scanners of the flow story.
 const SCANNERS: [(&str, &str, &str); 3] = [
-    ("45.155.205.17", "NL", "AWS-AWSManagedRulesCommonRuleSet"),
-    ("61.177.172.90", "CN", "AWS-AWSManagedRulesSQLiRuleSet"),
-    ("185.220.101.4", "DE", PROBE_RULE),
+    (SSH_CALLERS[1], "RO", "AWS-AWSManagedRulesCommonRuleSet"),
+    (SSH_CALLERS[2], "LT", "AWS-AWSManagedRulesSQLiRuleSet"),
+    ("45.155.205.17", "NL", PROBE_RULE),
 ];
 
 const SCANNED: [&str; 5] = [
@@ -275,7 +279,7 @@ fn story_requests(cfg: &DemoConfig, key: &PartitionKey, day: i64, out: &mut Vec<
             disposition_id: if limited { 2 } else { 1 },
             rule: if limited { RATE_RULE } else { "Default_Action" },
             rule_type: if limited { "RATE_BASED" } else { "REGULAR" },
-            ..request(key, time_ms, RATE_LIMITED_CLIENT.to_string(), "US")
+            ..request(key, time_ms, RATE_LIMITED_CLIENT.to_string(), "NL")
         });
     }
     for (time_ms, path) in probe_times(cfg).into_iter().zip(PROBES) {
