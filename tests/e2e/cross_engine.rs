@@ -320,7 +320,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "waf_rate_limited",
-            json!({"kind": "rate_limited", "limit": 100, "filters": {"countries": ["us"]}}),
+            json!({"kind": "rate_limited", "limit": 100, "filters": {"countries": ["nl"]}}),
             DAY_FROM,
             DAY_TO,
         ),
