@@ -227,7 +227,7 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
 
 _DATABASE_RE = re.compile(r"amazon_security_lake_glue_db_[a-z0-9_]+")
 _TABLE_RE = re.compile(
-    r"amazon_security_lake_table_(?P<region>[a-z0-9_]+?)_(?P<source>vpc_flow|sh_findings|cloud_trail_mgmt|route53)"
+    r"amazon_security_lake_table_(?P<region>[a-z0-9_]+?)_(?P<source>vpc_flow|sh_findings|cloud_trail_mgmt|route53|waf)"
     r"_(?P<major>[12])_0"
 )
 _SOURCE_DIRS = {
@@ -235,6 +235,7 @@ _SOURCE_DIRS = {
     "sh_findings": "SH_FINDINGS",
     "cloud_trail_mgmt": "CLOUD_TRAIL_MGMT",
     "route53": "ROUTE53",
+    "waf": "WAF",
 }
 # Athena's implicit catalog; `awsdatacatalog.db.table` names the same table as `db.table`.
 _CATALOG = "awsdatacatalog"

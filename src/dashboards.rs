@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The shipped dashboards: (file name, JSON text).
-pub const DASHBOARDS: [(&str, &str); 8] = [
+pub const DASHBOARDS: [(&str, &str); 9] = [
     (
         "vpc-flow-overview.json",
         include_str!("../dashboards/vpc-flow-overview.json"),
@@ -31,6 +31,10 @@ pub const DASHBOARDS: [(&str, &str); 8] = [
     ),
     ("dns.json", include_str!("../dashboards/dns.json")),
     ("findings.json", include_str!("../dashboards/findings.json")),
+    (
+        "web-application-firewall.json",
+        include_str!("../dashboards/web-application-firewall.json"),
+    ),
 ];
 
 /// One query of one panel.

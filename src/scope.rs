@@ -62,6 +62,7 @@ pub fn scoped_accounts(
 /// allowed ones (all of them when it names none).
 pub fn scope_plan(settings: &Settings, mut plan: Plan) -> Result<Plan, String> {
     check_source(settings, plan.table.source)?;
+    plan.table.source.check_version(settings.source_version)?;
     plan.partitions.accounts = scoped_accounts(settings, &plan.partitions.accounts)?;
     Ok(plan)
 }

@@ -864,6 +864,7 @@ mod tests {
                 sh_findings: None,
                 cloud_trail_mgmt: Some("trail_link".into()),
                 route53: None,
+                waf: None,
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
@@ -876,8 +877,8 @@ mod tests {
             "datasource setting `tables.vpc_flow` has the value \"a\\\"; DROP\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
         );
         assert_eq!(
-            err(json!({"engine": "athena", "tables": {"waf": "r"}})),
-            "datasource setting `tables.waf` has the value \"waf\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt or route53"
+            err(json!({"engine": "athena", "tables": {"s3_data": "r"}})),
+            "datasource setting `tables.s3_data` has the value \"s3_data\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": "vpc_flow"})),

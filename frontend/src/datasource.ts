@@ -138,6 +138,10 @@ export const VARIABLE_TARGETS: Record<string, VariableValues> = {
   products: 'products',
   finding_types: 'finding_types',
   severities: 'severities',
+  web_acls: 'web_acls',
+  rules: 'rules',
+  actions: 'actions',
+  countries: 'countries',
 };
 
 /** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
@@ -158,6 +162,10 @@ const VARIABLE_WORDS = [
   'products',
   'finding_types',
   'severities',
+  'web_acls',
+  'rules',
+  'actions',
+  'countries',
 ];
 
 /** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
@@ -166,7 +174,7 @@ export const VARIABLE_VALUE_FIELD = 'value';
 /**
  * The `variable` query that lists the values of a dashboard variable query: `accounts`,
  * `regions`, `vpcs`, `subnets`, `interfaces`, `controls`, or of CloudTrail `principals`,
- * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, of findings `products`, `finding_types` or `severities`, optionally narrowed by other
+ * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, of findings `products`, `finding_types` or `severities`, of WAF `web_acls`, `rules`, `actions` or `countries`, optionally narrowed by other
  * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {

@@ -34,7 +34,8 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'Findings' | 'CloudTrail' | 'DNS' | 'Annotations' | 'SQL';
+  /** Menu group; `WAF` is the web firewall group. */
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'Findings' | 'CloudTrail' | 'DNS' | 'WAF' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
@@ -92,6 +93,14 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   products: { label: 'Products', placeholder: 'GuardDuty, Inspector, $product' },
   types: { label: 'Finding types', placeholder: 'TTPs/Command and Control/Backdoor:EC2-C&CActivity.B' },
   resources: { label: 'Resources', placeholder: 'i-0abc123 or an ARN' },
+  web_acls: { label: 'Web ACLs', placeholder: 'arn:aws:wafv2:…:regional/webacl/shop/…, $web_acl' },
+  actions: { label: 'WAF actions', placeholder: 'BLOCK, CAPTCHA' },
+  rules: { label: 'WAF rules', placeholder: 'AWS-AWSManagedRulesCommonRuleSet, $rule' },
+  rule_types: { label: 'Rule types', placeholder: 'RATE_BASED, MANAGED_RULE_GROUP' },
+  countries: { label: 'Countries', placeholder: 'US, DE' },
+  hosts: { label: 'Hosts', placeholder: 'shop.example.com' },
+  paths: { label: 'URI paths', placeholder: '/login' },
+  methods: { label: 'HTTP methods', placeholder: 'GET, POST' },
 };
 
 /**
@@ -161,7 +170,7 @@ export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> =
   { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
   { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
   { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
-  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt, route53) for the configured source version' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf) for the configured source version' },
   { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
   { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
 ];
@@ -255,8 +264,9 @@ function pickField(source: Partial<LakewatchQuery>, field: QueryField, spec: Kin
     case 'view':
       return spec.views?.includes(String(v)) ? v : undefined;
     case 'by': {
-      // top_talkers ranks a side; egress_anomaly scores per VPC or ENI.
-      const sides = spec.kind === 'egress_anomaly' ? ['vpc', 'eni'] : ['src_ip', 'dst_ip', 'either'];
+      // top_talkers ranks a side; egress_anomaly scores per VPC or ENI; top_blocked ranks clients, URIs or rules.
+      const sides =
+        spec.kind === 'egress_anomaly' ? ['vpc', 'eni'] : spec.kind === 'top_blocked' ? ['clients', 'uris', 'rules'] : ['src_ip', 'dst_ip', 'either'];
       return sides.includes(String(v)) ? v : undefined;
     }
     case 'format':

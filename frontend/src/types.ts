@@ -47,7 +47,11 @@ export type VariableValues =
   | 'rcodes'
   | 'products'
   | 'finding_types'
-  | 'severities';
+  | 'severities'
+  | 'web_acls'
+  | 'rules'
+  | 'actions'
+  | 'countries';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -124,6 +128,22 @@ export interface FlowFilters {
   types?: FilterValue;
   /** Findings: resource ARNs or ids. */
   resources?: FilterValue;
+  /** WAF: web ACL ARNs. */
+  web_acls?: FilterValue;
+  /** WAF: actions (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE). */
+  actions?: FilterValue;
+  /** WAF: terminating rules. */
+  rules?: FilterValue;
+  /** WAF: terminating-rule types (RATE_BASED). */
+  rule_types?: FilterValue;
+  /** WAF: client countries, ISO 3166 alpha-2 (US). */
+  countries?: FilterValue;
+  /** WAF: hosts asked for. */
+  hosts?: FilterValue;
+  /** WAF: URI paths asked for. */
+  paths?: FilterValue;
+  /** WAF: HTTP methods. */
+  methods?: FilterValue;
 }
 
 /** The name of a filter. */
@@ -135,7 +155,7 @@ export interface LakewatchQuery extends DataQuery {
   measure?: FlowMeasure | ComplianceMeasure;
   group_by?: string[];
   /** top_talkers: which side's address is ranked; egress_anomaly: what the score is per. */
-  by?: 'src_ip' | 'dst_ip' | 'either' | 'vpc' | 'eni';
+  by?: 'src_ip' | 'dst_ip' | 'either' | 'vpc' | 'eni' | 'clients' | 'uris' | 'rules';
   limit?: number;
   filters?: FlowFilters;
   /** rejected: over_time | top_sources; compliance_status: table | counts. */
@@ -225,7 +245,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53`, `waf` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -285,4 +305,5 @@ export interface LakeTables {
   sh_findings?: string;
   cloud_trail_mgmt?: string;
   route53?: string;
+  waf?: string;
 }

@@ -9,7 +9,9 @@
 //! carry on top of them; `findings.rs` makes the Security Hub findings that go with them (EC2.6
 //! and friends); `trail/` makes the CloudTrail management events of the same accounts (and its
 //! own story: a stolen access key); `dns/` makes the Route 53 Resolver queries of their instances
-//! (and its story: a rare domain before the egress burst, a DNS tunnel); `columns.rs` builds Arrow columns; `write.rs` turns them
+//! (and its story: a rare domain before the egress burst, a DNS tunnel); `waf/` makes the AWS
+//! WAF requests of their web ACLs, v2 only (and its story: a rate-limited client, and the stolen
+//! key's address probing first); `columns.rs` builds Arrow columns; `write.rs` turns them
 //! into Arrow batches and Parquet files.
 
 mod columns;
@@ -21,6 +23,7 @@ mod model;
 mod parts;
 mod story;
 mod trail;
+mod waf;
 mod write;
 
 use std::path::PathBuf;
@@ -47,6 +50,10 @@ pub use story::{
 pub use trail::{
     all_trail_events, calls_per_hour, partition_trail_events, root_sign_in, trail_batch,
     trail_story, Identity, TrailClass, TrailEvent, TrailStory, CI_ADDRESS, OFFICE_ADDRESSES,
+};
+pub use waf::{
+    all_waf_requests, partition_waf_requests, probe_times, requests_per_hour, waf_batch, web_acl,
+    WafRequest, HOST, PROBE_RULE, RATE_LIMITED_CLIENT, RATE_RULE,
 };
 pub use write::{findings_batch, flow_batch, vpc_flow_schema, write_lake};
 
@@ -273,6 +280,8 @@ pub struct LakeSummary {
     pub trail_events_per_version: u64,
     /// Route 53 Resolver queries written per version.
     pub dns_queries_per_version: u64,
+    /// AWS WAF requests written (source version 2 only).
+    pub waf_requests: u64,
     /// Parquet files written.
     pub files: u64,
     /// Bytes of Parquet written.

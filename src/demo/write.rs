@@ -31,6 +31,7 @@ fn severity_caption(id: i32) -> &'static str {
         .map_or("Unknown", |(_, name)| name)
 }
 use super::trail::{partition_trail_events, trail_batch, TrailEvent};
+use super::waf::{partition_waf_requests, waf_batch};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
     FlowDirection, FlowRecord, LakeSummary, PartitionKey,
@@ -634,6 +635,24 @@ fn write_dns_file(
     ))
 }
 
+/// Writes a partition's WAF requests as one file in time order (v2 only: Security Lake has no
+/// v1 WAF table): `(files, bytes)`; nothing when the partition has none or the version is 1.
+fn write_waf_file(
+    version: SourceVersion,
+    dir: &Path,
+    requests: &[super::waf::WafRequest],
+) -> Result<(u64, u64), DemoError> {
+    if requests.is_empty() || !Source::Waf.has_version(version) {
+        return Ok((0, 0));
+    }
+    let batch = waf_batch(requests)?;
+    let groups = hour_groups(&batch, MIN_GROUP_ROWS);
+    Ok((
+        1,
+        write_file(&dir.join("part-00000.parquet"), &batch, &groups)?,
+    ))
+}
+
 /// The flow files of a messy partition: `(file name, records in file order)`, a file per
 /// six-hour delivery window (late records land in the file of the hour they were delivered), each
 /// holding its delivery hours newest first, so neither files nor row groups are in time order.
@@ -730,7 +749,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     let keys = partition_keys(cfg);
     let findings = findings_by_partition(cfg);
     let next = AtomicUsize::new(0);
-    let totals = Mutex::new((0u64, 0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events, DNS queries
+    let totals = Mutex::new((0u64, 0u64, 0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events, DNS queries, WAF requests
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = AtomicUsize::new(0);
@@ -745,6 +764,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                 let found = findings.get(&keys[i]).map_or(&[][..], Vec::as_slice);
                 let events = partition_trail_events(cfg, &keys[i]);
                 let queries = partition_dns_queries(cfg, &keys[i]);
+                let requests = partition_waf_requests(cfg, &keys[i]);
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
@@ -771,6 +791,11 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                         write_dns_file(*version, &dns_dir, &queries)
                             .map(|(m, dns)| (n + m, size + dns))
                     });
+                    let waf_dir = partition_dir(&tmp, Source::Waf, *version, &keys[i]);
+                    let written = written.and_then(|(n, size)| {
+                        write_waf_file(*version, &waf_dir, &requests)
+                            .map(|(m, waf)| (n + m, size + waf))
+                    });
                     match written {
                         Ok((n, size)) => {
                             files += n;
@@ -790,6 +815,9 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                     t.2 += bytes;
                     t.3 += events.len() as u64;
                     t.4 += queries.len() as u64;
+                    if cfg.versions.contains(&SourceVersion::V2) {
+                        t.5 += requests.len() as u64;
+                    }
                 }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && (finished % 10 == 0 || finished == keys.len()) {
@@ -805,7 +833,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    let (records, files, bytes, trail_events, dns_queries) =
+    let (records, files, bytes, trail_events, dns_queries, waf_requests) =
         totals.into_inner().unwrap_or_default();
     let versions: Vec<String> = cfg
         .versions
@@ -814,7 +842,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         .collect();
     let regions: Vec<String> = cfg.regions.iter().map(|r| format!("\"{r}\"")).collect();
     let json = format!(
-        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"trail_events_per_version\": {trail_events}, \"dns_queries_per_version\": {dns_queries}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
+        "{{\n  \"config\": {{\"days\": {}, \"accounts\": {}, \"regions\": [{}], \"seed\": {}, \"end\": \"{}\", \"versions\": [{}], \"flows_per_hour\": {}, \"messy\": {}}},\n  \"summary\": {{\"records_per_version\": {records}, \"trail_events_per_version\": {trail_events}, \"dns_queries_per_version\": {dns_queries}, \"waf_requests\": {waf_requests}, \"files\": {files}, \"bytes\": {bytes}}}\n}}\n",
         cfg.days,
         cfg.accounts,
         regions.join(", "),
@@ -833,6 +861,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         records_per_version: records,
         trail_events_per_version: trail_events,
         dns_queries_per_version: dns_queries,
+        waf_requests,
         files,
         bytes,
         elapsed: started.elapsed(),
@@ -869,11 +898,22 @@ mod tests {
         write_lake(&cfg(), &b, false).unwrap();
         assert_eq!(
             sa.files,
-            2 * 3 * 2 * 4,
-            "3 touched days x 2 accounts x 2 versions x (flows, findings, CloudTrail, Route 53)"
+            2 * 3 * (2 * 4 + 1),
+            "3 touched days x 2 accounts x (2 versions x (flows, findings, CloudTrail, Route 53) + WAF in v2)"
         );
         assert!(sa.trail_events_per_version > 0);
         assert!(sa.dns_queries_per_version > 0);
+        assert!(sa.waf_requests > 0);
+        let v1_waf = partition_dir(
+            Path::new(""),
+            Source::Waf,
+            SourceVersion::V1,
+            &partition_keys(&cfg())[0],
+        );
+        assert!(
+            !a.join(v1_waf).exists(),
+            "Security Lake has no v1 WAF table"
+        );
         let keys = partition_keys(&cfg());
         assert_eq!(keys.len(), 6);
         for version in [SourceVersion::V1, SourceVersion::V2] {
@@ -883,7 +923,11 @@ mod tests {
                     Source::ShFindings,
                     Source::CloudTrailMgmt,
                     Source::Route53,
+                    Source::Waf,
                 ] {
+                    if !source.has_version(version) {
+                        continue;
+                    }
                     let rel = partition_dir(Path::new(""), source, version, key)
                         .join("part-00000.parquet");
                     let (fa, fb) = (

@@ -438,6 +438,7 @@ mod tests {
             sh_findings: Some("f".into()),
             cloud_trail_mgmt: None,
             route53: None,
+            waf: None,
         };
         let r = resolve_with(&glue, &names, None).await.unwrap();
         assert_eq!(r.origin, Origin::Setting);

@@ -9,7 +9,7 @@ pub mod source;
 
 pub use source::{
     ColumnPath, DnsColumns, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion,
-    TrailColumns, SOURCES,
+    TrailColumns, WafColumns, SOURCES,
 };
 
 /// Glue database name for a region: `amazon_security_lake_glue_db_us_east_1`.
@@ -42,6 +42,8 @@ pub struct LakeNames {
     pub cloud_trail_mgmt: Option<String>,
     /// The Route 53 Resolver query logs table (`tables.route53`).
     pub route53: Option<String>,
+    /// The AWS WAF logs table (`tables.waf`).
+    pub waf: Option<String>,
 }
 
 impl LakeNames {
@@ -65,6 +67,7 @@ impl LakeNames {
             Source::ShFindings => self.sh_findings.as_deref(),
             Source::CloudTrailMgmt => self.cloud_trail_mgmt.as_deref(),
             Source::Route53 => self.route53.as_deref(),
+            Source::Waf => self.waf.as_deref(),
         }
     }
 
@@ -75,6 +78,7 @@ impl LakeNames {
             Source::ShFindings => self.sh_findings = name,
             Source::CloudTrailMgmt => self.cloud_trail_mgmt = name,
             Source::Route53 => self.route53 = name,
+            Source::Waf => self.waf = name,
         }
     }
 

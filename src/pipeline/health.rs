@@ -45,7 +45,8 @@ fn missing_optional(
 ) -> String {
     let missing: Vec<String> = crate::lake::SOURCES
         .iter()
-        .filter(|s| s.optional && !catalog.versions(s.source).contains(&version))
+        .filter(|s| s.optional && s.source.has_version(version))
+        .filter(|s| !catalog.versions(s.source).contains(&version))
         .map(|s| format!("{} {}", s.table_part, version.dir()))
         .collect();
     if missing.is_empty() {

@@ -179,7 +179,7 @@ fn tables_of(
 ) -> Vec<TableRef> {
     SOURCES
         .iter()
-        .filter(|spec| keep(spec))
+        .filter(|spec| keep(spec) && spec.source.has_version(settings.source_version))
         .map(|spec| TableRef {
             source: spec.source,
             version: settings.source_version,

@@ -19,7 +19,7 @@ use crate::lake::estimate::ScanEstimate;
 use crate::plan::{self, Shape};
 use crate::query::{
     unknown_fields, DnsQuery, FindingsQuery, PanelQuery, SearchFormat, TopFormat, TopKeys,
-    TrailFormat, TrailQuery,
+    TrailFormat, TrailQuery, WafQuery,
 };
 use crate::settings::Settings;
 use crate::sql::Dialect;
@@ -270,6 +270,14 @@ fn as_asked(frame: Frame, prepared: &Prepared) -> Result<Vec<Frame>, FrameError>
             return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
         }
         PanelQuery::Dns(DnsQuery::Ranking(q)) if q.format == TrailFormat::Series => {
+            let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
+            let measure = SeriesValue {
+                column: q.measure.name(),
+                unit: q.measure.unit(),
+            };
+            return Ok(vec![ranking_series_frame(frame, &keys, measure, at_ms)?]);
+        }
+        PanelQuery::Waf(WafQuery::Ranking(q)) if q.format == TrailFormat::Series => {
             let keys: Vec<&str> = q.group_by.iter().map(|d| d.name()).collect();
             let measure = SeriesValue {
                 column: q.measure.name(),

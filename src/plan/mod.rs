@@ -4,12 +4,14 @@
 mod annotations;
 mod baseline;
 mod dns;
+mod waf;
 
 pub use baseline::beacon_keys;
 mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
+pub use waf::waf_dimension_expr;
 mod compliance;
 mod findings;
 
@@ -565,6 +567,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
         PanelQuery::Dns(q) => dns::plan(q, window, options),
         PanelQuery::Findings(q) => findings::plan(q, window, options),
+        PanelQuery::Waf(q) => waf::plan(q, window, options),
     }
 }
 
@@ -822,6 +825,16 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             };
             let scope = findings::finding_scope(&filters, window, options);
             let value = findings::finding_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
+        VariableTarget::Waf(dim) => {
+            let filters = crate::query::WafFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = waf::waf_scope(&filters, window, options);
+            let value = waf::waf_dimension_expr(dim, options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
     }

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use super::flow::{each, parse_cidr};
 use super::values::{AccountId, Region, ResourceId};
-use super::{filters_object, parse_dimensions, parse_measure, refuse_unread_filters, QueryError};
+use super::{
+    filters_object, merged, parse_dimensions, parse_measure, refuse_unread_filters, QueryError,
+};
 use super::{number, TrailFormat};
 use crate::lake::source::{RCODES, ROUTE53};
 use crate::net::Cidr;
@@ -242,23 +244,6 @@ pub(super) fn parse_dns_filters(
         src_ips: blocks(&["src_ip", "src_ips", "ip", "ips"])?,
         exclude_ips: blocks(&["exclude_ip", "exclude_ips"])?,
     })
-}
-
-/// The values of a filter under both its spellings, each once.
-fn merged<T: PartialEq>(
-    f: &Map<String, Value>,
-    keys: [&str; 2],
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, QueryError> {
-    let mut out = Vec::new();
-    for key in keys {
-        for item in each(f, key, &format!("filters.{key}"), &parse)? {
-            if !out.contains(&item) {
-                out.push(item);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `group_by` of a Route 53 kind, or `default` when it is absent.

@@ -13,6 +13,7 @@ mod flow;
 pub mod kinds;
 mod raw_sql;
 mod values;
+mod waf;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -51,6 +52,9 @@ pub use raw_sql::{
     VariableValues, MAX_SQL_CHARS,
 };
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
+pub use waf::{
+    WafDimension, WafFilters, WafMeasure, WafQuery, WafRanking, WafRequests, WAF_FILTERS,
+};
 
 /// The time window of a panel: Grafana's time range plus its interval hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,6 +358,8 @@ pub enum PanelQuery {
     Dns(DnsQuery),
     /// The kinds over every Security Hub finding (`findings`, `active_findings`).
     Findings(FindingsQuery),
+    /// The AWS WAF kinds (`waf_requests`, `top_blocked`, `rate_limited`).
+    Waf(WafQuery),
 }
 
 /// What a `variable` query lists.
@@ -370,10 +376,12 @@ pub enum VariableTarget {
     Dns(DnsDimension),
     /// A finding dimension (product, type, severity) from every finding.
     Finding(FindingDimension),
+    /// A WAF dimension (web ACL, rule, action, country) from the web ACL logs.
+    Waf(WafDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
@@ -384,6 +392,10 @@ impl VariableTarget {
             "domain" => VariableTarget::Dns(DnsDimension::Domain),
             "query_type" => VariableTarget::Dns(DnsDimension::QueryType),
             "rcode" => VariableTarget::Dns(DnsDimension::Rcode),
+            "web_acl" => VariableTarget::Waf(WafDimension::WebAcl),
+            "rule" => VariableTarget::Waf(WafDimension::Rule),
+            "action" => VariableTarget::Waf(WafDimension::Action),
+            "countrie" | "country" => VariableTarget::Waf(WafDimension::Country),
             "account" => VariableTarget::Flow(Dimension::Account),
             "region" => VariableTarget::Flow(Dimension::Region),
             "vpc" => VariableTarget::Flow(Dimension::Vpc),
@@ -427,6 +439,7 @@ impl PanelQuery {
             PanelQuery::Trail(q) => q.kind(),
             PanelQuery::Dns(q) => q.kind(),
             PanelQuery::Findings(q) => q.kind(),
+            PanelQuery::Waf(q) => q.kind(),
         }
     }
 
@@ -472,6 +485,8 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
                 || dns::DNS_FILTER_ALIASES.contains(&k)
                 || findings::FINDING_FILTERS.contains(&k)
                 || findings::FINDING_FILTER_ALIASES.contains(&k)
+                || waf::WAF_FILTERS.contains(&k)
+                || waf::WAF_FILTER_ALIASES.contains(&k)
         };
         out.extend(
             f.keys()
@@ -585,6 +600,23 @@ fn parse_measure<M: Copy + PartialEq>(
             format!("expected a single value: {names}"),
         )),
     }
+}
+
+/// The values of a filter under both its spellings, each once.
+fn merged<T: PartialEq>(
+    f: &serde_json::Map<String, Value>,
+    keys: [&str; 2],
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, QueryError> {
+    let mut out = Vec::new();
+    for key in keys {
+        for item in flow::each(f, key, &format!("filters.{key}"), &parse)? {
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The `filters` object of a query (None when absent); anything else fails, showing `example`.
@@ -889,11 +921,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries"
         );
     }
 

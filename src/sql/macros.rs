@@ -619,7 +619,9 @@ impl Expander<'_> {
                 count(0..=1, &table_usage())?;
                 let source = match args.as_deref() {
                     None | Some([]) => Source::VpcFlow,
-                    Some([s]) => parse_source(s).map_err(|r| bad(s, &r))?,
+                    Some([s]) => parse_source(s)
+                        .and_then(|source| source.check_version(ctx.version).map(|()| source))
+                        .map_err(|r| bad(s, &r))?,
                     Some(_) => unreachable!("counted"),
                 };
                 self.add_table(source);
@@ -1006,7 +1008,7 @@ mod tests {
         assert_eq!(err("SELECT $__timeFilter()", json!({})), "macro `$__timeFilter` has a bad argument `()`: it takes 1 argument; write $__timeFilter(time_dt)");
         assert_eq!(err("SELECT $__timeFilter", json!({})), "macro `$__timeFilter` has a bad argument (none): it takes 1 argument; write $__timeFilter(time_dt)");
         assert_eq!(err("SELECT $__timeGroup(time_dt, 5m, sideways)", json!({})), "macro `$__timeGroup` has a bad argument `sideways`: expected a fill of a number such as 0, NULL or previous");
-        assert_eq!(err("SELECT * FROM $__table(cloud_trail)", json!({})), "macro `$__table` has a bad argument `cloud_trail`: expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt or route53");
+        assert_eq!(err("SELECT * FROM $__table(cloud_trail)", json!({})), "macro `$__table` has a bad argument `cloud_trail`: expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf");
         assert_eq!(err("SELECT $__timeFilters(x)", json!({})), "unknown macro `$__timeFilters`; Lakewatch knows $__timeFilter, $__timeFrom, $__timeTo, $__unixEpochFilter, $__unixEpochFrom, $__unixEpochTo, $__timeGroup, $__timeGroupAlias, $__table, $__database, $__partitionFilter, $__in, $__interval_ms");
         assert_eq!(err("SELECT $region", json!({})), "template variable `$region`: no value came with the query; add it to the query's variables (the query editor sends the dashboard's variables there), or remove the reference");
         assert_eq!(err("SELECT $region", json!({"region": "All"})), "template variable `$region`: All selected; a literal cannot stand for every value, so write the condition as $__in(column, region), which becomes TRUE for All");

@@ -155,7 +155,7 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         .unwrap();
     assert_eq!(
         answer["S"].error,
-        "query S reads amazon_security_lake_table_us_east_1_s3_data_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management and Route 53 resolver tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
+        "query S reads amazon_security_lake_table_us_east_1_s3_data_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management, Route 53 resolver and WAF tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
     );
     // The CloudTrail table is sized like the others: its partitions of the range.
     let (_, trail_bytes, _) = table_files("aws/CLOUD_TRAIL_MGMT/2.0");

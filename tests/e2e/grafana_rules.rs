@@ -573,3 +573,47 @@ async fn the_shipped_findings_rule_reads_as_a_series_per_severity() {
         );
     }
 }
+
+/// The shipped WAF rule reads as one series per client and rate-based rule in the hour the story's
+/// client goes over its rate (version 2; Security Lake has no v1 WAF table), and as no data before
+/// the lake.
+#[tokio::test]
+async fn the_shipped_waf_rule_reads_as_a_series_per_rate_limited_client() {
+    shipped_rule(
+        "lakewatch-waf.yaml",
+        &[
+            "kind: rate_limited",
+            "format: series",
+            "group_by: [src_ip, rule]",
+        ],
+    );
+    let model = json!({"kind": "rate_limited", "format": "series", "group_by": ["src_ip", "rule"], "filters": {}});
+    let hits: Vec<i64> = crate::common::waf_requests()
+        .iter()
+        .filter(|r| r.rule == lakewatch::demo::RATE_RULE)
+        .map(|r| r.time_ms)
+        .collect();
+    let at = chrono::DateTime::from_timestamp_millis(*hits.last().unwrap()).unwrap();
+    let (from, to) = (
+        (at - chrono::Duration::minutes(30)).to_rfc3339(),
+        (at + chrono::Duration::minutes(30)).to_rfc3339(),
+    );
+    let p = plugin().await;
+    let a = ask_as_alert(&p, "2", &model, &from, &to).await;
+    let Shape::Series(series) = read_as_grafana(&a, "the WAF rule") else {
+        panic!("series expected")
+    };
+    let found: Vec<(&str, &str)> = series
+        .iter()
+        .map(|l| (l["src_ip"].as_str(), l["rule"].as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            lakewatch::demo::RATE_LIMITED_CLIENT,
+            lakewatch::demo::RATE_RULE
+        )]
+    );
+    let a = ask_as_alert(&p, "2", &model, EMPTY_FROM, EMPTY_TO).await;
+    assert_eq!(read_as_grafana(&a, "the WAF rule, no data"), Shape::NoData);
+}

@@ -27,3 +27,4 @@ mod pruning_property;
 mod scoping;
 mod slices;
 mod sql;
+mod waf;

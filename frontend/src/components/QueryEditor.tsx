@@ -419,7 +419,20 @@ export function QueryEditor(props: Props) {
                 />
               </InlineField>
             )}
-            {has('by') && spec.kind !== 'egress_anomaly' && (
+            {has('by') && spec.kind === 'top_blocked' && (
+              <InlineField label="Rank" labelWidth={10}>
+                <RadioButtonGroup
+                  options={[
+                    { label: 'Clients', value: 'clients' },
+                    { label: 'URIs', value: 'uris' },
+                    { label: 'Rules', value: 'rules' },
+                  ]}
+                  value={query.by ?? 'clients'}
+                  onChange={(v) => update({ by: v as LakewatchQuery['by'] }, true)}
+                />
+              </InlineField>
+            )}
+            {has('by') && spec.kind !== 'egress_anomaly' && spec.kind !== 'top_blocked' && (
               <InlineField label="Rank" labelWidth={10}>
                 <RadioButtonGroup
                   options={[

@@ -16,7 +16,7 @@ mod story;
 
 pub use batch::trail_batch;
 pub use calls::{root_sign_in, CI_ADDRESS, OFFICE_ADDRESSES};
-pub use story::{trail_story, TrailStory};
+pub use story::{trail_story, TrailStory, NEW_ADDRESS};
 
 use super::{DemoConfig, PartitionKey};
 

@@ -9,7 +9,8 @@
 
 use super::{
     ColumnExpr, ColumnPath, DemoGenerator, DimensionSpec, MeasureAggregate, MeasureSpec,
-    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, LAKE_PARTITIONS,
+    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, BOTH_VERSIONS,
+    LAKE_PARTITIONS,
 };
 
 /// The CloudTrail management events source.
@@ -26,6 +27,7 @@ pub static CLOUD_TRAIL_MGMT: SourceSpec = SourceSpec {
     measures: &MEASURES,
     demo: DemoGenerator::Trail,
     optional: true,
+    versions: BOTH_VERSIONS,
 };
 
 /// Where the CloudTrail concepts live in the `cloud_trail_mgmt` columns of a source version.

@@ -12,6 +12,7 @@ mod cloud_trail_mgmt;
 mod route53;
 mod sh_findings;
 mod vpc_flow;
+mod waf;
 
 use std::fmt;
 
@@ -24,9 +25,12 @@ pub use sh_findings::{
     FindingColumns, FINDING_CLASSES, FINDING_DIMENSIONS, SEVERITIES, SH_FINDINGS,
 };
 pub use vpc_flow::{flow_log_fields, FlowColumns, VPC_FLOW};
+pub use waf::{
+    WafColumns, BLOCKED, COLUMNS as WAF_COLUMNS, RATE_BASED, RULE_TYPES, WAF, WAF_ACTIONS,
+};
 
 /// Every source Lakewatch reads, in the order lists and messages name them.
-pub static SOURCES: [&SourceSpec; 4] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT, &ROUTE53];
+pub static SOURCES: [&SourceSpec; 5] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT, &ROUTE53, &WAF];
 
 /// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +90,8 @@ pub enum Source {
     CloudTrailMgmt,
     /// Route 53 Resolver query logs (`ROUTE53`; DNS Activity 4003).
     Route53,
+    /// AWS WAF web ACL logs (`WAF`; HTTP Activity 4002; source version 2 only).
+    Waf,
 }
 
 impl Source {
@@ -96,6 +102,7 @@ impl Source {
             Source::ShFindings => &SH_FINDINGS,
             Source::CloudTrailMgmt => &CLOUD_TRAIL_MGMT,
             Source::Route53 => &ROUTE53,
+            Source::Waf => &WAF,
         }
     }
 
@@ -113,6 +120,29 @@ impl Source {
     /// ignore partitions filter on).
     pub fn record(self, version: SourceVersion) -> RecordColumns {
         self.spec().record.of(version)
+    }
+
+    /// Whether Security Lake has a table of this source in `version`.
+    pub fn has_version(self, version: SourceVersion) -> bool {
+        self.spec().versions.contains(&version)
+    }
+
+    /// Ok when the source has a table in `version`; else what the user can do (WAF logs exist
+    /// only in source version 2).
+    pub fn check_version(self, version: SourceVersion) -> Result<(), String> {
+        if self.has_version(version) {
+            return Ok(());
+        }
+        let spec = self.spec();
+        let have: Vec<String> = spec.versions.iter().map(|v| v.to_string()).collect();
+        Err(format!(
+            "{} logs exist only in source version {}: Security Lake has no {}_{} table, and this datasource reads source version {version}; use a datasource set to source version {}",
+            spec.api_name,
+            have.join(" and "),
+            spec.table_part,
+            version.suffix(),
+            have.join(" or "),
+        ))
     }
 }
 
@@ -368,6 +398,9 @@ pub enum DemoGenerator {
     /// The Route 53 Resolver queries of the demo VPCs (`demo::all_dns_queries`, written by
     /// `demo::dns_batch`).
     Dns,
+    /// The WAF requests of the demo accounts' web ACLs (`demo::all_waf_requests`, written by
+    /// `demo::waf_batch`).
+    Waf,
 }
 
 /// One Security Lake source, described.
@@ -394,7 +427,12 @@ pub struct SourceSpec {
     /// and Security Hub findings, which every dashboard reads) and reports the others it finds;
     /// a query of a missing optional source fails alone, saying what to enable.
     pub optional: bool,
+    /// The source versions Security Lake has a table of it in (WAF: 2 only).
+    pub versions: &'static [SourceVersion],
 }
+
+/// Both source versions: most sources have a table in each.
+const BOTH_VERSIONS: &[SourceVersion] = &[SourceVersion::V1, SourceVersion::V2];
 
 impl SourceSpec {
     /// The dimension of that name or alias.

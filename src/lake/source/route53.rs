@@ -7,7 +7,8 @@
 
 use super::{
     ColumnExpr, ColumnPath, DemoGenerator, DimensionSpec, MeasureAggregate, MeasureSpec,
-    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, LAKE_PARTITIONS,
+    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, BOTH_VERSIONS,
+    LAKE_PARTITIONS,
 };
 
 /// The Route 53 Resolver query logs source.
@@ -24,6 +25,7 @@ pub static ROUTE53: SourceSpec = SourceSpec {
     measures: &MEASURES,
     demo: DemoGenerator::Dns,
     optional: true,
+    versions: BOTH_VERSIONS,
 };
 
 /// Where the resolver-log concepts live in the `route53` columns of a source version.

@@ -4,7 +4,8 @@
 
 use super::{
     ColumnExpr, ColumnPath, DemoGenerator, DimensionSpec, MeasureAggregate, MeasureSpec,
-    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, LAKE_PARTITIONS,
+    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, BOTH_VERSIONS,
+    LAKE_PARTITIONS,
 };
 
 /// The Security Hub findings source.
@@ -21,6 +22,7 @@ pub static SH_FINDINGS: SourceSpec = SourceSpec {
     measures: &MEASURES,
     demo: DemoGenerator::Findings,
     optional: false,
+    versions: BOTH_VERSIONS,
 };
 
 /// Where the finding concepts live in the `sh_findings` columns of a source version.

@@ -79,16 +79,17 @@ fn source_names_parse_in_table_and_api_spelling() {
     assert_eq!(parse_source("Vpc_Flow"), Ok(Source::VpcFlow));
     assert_eq!(parse_source("Cloud_Trail_Mgmt"), Ok(Source::CloudTrailMgmt));
     assert_eq!(
-        parse_source("waf"),
+        parse_source("s3_data"),
         Err(
-            "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt or route53"
+            "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
                 .to_string()
         )
     );
+    assert_eq!(parse_source("WAF"), Ok(Source::Waf));
     assert_eq!(parse_source("ROUTE53"), Ok(Source::Route53));
     assert_eq!(
         source_names(" or "),
-        "vpc_flow, sh_findings, cloud_trail_mgmt or route53"
+        "vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
     );
 }
 
@@ -99,6 +100,7 @@ fn demo_schema(generator: DemoGenerator, version: SourceVersion) -> std::sync::A
         DemoGenerator::Findings => crate::demo::findings_batch(version, &[]),
         DemoGenerator::Trail => crate::demo::trail_batch(version, &[]),
         DemoGenerator::Dns => crate::demo::dns_batch(version, &[]),
+        DemoGenerator::Waf => crate::demo::waf_batch(&[]),
     }
     .expect("an empty batch encodes")
     .schema()
@@ -182,6 +184,10 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
             let c = crate::lake::DnsColumns::of(version);
             paths.extend([c.rcode, c.rcode_id, c.hostname, c.answers]);
         }
+        Source::Waf => {
+            let c = super::waf::COLUMNS;
+            paths.extend([c.user_agent, c.response_code, c.disposition_id]);
+        }
         Source::CloudTrailMgmt => {
             let c = TrailColumns::of(version);
             paths.extend([
@@ -239,4 +245,18 @@ fn every_described_column_is_in_the_demo_tables_of_its_version() {
             }
         }
     }
+}
+
+#[test]
+fn waf_has_a_table_in_source_version_2_only() {
+    assert!(Source::Waf.has_version(SourceVersion::V2));
+    assert_eq!(Source::Waf.check_version(SourceVersion::V2), Ok(()));
+    assert_eq!(
+        Source::Waf.check_version(SourceVersion::V1),
+        Err("WAF logs exist only in source version 2: Security Lake has no waf_1_0 table, and this datasource reads source version 1; use a datasource set to source version 2".to_string())
+    );
+    assert!(SOURCES
+        .iter()
+        .filter(|s| s.source != Source::Waf)
+        .all(|s| s.source.check_version(SourceVersion::V1).is_ok()));
 }

@@ -3,7 +3,8 @@
 
 use super::{
     ColumnExpr, ColumnPath, DemoGenerator, DimensionSpec, MeasureAggregate, MeasureSpec,
-    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, LAKE_PARTITIONS,
+    PartitionColumn, RecordColumns, Source, SourceSpec, SourceVersion, Versioned, BOTH_VERSIONS,
+    LAKE_PARTITIONS,
 };
 
 /// The VPC flow source.
@@ -20,6 +21,7 @@ pub static VPC_FLOW: SourceSpec = SourceSpec {
     measures: &MEASURES,
     demo: DemoGenerator::Flows,
     optional: false,
+    versions: BOTH_VERSIONS,
 };
 
 /// Where the flow-log concepts live in the `vpc_flow` columns of a source version.

@@ -497,3 +497,47 @@ fn active_findings_as_a_table_and_as_series() {
         "2024-06-14T23:59:59Z",
     );
 }
+
+/// A kind of a source with a table in version 2 only (WAF), in both dialects.
+fn v2_dialects(name: &str, query: Value, from: &str, to: &str) {
+    for (dialect, dname) in [(Dialect::Athena, "athena"), (Dialect::Local, "local")] {
+        insta::assert_snapshot!(
+            format!("{name}__{dname}_v2"),
+            sql(query.clone(), from, to, dialect, "2")
+        );
+    }
+}
+
+#[test]
+fn waf_requests_over_time_with_every_filter() {
+    v2_dialects(
+        "waf_requests_every_filter",
+        json!({"kind": "waf_requests", "measure": "clients",
+               "group_by": ["action", "rule", "rule_type", "web_acl", "country", "src_ip", "path", "host", "method"],
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"],
+                           "web_acls": ["arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shop/1a2b"],
+                           "actions": ["block", "CAPTCHA"], "rules": ["AWS-AWSManagedRulesCommonRuleSet"],
+                           "rule_types": ["managed_rule_group"], "countries": ["de"],
+                           "hosts": ["Shop.Example.com"], "paths": ["/wp-login.php"], "methods": ["get"],
+                           "src_ip": ["203.0.113.0/24"], "exclude_ip": "203.0.113.5"},
+               "limit": 5}),
+        "2024-06-30T22:00:00Z",
+        "2024-07-01T02:00:00Z",
+    );
+}
+
+#[test]
+fn waf_rankings_blocked_and_rate_limited() {
+    v2_dialects(
+        "top_blocked",
+        json!({"kind": "top_blocked", "by": "uris", "filters": {"regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    v2_dialects(
+        "rate_limited",
+        json!({"kind": "rate_limited", "format": "series", "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

@@ -19,6 +19,7 @@ use super::{TopFormat, TopKeys, TopQuery, BASELINE_DAYS, DEFAULT_BASELINE_DAYS};
 
 mod dns_ranked;
 mod ranked;
+mod waf_ranked;
 
 pub use exposed_services::SENSITIVE_PORTS;
 
@@ -63,6 +64,9 @@ registry! {
     nxdomain::NXDOMAIN,
     new_domains::NEW_DOMAINS,
     dns_tunneling::DnsTunnelingKind,
+    waf_requests::WafRequestsKind,
+    top_blocked::TOP_BLOCKED,
+    rate_limited::RATE_LIMITED,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -111,6 +115,9 @@ pub enum Group {
     /// Route 53 Resolver queries.
     #[serde(rename = "DNS")]
     Dns,
+    /// AWS WAF web requests.
+    #[serde(rename = "WAF")]
+    Waf,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
@@ -486,6 +493,14 @@ mod tests {
             PanelQuery::Findings(crate::query::FindingsQuery::Active(q)) => {
                 (None, None, Some(q.limit))
             }
+            PanelQuery::Waf(crate::query::WafQuery::Requests(q)) => {
+                (Some(q.measure.name()), None, None)
+            }
+            PanelQuery::Waf(crate::query::WafQuery::Ranking(q)) => (
+                Some(q.measure.name()),
+                Some(q.group_by.iter().map(|d| d.name()).collect()),
+                Some(q.limit),
+            ),
             _ => (None, None, None),
         }
     }

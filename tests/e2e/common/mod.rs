@@ -113,6 +113,12 @@ pub fn dns_queries() -> &'static [DnsQuery] {
     QUERIES.get_or_init(|| demo::all_dns_queries(&config()))
 }
 
+/// Every generated AWS WAF request of the fixture lake (source version 2 only).
+pub fn waf_requests() -> &'static [demo::WafRequest] {
+    static REQUESTS: OnceLock<Vec<demo::WafRequest>> = OnceLock::new();
+    REQUESTS.get_or_init(|| demo::all_waf_requests(&config()))
+}
+
 /// Datasource settings (`jsonData`) for the fixture lake.
 pub fn settings(version: &str) -> Value {
     json!({"engine": "local", "lakePath": lake().display().to_string(), "sourceVersion": version})
