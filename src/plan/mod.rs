@@ -4,12 +4,14 @@
 mod annotations;
 mod baseline;
 mod dns;
+mod timeline;
 
 pub use baseline::beacon_keys;
 mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
+pub use timeline::{DNS_GROUPS, FLOW_GROUPS, FLOW_MEASURES, HOUR_MS, RECORDS, TRAIL_GROUPS};
 mod compliance;
 pub mod partitions;
 pub mod slices;
@@ -561,6 +563,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Annotations(q) => annotations::plan(q, window, options),
         PanelQuery::Trail(q) => cloudtrail::plan(q, window, options),
         PanelQuery::Dns(q) => dns::plan(q, window, options),
+        PanelQuery::Timeline(part) => timeline::plan(part, window, options),
     }
 }
 

@@ -11,6 +11,7 @@ mod dns;
 mod flow;
 pub mod kinds;
 mod raw_sql;
+mod timeline;
 mod values;
 
 use chrono::{DateTime, Utc};
@@ -45,6 +46,7 @@ pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
     VariableValues, MAX_SQL_CHARS,
 };
+pub use timeline::{Resource, ResourceTimeline, TimelinePart, TimelineSource, TIMELINE_FILTERS};
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 
 /// The time window of a panel: Grafana's time range plus its interval hints.
@@ -249,6 +251,8 @@ pub enum AnyQuery {
     Panel(Box<PanelQuery>),
     /// The user's SQL with macros and template variables.
     Sql(RawSql),
+    /// `resource_timeline`: one planned part per source, merged.
+    Timeline(ResourceTimeline),
 }
 
 impl AnyQuery {
@@ -347,6 +351,8 @@ pub enum PanelQuery {
     /// The Route 53 kinds (`dns_queries`, `top_domains`, `nxdomain`, `new_domains`,
     /// `dns_tunneling`).
     Dns(DnsQuery),
+    /// One source's part of a `resource_timeline`.
+    Timeline(TimelinePart),
 }
 
 /// What a `variable` query lists.
@@ -414,6 +420,7 @@ impl PanelQuery {
             PanelQuery::Annotations(_) => "annotations",
             PanelQuery::Trail(q) => q.kind(),
             PanelQuery::Dns(q) => q.kind(),
+            PanelQuery::Timeline(_) => "resource_timeline",
         }
     }
 
@@ -434,6 +441,7 @@ impl PanelQuery {
         match AnyQuery::from_json(value)? {
             AnyQuery::Panel(panel) => Ok(*panel),
             AnyQuery::Sql(_) => Err(unknown_kind("sql")),
+            AnyQuery::Timeline(_) => Err(unknown_kind("resource_timeline")),
         }
     }
 }

@@ -26,3 +26,4 @@ mod pruning_property;
 mod scoping;
 mod slices;
 mod sql;
+mod timeline;

@@ -61,6 +61,7 @@ registry! {
     nxdomain::NXDOMAIN,
     new_domains::NEW_DOMAINS,
     dns_tunneling::DnsTunnelingKind,
+    resource_timeline::ResourceTimelineKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -107,6 +108,8 @@ pub enum Group {
     /// Route 53 Resolver queries.
     #[serde(rename = "DNS")]
     Dns,
+    /// One resource across the sources.
+    Investigate,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
