@@ -33,7 +33,7 @@ export interface KindSpec {
   kind: QueryKind;
   label: string;
   description: string;
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'DNS' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'CloudTrail' | 'DNS' | 'Investigate' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
