@@ -139,10 +139,7 @@ impl ResourceTimeline {
             accounts: self.accounts.clone(),
             regions: self.regions.clone(),
         };
-        (
-            named.iter().map(|s| part(s)).collect(),
-            skipped.into_iter().copied().collect(),
-        )
+        (named.iter().map(|s| part(s)).collect(), skipped)
     }
 }
 

@@ -2,7 +2,7 @@
 //! naming an address, ENI, instance or VPC.
 
 use super::super::timeline::{parse_resource, parse_scope, parse_sources};
-use super::super::{ResourceTimeline, TimelineSource, TIMELINE_FILTERS};
+use super::super::{ResourceTimeline, TIMELINE_FILTERS};
 use super::{Answer, Envelope, Group, Kind, KindSpec};
 use super::{AnyQuery, QueryError};
 
@@ -45,7 +45,3 @@ impl Kind for ResourceTimelineKind {
     }
 }
 
-/// The source names `sources` accepts (the editor's list).
-pub fn source_names() -> Vec<&'static str> {
-    TimelineSource::ALL.map(TimelineSource::name).to_vec()
-}
