@@ -426,6 +426,7 @@ mod tests {
             "variable" => serde_json::json!({"kind": name, "values": "accounts"}),
             "annotations" => serde_json::json!({"kind": name, "event": "flow_logs_silent"}),
             "sql" => serde_json::json!({"kind": name, "rawSql": "SELECT 1"}),
+            "resource_timeline" => serde_json::json!({"kind": name, "resource": "10.0.0.1"}),
             _ => serde_json::json!({ "kind": name }),
         }
     }
@@ -434,8 +435,10 @@ mod tests {
     fn defaults_of(
         query: &AnyQuery,
     ) -> (Option<&'static str>, Option<Vec<&'static str>>, Option<u32>) {
-        let AnyQuery::Panel(panel) = query else {
-            return (None, None, None);
+        let panel = match query {
+            AnyQuery::Panel(panel) => panel,
+            AnyQuery::Timeline(q) => return (None, None, Some(q.limit)),
+            AnyQuery::Sql(_) => return (None, None, None),
         };
         match panel.as_ref() {
             PanelQuery::Series { query, .. } => (Some(query.measure.name()), None, None),
