@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{ask, dns_queries, plugin, query, rows, settings, t, trail_events};
-use lakewatch::demo::{NEW_ADDRESS, RARE_DOMAIN};
+use crate::common::{ask, config, dns_queries, plugin, query, rows, settings, t, trail_events};
+use lakewatch::demo::{trail_story, RARE_DOMAIN};
 use serde_json::{json, Value};
 
 const FROM: &str = "2024-06-12T12:00:00Z";
@@ -21,7 +21,7 @@ fn in_range(ms: i64) -> bool {
 fn per_hour(frame: &[BTreeMap<String, Value>], source: &str) -> BTreeMap<i64, i64> {
     let mut out = BTreeMap::new();
     for row in frame.iter().filter(|r| r["source"] == source) {
-        let hour = row["time"].as_i64().expect("time in ms");
+        let hour = crate::cloudtrail::ms(&row["time"]);
         *out.entry(hour).or_default() += row["count"].as_i64().expect("a count");
     }
     out
@@ -39,6 +39,7 @@ async fn timelines_of_the_story_resources_match_brute_force() {
         .find(|q| q.hostname == RARE_DOMAIN)
         .map(|q| q.src_ip.clone())
         .expect("the story resolves its rare domain");
+    let stolen = trail_story(&config()).address;
     for version in ["1", "2"] {
         let q = json!({"kind": "resource_timeline", "resource": host, "sources": ["dns"], "limit": 10000});
         let frame = rows(&ask(&p, version, q, FROM, TO).await);
@@ -58,17 +59,17 @@ async fn timelines_of_the_story_resources_match_brute_force() {
         assert_eq!(per_hour(&frame, "dns"), brute, "v{version}");
         assert!(frame.iter().any(|r| r["domain"] == RARE_DOMAIN));
 
-        let q = json!({"kind": "resource_timeline", "resource": NEW_ADDRESS, "sources": ["cloudtrail"], "limit": 10000});
+        let q = json!({"kind": "resource_timeline", "resource": stolen, "sources": ["cloudtrail"], "limit": 10000});
         let frame = rows(&ask(&p, version, q, FROM, TO).await);
         let mut brute: BTreeMap<i64, i64> = BTreeMap::new();
         for e in trail_events()
             .iter()
-            .filter(|e| e.src_ip.as_deref() == Some(NEW_ADDRESS) && in_range(e.time_ms))
+            .filter(|e| e.src_ip.as_deref() == Some(stolen) && in_range(e.time_ms))
         {
             *brute.entry(hour_of(e.time_ms)).or_default() += 1;
         }
         println!(
-            "figures: v{version} cloudtrail of {NEW_ADDRESS}: plugin {} rows, brute force {} calls",
+            "figures: v{version} cloudtrail of {stolen}: plugin {} rows, brute force {} calls",
             frame.len(),
             brute.values().sum::<i64>()
         );
