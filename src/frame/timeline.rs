@@ -52,11 +52,7 @@ impl Columns<'_> {
         let Some(column) = self.0.column_by_name(name) else {
             return vec![0; self.0.num_rows()];
         };
-        let column = match column.data_type() {
-            DataType::Timestamp(_, _) => cast(column, &DataType::Int64),
-            _ => cast(column, &DataType::Int64),
-        }
-        .expect("numbers cast to Int64");
+        let column = cast(column, &DataType::Int64).expect("numbers and times cast to Int64");
         let numbers = column.as_any().downcast_ref::<Int64Array>().expect("Int64");
         numbers.iter().map(|v| v.unwrap_or(0)).collect()
     }

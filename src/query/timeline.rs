@@ -139,7 +139,7 @@ impl ResourceTimeline {
             accounts: self.accounts.clone(),
             regions: self.regions.clone(),
         };
-        (named.iter().map(|s| part(s)).collect(), skipped)
+        (named.iter().map(part).collect(), skipped)
     }
 }
 
