@@ -35,7 +35,7 @@ export interface KindSpec {
   label: string;
   description: string;
   /** Menu group; `WAF` is the web firewall group. */
-  group: 'Flow' | 'Coverage' | 'Compliance' | 'Findings' | 'CloudTrail' | 'DNS' | 'WAF' | 'Annotations' | 'SQL';
+  group: 'Flow' | 'Coverage' | 'Compliance' | 'Findings' | 'CloudTrail' | 'DNS' | 'WAF' | 'Investigate' | 'Annotations' | 'SQL';
   /** The fields this kind reads. */
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */

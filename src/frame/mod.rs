@@ -19,6 +19,7 @@ mod series;
 mod sql_result;
 mod state_series;
 mod table;
+mod timeline;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub use state_series::{
     bucket_instant, bucket_starts, pass_rate, state_series_frame, StateSeriesOptions,
 };
 pub use table::{table_frame, TableOptions};
+pub use timeline::{ordered, timeline_frame, timeline_rows, TimelineRow};
 
 /// A Grafana field: values plus labels and display config.
 #[derive(Debug, Clone)]

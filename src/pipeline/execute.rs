@@ -27,16 +27,29 @@ pub(super) async fn check_budget(
     schedule: &Schedule,
     load: Option<LoadCharge<'_>>,
 ) -> Result<Estimate, QueryFailure> {
+    check_budgets(engine, settings, std::slice::from_ref(schedule), load).await
+}
+
+/// [`check_budget`] of several planned queries answering one panel (a resource timeline's
+/// parts), held to the budget together.
+pub(super) async fn check_budgets(
+    engine: &dyn Engine,
+    settings: &Settings,
+    schedules: &[Schedule],
+    load: Option<LoadCharge<'_>>,
+) -> Result<Estimate, QueryFailure> {
+    let Some(first) = schedules.first() else {
+        return Ok(None);
+    };
     if !settings.scan_budget.is_on() {
         return Ok(None);
     }
-    let mut runs: Vec<PlannedRun> = schedule
-        .jobs
-        .iter()
-        .map(|job| planned_run(schedule, job))
-        .collect();
-    runs.extend(schedule.enrichment.as_ref().map(|e| e.planned_run()));
-    let ref_id = &schedule.ref_id;
+    let mut runs: Vec<PlannedRun> = Vec::new();
+    for schedule in schedules {
+        runs.extend(schedule.jobs.iter().map(|job| planned_run(schedule, job)));
+        runs.extend(schedule.enrichment.as_ref().map(|e| e.planned_run()));
+    }
+    let ref_id = &first.ref_id;
     budget::check(engine, &settings.scan_budget, load, ref_id, &runs)
         .await
         .map(Some)

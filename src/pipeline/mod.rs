@@ -16,6 +16,7 @@ mod join;
 mod parse;
 mod respond;
 mod schedule;
+mod timeline;
 
 use chrono::{DateTime, Utc};
 use tracing::Instrument;
@@ -118,6 +119,9 @@ pub async fn run_panel_at(
 ) -> Result<Vec<Frame>, QueryFailure> {
     if request.is_sql()? {
         return run_sql(engine, settings, request, load).await;
+    }
+    if let Some(query) = request.timeline()? {
+        return timeline::run(engine, settings, request, &query, load, now).await;
     }
     let ref_id = request.ref_id;
     let prepared = prepare(settings, engine.dialect(), request)?;

@@ -2,7 +2,7 @@
 //! scope, planned and rendered (or, for raw SQL, expanded and checked).
 
 use crate::plan::{self, Plan, PlanOptions, TableRef};
-use crate::query::{AnyQuery, PanelQuery, QueryError, RawSql, TimeWindow};
+use crate::query::{AnyQuery, PanelQuery, QueryError, RawSql, ResourceTimeline, TimeWindow};
 use crate::settings::Settings;
 use crate::sql::macros::{self, Expanded, MacroContext};
 use crate::sql::{self, Dialect};
@@ -13,7 +13,7 @@ impl PanelRequest<'_> {
     /// The panel's time window (range, interval, max data points), validated against the
     /// datasource's limits: a range longer than `maxRangeDays` is refused, `maxDataPoints` is
     /// clamped to `maxPointsPerSeries`.
-    fn window(&self, settings: &Settings) -> Result<TimeWindow, QueryFailure> {
+    pub(super) fn window(&self, settings: &Settings) -> Result<TimeWindow, QueryFailure> {
         let window = TimeWindow::new(
             self.from,
             self.to,
@@ -44,6 +44,15 @@ impl PanelRequest<'_> {
         let query =
             AnyQuery::from_json_bytes(self.json).map_err(|e| QueryFailure::user(self.ref_id, e))?;
         Ok(matches!(query, AnyQuery::Sql(_)))
+    }
+
+    /// The resource timeline the request asks for, if it is one.
+    pub(super) fn timeline(&self) -> Result<Option<ResourceTimeline>, QueryFailure> {
+        match AnyQuery::from_json_bytes(self.json) {
+            Ok(AnyQuery::Timeline(q)) => Ok(Some(q)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(QueryFailure::user(self.ref_id, e)),
+        }
     }
 }
 
@@ -106,6 +115,12 @@ pub fn prepare_sql(
                 format!("a {} query is planned, not expanded", p.kind()),
             ))
         }
+        Ok(AnyQuery::Timeline(_)) => {
+            return Err(QueryFailure::plugin(
+                ref_id,
+                "a resource_timeline query is planned, not expanded",
+            ))
+        }
         Err(e) => return Err(QueryFailure::user(ref_id, e)),
     };
     let window = request.window(settings)?;
@@ -145,6 +160,14 @@ pub fn render_sql(
     match AnyQuery::from_json_bytes(request.json) {
         Ok(AnyQuery::Sql(_)) => Ok(prepare_sql(settings, dialect, request)?.expanded.sql),
         Ok(AnyQuery::Panel(_)) => Ok(prepare(settings, dialect, request)?.sql),
+        Ok(AnyQuery::Timeline(q)) => Ok(super::timeline::prepare_parts(
+            settings, dialect, request, &q,
+        )?
+        .0
+        .iter()
+        .map(|p| format!("{};", p.sql))
+        .collect::<Vec<_>>()
+        .join("\n")),
         Err(e) => Err(QueryFailure::user(request.ref_id, e)),
     }
 }

@@ -5,6 +5,7 @@ mod annotations;
 mod baseline;
 mod dns;
 mod waf;
+mod timeline;
 
 pub use baseline::beacon_keys;
 mod cloudtrail;
@@ -12,6 +13,7 @@ mod cloudtrail;
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
 pub use waf::waf_dimension_expr;
+pub use timeline::{DNS_GROUPS, FLOW_GROUPS, FLOW_MEASURES, HOUR_MS, RECORDS, TRAIL_GROUPS};
 mod compliance;
 mod findings;
 
@@ -568,6 +570,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Dns(q) => dns::plan(q, window, options),
         PanelQuery::Findings(q) => findings::plan(q, window, options),
         PanelQuery::Waf(q) => waf::plan(q, window, options),
+        PanelQuery::Timeline(part) => timeline::plan(part, window, options),
     }
 }
 

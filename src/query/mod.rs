@@ -12,6 +12,7 @@ mod findings;
 mod flow;
 pub mod kinds;
 mod raw_sql;
+mod timeline;
 mod values;
 mod waf;
 
@@ -51,6 +52,7 @@ pub use raw_sql::{
     is_variable_name, parse_value, RawSql, SqlFormat, Variable, VariableType, VariableValue,
     VariableValues, MAX_SQL_CHARS,
 };
+pub use timeline::{Resource, ResourceTimeline, TimelinePart, TimelineSource, TIMELINE_FILTERS};
 pub use values::{AccountId, FlowActionFilter, FlowDirectionFilter, Protocol, Region, ResourceId};
 pub use waf::{
     WafDimension, WafFilters, WafMeasure, WafQuery, WafRanking, WafRequests, WAF_FILTERS,
@@ -258,6 +260,8 @@ pub enum AnyQuery {
     Panel(Box<PanelQuery>),
     /// The user's SQL with macros and template variables.
     Sql(RawSql),
+    /// `resource_timeline`: one planned part per source, merged.
+    Timeline(ResourceTimeline),
 }
 
 impl AnyQuery {
@@ -360,6 +364,8 @@ pub enum PanelQuery {
     Findings(FindingsQuery),
     /// The AWS WAF kinds (`waf_requests`, `top_blocked`, `rate_limited`).
     Waf(WafQuery),
+    /// One source's part of a `resource_timeline`.
+    Timeline(TimelinePart),
 }
 
 /// What a `variable` query lists.
@@ -440,6 +446,7 @@ impl PanelQuery {
             PanelQuery::Dns(q) => q.kind(),
             PanelQuery::Findings(q) => q.kind(),
             PanelQuery::Waf(q) => q.kind(),
+            PanelQuery::Timeline(_) => "resource_timeline",
         }
     }
 
@@ -460,6 +467,7 @@ impl PanelQuery {
         match AnyQuery::from_json(value)? {
             AnyQuery::Panel(panel) => Ok(*panel),
             AnyQuery::Sql(_) => Err(unknown_kind("sql")),
+            AnyQuery::Timeline(_) => Err(unknown_kind("resource_timeline")),
         }
     }
 }

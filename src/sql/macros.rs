@@ -841,7 +841,7 @@ mod tests {
     fn raw(v: Value) -> RawSql {
         match AnyQuery::from_json(&v).unwrap() {
             AnyQuery::Sql(q) => q,
-            AnyQuery::Panel(_) => panic!("sql"),
+            _ => panic!("sql"),
         }
     }
 

@@ -28,3 +28,4 @@ mod scoping;
 mod slices;
 mod sql;
 mod waf;
+mod timeline;

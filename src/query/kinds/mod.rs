@@ -67,6 +67,7 @@ registry! {
     waf_requests::WafRequestsKind,
     top_blocked::TOP_BLOCKED,
     rate_limited::RATE_LIMITED,
+    resource_timeline::ResourceTimelineKind,
     annotations::AnnotationsKind,
     variable::VariableKind,
     sql::SqlKind,
@@ -118,6 +119,8 @@ pub enum Group {
     /// AWS WAF web requests.
     #[serde(rename = "WAF")]
     Waf,
+    /// One resource across the sources.
+    Investigate,
     /// Events on the time axis.
     Annotations,
     /// Template variable values.
@@ -434,6 +437,7 @@ mod tests {
             "variable" => serde_json::json!({"kind": name, "values": "accounts"}),
             "annotations" => serde_json::json!({"kind": name, "event": "flow_logs_silent"}),
             "sql" => serde_json::json!({"kind": name, "rawSql": "SELECT 1"}),
+            "resource_timeline" => serde_json::json!({"kind": name, "resource": "10.0.0.1"}),
             _ => serde_json::json!({ "kind": name }),
         }
     }
@@ -442,8 +446,10 @@ mod tests {
     fn defaults_of(
         query: &AnyQuery,
     ) -> (Option<&'static str>, Option<Vec<&'static str>>, Option<u32>) {
-        let AnyQuery::Panel(panel) = query else {
-            return (None, None, None);
+        let panel = match query {
+            AnyQuery::Panel(panel) => panel,
+            AnyQuery::Timeline(q) => return (None, None, Some(q.limit)),
+            AnyQuery::Sql(_) => return (None, None, None),
         };
         match panel.as_ref() {
             PanelQuery::Series { query, .. } => (Some(query.measure.name()), None, None),
