@@ -27,10 +27,12 @@ use crate::frame::Frame;
 use crate::lake::discovery::{DiscoveryError, Resolution, Wanted};
 use crate::lake::SOURCES;
 use crate::plan::TableRef;
+use crate::query::AnyQuery;
 use crate::settings::Settings;
+use crate::sql::Dialect;
 
 pub use health::health;
-pub use parse::{prepare, prepare_sql, render_sql, Prepared, PreparedSql};
+pub use parse::{prepare, prepare_sql, Prepared, PreparedSql};
 pub use respond::unpruned_notice;
 
 /// A query that failed: which query, whose fault, and a message that says what to do.
@@ -234,6 +236,25 @@ pub async fn resolve_for_queries(
             tracing::warn!(error = %e, "table discovery failed; querying the configured names");
             Ok(())
         }
+    }
+}
+
+/// The SQL a query of any kind runs on a dialect (what the CLI's `sql` command prints).
+pub fn render_sql(
+    settings: &Settings,
+    dialect: Dialect,
+    request: &PanelRequest<'_>,
+) -> Result<String, QueryFailure> {
+    match AnyQuery::from_json_bytes(request.json) {
+        Ok(AnyQuery::Sql(_)) => Ok(parse::prepare_sql(settings, dialect, request)?.expanded.sql),
+        Ok(AnyQuery::Panel(_)) => Ok(parse::prepare(settings, dialect, request)?.sql),
+        Ok(AnyQuery::Timeline(q)) => Ok(timeline::prepare_parts(settings, dialect, request, &q)?
+            .0
+            .iter()
+            .map(|p| format!("{};", p.sql))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        Err(e) => Err(QueryFailure::user(request.ref_id, e)),
     }
 }
 

@@ -151,27 +151,6 @@ pub fn prepare_sql(
     })
 }
 
-/// The SQL a query of any kind runs on a dialect (what the CLI's `sql` command prints).
-pub fn render_sql(
-    settings: &Settings,
-    dialect: Dialect,
-    request: &PanelRequest<'_>,
-) -> Result<String, QueryFailure> {
-    match AnyQuery::from_json_bytes(request.json) {
-        Ok(AnyQuery::Sql(_)) => Ok(prepare_sql(settings, dialect, request)?.expanded.sql),
-        Ok(AnyQuery::Panel(_)) => Ok(prepare(settings, dialect, request)?.sql),
-        Ok(AnyQuery::Timeline(q)) => Ok(super::timeline::prepare_parts(
-            settings, dialect, request, &q,
-        )?
-        .0
-        .iter()
-        .map(|p| format!("{};", p.sql))
-        .collect::<Vec<_>>()
-        .join("\n")),
-        Err(e) => Err(QueryFailure::user(request.ref_id, e)),
-    }
-}
-
 /// The plan of a query, held to the datasource's accounts and sources ([`crate::scope`]).
 pub(super) fn scoped_plan(
     settings: &Settings,

@@ -4,16 +4,16 @@
 mod annotations;
 mod baseline;
 mod dns;
-mod waf;
 mod timeline;
+mod waf;
 
 pub use baseline::beacon_keys;
 mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
-pub use waf::waf_dimension_expr;
 pub use timeline::{DNS_GROUPS, FLOW_GROUPS, FLOW_MEASURES, HOUR_MS, RECORDS, TRAIL_GROUPS};
+pub use waf::waf_dimension_expr;
 mod compliance;
 mod findings;
 

@@ -27,5 +27,5 @@ mod pruning_property;
 mod scoping;
 mod slices;
 mod sql;
-mod waf;
 mod timeline;
+mod waf;
