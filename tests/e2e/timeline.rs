@@ -1,12 +1,15 @@
 //! End-to-end: `resource_timeline` through the real plugin binary on both source versions, its
 //! DNS and CloudTrail rows checked against brute force over the fixture lake's generated records
-//! for the demo story's resources; bad resources fail word for word; a long timeline is cut
-//! with a notice.
+//! for the demo story's resources; each source's part reads exactly the partitions it needs; bad
+//! resources fail word for word; a long timeline is cut with a notice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{ask, config, dns_queries, plugin, query, rows, settings, t, trail_events};
+use crate::common::{
+    ask, config, dns_queries, plugin, query, records, rows, settings, t, trail_events,
+};
 use lakewatch::demo::{trail_story, RARE_DOMAIN};
+use lakewatch::plan::partitions::{event_day, utc_days};
 use serde_json::{json, Value};
 
 const FROM: &str = "2024-06-12T12:00:00Z";
@@ -108,4 +111,97 @@ async fn bad_resources_fail_word_for_word_and_long_timelines_are_cut() {
             .any(|n| n.starts_with("Showing the first 3 of ")),
         "{notices:?}"
     );
+}
+
+/// A partition's folder name, as the answers' meta lists them.
+fn partition(region: &str, account: &str, day: String) -> String {
+    format!("region={region}/accountId={account}/eventDay={day}")
+}
+
+/// Each source's part reads exactly the partitions of its own table that hold the range's days in
+/// the accounts and regions asked for, whole and narrowed, on both versions.
+#[tokio::test]
+async fn each_part_reads_only_the_partitions_it_needs() {
+    let p = plugin().await;
+    let account = config().account_ids()[1].clone();
+    let days: Vec<String> = utc_days(t(FROM), t(TO))
+        .into_iter()
+        .map(event_day)
+        .collect();
+    let day_of = |ms: i64| {
+        event_day(
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .date_naive(),
+        )
+    };
+    let held: BTreeMap<&str, BTreeSet<String>> = BTreeMap::from([
+        (
+            "flows",
+            records()
+                .iter()
+                .map(|r| partition(&r.region, &r.account_id, r.event_day()))
+                .collect(),
+        ),
+        (
+            "dns",
+            dns_queries()
+                .iter()
+                .map(|q| partition(&q.region, &q.account_id, day_of(q.time_ms)))
+                .collect(),
+        ),
+        (
+            "cloudtrail",
+            trail_events()
+                .iter()
+                .map(|e| partition(&e.region, &e.account_id, e.event_day()))
+                .collect(),
+        ),
+    ]);
+    let host = dns_queries()
+        .iter()
+        .find(|q| q.hostname == RARE_DOMAIN)
+        .map(|q| q.src_ip.clone())
+        .expect("the story resolves its rare domain");
+    for narrowed in [true, false] {
+        let filters = if narrowed {
+            json!({"accounts": [account], "regions": ["eu-west-1"]})
+        } else {
+            json!({})
+        };
+        let wanted = |p: &String| {
+            days.iter().any(|d| p.ends_with(&format!("eventDay={d}")))
+                && (!narrowed
+                    || (p.starts_with("region=eu-west-1/")
+                        && p.contains(&format!("accountId={account}/"))))
+        };
+        for version in ["1", "2"] {
+            let q = json!({"kind": "resource_timeline", "resource": host, "filters": filters});
+            let frame = ask(&p, version, q, FROM, TO).await;
+            let parts = frame.meta["custom"]["parts"]
+                .as_array()
+                .expect("parts in the meta");
+            assert_eq!(parts.len(), 3, "v{version}: a part per source");
+            for part in parts {
+                let source = part["source"].as_str().unwrap();
+                let needed: BTreeSet<String> =
+                    held[source].iter().filter(|p| wanted(p)).cloned().collect();
+                let read: BTreeSet<String> = part["partitions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_string())
+                    .collect();
+                assert!(!needed.is_empty(), "v{version} {source}");
+                assert_eq!(read, needed, "v{version} {source} narrowed: {narrowed}");
+                println!(
+                    "pruning: v{version} resource_timeline {source} {filters}: partitions read {} of {} needed = {:.2}",
+                    read.len(),
+                    needed.len(),
+                    read.len() as f64 / needed.len() as f64
+                );
+            }
+        }
+    }
+    p.stop().await;
 }

@@ -541,3 +541,20 @@ fn waf_rankings_blocked_and_rate_limited() {
         DAY_TO,
     );
 }
+
+#[test]
+fn resource_timeline_parts_of_an_address_and_an_instance() {
+    all_dialects(
+        "resource_timeline_address",
+        json!({"kind": "resource_timeline", "resource": "10.1.1.11",
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "resource_timeline_instance",
+        json!({"kind": "resource_timeline", "resource": "i-0abc1234def567890"}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
