@@ -2,9 +2,9 @@
 //! console sign-ins. Every plan reads the partitions of its accounts, regions and days only.
 
 use super::{
-    bucket_ms, in_blocks, not_in_blocks, output, table_limit, whole_buckets, Aggregate, Expr,
-    Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope, Shape, FIRST_SEEN,
-    LAST_SEEN, TIME_BUCKET,
+    bucket_ms, bucketed_series, in_blocks, not_in_blocks, output, table_limit, whole_buckets,
+    Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope,
+    Shape, FIRST_SEEN, LAST_SEEN,
 };
 use crate::lake::source::{AUTHENTICATION_CLASS, CLOUD_TRAIL_MGMT, PRINCIPAL};
 
@@ -125,33 +125,18 @@ fn group_outputs(dims: &[TrailDimension], version: SourceVersion) -> Vec<Output>
 fn plan_activity(q: &ApiActivity, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let width = bucket_ms(window);
     let scope = trail_scope(&q.filters, &whole_buckets(window, width), options);
-    let mut outputs = vec![output(
-        TIME_BUCKET,
-        OutputValue::Group(Expr::BucketMs {
-            expr: Box::new(Expr::Column(scope.cols.time_ms)),
-            width_ms: width,
-        }),
-    )];
-    outputs.extend(group_outputs(&q.group_by, options.version));
-    outputs.push(output(
+    let time_ms = Expr::Column(scope.cols.time_ms);
+    let groups = q
+        .group_by
+        .iter()
+        .map(|d| (d.name(), trail_dimension_expr(*d, options.version)))
+        .collect();
+    let measure = (
         q.measure.name(),
-        OutputValue::Aggregate(measure_aggregate(q.measure, options.version)),
-    ));
-    scope.into_plan(
-        outputs,
-        std::iter::once(OrderKey::desc(TIME_BUCKET))
-            .chain(q.group_by.iter().map(|d| OrderKey::asc(d.name())))
-            .collect(),
-        options.max_rows + 1,
-        Shape::TimeSeries {
-            labels: q.group_by.iter().map(|d| d.name()).collect(),
-            protocol_labels: Vec::new(),
-            value: q.measure.name(),
-            unit: q.measure.unit(),
-            bucket_ms: width,
-            top: q.limit,
-        },
-    )
+        measure_aggregate(q.measure, options.version),
+        q.measure.unit(),
+    );
+    bucketed_series(scope, time_ms, width, groups, measure, q.limit, options)
 }
 
 /// `top_principals`: per group, its calls, failures and distinct source addresses, its first and

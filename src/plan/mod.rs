@@ -843,6 +843,47 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
     }
 }
 
+/// A measure per time bucket and group of one source over `scope` (built over whole buckets of
+/// `width_ms`), newest buckets first: a cut by the row cap leaves the oldest end of the graph empty.
+/// `groups` are the dimensions' names and expressions, `measure` its name, aggregate and unit.
+fn bucketed_series<C>(
+    scope: Scope<C>,
+    time_ms: Expr,
+    width_ms: i64,
+    groups: Vec<(&'static str, Expr)>,
+    (value, aggregate, unit): (&'static str, Aggregate, &'static str),
+    top: Option<u32>,
+    options: &PlanOptions,
+) -> Plan {
+    let bucket = Expr::BucketMs {
+        expr: Box::new(time_ms),
+        width_ms,
+    };
+    let labels: Vec<&'static str> = groups.iter().map(|(name, _)| *name).collect();
+    let mut outputs = vec![output(TIME_BUCKET, OutputValue::Group(bucket))];
+    outputs.extend(
+        groups
+            .into_iter()
+            .map(|(name, expr)| output(name, OutputValue::Group(expr))),
+    );
+    outputs.push(output(value, OutputValue::Aggregate(aggregate)));
+    scope.into_plan(
+        outputs,
+        std::iter::once(OrderKey::desc(TIME_BUCKET))
+            .chain(labels.iter().map(|l| OrderKey::asc(l)))
+            .collect(),
+        options.max_rows + 1,
+        Shape::TimeSeries {
+            labels,
+            protocol_labels: Vec::new(),
+            value,
+            unit,
+            bucket_ms: width_ms,
+            top,
+        },
+    )
+}
+
 /// A user's row limit, capped by the row cap; one more row than the cap is asked for so that
 /// a cut can be detected and reported.
 pub(super) fn table_limit(limit: u32, options: &PlanOptions) -> u64 {

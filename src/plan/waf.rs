@@ -3,9 +3,9 @@
 //! and days only; user values reach the plan as typed literals only.
 
 use super::{
-    bucket_ms, in_blocks, not_in_blocks, output, sql_aggregate, table_limit, whole_buckets,
-    Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope,
-    Shape, FIRST_SEEN, LAST_SEEN, TIME_BUCKET,
+    bucket_ms, bucketed_series, in_blocks, not_in_blocks, output, sql_aggregate, table_limit,
+    whole_buckets, Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions,
+    Predicate, Scope, Shape, FIRST_SEEN, LAST_SEEN,
 };
 use crate::lake::source::{BLOCKED, RATE_BASED, WAF};
 use crate::lake::{Source, SourceVersion, WafColumns};
@@ -98,33 +98,18 @@ fn group_outputs(dims: &[WafDimension], version: SourceVersion) -> Vec<Output> {
 fn plan_requests(q: &WafRequests, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let width = bucket_ms(window);
     let scope = waf_scope(&q.filters, &whole_buckets(window, width), options);
-    let mut outputs = vec![output(
-        TIME_BUCKET,
-        OutputValue::Group(Expr::BucketMs {
-            expr: Box::new(Expr::Column(scope.cols.time_ms)),
-            width_ms: width,
-        }),
-    )];
-    outputs.extend(group_outputs(&q.group_by, options.version));
-    outputs.push(output(
+    let time_ms = Expr::Column(scope.cols.time_ms);
+    let groups = q
+        .group_by
+        .iter()
+        .map(|d| (d.name(), waf_dimension_expr(*d, options.version)))
+        .collect();
+    let measure = (
         q.measure.name(),
-        OutputValue::Aggregate(measure_aggregate(q.measure, options.version)),
-    ));
-    scope.into_plan(
-        outputs,
-        std::iter::once(OrderKey::desc(TIME_BUCKET))
-            .chain(q.group_by.iter().map(|d| OrderKey::asc(d.name())))
-            .collect(),
-        options.max_rows + 1,
-        Shape::TimeSeries {
-            labels: q.group_by.iter().map(|d| d.name()).collect(),
-            protocol_labels: Vec::new(),
-            value: q.measure.name(),
-            unit: q.measure.unit(),
-            bucket_ms: width,
-            top: q.limit,
-        },
-    )
+        measure_aggregate(q.measure, options.version),
+        q.measure.unit(),
+    );
+    bucketed_series(scope, time_ms, width, groups, measure, q.limit, options)
 }
 
 /// A ranking of groups: per group its requests and distinct clients, its first and last request;
