@@ -1,21 +1,25 @@
-//! Property: for random time ranges, accounts and regions, and every flow, compliance and CloudTrail
-//! kind, the
-//! partitions the local engine reads are exactly the partitions whose day, account and region
-//! intersect the request (for look-back kinds: the look-back window) — never more (no full scan),
-//! never fewer (no dropped first or last day).
+//! Property: for random time ranges, accounts and regions, and every flow, compliance, CloudTrail,
+//! Route 53, finding and WAF kind (WAF in source version 2 only), the partitions the local engine
+//! reads are exactly the partitions whose day, account and region intersect the request (for
+//! look-back kinds: the look-back window) — never more (no full scan), never fewer (no dropped
+//! first or last day).
 
 use std::collections::BTreeSet;
 
 use crate::common::{config, lake, t};
 use chrono::{DateTime, Duration, Utc};
 use lakewatch::demo::{
-    all_detections, all_dns_queries, all_findings, all_trail_events, partition_keys, Rng,
+    all_detections, all_dns_queries, all_findings, all_trail_events, all_waf_requests,
+    partition_keys, Rng,
 };
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
 use lakewatch::plan::partitions::{event_day, utc_days};
 use lakewatch::settings::Settings;
 use serde_json::{json, Value};
+
+/// The WAF kinds, read in source version 2 only.
+const WAF_KINDS: [&str; 3] = ["waf_requests", "top_blocked", "rate_limited"];
 
 #[tokio::test]
 async fn partitions_read_are_exactly_the_ones_the_request_touches() {
@@ -67,6 +71,15 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             partition_of(&q.region, &q.account_id, day)
         })
         .collect();
+    let existing_waf: BTreeSet<String> = all_waf_requests(&cfg)
+        .iter()
+        .map(|r| {
+            let day = DateTime::from_timestamp_millis(r.time_ms)
+                .unwrap()
+                .date_naive();
+            partition_of(&r.region, &r.account_id, day)
+        })
+        .collect();
     // (query, days read before the range start, whether the range start is replaced by the end).
     let kinds = [
         (json!({"kind": "flow_volume"}), 0, false),
@@ -109,12 +122,20 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             false,
         ),
         (json!({"kind": "active_findings"}), 0, false),
+        (
+            json!({"kind": "waf_requests", "group_by": ["action"]}),
+            0,
+            false,
+        ),
+        (json!({"kind": "top_blocked", "by": "rules"}), 0, false),
+        (json!({"kind": "rate_limited"}), 0, false),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
     let span_ms = (cfg.end - span_start).num_milliseconds() as u64 + 30 * 3_600_000;
     let mut cases = Rng::new(20_240_615);
-    for case in 0..180 {
+    // Ten rounds of every kind, alternating source versions.
+    for case in 0..kinds.len() * 10 {
         let from: DateTime<Utc> = span_start + Duration::milliseconds(cases.below(span_ms) as i64);
         // Mostly short windows, sometimes several days; edges land on any millisecond.
         let length = match cases.below(4) {
@@ -137,7 +158,10 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let (query, back_days, from_end) = &kinds[case % kinds.len()];
         let mut query = query.clone();
         query["filters"] = Value::Object(filters);
-        let version = if (case / kinds.len()) % 2 == 0 {
+        let kind = query["kind"].as_str().unwrap();
+        let waf = WAF_KINDS.contains(&kind);
+        // WAF logs exist only in source version 2.
+        let version = if (case / kinds.len()) % 2 == 0 && !waf {
             "1"
         } else {
             "2"
@@ -145,7 +169,6 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         let settings = Settings::from_json(&json!({"sourceVersion": version})).unwrap();
         let read_from = if *from_end { to } else { from } - Duration::days(*back_days);
         let days: BTreeSet<String> = utc_days(read_from, to).into_iter().map(event_day).collect();
-        let kind = query["kind"].as_str().unwrap();
         let table = if kind.starts_with("compliance") || kind.ends_with("findings") {
             &existing_findings
         } else if [
@@ -160,6 +183,8 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             &existing_trail
         } else if ["dns_queries", "nxdomain", "new_domains", "dns_tunneling"].contains(&kind) {
             &existing_dns
+        } else if waf {
+            &existing_waf
         } else {
             &existing
         };

@@ -152,6 +152,34 @@ async fn allowed_sources_bound_what_a_datasource_reads() {
     dns_only["allowedSources"] = json!("route53");
     let a = ask(&p, &dns_only, json!({"kind": "top_domains"})).await;
     assert_eq!(a.error, "");
+    // And the WAF kinds, variables and table.
+    for q in [
+        json!({"kind": "waf_requests"}),
+        json!({"kind": "top_blocked", "by": "rules"}),
+        json!({"kind": "rate_limited"}),
+        json!({"kind": "variable", "values": "web_acls"}),
+        json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(waf) WHERE $__partitionFilter"}),
+    ] {
+        let a = ask(&p, &dns_only, q.clone()).await;
+        assert_eq!(
+            a.error,
+            "this datasource does not read waf (setting `allowedSources`: route53); use a datasource that may, or ask an admin",
+            "{q}"
+        );
+    }
+    let mut web_only = settings("2");
+    web_only["allowedSources"] = json!(["waf"]);
+    let a = ask(&p, &web_only, json!({"kind": "top_blocked"})).await;
+    assert_eq!(a.error, "");
+    assert!(
+        !a.frames[0].fields.is_empty(),
+        "the fixture lake has WAF logs"
+    );
+    let a = ask(&p, &web_only, json!({"kind": "dns_queries"})).await;
+    assert_eq!(
+        a.error,
+        "this datasource does not read route53 (setting `allowedSources`: waf); use a datasource that may, or ask an admin"
+    );
     let mut bad = settings("2");
     bad["allowedSources"] = json!(["cloudtrail"]);
     let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;

@@ -1,6 +1,6 @@
 //! Day slices through the plugin binary on a lake whose records end now: every kind that splits
 //! (series, coverage, top-N tables added up, windowed scans and searches re-ranked, counts,
-//! distinct counts and variable values added up; the CloudTrail and Route 53 kinds too) answers exactly what
+//! distinct counts and variable values added up; the CloudTrail, Route 53 and WAF kinds too) answers exactly what
 //! the same query answers run whole.
 
 use crate::common;
@@ -63,8 +63,18 @@ async fn assert_sliced_equal_whole(
     queries: &[Value],
     ranges: &[(DateTime<Utc>, DateTime<Utc>)],
 ) {
+    assert_sliced_equal_whole_on(dir, queries, ranges, &["1", "2"]).await;
+}
+
+/// [`assert_sliced_equal_whole`] on the source versions given (WAF logs exist only in 2).
+async fn assert_sliced_equal_whole_on(
+    dir: &std::path::Path,
+    queries: &[Value],
+    ranges: &[(DateTime<Utc>, DateTime<Utc>)],
+    versions: &[&str],
+) {
     let p = common::plugin().await;
-    for version in ["1", "2"] {
+    for version in versions {
         let whole = json!({"engine": "local", "lakePath": dir.display().to_string(), "sourceVersion": version});
         let mut cached = whole.clone();
         cached["cacheTtlSeconds"] = json!(300);
@@ -210,6 +220,26 @@ async fn sliced_finding_answers_equal_whole_answers() {
         json!({"kind": "variable", "values": "products"}),
     ];
     assert_sliced_equal_whole(&dir, &queries, &ranges(now)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The WAF kinds split like the others (source version 2 only, as Security Lake keeps them):
+/// series of requests and distinct clients, blocked rankings with their first and last requests
+/// added up, rate-based hits and variable values added up.
+#[tokio::test(flavor = "multi_thread")]
+async fn sliced_waf_answers_equal_whole_answers() {
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
+    let dir = lake(now, "slices-waf");
+    let queries = [
+        json!({"kind": "waf_requests", "group_by": ["action"]}),
+        json!({"kind": "waf_requests", "measure": "clients", "group_by": ["country"]}),
+        json!({"kind": "top_blocked", "limit": 4}),
+        json!({"kind": "top_blocked", "by": "uris", "limit": 6}),
+        json!({"kind": "top_blocked", "by": "rules"}),
+        json!({"kind": "rate_limited"}),
+        json!({"kind": "variable", "values": "web_acls"}),
+    ];
+    assert_sliced_equal_whole_on(&dir, &queries, &ranges(now), &["2"]).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
