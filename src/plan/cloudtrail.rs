@@ -2,7 +2,7 @@
 //! console sign-ins. Every plan reads the partitions of its accounts, regions and days only.
 
 use super::{
-    bucket_ms, bucketed_series, in_blocks, not_in_blocks, output, table_limit, whole_buckets,
+    bucket_ms, bucketed_series, group_outputs, list_filters, output, table_limit, whole_buckets,
     Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope,
     Shape, FIRST_SEEN, LAST_SEEN,
 };
@@ -80,18 +80,7 @@ fn trail_filters(f: &TrailFilters, version: SourceVersion) -> Vec<Predicate> {
                 .collect(),
         ),
     ];
-    let mut out: Vec<Predicate> = lists
-        .into_iter()
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(expr, values)| Predicate::In(expr, values))
-        .collect();
-    if !f.src_ips.is_empty() {
-        out.push(in_blocks(Expr::Column(cols.src_ip), &f.src_ips));
-    }
-    if !f.exclude_ips.is_empty() {
-        out.push(not_in_blocks(Expr::Column(cols.src_ip), &f.exclude_ips));
-    }
-    out
+    list_filters(lists, Expr::Column(cols.src_ip), &f.src_ips, &f.exclude_ips)
 }
 
 pub(super) fn trail_scope(
@@ -107,17 +96,6 @@ pub(super) fn trail_scope(
         trail_filters(filters, options.version),
         options,
     )
-}
-
-fn group_outputs(dims: &[TrailDimension], version: SourceVersion) -> Vec<Output> {
-    dims.iter()
-        .map(|d| {
-            output(
-                d.name(),
-                OutputValue::Group(trail_dimension_expr(*d, version)),
-            )
-        })
-        .collect()
 }
 
 /// `api_activity`: a measure per time bucket and group; newest buckets first (a cut by the row
@@ -144,7 +122,9 @@ fn plan_activity(q: &ApiActivity, window: &TimeWindow, options: &PlanOptions) ->
 fn plan_top_principals(q: &TopPrincipals, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let scope = trail_scope(&q.filters, window, options);
     let time = Expr::Column(scope.cols.time_ms);
-    let mut outputs = group_outputs(&q.group_by, options.version);
+    let mut outputs = group_outputs(&q.group_by, TrailDimension::name, |d| {
+        trail_dimension_expr(d, options.version)
+    });
     for measure in [
         TrailMeasure::Calls,
         TrailMeasure::Failures,
@@ -216,7 +196,9 @@ fn plan_auth_events(q: &AuthEvents, window: &TimeWindow, options: &PlanOptions) 
     );
     let cols = scope.cols;
     if q.format == TrailFormat::Series {
-        let mut outputs = group_outputs(&q.group_by, version);
+        let mut outputs = group_outputs(&q.group_by, TrailDimension::name, |d| {
+            trail_dimension_expr(d, version)
+        });
         outputs.push(output(SIGN_INS, OutputValue::Aggregate(Aggregate::Count)));
         outputs.push(output(
             TrailMeasure::Failures.name(),

@@ -4,9 +4,9 @@
 
 use super::baseline::with_baseline;
 use super::{
-    bucket_ms, bucketed_series, in_blocks, not_in_blocks, output, sql_aggregate, table_limit,
-    whole_buckets, Aggregate, Comparison, Expr, Having, Literal, OrderKey, Output, OutputValue,
-    Plan, PlanOptions, Predicate, Scope, Shape, FIRST_SEEN, LAST_SEEN,
+    bucket_ms, bucketed_series, group_outputs, list_filters, output, sql_aggregate, table_limit,
+    whole_buckets, Aggregate, Comparison, Expr, Having, Literal, OrderKey, OutputValue, Plan,
+    PlanOptions, Predicate, Scope, Shape, FIRST_SEEN, LAST_SEEN,
 };
 use crate::lake::source::ROUTE53;
 use crate::lake::{DnsColumns, Source, SourceVersion};
@@ -68,18 +68,7 @@ fn dns_filters(f: &DnsFilters, version: SourceVersion) -> Vec<Predicate> {
             strs(f.vpcs.iter().map(|v| v.as_str().to_string()).collect()),
         ),
     ];
-    let mut out: Vec<Predicate> = lists
-        .into_iter()
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(expr, values)| Predicate::In(expr, values))
-        .collect();
-    if !f.src_ips.is_empty() {
-        out.push(in_blocks(Expr::Column(cols.src_ip), &f.src_ips));
-    }
-    if !f.exclude_ips.is_empty() {
-        out.push(not_in_blocks(Expr::Column(cols.src_ip), &f.exclude_ips));
-    }
-    out
+    list_filters(lists, Expr::Column(cols.src_ip), &f.src_ips, &f.exclude_ips)
 }
 
 /// The scope of a Route 53 plan over `window`.
@@ -96,17 +85,6 @@ pub(super) fn dns_scope(
         dns_filters(filters, options.version),
         options,
     )
-}
-
-fn group_outputs(dims: &[DnsDimension], version: SourceVersion) -> Vec<Output> {
-    dims.iter()
-        .map(|d| {
-            output(
-                d.name(),
-                OutputValue::Group(dns_dimension_expr(*d, version)),
-            )
-        })
-        .collect()
 }
 
 /// `dns_queries`: a measure per time bucket and group; newest buckets first.
@@ -142,7 +120,9 @@ fn plan_ranking(q: &DomainRanking, window: &TimeWindow, options: &PlanOptions) -
         );
     }
     let time = Expr::Column(scope.cols.time_ms);
-    let mut outputs = group_outputs(&q.group_by, options.version);
+    let mut outputs = group_outputs(&q.group_by, DnsDimension::name, |d| {
+        dns_dimension_expr(d, options.version)
+    });
     for measure in [DnsMeasure::Queries, DnsMeasure::Sources] {
         outputs.push(output(
             measure.name(),
@@ -203,7 +183,11 @@ fn plan_tunneling(q: &DnsTunneling, window: &TimeWindow, options: &PlanOptions) 
         i64::from(q.min_label_length),
     ));
     let distinct = Aggregate::CountDistinct(label);
-    let mut outputs = group_outputs(&[DnsDimension::Vpc, DnsDimension::SrcIp], version);
+    let mut outputs = group_outputs(
+        &[DnsDimension::Vpc, DnsDimension::SrcIp],
+        DnsDimension::name,
+        |d| dns_dimension_expr(d, version),
+    );
     outputs.extend([
         output(PARENT_DOMAIN, OutputValue::Group(parent)),
         output(

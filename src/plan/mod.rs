@@ -1175,6 +1175,40 @@ fn internet_excluded(own: &[Cidr]) -> Vec<Cidr> {
         .collect()
 }
 
+/// The row filters of a source's value lists and its address column: one `IN` per list that holds
+/// values (an empty list filters nothing), then the address inside `within` and outside
+/// `excluded` where those are given.
+pub(super) fn list_filters(
+    lists: impl IntoIterator<Item = (Expr, Vec<Literal>)>,
+    address: Expr,
+    within: &[Cidr],
+    excluded: &[Cidr],
+) -> Vec<Predicate> {
+    let mut out: Vec<Predicate> = lists
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(expr, values)| Predicate::In(expr, values))
+        .collect();
+    if !within.is_empty() {
+        out.push(in_blocks(address.clone(), within));
+    }
+    if !excluded.is_empty() {
+        out.push(not_in_blocks(address, excluded));
+    }
+    out
+}
+
+/// One group output per dimension, named as the dimension is named in queries.
+pub(super) fn group_outputs<D: Copy>(
+    dims: &[D],
+    name: impl Fn(D) -> &'static str,
+    expr: impl Fn(D) -> Expr,
+) -> Vec<Output> {
+    dims.iter()
+        .map(|d| output(name(*d), OutputValue::Group(expr(*d))))
+        .collect()
+}
+
 pub(super) fn not_in_blocks(e: Expr, blocks: &[Cidr]) -> Predicate {
     Predicate::Not(Box::new(in_blocks(e, blocks)))
 }

@@ -3,9 +3,9 @@
 //! and days only; user values reach the plan as typed literals only.
 
 use super::{
-    bucket_ms, bucketed_series, in_blocks, not_in_blocks, output, sql_aggregate, table_limit,
-    whole_buckets, Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions,
-    Predicate, Scope, Shape, FIRST_SEEN, LAST_SEEN,
+    bucket_ms, bucketed_series, group_outputs, list_filters, output, sql_aggregate, table_limit,
+    whole_buckets, Aggregate, Expr, Literal, OrderKey, OutputValue, Plan, PlanOptions, Predicate,
+    Scope, Shape, FIRST_SEEN, LAST_SEEN,
 };
 use crate::lake::source::{BLOCKED, RATE_BASED, WAF};
 use crate::lake::{Source, SourceVersion, WafColumns};
@@ -52,18 +52,12 @@ fn waf_filters(f: &WafFilters, cols: &WafColumns) -> Vec<Predicate> {
         (cols.path, strs(&f.paths)),
         (cols.method, statics(&f.methods)),
     ];
-    let mut out: Vec<Predicate> = lists
-        .into_iter()
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(column, values)| Predicate::In(Expr::Column(column), values))
-        .collect();
-    if !f.src_ips.is_empty() {
-        out.push(in_blocks(Expr::Column(cols.src_ip), &f.src_ips));
-    }
-    if !f.exclude_ips.is_empty() {
-        out.push(not_in_blocks(Expr::Column(cols.src_ip), &f.exclude_ips));
-    }
-    out
+    list_filters(
+        lists.map(|(column, values)| (Expr::Column(column), values)),
+        Expr::Column(cols.src_ip),
+        &f.src_ips,
+        &f.exclude_ips,
+    )
 }
 
 /// The scope of a WAF plan over `window`.
@@ -81,17 +75,6 @@ pub(super) fn waf_scope(
         waf_filters(filters, &cols),
         options,
     )
-}
-
-fn group_outputs(dims: &[WafDimension], version: SourceVersion) -> Vec<Output> {
-    dims.iter()
-        .map(|d| {
-            output(
-                d.name(),
-                OutputValue::Group(waf_dimension_expr(*d, version)),
-            )
-        })
-        .collect()
 }
 
 /// `waf_requests`: a measure per time bucket and group; newest buckets first.
@@ -132,7 +115,9 @@ fn plan_ranking(q: &WafRanking, window: &TimeWindow, options: &PlanOptions) -> P
     }
     let time = Expr::Column(cols.time_ms);
     let counts = [WafMeasure::Requests, WafMeasure::Clients];
-    let mut outputs = group_outputs(&q.group_by, options.version);
+    let mut outputs = group_outputs(&q.group_by, WafDimension::name, |d| {
+        waf_dimension_expr(d, options.version)
+    });
     for measure in counts {
         outputs.push(output(
             measure.name(),
