@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
-use crate::common::{config, dns_queries, plugin, query, rows, settings, t};
+use crate::common::{assert_refused_word_for_word, config, dns_queries, plugin, query, rows, t};
 use lakewatch::demo::{dns_story, DnsQuery, RARE_DOMAIN, TUNNEL_DOMAIN};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::net::Cidr;
@@ -600,14 +600,7 @@ async fn bad_domains_and_foreign_filters_fail_word_for_word() {
             "query field `filters.principals` has the value [\"arn:aws:iam::1:user/a\"]: dns_tunneling filters by accounts, regions, domains, query_types, rcodes, vpcs, src_ip, exclude_ip; remove this filter",
         ),
     ];
-    for (q, want) in cases {
-        let answer = p
-            .query(&settings("2"), &[query("A", q, FROM, TO, HOUR)], &[])
-            .await
-            .unwrap();
-        assert_eq!(answer["A"].status, 400);
-        assert_eq!(answer["A"].error, want);
-    }
+    assert_refused_word_for_word(&p, &cases, FROM, TO).await;
     p.stop().await;
 }
 
@@ -616,7 +609,8 @@ async fn bad_domains_and_foreign_filters_fail_word_for_word() {
 #[tokio::test]
 async fn top_domains_run_on_athena_with_typed_frames_from_the_pruned_sql() {
     use crate::common::moto::{
-        athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+        assert_planned_sql_ran_once, athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM,
+        REGION, TO,
     };
     let moto = Moto::start();
     let columns = vec![
@@ -669,29 +663,13 @@ async fn top_domains_run_on_athena_with_typed_frames_from_the_pruned_sql() {
             ),
         ]
     );
-    let settings =
-        lakewatch::settings::Settings::from_json(&json!({"sourceVersion": "2"})).unwrap();
-    let bytes = serde_json::to_vec(&q).unwrap();
-    let want = lakewatch::pipeline::prepare(
-        &settings,
-        lakewatch::sql::Dialect::Athena,
-        &lakewatch::pipeline::PanelRequest {
-            ref_id: "A",
-            json: &bytes,
-            from: t(FROM),
-            to: t(TO),
-            interval_ms: HOUR,
-            max_data_points: 100_000,
-        },
+    // Exactly the partition-pruned SQL of the plan reached Athena, once.
+    assert_planned_sql_ran_once(
+        &moto,
+        frame,
+        &q,
+        "amazon_security_lake_table_us_east_1_route53_2_0",
     )
-    .unwrap()
-    .sql;
-    assert!(want.contains("\"amazon_security_lake_table_us_east_1_route53_2_0\""));
-    assert!(want.contains("\"accountid\" = '111122223333'"));
-    assert_eq!(frame.meta["executedQueryString"], json!(want));
-    assert_eq!(
-        moto.athena_executions(KEY).await,
-        vec![(want, "SUCCEEDED".to_string())]
-    );
+    .await;
     p.stop().await;
 }

@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
-use crate::common::{config, plugin, query, rows, settings, t, waf_requests};
+use crate::common::{
+    assert_refused_word_for_word, config, plugin, query, rows, settings, t, waf_requests,
+};
 use lakewatch::demo::{trail_story, WafRequest, RATE_LIMITED_CLIENT, RATE_RULE};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::net::Cidr;
@@ -398,14 +400,7 @@ async fn bad_values_and_foreign_filters_fail_word_for_word() {
             "query field `filters.vpcs` has the value [\"vpc-0a1b2c3d\"]: top_blocked filters by accounts, regions, web_acls, actions, rules, rule_types, countries, hosts, paths, methods, src_ip, exclude_ip; remove this filter",
         ),
     ];
-    for (q, want) in cases {
-        let answer = p
-            .query(&settings("2"), &[query("A", q, FROM, TO, HOUR)], &[])
-            .await
-            .unwrap();
-        assert_eq!(answer["A"].status, 400);
-        assert_eq!(answer["A"].error, want);
-    }
+    assert_refused_word_for_word(&p, &cases, FROM, TO).await;
     p.stop().await;
 }
 
@@ -414,7 +409,8 @@ async fn bad_values_and_foreign_filters_fail_word_for_word() {
 #[tokio::test]
 async fn top_blocked_runs_on_athena_with_typed_frames_from_the_pruned_sql() {
     use crate::common::moto::{
-        athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM, KEY, REGION, TO,
+        assert_planned_sql_ran_once, athena_v2_settings, cells, hour, Moto, DEFAULT_ACCOUNT, FROM,
+        REGION, TO,
     };
     let moto = Moto::start();
     let columns = vec![
@@ -463,30 +459,14 @@ async fn top_blocked_runs_on_athena_with_typed_frames_from_the_pruned_sql() {
             (key("5.188.62.140", "RU"), [6, 1, at(1), at(1)]),
         ]
     );
-    let settings =
-        lakewatch::settings::Settings::from_json(&json!({"sourceVersion": "2"})).unwrap();
-    let bytes = serde_json::to_vec(&q).unwrap();
-    let want = lakewatch::pipeline::prepare(
-        &settings,
-        lakewatch::sql::Dialect::Athena,
-        &lakewatch::pipeline::PanelRequest {
-            ref_id: "A",
-            json: &bytes,
-            from: t(FROM),
-            to: t(TO),
-            interval_ms: HOUR,
-            max_data_points: 100_000,
-        },
+    // Exactly the partition-pruned SQL of the plan reached Athena, once.
+    let want = assert_planned_sql_ran_once(
+        &moto,
+        frame,
+        &q,
+        "amazon_security_lake_table_us_east_1_waf_2_0",
     )
-    .unwrap()
-    .sql;
-    assert!(want.contains("\"amazon_security_lake_table_us_east_1_waf_2_0\""));
-    assert!(want.contains("\"accountid\" = '111122223333'"));
+    .await;
     assert!(want.contains("IN ('NL', 'RU')"));
-    assert_eq!(frame.meta["executedQueryString"], json!(want));
-    assert_eq!(
-        moto.athena_executions(KEY).await,
-        vec![(want, "SUCCEEDED".to_string())]
-    );
     p.stop().await;
 }

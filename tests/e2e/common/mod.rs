@@ -143,6 +143,28 @@ pub fn query(ref_id: &str, json: Value, from: &str, to: &str, interval_ms: i64) 
     }
 }
 
+/// Asserts that each query, asked of the fixture lake (source version 2) over `from`..`to` in
+/// hourly buckets, is refused as the user's fault (400) with exactly the error given.
+pub async fn assert_refused_word_for_word(
+    p: &PluginProcess,
+    cases: &[(Value, &str)],
+    from: &str,
+    to: &str,
+) {
+    for (q, want) in cases {
+        let answer = p
+            .query(
+                &settings("2"),
+                &[query("A", q.clone(), from, to, 3_600_000)],
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer["A"].status, 400, "{q}");
+        assert_eq!(answer["A"].error, *want, "{q}");
+    }
+}
+
 /// A table frame as rows of (column name → JSON value).
 pub fn rows(frame: &DecodedFrame) -> Vec<BTreeMap<String, Value>> {
     let n = frame.fields.first().map_or(0, |f| f.values.len());

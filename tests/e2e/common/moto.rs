@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::PluginProcess;
+use lakewatch::pipeline::{prepare, PanelRequest};
+use lakewatch::settings::Settings;
+use lakewatch::sql::Dialect;
 use serde_json::{json, Value};
 
 use super::query;
@@ -99,6 +103,41 @@ pub async fn flow_panel(p: &PluginProcess, settings: &Value) -> String {
         .await
         .unwrap();
     answer["A"].error.clone()
+}
+
+/// Asserts that exactly the partition-pruned Athena SQL of `q`'s plan (source version 2, hourly
+/// buckets over [`FROM`]..[`TO`]) ran: it is the frame's executed query and reached Athena once,
+/// and it reads `table`. Returns the SQL for further checks.
+pub async fn assert_planned_sql_ran_once(
+    moto: &Moto,
+    frame: &DecodedFrame,
+    q: &Value,
+    table: &str,
+) -> String {
+    let settings = Settings::from_json(&json!({"sourceVersion": "2"})).unwrap();
+    let bytes = serde_json::to_vec(q).unwrap();
+    let want = prepare(
+        &settings,
+        Dialect::Athena,
+        &PanelRequest {
+            ref_id: "A",
+            json: &bytes,
+            from: super::t(FROM),
+            to: super::t(TO),
+            interval_ms: 3_600_000,
+            max_data_points: 100_000,
+        },
+    )
+    .unwrap()
+    .sql;
+    assert!(want.contains(&format!("\"{table}\"")), "{want}");
+    assert!(want.contains("\"accountid\" = '111122223333'"), "{want}");
+    assert_eq!(frame.meta["executedQueryString"], json!(want));
+    assert_eq!(
+        moto.athena_executions(KEY).await,
+        vec![(want.clone(), "SUCCEEDED".to_string())]
+    );
+    want
 }
 
 fn moto_server() -> PathBuf {
