@@ -385,8 +385,12 @@ mod tests {
         assert_eq!(
             names,
             [
+                ("Lakewatch · Threats and rejects", "new_findings"),
                 ("Lakewatch · Flow-log coverage", "flow_logs_silent"),
                 ("Lakewatch · Compliance", "control_status_changes"),
+                ("Lakewatch · Identity & API activity", "iam_changes"),
+                ("Lakewatch · Identity & API activity", "sign_ins"),
+                ("Lakewatch · Findings", "new_findings"),
             ]
         );
         for t in &targets {
@@ -396,7 +400,7 @@ mod tests {
             }
         }
         // The compliance dashboard's control variable reaches the query.
-        assert_eq!(targets[1].query["control"], "EC2.6");
+        assert_eq!(targets[2].query["control"], "EC2.6");
     }
 
     #[test]

@@ -40,6 +40,8 @@ export interface KindSpec {
   fields: QueryField[];
   /** Kinds with events (annotations): the fields each event reads besides `fields`. */
   eventFields?: Record<string, QueryField[]>;
+  /** Kinds with events: the filters each event reads (`filters` lists them all). */
+  eventFilters?: Record<string, FilterName[]>;
   /** Measures accepted, first is the backend's default. */
   measures: string[];
   /** Dimensions `group_by` accepts (empty: the kind has no group-by). */
@@ -126,6 +128,21 @@ export const ANNOTATION_EVENTS: Array<{ value: AnnotationEvent; label: string; d
     label: 'Flow logs went silent',
     description: 'An account, region or VPC sent no flow record for longer than the threshold',
   },
+  {
+    value: 'iam_changes',
+    label: 'IAM changes',
+    description: 'A user, access key, role, group or policy was created, deleted, attached or detached',
+  },
+  {
+    value: 'sign_ins',
+    label: 'Console sign-ins',
+    description: 'Someone signed in to the console (filter by MFA, root, outcome)',
+  },
+  {
+    value: 'new_findings',
+    label: 'New findings',
+    description: 'A Security Hub finding (GuardDuty, Inspector, Macie, …) was first observed, at or above a severity',
+  },
 ];
 
 /** The event of an annotations query (the default when absent or unknown). */
@@ -139,6 +156,11 @@ export function fieldsFor(spec: KindSpec, query: Partial<LakewatchQuery>): Query
     return spec.fields;
   }
   return [...spec.fields, ...(spec.eventFields[annotationEvent(query)] ?? [])];
+}
+
+/** The filters a query of this kind reads: those of its event for kinds with events. */
+export function filtersFor(spec: KindSpec, query: Partial<LakewatchQuery>): FilterName[] {
+  return spec.eventFilters?.[annotationEvent(query)] ?? spec.filters;
 }
 
 /** The control an annotation query starts with, and the silence one starts with (minutes). */
@@ -195,10 +217,10 @@ function isEmptyFilter(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 }
 
-/** The filters a kind accepts, empty ones dropped. */
-export function keepFilters(filters: FlowFilters | undefined, spec: KindSpec): FlowFilters {
+/** The filters a query of a kind (and event) accepts, empty ones dropped. */
+export function keepFilters(filters: FlowFilters | undefined, spec: KindSpec, query: Partial<LakewatchQuery> = {}): FlowFilters {
   const out: FlowFilters = {};
-  for (const name of spec.filters) {
+  for (const name of filtersFor(spec, query)) {
     const v = filters?.[name];
     if (!isEmptyFilter(v)) {
       (out as Record<string, unknown>)[name] = v;
@@ -238,7 +260,7 @@ export function switchKind(prev: LakewatchQuery, kind: QueryKind, remembered: Pa
   if (kind === 'sql' && !next.rawSql) {
     next.rawSql = starterSql(prev);
   }
-  next.filters = keepFilters(source.filters, spec);
+  next.filters = keepFilters(source.filters, spec, next);
   return next;
 }
 

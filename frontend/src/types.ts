@@ -28,7 +28,7 @@ export type QueryKind =
   | (string & {});
 
 /** What an `annotations` query marks on the time axis. */
-export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent';
+export type AnnotationEvent = 'control_status_changes' | 'flow_logs_silent' | 'iam_changes' | 'sign_ins' | 'new_findings';
 
 /** What a `variable` query lists (the backend's `values`). */
 export type VariableValues =

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{column, Field, Frame};
+use crate::plan::{EventAnnotation, ENTITY, FIRST_SEEN, LAST_SEEN, UPDATED};
 use crate::query::Dimension;
 
 /// Which annotation rows a result holds and how to word them.
@@ -29,6 +30,162 @@ pub enum AnnotationOptions {
         /// The range end, epoch ms: where a silence still going on ends.
         to_ms: i64,
     },
+    /// Single events: one point annotation per row of an event table.
+    Events(EventAnnotation),
+}
+
+/// A row's text column by name (empty when NULL).
+type RowValue<'a> = &'a dyn Fn(&str) -> String;
+
+/// How the rows of one event table read as annotations.
+struct EventWording {
+    /// The column whose time the annotation is at.
+    at: &'static str,
+    /// Further epoch-millisecond columns, kept as times.
+    times: &'static [&'static str],
+    /// The columns kept as text, in order.
+    texts: &'static [&'static str],
+    /// The annotation's text from the row's text columns.
+    text: fn(RowValue) -> String,
+    /// Its tags.
+    tags: fn(RowValue) -> Vec<String>,
+}
+
+const IAM_CHANGE: EventWording = EventWording {
+    at: "time",
+    times: &[],
+    texts: &[
+        "account",
+        "principal",
+        "operation",
+        "class",
+        "target",
+        "outcome",
+        "error_code",
+        "src_ip",
+        "user_agent",
+        "event_id",
+    ],
+    text: iam_change_text,
+    tags: |v| vec!["iam".into(), v("operation"), v("outcome"), v("account")],
+};
+
+const SIGN_IN: EventWording = EventWording {
+    at: "time",
+    times: &[],
+    texts: &[
+        "account",
+        "region",
+        "principal",
+        "principal_type",
+        "src_ip",
+        "outcome",
+        "mfa",
+        "message",
+        "user_agent",
+        "event_id",
+    ],
+    text: sign_in_text,
+    tags: |v| {
+        let mut tags = vec!["sign-in".to_string(), v("outcome")];
+        if v("mfa") == "no" {
+            tags.push("no-mfa".into());
+        }
+        if v("principal_type") == "Root" {
+            tags.push("root".into());
+        }
+        tags.push(v("account"));
+        tags
+    },
+};
+
+const NEW_FINDING: EventWording = EventWording {
+    at: FIRST_SEEN,
+    times: &[UPDATED, LAST_SEEN],
+    texts: &[
+        "severity",
+        "title",
+        "product",
+        "type",
+        "resource",
+        "resource_type",
+        "account",
+        "region",
+        ENTITY,
+    ],
+    text: new_finding_text,
+    tags: |v| vec!["finding".into(), v("severity"), v("product"), v("account")],
+};
+
+fn wording(event: EventAnnotation) -> &'static EventWording {
+    match event {
+        EventAnnotation::IamChanges => &IAM_CHANGE,
+        EventAnnotation::SignIns => &SIGN_IN,
+        EventAnnotation::NewFindings => &NEW_FINDING,
+    }
+}
+
+/// The annotation text of an IAM change: who did what to whom, and a failure's error.
+pub fn iam_change_text(v: RowValue) -> String {
+    let target = match v("target").as_str() {
+        "" => String::new(),
+        t => format!(" on {t}"),
+    };
+    let failed = match v("outcome").as_str() {
+        "Failure" => format!(", failed: {}", v("error_code")),
+        _ => String::new(),
+    };
+    format!(
+        "IAM {} by {}{target} ({}){failed}",
+        v("operation"),
+        v("principal"),
+        v("account")
+    )
+}
+
+/// The annotation text of a console sign-in: who, from where, whether it worked and used MFA.
+pub fn sign_in_text(v: RowValue) -> String {
+    let mfa = if v("mfa") == "no" {
+        "without MFA"
+    } else {
+        "with MFA"
+    };
+    let outcome = match v("outcome").as_str() {
+        "Failure" => "failed console sign-in",
+        _ => "console sign-in",
+    };
+    let who = match v("principal_type").as_str() {
+        "Root" => format!("root ({})", v("principal")),
+        _ => v("principal"),
+    };
+    format!(
+        "{} by {who} from {} {mfa} ({} {})",
+        capitalised(outcome),
+        v("src_ip"),
+        v("account"),
+        v("region")
+    )
+}
+
+/// The annotation text of a new finding: severity, product and title, then what it is about.
+pub fn new_finding_text(v: RowValue) -> String {
+    format!(
+        "{} {} finding: {} — {} ({} {})",
+        v("severity"),
+        v("product"),
+        v("title"),
+        v("resource"),
+        v("account"),
+        v("region")
+    )
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn texts(batch: &RecordBatch, name: &str) -> Result<StringArray, FrameError> {
@@ -121,6 +278,7 @@ pub fn annotation_frame(
     let fields = match options {
         AnnotationOptions::StatusChanges => status_change_fields(batches)?,
         AnnotationOptions::FlowSilence { keys, to_ms } => silence_fields(batches, keys, *to_ms)?,
+        AnnotationOptions::Events(event) => event_fields(batches, wording(*event))?,
     };
     let mut frame = Frame::new(ref_id, fields);
     frame.meta.preferred_visualisation = Some("table");
@@ -187,6 +345,71 @@ fn status_change_fields(batches: &[RecordBatch]) -> Result<Vec<Field>, FrameErro
             .iter()
             .zip(columns)
             .map(|(name, values)| string_field(name, values)),
+    );
+    Ok(fields)
+}
+
+fn event_fields(batches: &[RecordBatch], wording: &EventWording) -> Result<Vec<Field>, FrameError> {
+    let mut texts_out: Vec<Vec<Option<String>>> = vec![Vec::new(); wording.texts.len()];
+    let mut times_out: Vec<Vec<Option<i64>>> = vec![Vec::new(); wording.times.len()];
+    let (mut time, mut text, mut tags) = (Vec::new(), Vec::new(), Vec::new());
+    for batch in batches {
+        let at = ints(batch, wording.at)?;
+        let text_arrays: Vec<StringArray> = wording
+            .texts
+            .iter()
+            .map(|c| texts(batch, c))
+            .collect::<Result<_, _>>()?;
+        let time_arrays: Vec<Int64Array> = wording
+            .times
+            .iter()
+            .map(|c| ints(batch, c))
+            .collect::<Result<_, _>>()?;
+        for i in 0..batch.num_rows() {
+            let row: Vec<Option<String>> = text_arrays.iter().map(|a| text_at(a, i)).collect();
+            let value = |name: &str| {
+                wording
+                    .texts
+                    .iter()
+                    .position(|c| *c == name)
+                    .and_then(|k| row[k].clone())
+                    .unwrap_or_default()
+            };
+            time.push(int_at(&at, i));
+            text.push(Some((wording.text)(&value)));
+            let row_tags: Vec<String> = (wording.tags)(&value)
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect();
+            tags.push(Some(row_tags.join(",")));
+            for (k, v) in row.into_iter().enumerate() {
+                texts_out[k].push(v);
+            }
+            for (k, a) in time_arrays.iter().enumerate() {
+                times_out[k].push(int_at(a, i));
+            }
+        }
+    }
+    let n = time.len();
+    let mut fields = vec![
+        time_field("time", time),
+        time_field("timeEnd", vec![None; n]),
+        string_field("text", text),
+        string_field("tags", tags),
+    ];
+    fields.extend(
+        wording
+            .texts
+            .iter()
+            .zip(texts_out)
+            .map(|(name, values)| string_field(name, values)),
+    );
+    fields.extend(
+        wording
+            .times
+            .iter()
+            .zip(times_out)
+            .map(|(name, values)| time_field(name, values)),
     );
     Ok(fields)
 }

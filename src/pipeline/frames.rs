@@ -12,7 +12,7 @@ use crate::frame::{
     Notice, SeriesFill, SeriesOptions, SqlFrameError, SqlSeriesOptions, StateSeriesOptions,
     TableOptions,
 };
-use crate::plan::{AnnotationShape, AnomalyShape, Shape};
+use crate::plan::{AnnotationShape, AnomalyShape, EventAnnotation, Shape};
 use crate::query::{SqlFormat, TimeWindow};
 use crate::settings::Settings;
 use crate::sql::macros::{Fill, TimeGroup};
@@ -164,8 +164,28 @@ fn annotations_frame(
             };
             annotation_frame(rows.ref_id, rows.batches, &options)
         }
+        AnnotationShape::Events(event) => {
+            notices.push(Notice {
+                severity: "info",
+                text: event_notice(*event).to_string(),
+            });
+            annotation_frame(
+                rows.ref_id,
+                rows.batches,
+                &AnnotationOptions::Events(*event),
+            )
+        }
     };
     frame.map_err(|e| QueryFailure::plugin(rows.ref_id, e))
+}
+
+/// What one annotation of an event table marks.
+fn event_notice(event: EventAnnotation) -> &'static str {
+    match event {
+        EventAnnotation::IamChanges => "One annotation per call that changed IAM (users, access keys, roles, groups, policies) in the time range, at the call's time.",
+        EventAnnotation::SignIns => "One annotation per console sign-in in the time range, at the sign-in's time.",
+        EventAnnotation::NewFindings => "One annotation per finding first observed in the time range, at its first observation; its severity, title and resource are those of its newest update in the range.",
+    }
 }
 
 /// Hourly internet egress per group scored against the same hour of the baseline days.

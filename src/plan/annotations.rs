@@ -1,18 +1,55 @@
 //! Plans of the `annotations` kind: compliance status changes (a findings history, in
-//! `compliance.rs`) and silences in the flow logs (gaps between consecutive records per group).
+//! `compliance.rs`), silences in the flow logs (gaps between consecutive records per group), and
+//! single events — IAM changes, sign-ins, new findings — read by their kinds' own event plans.
 
 use super::{
-    compliance, dimension_expr, flow_scope, output, AnnotationShape, Expr, Gaps, OrderKey,
-    OutputValue, Plan, PlanOptions, Shape, GAP_START,
+    cloudtrail, compliance, dimension_expr, findings, flow_scope, output, AnnotationShape,
+    EventAnnotation, Expr, Gaps, OrderKey, OutputValue, Plan, PlanOptions, Shape, GAP_START,
 };
-use crate::query::{Annotations, FlowSilence, TimeWindow};
+use crate::query::{
+    Annotations, AuthEvents, FlowSilence, IamChanges, TimeWindow, TrailFilters, TrailFormat,
+};
 
 /// The plan of an `annotations` query.
 pub(super) fn plan(q: &Annotations, window: &TimeWindow, options: &PlanOptions) -> Plan {
     match q {
         Annotations::StatusChanges(q) => compliance::plan_status_changes(q, window, options),
         Annotations::FlowSilence(q) => plan_silence(q, window, options),
+        Annotations::IamChanges(filters) => {
+            let q = IamChanges {
+                filters: filters.clone(),
+                limit: EVERY_ROW,
+            };
+            as_events(
+                cloudtrail::plan_iam_changes(&q, window, options),
+                EventAnnotation::IamChanges,
+            )
+        }
+        Annotations::SignIns(filters) => as_events(
+            cloudtrail::plan_auth_events(&sign_ins(filters), window, options),
+            EventAnnotation::SignIns,
+        ),
+        Annotations::NewFindings(q) => findings::plan_new_findings(q, window, options),
     }
+}
+
+/// A limit above any row cap: the plan reads one row past `maxRows`, which then fails the query
+/// with a worded error rather than marking some of the events.
+const EVERY_ROW: u32 = u32::MAX;
+
+fn sign_ins(filters: &TrailFilters) -> AuthEvents {
+    AuthEvents {
+        filters: filters.clone(),
+        limit: EVERY_ROW,
+        format: TrailFormat::Table,
+        group_by: Vec::new(),
+    }
+}
+
+/// An event table's plan answering as annotations.
+fn as_events(mut plan: Plan, event: EventAnnotation) -> Plan {
+    plan.shape = Shape::Annotations(AnnotationShape::Events(event));
+    plan
 }
 
 /// `flow_logs_silent`: per group, each record with the time of the group's next record, read

@@ -184,7 +184,7 @@ pub const AUTH_COLUMNS: [&str; 11] = [
 
 /// `auth_events`: the Authentication rows (console sign-ins), newest first with the total count;
 /// or, as series, the sign-ins and failures of each group with its last sign-in.
-fn plan_auth_events(q: &AuthEvents, window: &TimeWindow, options: &PlanOptions) -> Plan {
+pub(super) fn plan_auth_events(q: &AuthEvents, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let version = options.version;
     let mut scope = trail_scope(&q.filters, window, options);
     scope.filters.insert(
@@ -259,7 +259,7 @@ pub const IAM_CHANGE_COLUMNS: [&str; 11] = [
 
 /// `iam_changes`: the calls to IAM that are Account Change rows or change users, keys, roles,
 /// groups and policies, newest first with the total count.
-fn plan_iam_changes(q: &IamChanges, window: &TimeWindow, options: &PlanOptions) -> Plan {
+pub(super) fn plan_iam_changes(q: &IamChanges, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let version = options.version;
     let mut scope = trail_scope(&q.filters, window, options);
     let cols = scope.cols;

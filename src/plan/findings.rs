@@ -3,15 +3,15 @@
 //! window function, as the compliance plans do) before counting or listing.
 
 use super::{
-    bucket_ms, output, table_limit, Aggregate, Comparison, Expr, History, HistoryRows, Literal,
-    OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Scope, Shape, ENTITY, FIRST_SEEN,
-    LAST_SEEN, STATE, TIME_BUCKET, UPDATED,
+    bucket_ms, output, table_limit, Aggregate, AnnotationShape, Comparison, EventAnnotation, Expr,
+    History, HistoryRows, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate,
+    Scope, Shape, ENTITY, FIRST_SEEN, LAST_SEEN, STATE, TIME_BUCKET, UPDATED,
 };
 use crate::lake::source::FINDING_DIMENSIONS;
 use crate::lake::{FindingColumns, Source, SourceVersion};
 use crate::query::{
-    ActiveFindings, FindingCounts, FindingDimension, FindingFilters, FindingsQuery, Severity,
-    TimeWindow, TrailFormat,
+    ActiveFindings, FindingCounts, FindingDimension, FindingFilters, FindingsQuery, NewFindings,
+    Severity, TimeWindow, TrailFormat,
 };
 
 /// Alias of a finding count.
@@ -121,6 +121,18 @@ fn update_rows(cols: &FindingColumns, version: SourceVersion) -> Vec<Output> {
     rows
 }
 
+/// A finding's update as the finding tables list it: [`update_rows`], its title and when the
+/// finding was first and last observed.
+fn listed_rows(cols: &FindingColumns, version: SourceVersion) -> Vec<Output> {
+    let mut rows = update_rows(cols, version);
+    rows.extend([
+        output("title", OutputValue::Row(Expr::Column(cols.title))),
+        output(FIRST_SEEN, OutputValue::Row(Expr::Column(cols.first_seen))),
+        output(LAST_SEEN, OutputValue::Row(Expr::Column(cols.last_seen))),
+    ]);
+    rows
+}
+
 /// A finding's state: `ARCHIVED` when Security Hub archived it, else its workflow caption.
 fn state_expr(cols: &FindingColumns) -> Expr {
     Expr::When {
@@ -212,12 +224,7 @@ fn plan_active(q: &ActiveFindings, window: &TimeWindow, options: &PlanOptions) -
         Expr::Alias(COMPLIANCE),
         strs(&["PASSED"]),
     ))));
-    let mut rows = update_rows(&cols, options.version);
-    rows.extend([
-        output("title", OutputValue::Row(Expr::Column(cols.title))),
-        output(FIRST_SEEN, OutputValue::Row(Expr::Column(cols.first_seen))),
-        output(LAST_SEEN, OutputValue::Row(Expr::Column(cols.last_seen))),
-    ]);
+    let rows = listed_rows(&cols, options.version);
     let (order_by, shape) = if q.format == TrailFormat::Series {
         h.outer = vec![
             output("severity", OutputValue::Group(Expr::Alias("severity"))),
@@ -245,6 +252,34 @@ fn plan_active(q: &ActiveFindings, window: &TimeWindow, options: &PlanOptions) -
         )
     };
     let mut plan = scope.into_plan(rows, order_by, table_limit(q.limit, options), shape);
+    plan.history = Some(h);
+    plan
+}
+
+/// `new_findings` annotations: the findings whose newest update in the range is at or above the
+/// severity and whose first observation lies in the range, newest first (a cut at the row cap
+/// keeps the newest, as for the other event annotations).
+pub(super) fn plan_new_findings(
+    q: &NewFindings,
+    window: &TimeWindow,
+    options: &PlanOptions,
+) -> Plan {
+    let scope = finding_scope(&q.filters, window, options);
+    let cols = scope.cols;
+    let mut h = newest(&cols, Some(q.min_severity));
+    h.outer_filters.push(Predicate::Compare(
+        Expr::Alias(FIRST_SEEN),
+        Comparison::AtLeast,
+        window.from.timestamp_millis(),
+    ));
+    h.outer = ACTIVE_COLUMNS.into_iter().map(alias).collect();
+    let rows = listed_rows(&cols, options.version);
+    let mut plan = scope.into_plan(
+        rows,
+        vec![OrderKey::desc(FIRST_SEEN), OrderKey::asc(ENTITY)],
+        options.max_rows + 1,
+        Shape::Annotations(AnnotationShape::Events(EventAnnotation::NewFindings)),
+    );
     plan.history = Some(h);
     plan
 }

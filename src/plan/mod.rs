@@ -312,6 +312,8 @@ pub enum AnnotationShape {
         /// How far back before the range start the plan read findings, days.
         lookback_days: u32,
     },
+    /// Single events, one point annotation each: the rows of a kind's event table.
+    Events(EventAnnotation),
     /// Gap rows (keys, [`GAP_START`], [`GAP_NEXT`]).
     FlowSilence {
         /// Key columns, in order.
@@ -323,6 +325,18 @@ pub enum AnnotationShape {
         /// How far back before the range start the plan read records, days.
         lookback_days: u32,
     },
+}
+
+/// Which event table an [`AnnotationShape::Events`] plan reads, for its annotations' wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventAnnotation {
+    /// IAM change calls ([`cloudtrail::IAM_CHANGE_COLUMNS`]).
+    IamChanges,
+    /// Console sign-ins ([`cloudtrail::AUTH_COLUMNS`]).
+    SignIns,
+    /// Findings first observed in the range ([`findings::ACTIVE_COLUMNS`]), marked at their
+    /// first observation.
+    NewFindings,
 }
 
 /// A named output column.

@@ -1,15 +1,22 @@
 //! The `annotations` query kind: events Grafana draws on every panel of a dashboard —
-//! Security Hub compliance status changes (`control_status_changes`) and silences in the flow
-//! logs (`flow_logs_silent`).
+//! Security Hub compliance status changes (`control_status_changes`), silences in the flow logs
+//! (`flow_logs_silent`), IAM changes (`iam_changes`), console sign-ins (`sign_ins`) and findings
+//! first observed in the range (`new_findings`).
 
 use serde_json::{Map, Value};
 
+use super::cloudtrail::{parse_trail_filters, AUTH_FILTERS, CALL_FILTERS};
 use super::compliance::parse_scope;
+use super::findings::{parse_finding_filters, parse_min_severity, Severity};
 use super::flow::{parse_filters_field, parse_group_by};
-use super::{number, quoted, snippet, ComplianceScope, Dimension, FlowFilters, QueryError};
+use super::{
+    number, quoted, snippet, ComplianceScope, Dimension, FindingFilters, FlowFilters, QueryError,
+    TrailFilters,
+};
 
 /// The events an `annotations` query can mark, by name.
-pub const ANNOTATION_EVENTS: &str = "control_status_changes, flow_logs_silent";
+pub const ANNOTATION_EVENTS: &str =
+    "control_status_changes, flow_logs_silent, iam_changes, sign_ins, new_findings";
 
 /// The default `silent_for_minutes` of `flow_logs_silent`.
 pub const DEFAULT_SILENT_MINUTES: u32 = 60;
@@ -22,6 +29,12 @@ pub enum Annotations {
     StatusChanges(StatusChanges),
     /// One region annotation per silence in a group's flow records that overlaps the range.
     FlowSilence(Box<FlowSilence>),
+    /// One point annotation per IAM change call in the range (the `iam_changes` kind's rows).
+    IamChanges(TrailFilters),
+    /// One point annotation per console sign-in in the range (the `auth_events` kind's rows).
+    SignIns(TrailFilters),
+    /// One point annotation per finding first observed in the range.
+    NewFindings(NewFindings),
 }
 
 impl Annotations {
@@ -30,6 +43,9 @@ impl Annotations {
         match self {
             Annotations::StatusChanges(_) => "control_status_changes",
             Annotations::FlowSilence(_) => "flow_logs_silent",
+            Annotations::IamChanges(_) => "iam_changes",
+            Annotations::SignIns(_) => "sign_ins",
+            Annotations::NewFindings(_) => "new_findings",
         }
     }
 }
@@ -55,6 +71,16 @@ pub struct FlowSilence {
     pub lookback_days: Option<u32>,
     /// Which flows count as records.
     pub filters: FlowFilters,
+}
+
+/// `event: new_findings`: findings whose first observation lies in the range, at or above a
+/// severity, each marked once at that time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFindings {
+    /// Which findings.
+    pub filters: FindingFilters,
+    /// The lowest severity marked (default High).
+    pub min_severity: Severity,
 }
 
 /// Parses an `annotations` query.
@@ -93,6 +119,20 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<Annotations, QueryError>
                 filters,
             })))
         }
+        "iam_changes" => Ok(Annotations::IamChanges(parse_trail_filters(
+            obj,
+            "the iam_changes annotation",
+            &CALL_FILTERS,
+        )?)),
+        "sign_ins" => Ok(Annotations::SignIns(parse_trail_filters(
+            obj,
+            "the sign_ins annotation",
+            &AUTH_FILTERS,
+        )?)),
+        "new_findings" => Ok(Annotations::NewFindings(NewFindings {
+            filters: parse_finding_filters(obj, "the new_findings annotation")?,
+            min_severity: parse_min_severity(obj, Some(Severity::HIGH))?.unwrap_or(Severity::HIGH),
+        })),
         other => Err(QueryError::new(
             "event",
             quoted(other),

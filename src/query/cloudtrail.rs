@@ -217,6 +217,36 @@ pub const TRAIL_FILTERS: [&str; 13] = [
     "mfa",
 ];
 
+/// The filters of `api_activity` and `top_principals`: every CloudTrail filter but the
+/// sign-ins' MFA.
+pub const CALL_FILTERS: [&str; 12] = [
+    "accounts",
+    "regions",
+    "services",
+    "operations",
+    "principals",
+    "principal_names",
+    "principal_types",
+    "access_keys",
+    "src_ip",
+    "exclude_ip",
+    "outcome",
+    "error_codes",
+];
+
+/// The filters `auth_events` reads.
+pub const AUTH_FILTERS: [&str; 9] = [
+    "accounts",
+    "regions",
+    "principals",
+    "principal_names",
+    "principal_types",
+    "src_ip",
+    "exclude_ip",
+    "outcome",
+    "mfa",
+];
+
 /// Other spellings of the CloudTrail filters (plurals and singulars).
 pub(super) const TRAIL_FILTER_ALIASES: [&str; 11] = [
     "service",

@@ -67,6 +67,8 @@ pub struct Severity(pub i64);
 impl Severity {
     /// `active_findings`' threshold when the query sets none.
     pub const MEDIUM: Severity = Severity(3);
+    /// The `new_findings` annotation's threshold when the query sets none.
+    pub const HIGH: Severity = Severity(4);
 
     /// The OCSF caption.
     pub fn name(self) -> &'static str {

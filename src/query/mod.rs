@@ -23,7 +23,7 @@ use crate::lake::source::VPC_FLOW;
 use crate::lenient::{self, Items, Problem};
 
 pub use annotations::{
-    Annotations, FlowSilence, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
+    Annotations, FlowSilence, NewFindings, StatusChanges, ANNOTATION_EVENTS, DEFAULT_SILENT_MINUTES,
 };
 pub use baseline::{
     AnomalyFormat, AnomalyKeys, Beaconing, EgressAnomaly, BASELINE_DAYS, DEFAULT_BASELINE_DAYS,

@@ -1,7 +1,7 @@
 //! End-to-end: the `annotations` kind through the real plugin binary on both source versions —
 //! compliance status changes checked against a brute-force walk over the generated findings,
-//! flow-log silences against a brute-force walk over the generated flow records — and its
-//! errors word for word.
+//! flow-log silences against a brute-force walk over the generated flow records, IAM changes,
+//! sign-ins and new findings against the generated events — and its errors word for word.
 
 use crate::common;
 
@@ -422,15 +422,15 @@ async fn bad_annotation_queries_are_refused_word_for_word() {
     let cases = [
         (
             json!({"kind": "annotations", "event": "deployments"}),
-            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent",
+            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent, iam_changes, sign_ins, new_findings",
         ),
         (
             json!({"kind": "annotations"}),
-            "query field `event` has the value (missing): an annotations query names the event it marks; supported events: control_status_changes, flow_logs_silent",
+            "query field `event` has the value (missing): an annotations query names the event it marks; supported events: control_status_changes, flow_logs_silent, iam_changes, sign_ins, new_findings",
         ),
         (
             json!({"kind": "annotations", "event": ["flow_logs_silent"]}),
-            "query field `event` has the value [\"flow_logs_silent\"]: expected a string; supported events: control_status_changes, flow_logs_silent",
+            "query field `event` has the value [\"flow_logs_silent\"]: expected a string; supported events: control_status_changes, flow_logs_silent, iam_changes, sign_ins, new_findings",
         ),
         (
             json!({"kind": "annotations", "event": "control_status_changes", "control": "EC2.6' OR 1=1 --"}),
@@ -452,6 +452,18 @@ async fn bad_annotation_queries_are_refused_word_for_word() {
             json!({"kind": "annotations", "event": "flow_logs_silent", "filters": {"vpcs": ["vpc-0abc'; DROP TABLE x"]}}),
             "query field `filters.vpcs[0]` has the value \"vpc-0abc'; DROP TABLE x\": expected a vpc id: vpc- and 8 to 17 hex digits, e.g. vpc-0a1b2c3d4e5f60718",
         ),
+        (
+            json!({"kind": "annotations", "event": "sign_ins", "filters": {"vpcs": ["vpc-0a1b2c3d"]}}),
+            "query field `filters.vpcs` has the value [\"vpc-0a1b2c3d\"]: the sign_ins annotation filters by accounts, regions, principals, principal_names, principal_types, src_ip, exclude_ip, outcome, mfa; remove this filter",
+        ),
+        (
+            json!({"kind": "annotations", "event": "iam_changes", "filters": {"principals": ["arn:aws:iam::1:user/a' OR 1=1"]}}),
+            "query field `filters.principals[0]` has the value \"arn:aws:iam::1:user/a' OR 1=1\": expected a principal ARN such as arn:aws:iam::111122223333:user/alice, or an AWS service such as ec2.amazonaws.com",
+        ),
+        (
+            json!({"kind": "annotations", "event": "new_findings", "min_severity": "Severe"}),
+            "query field `min_severity` has the value \"Severe\": expected a severity: Informational, Low, Medium, High, Critical, Fatal",
+        ),
     ];
     let queries: Vec<_> = cases
         .iter()
@@ -471,6 +483,186 @@ async fn bad_annotation_queries_are_refused_word_for_word() {
         let r = &answer[&format!("Q{i}")];
         assert_eq!(r.error, *message, "{q}");
         assert_eq!(r.status, 400, "{q}");
+    }
+    p.stop().await;
+}
+
+/// The single-event annotations (IAM changes, console sign-ins, new findings) on both source
+/// versions: one annotation per event of a brute-force walk over the generated records, at its
+/// time, worded from its own columns.
+#[tokio::test]
+async fn event_annotations_mark_every_event_of_the_brute_force_walk() {
+    use crate::cloudtrail::{dim, in_range};
+    use crate::common::trail_events;
+    use lakewatch::demo::{TrailClass, TrailEvent};
+    const FROM: &str = "2024-06-13T12:00:00Z";
+    const TO: &str = "2024-06-15T11:59:59.999Z";
+    let p = plugin().await;
+    let is_change = |e: &TrailEvent| {
+        e.service == "iam.amazonaws.com"
+            && (e.class == TrailClass::AccountChange
+                || lakewatch::query::IAM_CHANGES.contains(&e.operation))
+    };
+    let events = |keep: &dyn Fn(&TrailEvent) -> bool| -> Vec<(i64, String)> {
+        let mut out: Vec<(i64, String)> = trail_events()
+            .iter()
+            .filter(|e| in_range(e, FROM, TO) && keep(e))
+            .map(|e| (e.time_ms, e.event_id.clone()))
+            .collect();
+        out.sort();
+        out
+    };
+    let marked = |frame: &DecodedFrame, id: &str| -> Vec<(i64, String)> {
+        let mut out: Vec<(i64, String)> = rows(frame)
+            .iter()
+            .map(|r| {
+                (
+                    ms(r["time"].as_str().unwrap()),
+                    r[id].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    for version in ["1", "2"] {
+        let ask_event = |q: Value| {
+            let p = &p;
+            async move {
+                let answer = p
+                    .query(&settings(version), &[query("A", q, FROM, TO, 60_000)], &[])
+                    .await
+                    .unwrap();
+                let a = &answer["A"];
+                assert_eq!(a.error, "", "v{version}");
+                a.frames[0].clone()
+            }
+        };
+        // Every IAM change.
+        let frame = ask_event(json!({"kind": "annotations", "event": "iam_changes"})).await;
+        let want = events(&is_change);
+        assert!(!want.is_empty());
+        assert_eq!(marked(&frame, "event_id"), want, "v{version} IAM changes");
+        println!("figures: v{version} iam_changes annotations {}", want.len());
+        // The story's stolen key attaching a policy to its own user, word for word.
+        let texts: Vec<(String, String)> = rows(&frame)
+            .iter()
+            .map(|r| {
+                (
+                    r["text"].as_str().unwrap().into(),
+                    r["tags"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert!(texts.contains(&(
+            "IAM AttachUserPolicy by arn:aws:iam::111122223333:user/carol on carol (111122223333)".into(),
+            "iam,AttachUserPolicy,Success,111122223333".into()
+        )), "{texts:?}");
+        for r in rows(&frame) {
+            let v = |c: &str| r[c].as_str().unwrap_or_default().to_string();
+            let tags = r["tags"].as_str().unwrap();
+            assert!(
+                tags.starts_with(&format!("iam,{}", v("operation"))),
+                "{tags}"
+            );
+            assert!(r["text"].as_str().unwrap().starts_with(&format!(
+                "IAM {} by {}",
+                v("operation"),
+                v("principal")
+            )));
+        }
+        // Past the row cap the newest events are marked, with a warning.
+        let mut capped = settings(version);
+        capped["maxRows"] = json!(2);
+        let answer = p
+            .query(
+                &capped,
+                &[query(
+                    "A",
+                    json!({"kind": "annotations", "event": "iam_changes"}),
+                    FROM,
+                    TO,
+                    60_000,
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+        let cut = &answer["A"].frames[0];
+        assert_eq!(marked(cut, "event_id"), want[want.len() - 2..].to_vec());
+        assert!(
+            cut.meta["notices"]
+                .to_string()
+                .contains("The result was cut at 2 rows (the datasource's row cap)"),
+            "{}",
+            cut.meta
+        );
+        // Console sign-ins without MFA, and the root's.
+        let frame = ask_event(
+            json!({"kind": "annotations", "event": "sign_ins", "filters": {"mfa": "false"}}),
+        )
+        .await;
+        let want = events(&|e| e.class == TrailClass::Authentication && e.mfa_used == Some(false));
+        assert!(!want.is_empty());
+        assert_eq!(marked(&frame, "event_id"), want, "v{version} sign-ins");
+        println!("figures: v{version} sign-ins without MFA {}", want.len());
+        // Its console sign-in from outside, word for word.
+        let texts: Vec<String> = rows(&frame)
+            .iter()
+            .map(|r| r["text"].as_str().unwrap().to_string())
+            .collect();
+        assert!(texts.iter().any(|t| t == "Console sign-in by arn:aws:iam::111122223333:user/carol from 5.188.62.140 without MFA (111122223333 us-east-1)"), "{texts:?}");
+        for r in rows(&frame) {
+            assert!(r["tags"].as_str().unwrap().contains("no-mfa"));
+            assert!(r["text"].as_str().unwrap().contains(" without MFA ("));
+        }
+        let frame = ask_event(json!({"kind": "annotations", "event": "sign_ins",
+            "filters": {"principal_types": ["Root"]}}))
+        .await;
+        let want = events(&|e| {
+            e.class == TrailClass::Authentication && dim(e, "principal_type").unwrap() == "Root"
+        });
+        assert_eq!(marked(&frame, "event_id"), want, "v{version} root sign-ins");
+        for r in rows(&frame) {
+            assert!(r["tags"].as_str().unwrap().contains(",root"));
+            assert!(r["text"].as_str().unwrap().contains(" by root ("));
+        }
+        // Findings first observed in the range, High and up by default, then every severity.
+        for (q, min) in [
+            (json!({"kind": "annotations", "event": "new_findings"}), 4),
+            (
+                json!({"kind": "annotations", "event": "new_findings", "min_severity": "Informational"}),
+                1,
+            ),
+        ] {
+            let frame = ask_event(q).await;
+            let mut want: Vec<(i64, String)> = crate::findings::newest(FROM, TO)
+                .into_iter()
+                .filter(|f| f.severity_id >= min)
+                .filter_map(|f| {
+                    let (first, _) = f.seen_ms?;
+                    (first >= ms(FROM)).then(|| (first, f.finding_uid.clone()))
+                })
+                .collect();
+            want.sort();
+            assert!(!want.is_empty());
+            assert_eq!(
+                marked(&frame, "finding"),
+                want,
+                "v{version} new findings {min}"
+            );
+            println!(
+                "figures: v{version} new findings at severity {min}+: {}",
+                want.len()
+            );
+            for r in rows(&frame) {
+                let sev = r["severity"].as_str().unwrap();
+                assert!(r["text"].as_str().unwrap().starts_with(&format!(
+                    "{sev} {} finding: ",
+                    r["product"].as_str().unwrap()
+                )));
+            }
+        }
     }
     p.stop().await;
 }

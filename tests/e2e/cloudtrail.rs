@@ -22,12 +22,12 @@ pub(crate) const HOUR: i64 = 3_600_000;
 /// A group key as SQL sees it: NULL is `None`.
 pub(crate) type Key = Option<String>;
 
-fn in_range(e: &TrailEvent, from: &str, to: &str) -> bool {
+pub(crate) fn in_range(e: &TrailEvent, from: &str, to: &str) -> bool {
     (t(from).timestamp_millis()..=t(to).timestamp_millis()).contains(&e.time_ms)
 }
 
 /// A dimension of an event, as the kinds compute it.
-fn dim(e: &TrailEvent, name: &str) -> Key {
+pub(crate) fn dim(e: &TrailEvent, name: &str) -> Key {
     let id = &e.identity;
     match name {
         "account" => Some(e.account_id.clone()),

@@ -292,6 +292,24 @@ fn cases() -> Vec<Case> {
             "2024-06-15T12:00:00Z",
         ),
         case(
+            "annotations_iam_changes",
+            json!({"kind": "annotations", "event": "iam_changes"}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "annotations_sign_ins_without_mfa",
+            json!({"kind": "annotations", "event": "sign_ins", "filters": {"mfa": "false"}}),
+            "2024-06-01T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
+            "annotations_new_findings",
+            json!({"kind": "annotations", "event": "new_findings", "min_severity": "Low"}),
+            "2024-06-08T00:00:00Z",
+            "2024-06-15T12:00:00Z",
+        ),
+        case(
             "active_findings",
             json!({"kind": "active_findings", "min_severity": "Informational", "limit": 1000}),
             "2024-06-08T00:00:00Z",

@@ -16,7 +16,7 @@ const FROM: &str = "2024-06-13T12:00:00Z";
 const TO: &str = "2024-06-15T11:59:59.999Z";
 
 /// Every finding row of the lake: the controls' and the other products'.
-fn every_finding() -> &'static [FindingRecord] {
+pub(crate) fn every_finding() -> &'static [FindingRecord] {
     static ALL: std::sync::OnceLock<Vec<FindingRecord>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let cfg = config();
@@ -26,7 +26,7 @@ fn every_finding() -> &'static [FindingRecord] {
     })
 }
 
-fn severity(id: i32) -> &'static str {
+pub(crate) fn severity(id: i32) -> &'static str {
     [
         "Unknown",
         "Informational",
@@ -53,7 +53,7 @@ fn class(f: &FindingRecord, version: &str) -> &'static str {
 }
 
 /// The newest update of every finding in the range.
-fn newest(from: &str, to: &str) -> Vec<&'static FindingRecord> {
+pub(crate) fn newest(from: &str, to: &str) -> Vec<&'static FindingRecord> {
     let range = t(from).timestamp_millis()..=t(to).timestamp_millis();
     let mut by_id: BTreeMap<&str, &FindingRecord> = BTreeMap::new();
     for f in every_finding()

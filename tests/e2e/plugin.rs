@@ -569,7 +569,7 @@ async fn every_shipped_dashboard_annotation_query_answers_with_annotations() {
     let p = plugin().await;
     let end = t("2024-06-15T12:00:00Z");
     let targets = lakewatch::dashboards::annotation_targets().unwrap();
-    assert_eq!(targets.len(), 2);
+    assert_eq!(targets.len(), 6);
     for target in targets {
         let from = lakewatch::dashboards::parse_time(&target.time.0, end).unwrap();
         let to = lakewatch::dashboards::parse_time(&target.time.1, end).unwrap();

@@ -107,6 +107,24 @@ describe('Annotation query editor', () => {
     expect('control' in last()).toBe(false);
   });
 
+  it('builds sign-in and new-finding annotations, each offering only the filters its event reads', async () => {
+    const { user, last } = setup({ ...defaultAnnotationQuery(), filters: { accounts: ['$account'], vpcs: ['$vpc'] } });
+    await choose(user, 'lakewatch-event', 'Console sign-ins');
+    expect(last()).toEqual({ refId: 'Anno', kind: 'annotations', event: 'sign_ins', filters: { accounts: ['$account'] } });
+    await choose(user, 'lakewatch-add-filter', 'MFA used');
+    await choose(user, 'lakewatch-filter-mfa', 'false');
+    expect(last()).toEqual({ refId: 'Anno', kind: 'annotations', event: 'sign_ins', filters: { accounts: ['$account'], mfa: 'false' } });
+    // Sign-ins carry no VPC.
+    await user.click(document.getElementById('lakewatch-add-filter')!);
+    expect(page().queryByText('VPCs')).not.toBeInTheDocument();
+    await user.keyboard('{Escape}');
+
+    await choose(user, 'lakewatch-event', 'New findings');
+    expect(last()).toEqual({ refId: 'Anno', kind: 'annotations', event: 'new_findings', filters: { accounts: ['$account'] } });
+    await user.click(page().getByLabelText('Critical'));
+    expect(last()).toEqual({ refId: 'Anno', kind: 'annotations', event: 'new_findings', min_severity: 'Critical', filters: { accounts: ['$account'] } });
+  });
+
   it('keeps the panel defaults Grafana lays under a stored target out of the saved annotation', async () => {
     // StandardAnnotationQueryEditor shows { ...datasource.getDefaultQuery(), ...annotation.target }.
     const stored: LakewatchQuery = { refId: 'Anno', kind: 'annotations', event: 'flow_logs_silent', silent_for_minutes: 30, filters: { vpcs: '$vpc' } };

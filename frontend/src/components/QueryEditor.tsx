@@ -23,6 +23,7 @@ import {
   annotationEvent,
   fieldsFor,
   filterText,
+  filtersFor,
   filterValues,
   kindSpec,
   numberError,
@@ -221,7 +222,7 @@ export function QueryEditor(props: Props) {
   const changeKind = (kind: QueryKind) => {
     // Filters the current kind cannot hold stay remembered; the ones it can hold are as the user left them.
     const memoryFilters: FlowFilters = { ...(remembered.current.filters ?? {}) };
-    for (const f of spec.filters) {
+    for (const f of filtersFor(spec, query)) {
       delete memoryFilters[f];
     }
     const filters = { ...memoryFilters, ...(query.filters ?? {}) };
@@ -315,8 +316,9 @@ export function QueryEditor(props: Props) {
 
   // Filters shown: the ones set, plus the ones the user added with "Add filter".
   const [shownFilters, setShownFilters] = useState<FilterName[]>([]);
-  const visibleFilters = spec.filters.filter((f) => query.filters?.[f] !== undefined || shownFilters.includes(f));
-  const addableFilters = spec.filters
+  const kindFilters = filtersFor(spec, query);
+  const visibleFilters = kindFilters.filter((f) => query.filters?.[f] !== undefined || shownFilters.includes(f));
+  const addableFilters = kindFilters
     .filter((f) => !visibleFilters.includes(f))
     .map((f) => ({ label: FILTER_INFO[f].label, value: f }));
 
@@ -646,7 +648,7 @@ export function QueryEditor(props: Props) {
               <InlineField label="Min severity" labelWidth={14} tooltip="Only findings at or above this severity">
                 <RadioButtonGroup
                   options={SEVERITIES.map((v) => ({ label: v, value: v }))}
-                  value={query.min_severity ?? (query.kind === 'active_findings' ? 'Medium' : undefined)}
+                  value={query.min_severity ?? (query.kind === 'active_findings' ? 'Medium' : query.kind === 'annotations' ? 'High' : undefined)}
                   onChange={(v) => update({ min_severity: v }, true)}
                 />
               </InlineField>

@@ -305,6 +305,32 @@ fn annotations_of_status_changes_and_flow_log_silences() {
     );
 }
 
+/// The single-event annotations read their kinds' event tables: IAM changes, sign-ins without
+/// MFA, findings first observed in the range (newest update per finding, at or above High).
+#[test]
+fn annotations_of_iam_changes_sign_ins_and_new_findings() {
+    all_dialects(
+        "annotations_iam_changes",
+        json!({"kind": "annotations", "event": "iam_changes",
+               "filters": {"accounts": ["111122223333"], "principals": ["arn:aws:iam::111122223333:user/carol"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_sign_ins_without_mfa",
+        json!({"kind": "annotations", "event": "sign_ins", "filters": {"mfa": "false", "regions": ["us-east-1"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+    all_dialects(
+        "annotations_new_findings",
+        json!({"kind": "annotations", "event": "new_findings",
+               "filters": {"accounts": ["111122223333"], "products": ["GuardDuty"]}}),
+        "2024-06-10T00:00:00Z",
+        "2024-06-11T00:00:00Z",
+    );
+}
+
 /// Athena SQL on a datasource whose settings name the Glue database and the flow table (a
 /// resource link): the planned query and `$__database`/`$__table` follow them.
 #[test]

@@ -8,22 +8,7 @@ use super::super::cloudtrail::{
 use super::{panel, Answer, Envelope, Group, Kind, KindSpec};
 use super::{AnyQuery, PanelQuery, QueryError};
 
-/// The filters of `api_activity` and `top_principals`: every CloudTrail filter but the
-/// sign-ins' MFA.
-pub const CALL_FILTERS: [&str; 12] = [
-    "accounts",
-    "regions",
-    "services",
-    "operations",
-    "principals",
-    "principal_names",
-    "principal_types",
-    "access_keys",
-    "src_ip",
-    "exclude_ip",
-    "outcome",
-    "error_codes",
-];
+pub use super::super::cloudtrail::CALL_FILTERS;
 
 /// `api_activity`.
 pub struct ApiActivityKind;

@@ -9,18 +9,7 @@ use super::super::cloudtrail::{
 use super::{panel, Answer, Envelope, Group, Kind, KindSpec};
 use super::{AnyQuery, PanelQuery, QueryError};
 
-/// The filters `auth_events` reads.
-pub const AUTH_FILTERS: [&str; 9] = [
-    "accounts",
-    "regions",
-    "principals",
-    "principal_names",
-    "principal_types",
-    "src_ip",
-    "exclude_ip",
-    "outcome",
-    "mfa",
-];
+pub use super::super::cloudtrail::AUTH_FILTERS;
 
 /// The groups of the series format when the query names none.
 pub const GROUP_BY: [TrailDimension; 2] = [TrailDimension::Account, TrailDimension::Principal];

@@ -169,6 +169,9 @@ pub struct KindSpec {
     /// Kinds with events: the fields each event reads besides `fields`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_fields: Option<BTreeMap<&'static str, Vec<&'static str>>>,
+    /// Kinds with events: the filters each event reads (`filters` lists them all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_filters: Option<BTreeMap<&'static str, Vec<&'static str>>>,
     /// Measures accepted, the default first.
     pub measures: Vec<&'static str>,
     /// Dimensions `group_by` accepts (empty: no group-by).
@@ -204,6 +207,7 @@ impl KindSpec {
             answer,
             fields: Vec::new(),
             event_fields: None,
+            event_filters: None,
             measures: Vec::new(),
             dimensions: Vec::new(),
             default_group_by: None,
