@@ -16,7 +16,7 @@ const FROM: &str = "2024-06-13T12:00:00Z";
 const TO: &str = "2024-06-15T11:59:59.999Z";
 
 /// Every finding row of the lake: the controls' and the other products'.
-fn every_finding() -> &'static [FindingRecord] {
+pub(crate) fn every_finding() -> &'static [FindingRecord] {
     static ALL: std::sync::OnceLock<Vec<FindingRecord>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let cfg = config();
