@@ -336,6 +336,31 @@ mod tests {
         }
     }
 
+    /// Dashboards' data links name these columns: a rename breaks them.
+    #[test]
+    fn the_frame_keeps_its_column_names_in_order() {
+        let frame = timeline_frame("A", &[]).unwrap();
+        let names: Vec<&str> = frame.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "time",
+                "source",
+                "summary",
+                "count",
+                "bytes",
+                "account",
+                "region",
+                "peer",
+                "domain",
+                "principal",
+                "resource",
+                "finding_id",
+                "severity"
+            ]
+        );
+    }
+
     #[test]
     fn the_resource_side_is_the_host_inside_even_through_a_nat_gateway() {
         let vpc = Resource::parse("vpc-0a1b2c3d").unwrap();

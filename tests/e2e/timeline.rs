@@ -335,18 +335,50 @@ async fn bad_resources_fail_word_for_word_and_long_timelines_are_cut() {
     let q = json!({"kind": "resource_timeline", "resource": host, "limit": 3});
     let frame = ask(&p, "2", q, FROM, TO).await;
     assert_eq!(rows(&frame).len(), 3);
-    let notices: Vec<String> = frame.meta["notices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let notices = notices(&frame);
     assert!(
         notices
             .iter()
             .any(|n| n.starts_with("Showing the first 3 of ")),
         "{notices:?}"
     );
+    let skipped = format!("The timeline leaves out findings: its records cannot name {host}.");
+    assert!(notices.contains(&skipped), "{notices:?}");
+}
+
+/// The notices of a frame, as text.
+fn notices(frame: &lakewatch::frame::DecodedFrame) -> Vec<String> {
+    frame.meta["notices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// A datasource that may not read the findings answers an instance's timeline without them,
+/// saying why in a notice.
+#[tokio::test]
+async fn a_datasource_that_may_not_read_findings_leaves_them_out_with_a_notice() {
+    let p = plugin().await;
+    let mut flows_only = settings("2");
+    flows_only["allowedSources"] = json!(["vpc_flow"]);
+    let instance = burst_instance();
+    let q = json!({"kind": "resource_timeline", "resource": instance, "sources": ["flows", "findings"]});
+    let answer = p
+        .query(&flows_only, &[query("A", q, FROM, TO, 60_000)], &[])
+        .await
+        .unwrap();
+    assert_eq!(answer["A"].error, "");
+    let frame = &answer["A"].frames[0];
+    assert!(
+        notices(frame).contains(&"The timeline leaves out findings: this datasource does not read sh_findings (setting `allowedSources`: vpc_flow); use a datasource that may, or ask an admin.".to_string()),
+        "{:?}",
+        notices(frame)
+    );
+    let frame = rows(frame);
+    assert!(!frame.is_empty());
+    assert!(frame.iter().all(|r| r["source"] == "flows"));
 }
 
 /// A partition's folder name, as the answers' meta lists them.
