@@ -134,7 +134,7 @@ fn listed_rows(cols: &FindingColumns, version: SourceVersion) -> Vec<Output> {
 }
 
 /// A finding's state: `ARCHIVED` when Security Hub archived it, else its workflow caption.
-fn state_expr(cols: &FindingColumns) -> Expr {
+pub(super) fn state_expr(cols: &FindingColumns) -> Expr {
     Expr::When {
         condition: Box::new(Predicate::In(
             cols.record_state.into(),

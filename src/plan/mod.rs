@@ -12,7 +12,10 @@ mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
-pub use timeline::{DNS_GROUPS, FLOW_GROUPS, FLOW_MEASURES, HOUR_MS, RECORDS, TRAIL_GROUPS};
+pub use timeline::{
+    COMPLIANCE_STATUS, DNS_GROUPS, FINDING_GROUPS, FINDING_ID, FINDING_STATE, FINDING_TITLE,
+    FLOW_GROUPS, FLOW_INTERFACE_GROUPS, FLOW_MEASURES, HOUR_MS, RECORDS, TRAIL_GROUPS,
+};
 pub use waf::waf_dimension_expr;
 mod compliance;
 mod findings;

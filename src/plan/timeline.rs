@@ -3,15 +3,17 @@
 
 use super::cloudtrail::trail_scope;
 use super::dns::{dns_dimension_expr, dns_scope};
+use super::findings::{finding_dimension_expr, finding_scope, state_expr};
 use super::{
     dimension_expr, flow_scope, measure_aggregate, output, trail_dimension_expr, whole_buckets,
     Aggregate, Expr, Literal, OrderKey, Output, OutputValue, Plan, PlanOptions, Predicate, Shape,
     TIME_BUCKET,
 };
+use crate::lake::source::flow_log_fields;
 use crate::lake::{SourceVersion, TrailColumns};
 use crate::query::{
-    Dimension, DnsDimension, DnsFilters, FlowFilters, Measure, Resource, TimeWindow, TimelinePart,
-    TimelineSource, TrailDimension, TrailFilters,
+    Dimension, DnsDimension, DnsFilters, FindingDimension, FindingFilters, FlowFilters, Measure,
+    Resource, TimeWindow, TimelinePart, TimelineSource, TrailDimension, TrailFilters,
 };
 
 /// A timeline row's hour.
@@ -41,6 +43,10 @@ pub const DNS_GROUPS: [DnsDimension; 6] = [
     DnsDimension::QueryType,
     DnsDimension::Rcode,
 ];
+/// The interface addresses (`srcaddr`, `dstaddr`) a flow row of an ENI, instance or VPC is also
+/// grouped by: where one differs from the packet's address on the resource's side, the
+/// interface forwarded the packet (a NAT gateway's), and the resource's host is the other side.
+pub const FLOW_INTERFACE_GROUPS: [&str; 2] = ["srcaddr", "dstaddr"];
 /// The CloudTrail groups of a timeline row.
 pub const TRAIL_GROUPS: [TrailDimension; 6] = [
     TrailDimension::Account,
@@ -51,6 +57,24 @@ pub const TRAIL_GROUPS: [TrailDimension; 6] = [
     TrailDimension::Outcome,
 ];
 
+/// Alias of a finding's id in a timeline row.
+pub const FINDING_ID: &str = "finding_id";
+/// Alias of a finding's title.
+pub const FINDING_TITLE: &str = "title";
+/// Alias of a finding's compliance status (NULL for findings of threats and vulnerabilities).
+pub const COMPLIANCE_STATUS: &str = "compliance_status";
+/// Alias of a finding's state: `ARCHIVED`, else its workflow caption (New, Resolved, …).
+pub const FINDING_STATE: &str = "state";
+/// The finding dimensions of a timeline row, besides its id, title, status and state.
+pub const FINDING_GROUPS: [FindingDimension; 6] = [
+    FindingDimension::Account,
+    FindingDimension::Region,
+    FindingDimension::Resource,
+    FindingDimension::Severity,
+    FindingDimension::Product,
+    FindingDimension::Type,
+];
+
 /// The plan of one part of a timeline.
 pub(super) fn plan(part: &TimelinePart, window: &TimeWindow, options: &PlanOptions) -> Plan {
     let window = whole_buckets(window, HOUR_MS);
@@ -58,6 +82,7 @@ pub(super) fn plan(part: &TimelinePart, window: &TimeWindow, options: &PlanOptio
         TimelineSource::Flows => plan_flows(part, &window, options),
         TimelineSource::Dns => plan_dns(part, &window, options),
         TimelineSource::CloudTrail => plan_trail(part, &window, options),
+        TimelineSource::Findings => plan_findings(part, &window, options),
     }
 }
 
@@ -90,12 +115,32 @@ fn plan_flows(part: &TimelinePart, window: &TimeWindow, options: &PlanOptions) -
             .push(Predicate::Or(vec![side("src"), side("dst")]));
     }
     let time = Expr::Column(scope.cols.time_ms);
-    let groups = FLOW_GROUPS.map(|d| (d.name(), dimension_expr(d, options.version)));
+    let mut groups = FLOW_GROUPS
+        .map(|d| (d.name(), dimension_expr(d, options.version)))
+        .to_vec();
+    if !matches!(part.resource, Resource::Ip(_)) {
+        groups.extend(interface_addresses(options.version));
+    }
     let measures = FLOW_MEASURES
         .map(|m| (m.name(), measure_aggregate(m, options.version)))
         .to_vec();
     let (outputs, order_by) = hourly(time, &groups, measures);
     scope.into_plan(outputs, order_by, options.max_rows + 1, table_shape())
+}
+
+/// The interface addresses as the flow log names them, [`FLOW_INTERFACE_GROUPS`] in order.
+fn interface_addresses(version: SourceVersion) -> Vec<(&'static str, Expr)> {
+    let fields = flow_log_fields(version);
+    FLOW_INTERFACE_GROUPS
+        .iter()
+        .map(|name| {
+            let (alias, expr) = fields
+                .iter()
+                .find(|(field, _)| field == name)
+                .expect("the flow log names both interface addresses");
+            (*alias, (*expr).into())
+        })
+        .collect()
 }
 
 /// Resolver queries asked by the resource: its address, instance or VPC.
@@ -146,6 +191,38 @@ fn plan_trail(part: &TimelinePart, window: &TimeWindow, options: &PlanOptions) -
     scope.filters.extend(extra);
     let time = Expr::Column(scope.cols.time_ms);
     let groups = TRAIL_GROUPS.map(|d| (d.name(), trail_dimension_expr(d, options.version)));
+    let (outputs, order_by) = hourly(time, &groups, vec![(RECORDS, Aggregate::Count)]);
+    scope.into_plan(outputs, order_by, options.max_rows + 1, table_shape())
+}
+
+/// Updates of the findings whose resource is the ENI, instance or VPC: its id, or an ARN ending
+/// in it (`arn:aws:ec2:…:instance/i-…`), as the finding kinds' `resources` filter matches.
+fn plan_findings(part: &TimelinePart, window: &TimeWindow, options: &PlanOptions) -> Plan {
+    let id = match &part.resource {
+        Resource::Eni(id) | Resource::Instance(id) | Resource::Vpc(id) => id.as_str().to_string(),
+        Resource::Ip(_) => {
+            unreachable!("a finding's resource is never an address; the part is skipped")
+        }
+    };
+    let filters = FindingFilters {
+        accounts: part.accounts.clone(),
+        regions: part.regions.clone(),
+        resources: vec![id],
+        ..FindingFilters::default()
+    };
+    let scope = finding_scope(&filters, window, options);
+    let cols = scope.cols;
+    let mut groups: Vec<(&'static str, Expr)> = FINDING_GROUPS
+        .iter()
+        .map(|d| (d.name(), finding_dimension_expr(*d, options.version)))
+        .collect();
+    groups.extend([
+        (FINDING_ID, Expr::Column(cols.finding_uid)),
+        (FINDING_TITLE, Expr::Column(cols.title)),
+        (COMPLIANCE_STATUS, Expr::Column(cols.status)),
+        (FINDING_STATE, state_expr(&cols)),
+    ]);
+    let time = Expr::Column(cols.time_ms);
     let (outputs, order_by) = hourly(time, &groups, vec![(RECORDS, Aggregate::Count)]);
     scope.into_plan(outputs, order_by, options.max_rows + 1, table_shape())
 }

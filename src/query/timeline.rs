@@ -57,8 +57,8 @@ impl Resource {
     }
 }
 
-/// A source of timeline rows. A further source (findings naming the resource) is one more
-/// variant here, its plan in `plan/timeline.rs` and its summary in `frame/timeline.rs`.
+/// A source of timeline rows. A further source is one more variant here, its plan in
+/// `plan/timeline.rs` and its summary in `frame/timeline.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TimelineSource {
     /// VPC flow records naming the resource.
@@ -67,14 +67,17 @@ pub enum TimelineSource {
     Dns,
     /// CloudTrail management calls naming it.
     CloudTrail,
+    /// Security Hub findings (every product's) whose resource is it.
+    Findings,
 }
 
 impl TimelineSource {
     /// Every source, in the order rows of the same time are listed.
-    pub const ALL: [TimelineSource; 3] = [
+    pub const ALL: [TimelineSource; 4] = [
         TimelineSource::Flows,
         TimelineSource::Dns,
         TimelineSource::CloudTrail,
+        TimelineSource::Findings,
     ];
 
     /// The name in `sources` and in the frame's `source` column.
@@ -83,11 +86,12 @@ impl TimelineSource {
             TimelineSource::Flows => "flows",
             TimelineSource::Dns => "dns",
             TimelineSource::CloudTrail => "cloudtrail",
+            TimelineSource::Findings => "findings",
         }
     }
 
     /// Whether the source's records can name `resource` (Route 53 logs no interface; CloudTrail
-    /// names no interface or VPC).
+    /// names no interface or VPC; a finding's resource is an id or ARN, never an address).
     pub fn names(self, resource: &Resource) -> bool {
         !matches!(
             (self, resource),
@@ -96,6 +100,7 @@ impl TimelineSource {
                     TimelineSource::CloudTrail,
                     Resource::Eni(_) | Resource::Vpc(_)
                 )
+                | (TimelineSource::Findings, Resource::Ip(_))
         )
     }
 }
@@ -172,7 +177,7 @@ pub(super) fn parse_sources(obj: &Map<String, Value>) -> Result<Vec<TimelineSour
                 QueryError::new(
                     "sources",
                     super::quoted(name),
-                    "expected flows, dns or cloudtrail",
+                    "expected flows, dns, cloudtrail or findings",
                 )
             })?;
         wanted.push(source);
@@ -220,6 +225,37 @@ mod tests {
             "host",
         ] {
             assert_eq!(Resource::parse(bad), Err(ACCEPTED.to_string()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sources_are_named_in_any_case_and_anything_else_refused_word_for_word() {
+        let obj = |sources: Value| match serde_json::json!({ "sources": sources }) {
+            Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        };
+        assert_eq!(
+            parse_sources(&obj(serde_json::json!(["Findings", "flows"]))).unwrap(),
+            vec![TimelineSource::Flows, TimelineSource::Findings]
+        );
+        assert_eq!(
+            parse_sources(&obj(serde_json::json!([]))).unwrap(),
+            TimelineSource::ALL.to_vec()
+        );
+        assert_eq!(
+            parse_sources(&obj(serde_json::json!(["waf"])))
+                .unwrap_err()
+                .to_string(),
+            "query field `sources` has the value \"waf\": expected flows, dns, cloudtrail or findings"
+        );
+    }
+
+    #[test]
+    fn findings_name_ids_and_never_an_address() {
+        let named = |text: &str| TimelineSource::Findings.names(&Resource::parse(text).unwrap());
+        assert!(!named("10.0.1.5"));
+        for id in ["eni-0a1b2c3d", "i-0123456789abcdef0", "vpc-0a1b2c3d"] {
+            assert!(named(id), "{id}");
         }
     }
 }

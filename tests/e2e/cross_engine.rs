@@ -382,6 +382,21 @@ fn cases() -> Vec<Case> {
             "2024-06-12T06:00:00Z",
             "2024-06-13T06:00:00Z",
         ),
+        // One source per case (a timeline's parts are separate statements): the fixture lake's
+        // VPC with a NAT gateway, whose forwarded packets its flow part groups apart, and whose
+        // control findings its findings part lists.
+        case(
+            "resource_timeline_vpc_flows",
+            json!({"kind": "resource_timeline", "resource": "vpc-0449750c815c187cc", "sources": ["flows"]}),
+            DAY_FROM,
+            DAY_TO,
+        ),
+        case(
+            "resource_timeline_vpc_findings",
+            json!({"kind": "resource_timeline", "resource": "vpc-0449750c815c187cc", "sources": ["findings"]}),
+            DAY_FROM,
+            DAY_TO,
+        ),
     ]
 }
 

@@ -584,3 +584,20 @@ fn resource_timeline_parts_of_an_address_and_an_instance() {
         DAY_TO,
     );
 }
+
+#[test]
+fn resource_timeline_findings_of_a_vpc_and_an_eni() {
+    all_dialects(
+        "resource_timeline_findings_vpc",
+        json!({"kind": "resource_timeline", "resource": "vpc-0a1b2c3d", "sources": ["findings"],
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "resource_timeline_findings_eni",
+        json!({"kind": "resource_timeline", "resource": "eni-0a1b2c3d4e5f60718", "sources": ["findings"]}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

@@ -1,5 +1,5 @@
-//! `resource_timeline`: one table in time order of the flows, DNS queries and CloudTrail calls
-//! naming an address, ENI, instance or VPC.
+//! `resource_timeline`: one table in time order of the flows, DNS queries, CloudTrail calls and
+//! Security Hub findings naming an address, ENI, instance or VPC.
 
 use super::super::timeline::{parse_resource, parse_scope, parse_sources};
 use super::super::{ResourceTimeline, TIMELINE_FILTERS};
@@ -15,7 +15,7 @@ pub struct ResourceTimelineKind;
 impl Kind for ResourceTimelineKind {
     fn spec(&self) -> KindSpec {
         KindSpec {
-            description: "Everything the lake says about an address, ENI, instance or VPC: its flows, DNS queries and CloudTrail calls by hour, in time order",
+            description: "Everything the lake says about an address, ENI, instance or VPC: its flows, DNS queries, CloudTrail calls and findings by hour, in time order",
             fields: vec!["resource", "sources", "limit"],
             filters: TIMELINE_FILTERS.to_vec(),
             default_limit: Some(LIMIT),
