@@ -903,7 +903,7 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "annotations", "event": "deployments"})),
-            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent"
+            "query field `event` has the value \"deployments\": unknown annotation event; supported events: control_status_changes, flow_logs_silent, iam_changes, sign_ins, new_findings"
         );
         assert_eq!(
             err(json!({"kind": "annotations", "event": "flow_logs_silent", "silent_for_minutes": 129_601})),
