@@ -109,3 +109,47 @@ async fn a_refused_resource_shows_the_kinds_words_on_the_timeline_panel() {
     }
     p.stop().await;
 }
+
+#[tokio::test]
+async fn an_instance_id_answers_on_the_timeline_and_the_address_panels_name_their_filter() {
+    let p = plugin().await;
+    // The demo topology's instance ids do not depend on the seed: this one runs as app-server.
+    let instance = "i-0e97a2cb0599674e5";
+    let not_an_address = format!(
+        "has the value \"{instance}\": not an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8 or 2001:db8::/32"
+    );
+    let targets = targets_with(UID, &[("resource".to_string(), json!(instance))]).unwrap();
+    for target in &targets {
+        let answer = p
+            .query(
+                &settings("2"),
+                &[query(
+                    "A",
+                    target.query.clone(),
+                    &from(&target.time.0),
+                    TO,
+                    60_000,
+                )],
+                &[],
+            )
+            .await
+            .unwrap();
+        let error = &answer["A"].error;
+        if target.query["kind"] == "resource_timeline" {
+            assert_eq!(error, "", "{}", target.panel);
+            let timeline = rows(&answer["A"].frames[0]);
+            println!(
+                "figures: resource timeline of {instance}: {} rows",
+                timeline.len()
+            );
+            assert!(!timeline.is_empty());
+        } else {
+            assert!(
+                error.starts_with("query field `filters.") && error.ends_with(&not_an_address),
+                "{}: {error}",
+                target.panel
+            );
+        }
+    }
+    p.stop().await;
+}
