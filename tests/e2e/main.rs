@@ -28,4 +28,5 @@ mod scoping;
 mod slices;
 mod sql;
 mod timeline;
+mod timeline_dashboard;
 mod waf;
