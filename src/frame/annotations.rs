@@ -13,7 +13,10 @@ use serde_json::json;
 
 use super::encode::FrameError;
 use super::{column, Field, Frame};
-use crate::plan::{EventAnnotation, ENTITY, FIRST_SEEN, LAST_SEEN, UPDATED};
+use crate::plan::{
+    EventAnnotation, ACTIVE_COLUMNS, AUTH_COLUMNS, FIRST_SEEN, IAM_CHANGE_COLUMNS, LAST_SEEN,
+    UPDATED,
+};
 use crate::query::Dimension;
 
 /// Which annotation rows a result holds and how to word them.
@@ -39,12 +42,12 @@ type RowValue<'a> = &'a dyn Fn(&str) -> String;
 
 /// How the rows of one event table read as annotations.
 struct EventWording {
+    /// The table's columns, as its kind lists them.
+    columns: &'static [&'static str],
     /// The column whose time the annotation is at.
     at: &'static str,
     /// Further epoch-millisecond columns, kept as times.
     times: &'static [&'static str],
-    /// The columns kept as text, in order.
-    texts: &'static [&'static str],
     /// The annotation's text from the row's text columns.
     text: fn(RowValue) -> String,
     /// Its tags.
@@ -52,39 +55,17 @@ struct EventWording {
 }
 
 const IAM_CHANGE: EventWording = EventWording {
+    columns: &IAM_CHANGE_COLUMNS,
     at: "time",
     times: &[],
-    texts: &[
-        "account",
-        "principal",
-        "operation",
-        "class",
-        "target",
-        "outcome",
-        "error_code",
-        "src_ip",
-        "user_agent",
-        "event_id",
-    ],
     text: iam_change_text,
     tags: |v| vec!["iam".into(), v("operation"), v("outcome"), v("account")],
 };
 
 const SIGN_IN: EventWording = EventWording {
+    columns: &AUTH_COLUMNS,
     at: "time",
     times: &[],
-    texts: &[
-        "account",
-        "region",
-        "principal",
-        "principal_type",
-        "src_ip",
-        "outcome",
-        "mfa",
-        "message",
-        "user_agent",
-        "event_id",
-    ],
     text: sign_in_text,
     tags: |v| {
         let mut tags = vec!["sign-in".to_string(), v("outcome")];
@@ -100,22 +81,23 @@ const SIGN_IN: EventWording = EventWording {
 };
 
 const NEW_FINDING: EventWording = EventWording {
+    columns: &ACTIVE_COLUMNS,
     at: FIRST_SEEN,
     times: &[UPDATED, LAST_SEEN],
-    texts: &[
-        "severity",
-        "title",
-        "product",
-        "type",
-        "resource",
-        "resource_type",
-        "account",
-        "region",
-        ENTITY,
-    ],
     text: new_finding_text,
     tags: |v| vec!["finding".into(), v("severity"), v("product"), v("account")],
 };
+
+impl EventWording {
+    /// The columns kept as text: every column but the times, in the table's order.
+    fn texts(&self) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .copied()
+            .filter(|c| *c != self.at && !self.times.contains(c))
+            .collect()
+    }
+}
 
 fn wording(event: EventAnnotation) -> &'static EventWording {
     match event {
@@ -296,6 +278,21 @@ fn time_field(name: &str, values: Vec<Option<i64>>) -> Field {
     )
 }
 
+/// The four fields Grafana's annotation support reads, in its order.
+fn grafana_fields(
+    time: Vec<Option<i64>>,
+    end: Vec<Option<i64>>,
+    text: Vec<Option<String>>,
+    tags: Vec<Option<String>>,
+) -> Vec<Field> {
+    vec![
+        time_field("time", time),
+        time_field("timeEnd", end),
+        string_field("text", text),
+        string_field("tags", tags),
+    ]
+}
+
 fn status_change_fields(batches: &[RecordBatch]) -> Result<Vec<Field>, FrameError> {
     const TEXT_COLUMNS: [&str; 8] = [
         "account",
@@ -334,12 +331,7 @@ fn status_change_fields(batches: &[RecordBatch]) -> Result<Vec<Field>, FrameErro
         }
     }
     let n = time.len();
-    let mut fields = vec![
-        time_field("time", time),
-        time_field("timeEnd", vec![None; n]),
-        string_field("text", text),
-        string_field("tags", tags),
-    ];
+    let mut fields = grafana_fields(time, vec![None; n], text, tags);
     fields.extend(
         TEXT_COLUMNS
             .iter()
@@ -350,13 +342,13 @@ fn status_change_fields(batches: &[RecordBatch]) -> Result<Vec<Field>, FrameErro
 }
 
 fn event_fields(batches: &[RecordBatch], wording: &EventWording) -> Result<Vec<Field>, FrameError> {
-    let mut texts_out: Vec<Vec<Option<String>>> = vec![Vec::new(); wording.texts.len()];
+    let names = wording.texts();
+    let mut texts_out: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut times_out: Vec<Vec<Option<i64>>> = vec![Vec::new(); wording.times.len()];
     let (mut time, mut text, mut tags) = (Vec::new(), Vec::new(), Vec::new());
     for batch in batches {
         let at = ints(batch, wording.at)?;
-        let text_arrays: Vec<StringArray> = wording
-            .texts
+        let text_arrays: Vec<StringArray> = names
             .iter()
             .map(|c| texts(batch, c))
             .collect::<Result<_, _>>()?;
@@ -368,8 +360,7 @@ fn event_fields(batches: &[RecordBatch], wording: &EventWording) -> Result<Vec<F
         for i in 0..batch.num_rows() {
             let row: Vec<Option<String>> = text_arrays.iter().map(|a| text_at(a, i)).collect();
             let value = |name: &str| {
-                wording
-                    .texts
+                names
                     .iter()
                     .position(|c| *c == name)
                     .and_then(|k| row[k].clone())
@@ -391,15 +382,9 @@ fn event_fields(batches: &[RecordBatch], wording: &EventWording) -> Result<Vec<F
         }
     }
     let n = time.len();
-    let mut fields = vec![
-        time_field("time", time),
-        time_field("timeEnd", vec![None; n]),
-        string_field("text", text),
-        string_field("tags", tags),
-    ];
+    let mut fields = grafana_fields(time, vec![None; n], text, tags);
     fields.extend(
-        wording
-            .texts
+        names
             .iter()
             .zip(texts_out)
             .map(|(name, values)| string_field(name, values)),
@@ -457,12 +442,7 @@ fn silence_fields(
             }
         }
     }
-    let mut fields = vec![
-        time_field("time", time),
-        time_field("timeEnd", end),
-        string_field("text", text),
-        string_field("tags", tags),
-    ];
+    let mut fields = grafana_fields(time, end, text, tags);
     fields.extend(
         keys.iter()
             .zip(columns)
