@@ -865,6 +865,9 @@ mod tests {
                 cloud_trail_mgmt: Some("trail_link".into()),
                 route53: None,
                 waf: None,
+                s3_data: None,
+                lambda_execution: None,
+                eks_audit: None,
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
@@ -877,8 +880,8 @@ mod tests {
             "datasource setting `tables.vpc_flow` has the value \"a\\\"; DROP\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
         );
         assert_eq!(
-            err(json!({"engine": "athena", "tables": {"s3_data": "r"}})),
-            "datasource setting `tables.s3_data` has the value \"s3_data\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+            err(json!({"engine": "athena", "tables": {"cloud_trail": "r"}})),
+            "datasource setting `tables.cloud_trail` has the value \"cloud_trail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": "vpc_flow"})),

@@ -157,6 +157,6 @@ async fn allowed_sources_bound_what_a_datasource_reads() {
     let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;
     assert_eq!(
         a.error,
-        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
     );
 }
