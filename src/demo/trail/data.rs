@@ -463,3 +463,95 @@ fn story_events(cfg: &DemoConfig, key: &PartitionKey) -> Vec<DataEvent> {
     out.retain(|e| (day..day + 24 * HOUR_MS).contains(&e.event.time_ms));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::SourceVersion;
+
+    fn cfg() -> DemoConfig {
+        DemoConfig {
+            days: 3,
+            accounts: 2,
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            seed: 5,
+            end: chrono::DateTime::parse_from_rfc3339("2024-06-04T12:00:00Z")
+                .unwrap()
+                .to_utc(),
+            versions: vec![SourceVersion::V1, SourceVersion::V2],
+            flows_per_hour: 20,
+            messy: false,
+        }
+    }
+
+    #[test]
+    fn data_events_are_deterministic_unique_and_in_every_partition() {
+        let c = cfg();
+        for events in [all_s3_events(&c), all_lambda_events(&c)] {
+            let (start, end) = (c.start().timestamp_millis(), c.end.timestamp_millis());
+            assert!(events
+                .iter()
+                .all(|e| (start..end).contains(&e.event.time_ms)));
+            let ids: std::collections::BTreeSet<&str> =
+                events.iter().map(|e| e.event.event_id.as_str()).collect();
+            assert_eq!(ids.len(), events.len(), "event ids are unique");
+        }
+        assert_eq!(all_s3_events(&c), all_s3_events(&c));
+        for key in super::super::super::partition_keys(&c) {
+            assert!(!partition_s3_events(&c, &key).is_empty(), "{key:?}");
+            assert!(!partition_lambda_events(&c, &key).is_empty(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn the_stolen_key_reads_the_customer_exports_after_the_policy_is_attached() {
+        let c = cfg();
+        let story = trail_story(&c);
+        let target = bucket(SENSITIVE_BUCKET, &story.account);
+        let reads: Vec<DataEvent> = all_s3_events(&c)
+            .into_iter()
+            .filter(|e| e.event.src_ip.as_deref() == Some(story.address))
+            .collect();
+        let gets = reads
+            .iter()
+            .filter(|e| e.event.operation == "GetObject")
+            .count();
+        assert_eq!(gets as u64, STORY_READS);
+        assert!(reads.iter().all(|e| e.target == target
+            && e.event.time_ms > story.policy_attached_ms
+            && e.event.identity.access_key.as_deref() == Some(story.stolen_key.as_str())));
+        // Nobody else reads that bucket from outside the account's network and the office.
+        let others = all_s3_events(&c)
+            .into_iter()
+            .filter(|e| e.target == target && e.event.src_ip.as_deref() != Some(story.address))
+            .filter(|e| {
+                e.event
+                    .src_ip
+                    .as_deref()
+                    .is_some_and(|ip| !ip.starts_with("10.") && !ip.starts_with("198.51.100."))
+            })
+            .count();
+        assert_eq!(others, 0);
+    }
+
+    #[test]
+    fn resources_name_the_object_before_its_bucket_and_the_function_with_its_alias() {
+        let c = cfg();
+        let s3 = all_s3_events(&c);
+        let object = s3.iter().find(|e| e.qualifier.is_some()).unwrap();
+        let resources = object.resources();
+        assert_eq!(resources.len(), 2);
+        assert!(resources[0]
+            .0
+            .starts_with(&format!("arn:aws:s3:::{}/", object.target)));
+        assert_eq!(
+            resources[1],
+            (format!("arn:aws:s3:::{}", object.target), "AWS::S3::Bucket")
+        );
+        let lambda = all_lambda_events(&c);
+        let aliased = lambda.iter().find(|e| e.qualifier.is_some()).unwrap();
+        assert!(aliased.resources()[0]
+            .0
+            .ends_with(&format!(":function:{}:live", aliased.target)));
+    }
+}
