@@ -853,7 +853,8 @@ mod tests {
     fn database_and_tables_are_glue_names_on_athena_only() {
         let s = Settings::from_json(
             &json!({"engine": "athena", "database": "security_analytics",
-            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": "", "CLOUD_TRAIL_MGMT": "trail_link"}}),
+            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": "", "CLOUD_TRAIL_MGMT": "trail_link",
+                       "s3_data": "s3_link", "LAMBDA_EXECUTION": "lambda_link", "eks_audit": "eks_link"}}),
         )
         .unwrap();
         assert_eq!(
@@ -865,9 +866,9 @@ mod tests {
                 cloud_trail_mgmt: Some("trail_link".into()),
                 route53: None,
                 waf: None,
-                s3_data: None,
-                lambda_execution: None,
-                eks_audit: None,
+                s3_data: Some("s3_link".into()),
+                lambda_execution: Some("lambda_link".into()),
+                eks_audit: Some("eks_link".into()),
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
