@@ -227,7 +227,7 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
 
 _DATABASE_RE = re.compile(r"amazon_security_lake_glue_db_[a-z0-9_]+")
 _TABLE_RE = re.compile(
-    r"amazon_security_lake_table_(?P<region>[a-z0-9_]+?)_(?P<source>vpc_flow|sh_findings|cloud_trail_mgmt|route53|waf)"
+    r"amazon_security_lake_table_(?P<region>[a-z0-9_]+?)_(?P<source>vpc_flow|sh_findings|cloud_trail_mgmt|route53|waf|s3_data|lambda_execution)"
     r"_(?P<major>[12])_0"
 )
 _SOURCE_DIRS = {
@@ -236,6 +236,8 @@ _SOURCE_DIRS = {
     "cloud_trail_mgmt": "CLOUD_TRAIL_MGMT",
     "route53": "ROUTE53",
     "waf": "WAF",
+    "s3_data": "S3_DATA",
+    "lambda_execution": "LAMBDA_EXECUTION",
 }
 # Athena's implicit catalog; `awsdatacatalog.db.table` names the same table as `db.table`.
 _CATALOG = "awsdatacatalog"

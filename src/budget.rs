@@ -96,7 +96,7 @@ pub enum BudgetError {
         ref_id: String,
     },
     /// The partitions could not be sized.
-    #[error("query {ref_id} reads {}, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management, Route 53 resolver and WAF tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget.", .tables.join(", "))]
+    #[error("query {ref_id} reads {}, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management and data event, Route 53 resolver, WAF and EKS audit tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget.", .tables.join(", "))]
     Unsized {
         /// The refId.
         ref_id: String,

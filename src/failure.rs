@@ -33,6 +33,16 @@ pub enum EngineError {
         /// Folder searched.
         folder: String,
     },
+    /// No data files for a table of a source the demo lake does not generate (EKS audit logs).
+    #[error("the lake at {lake} has no {source_name} data (looked in {folder}); the demo lake does not generate this source: put its Parquet files there, or read it through Athena")]
+    SourceNotGenerated {
+        /// Lake root.
+        lake: String,
+        /// Source API name.
+        source_name: String,
+        /// Folder searched.
+        folder: String,
+    },
     /// The engine rejected or failed the query.
     #[error("the local engine failed the query: {0}")]
     Execution(String),
@@ -88,6 +98,7 @@ impl EngineError {
         match self {
             EngineError::LakeMissing { .. }
             | EngineError::TableMissing { .. }
+            | EngineError::SourceNotGenerated { .. }
             | EngineError::QueryFailed { .. }
             | EngineError::QueryCancelled
             | EngineError::Timeout { .. }

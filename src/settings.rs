@@ -853,7 +853,8 @@ mod tests {
     fn database_and_tables_are_glue_names_on_athena_only() {
         let s = Settings::from_json(
             &json!({"engine": "athena", "database": "security_analytics",
-            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": "", "CLOUD_TRAIL_MGMT": "trail_link"}}),
+            "tables": {"vpc_flow": "vpc_flow_link", "sh_findings": "", "CLOUD_TRAIL_MGMT": "trail_link",
+                       "s3_data": "s3_link", "LAMBDA_EXECUTION": "lambda_link", "eks_audit": "eks_link"}}),
         )
         .unwrap();
         assert_eq!(
@@ -865,6 +866,9 @@ mod tests {
                 cloud_trail_mgmt: Some("trail_link".into()),
                 route53: None,
                 waf: None,
+                s3_data: Some("s3_link".into()),
+                lambda_execution: Some("lambda_link".into()),
+                eks_audit: Some("eks_link".into()),
             }
         );
         let err = |v: Value| Settings::from_json(&v).unwrap_err().to_string();
@@ -877,8 +881,8 @@ mod tests {
             "datasource setting `tables.vpc_flow` has the value \"a\\\"; DROP\": expected a Glue name: 1 to 255 lowercase letters, digits, '_' or '-' (Glue stores names in lowercase)"
         );
         assert_eq!(
-            err(json!({"engine": "athena", "tables": {"s3_data": "r"}})),
-            "datasource setting `tables.s3_data` has the value \"s3_data\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+            err(json!({"engine": "athena", "tables": {"cloud_trail": "r"}})),
+            "datasource setting `tables.cloud_trail` has the value \"cloud_trail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
         );
         assert_eq!(
             err(json!({"engine": "athena", "tables": "vpc_flow"})),

@@ -83,11 +83,13 @@ describe('variable queries', () => {
   });
 
   it('say what to write for an unknown list or narrowing', () => {
-    expect(() => variableQuery('buckets')).toThrow(
-      'Unknown variable query "buckets": write one of accounts, regions, vpcs, subnets, interfaces, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
+    expect(variableQuery('buckets $account').values).toEqual('buckets');
+    expect(variableQuery('functions').values).toEqual('functions');
+    expect(() => variableQuery('tables')).toThrow(
+      'Unknown variable query "tables": write one of accounts, regions, vpcs, subnets, interfaces, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, buckets, functions, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
     );
     expect(() => variableQuery('vpcs $site')).toThrow(
-      'Variable query "vpcs $site" cannot narrow by "$site": write one of accounts, regions, vpcs, subnets, interfaces, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
+      'Variable query "vpcs $site" cannot narrow by "$site": write one of accounts, regions, vpcs, subnets, interfaces, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, buckets, functions, optionally followed by $account and/or $region to narrow it (e.g. "vpcs $account $region")'
     );
   });
 

@@ -142,6 +142,8 @@ export const VARIABLE_TARGETS: Record<string, VariableValues> = {
   rules: 'rules',
   actions: 'actions',
   countries: 'countries',
+  buckets: 'buckets',
+  functions: 'functions',
 };
 
 /** The words shown in messages (`enis` is accepted as another spelling of `interfaces`). */
@@ -166,6 +168,8 @@ const VARIABLE_WORDS = [
   'rules',
   'actions',
   'countries',
+  'buckets',
+  'functions',
 ];
 
 /** The column of a `variable` frame that holds the values (the other one, `records`, counts them). */
@@ -174,7 +178,7 @@ export const VARIABLE_VALUE_FIELD = 'value';
 /**
  * The `variable` query that lists the values of a dashboard variable query: `accounts`,
  * `regions`, `vpcs`, `subnets`, `interfaces`, `controls`, or of CloudTrail `principals`,
- * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, of findings `products`, `finding_types` or `severities`, of WAF `web_acls`, `rules`, `actions` or `countries`, optionally narrowed by other
+ * `principal_types`, `services` or `operations`, of Route 53 `domains`, `query_types` or `rcodes`, of findings `products`, `finding_types` or `severities`, of WAF `web_acls`, `rules`, `actions` or `countries`, of the data events `buckets` or `functions`, optionally narrowed by other
  * variables, e.g. `vpcs $account $region`.
  */
 export function variableQuery(text: string): LakewatchQuery {

@@ -103,6 +103,9 @@ export const FILTER_INFO: Record<FilterName, { label: string; placeholder: strin
   hosts: { label: 'Hosts', placeholder: 'shop.example.com' },
   paths: { label: 'URI paths', placeholder: '/login' },
   methods: { label: 'HTTP methods', placeholder: 'GET, POST' },
+  buckets: { label: 'Buckets', placeholder: 'reports-111122223333, $bucket' },
+  functions: { label: 'Functions', placeholder: 'orders-api, $function' },
+  access: { label: 'Read or write', placeholder: 'read or write', single: ['read', 'write'] },
 };
 
 /**
@@ -192,7 +195,7 @@ export const SQL_MACROS: Array<{ macro: string; insert: string; doc: string }> =
   { macro: '$__timeTo()', insert: '$__timeTo()', doc: 'the range end as a UTC timestamp literal' },
   { macro: '$__timeGroup(column, interval)', insert: "$__timeGroup(time_dt, '5m')", doc: 'column truncated to buckets of the interval ($__interval works)' },
   { macro: '$__unixEpochFilter(column)', insert: '$__unixEpochFilter(time)', doc: 'a Unix-epoch-seconds column within the range' },
-  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf) for the configured source version' },
+  { macro: '$__table(source)', insert: '$__table(vpc_flow)', doc: 'the Security Lake table of a source (vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution, eks_audit) for the configured source version' },
   { macro: '$__database', insert: '$__database', doc: 'the Security Lake Glue database of the rollup region' },
   { macro: '$__partitionFilter', insert: '$__partitionFilter', doc: 'partition predicates for the range and the selected accounts/regions: always add it' },
 ];

@@ -51,7 +51,9 @@ export type VariableValues =
   | 'web_acls'
   | 'rules'
   | 'actions'
-  | 'countries';
+  | 'countries'
+  | 'buckets'
+  | 'functions';
 
 /** What a flow metric adds up. */
 export type FlowMeasure = 'bytes' | 'packets' | 'flows';
@@ -144,6 +146,12 @@ export interface FlowFilters {
   paths?: FilterValue;
   /** WAF: HTTP methods. */
   methods?: FilterValue;
+  /** CloudTrail S3 data events: bucket names. */
+  buckets?: FilterValue;
+  /** CloudTrail Lambda data events: function names. */
+  functions?: FilterValue;
+  /** CloudTrail S3 data events: `read` or `write`. */
+  access?: FilterValue;
 }
 
 /** The name of a filter. */
@@ -245,7 +253,7 @@ export interface LakewatchOptions extends DataSourceJsonData {
   tables?: LakeTables;
   /** Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all). */
   allowedAccounts?: string;
-  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53`, `waf` (empty: all). */
+  /** Per-team scoping: the only sources this datasource reads, comma-separated `vpc_flow`, `sh_findings`, `cloud_trail_mgmt`, `route53`, `waf`, `s3_data`, `lambda_execution`, `eks_audit` (empty: all). */
   allowedSources?: string;
   /** Longest time range a query may ask for, days 1–3660 (default 400). */
   maxRangeDays?: number;
@@ -306,4 +314,7 @@ export interface LakeTables {
   cloud_trail_mgmt?: string;
   route53?: string;
   waf?: string;
+  s3_data?: string;
+  lambda_execution?: string;
+  eks_audit?: string;
 }

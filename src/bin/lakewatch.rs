@@ -483,9 +483,11 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
     let summary = demo::write_lake(cfg, out, true)?;
     let secs = summary.elapsed.as_secs_f64();
     eprintln!(
-        "generated {} flow records, {} CloudTrail events and {} resolver queries per version, {} WAF requests (version 2), {} files, {} in {:.1} s ({:.0} records/s)",
+        "generated {} flow records, {} CloudTrail events, {} CloudTrail data events (S3 and Lambda, drawn in {} ms) and {} resolver queries per version, {} WAF requests (version 2), {} files, {} in {:.1} s ({:.0} records/s)",
         summary.records_per_version,
         summary.trail_events_per_version,
+        summary.data_events_per_version,
+        summary.data_events_cpu.as_millis(),
         summary.dns_queries_per_version,
         summary.waf_requests,
         summary.files,
@@ -789,13 +791,15 @@ fn dashboard_query(
 }
 
 async fn run_demo(lake: &Path, regenerate: bool, plugin: Option<PathBuf>) -> CliResult {
-    // A lake from an older Lakewatch has no findings, CloudTrail, Route 53 or WAF table: make a fresh one.
+    // A lake from an older Lakewatch lacks some source's table (findings, CloudTrail, Route 53, WAF, data events): make a fresh one.
     let complete = lake.join("lake.json").is_file()
         && [
             Source::ShFindings,
             Source::CloudTrailMgmt,
             Source::Route53,
             Source::Waf,
+            Source::S3Data,
+            Source::LambdaExecution,
         ]
         .iter()
         .all(|s| lake.join("aws").join(s.api_name()).is_dir());

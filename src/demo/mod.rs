@@ -48,8 +48,10 @@ pub use story::{
     NEW_PEER, SSH_CALLERS,
 };
 pub use trail::{
-    all_trail_events, calls_per_hour, partition_trail_events, root_sign_in, trail_batch,
-    trail_story, Identity, TrailClass, TrailEvent, TrailStory, CI_ADDRESS, OFFICE_ADDRESSES,
+    all_lambda_events, all_s3_events, all_trail_events, bucket, calls_per_hour, data_event_batch,
+    partition_lambda_events, partition_s3_events, partition_trail_events, root_sign_in,
+    story_reads_from, trail_batch, trail_story, DataEvent, DataEventSource, Identity, TrailClass,
+    TrailEvent, TrailStory, CI_ADDRESS, FUNCTIONS, OFFICE_ADDRESSES, SENSITIVE_BUCKET, STORY_READS,
 };
 pub use waf::{
     all_waf_requests, partition_waf_requests, probe_times, requests_per_hour, waf_batch, web_acl,
@@ -282,6 +284,10 @@ pub struct LakeSummary {
     pub dns_queries_per_version: u64,
     /// AWS WAF requests written (source version 2 only).
     pub waf_requests: u64,
+    /// CloudTrail S3 and Lambda data events written per version.
+    pub data_events_per_version: u64,
+    /// Wall time spent drawing the data events (all partitions, summed over the workers).
+    pub data_events_cpu: std::time::Duration,
     /// Parquet files written.
     pub files: u64,
     /// Bytes of Parquet written.

@@ -30,7 +30,10 @@ fn severity_caption(id: i32) -> &'static str {
         .find(|(s, _)| *s == i64::from(id))
         .map_or("Unknown", |(_, name)| name)
 }
-use super::trail::{partition_trail_events, trail_batch, TrailEvent};
+use super::trail::{
+    data_event_batch, partition_lambda_events, partition_s3_events, partition_trail_events,
+    trail_batch, DataEvent, TrailEvent,
+};
 use super::waf::{partition_waf_requests, waf_batch};
 use super::{
     boundary_name, partition_keys, partition_records, DemoConfig, DemoError, FlowAction,
@@ -617,6 +620,24 @@ fn write_trail_file(
     ))
 }
 
+/// Writes a partition's CloudTrail data events of one table as one file in time order:
+/// `(files, bytes)`; nothing when the partition has none.
+fn write_data_event_file(
+    version: SourceVersion,
+    dir: &Path,
+    events: &[DataEvent],
+) -> Result<(u64, u64), DemoError> {
+    if events.is_empty() {
+        return Ok((0, 0));
+    }
+    let batch = data_event_batch(version, events)?;
+    let groups = hour_groups(&batch, MIN_GROUP_ROWS);
+    Ok((
+        1,
+        write_file(&dir.join("part-00000.parquet"), &batch, &groups)?,
+    ))
+}
+
 /// Writes a partition's resolver queries as one file in time order, a row group per run of
 /// hours: `(files, bytes)`; nothing when the partition has none.
 fn write_dns_file(
@@ -750,6 +771,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     let findings = findings_by_partition(cfg);
     let next = AtomicUsize::new(0);
     let totals = Mutex::new((0u64, 0u64, 0u64, 0u64, 0u64, 0u64)); // records, files, bytes, trail events, DNS queries, WAF requests
+    let data_totals = Mutex::new((0u64, std::time::Duration::ZERO)); // data events, time drawing them
     let failure: Mutex<Option<DemoError>> = Mutex::new(None);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = AtomicUsize::new(0);
@@ -765,6 +787,10 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                 let events = partition_trail_events(cfg, &keys[i]);
                 let queries = partition_dns_queries(cfg, &keys[i]);
                 let requests = partition_waf_requests(cfg, &keys[i]);
+                let drawing = Instant::now();
+                let s3_events = partition_s3_events(cfg, &keys[i]);
+                let lambda_events = partition_lambda_events(cfg, &keys[i]);
+                let drawn = drawing.elapsed();
                 let mut files = 0;
                 let mut bytes = 0;
                 for version in &cfg.versions {
@@ -796,6 +822,18 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                         write_waf_file(*version, &waf_dir, &requests)
                             .map(|(m, waf)| (n + m, size + waf))
                     });
+                    let written = [
+                        (Source::S3Data, &s3_events),
+                        (Source::LambdaExecution, &lambda_events),
+                    ]
+                    .into_iter()
+                    .fold(written, |written, (source, events)| {
+                        let dir = partition_dir(&tmp, source, *version, &keys[i]);
+                        written.and_then(|(n, size)| {
+                            write_data_event_file(*version, &dir, events)
+                                .map(|(m, data)| (n + m, size + data))
+                        })
+                    });
                     match written {
                         Ok((n, size)) => {
                             files += n;
@@ -819,6 +857,10 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
                         t.5 += requests.len() as u64;
                     }
                 }
+                if let Ok(mut t) = data_totals.lock() {
+                    t.0 += (s3_events.len() + lambda_events.len()) as u64;
+                    t.1 += drawn;
+                }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if progress && (finished % 10 == 0 || finished == keys.len()) {
                     eprint!("\r  partitions {finished}/{}", keys.len());
@@ -835,6 +877,7 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
     }
     let (records, files, bytes, trail_events, dns_queries, waf_requests) =
         totals.into_inner().unwrap_or_default();
+    let (data_events, data_events_cpu) = data_totals.into_inner().unwrap_or_default();
     let versions: Vec<String> = cfg
         .versions
         .iter()
@@ -862,6 +905,8 @@ pub fn write_lake(cfg: &DemoConfig, out: &Path, progress: bool) -> Result<LakeSu
         trail_events_per_version: trail_events,
         dns_queries_per_version: dns_queries,
         waf_requests,
+        data_events_per_version: data_events,
+        data_events_cpu,
         files,
         bytes,
         elapsed: started.elapsed(),
@@ -898,8 +943,8 @@ mod tests {
         write_lake(&cfg(), &b, false).unwrap();
         assert_eq!(
             sa.files,
-            2 * 3 * (2 * 4 + 1),
-            "3 touched days x 2 accounts x (2 versions x (flows, findings, CloudTrail, Route 53) + WAF in v2)"
+            2 * 3 * (2 * 6 + 1),
+            "3 touched days x 2 accounts x (2 versions x (flows, findings, CloudTrail, Route 53, S3 and Lambda data events) + WAF in v2)"
         );
         assert!(sa.trail_events_per_version > 0);
         assert!(sa.dns_queries_per_version > 0);
@@ -924,6 +969,8 @@ mod tests {
                     Source::CloudTrailMgmt,
                     Source::Route53,
                     Source::Waf,
+                    Source::S3Data,
+                    Source::LambdaExecution,
                 ] {
                     if !source.has_version(version) {
                         continue;

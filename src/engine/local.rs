@@ -112,6 +112,13 @@ impl LocalEngine {
     }
 
     fn table_missing(&self, table: &TableRef, folder: &Path) -> EngineError {
+        if table.source.spec().demo == crate::lake::source::DemoGenerator::Absent {
+            return EngineError::SourceNotGenerated {
+                lake: self.root.display().to_string(),
+                source_name: table.source.api_name().to_string(),
+                folder: folder.display().to_string(),
+            };
+        }
         EngineError::TableMissing {
             lake: self.root.display().to_string(),
             source_name: table.source.api_name().to_string(),

@@ -219,8 +219,13 @@ mod tests {
             (t.region.as_str(), t.source, t.version),
             ("eu-west-1", Source::CloudTrailMgmt, SourceVersion::V1)
         );
+        let t = parse_table_name("amazon_security_lake_table_us_east_1_s3_data_2_0").unwrap();
+        assert_eq!(
+            (t.region.as_str(), t.source, t.version),
+            ("us-east-1", Source::S3Data, SourceVersion::V2)
+        );
         for other in [
-            "amazon_security_lake_table_us_east_1_s3_data_2_0",
+            "amazon_security_lake_table_us_east_1_appfabric_2_0",
             "amazon_security_lake_table_vpc_flow_2_0",
             "amazon_security_lake_table_us_east_1_vpc_flow_3_0",
             "my_table",
@@ -236,7 +241,7 @@ mod tests {
             &[
                 "amazon_security_lake_table_us_east_1_sh_findings_2_0",
                 "amazon_security_lake_table_us_east_1_vpc_flow_1_0",
-                "amazon_security_lake_table_us_east_1_s3_data_1_0",
+                "amazon_security_lake_table_us_east_1_appfabric_1_0",
             ],
         );
         assert_eq!(c.preferred_version(), Some(SourceVersion::V1));

@@ -439,6 +439,9 @@ mod tests {
             cloud_trail_mgmt: None,
             route53: None,
             waf: None,
+            s3_data: None,
+            lambda_execution: None,
+            eks_audit: None,
         };
         let r = resolve_with(&glue, &names, None).await.unwrap();
         assert_eq!(r.origin, Origin::Setting);

@@ -8,8 +8,8 @@ pub mod listing;
 pub mod source;
 
 pub use source::{
-    ColumnPath, DnsColumns, FindingColumns, FlowColumns, PartitionColumn, Source, SourceVersion,
-    TrailColumns, WafColumns, SOURCES,
+    ColumnPath, DataColumns, DnsColumns, FindingColumns, FlowColumns, PartitionColumn, Source,
+    SourceVersion, TrailColumns, WafColumns, SOURCES,
 };
 
 /// Glue database name for a region: `amazon_security_lake_glue_db_us_east_1`.
@@ -44,6 +44,12 @@ pub struct LakeNames {
     pub route53: Option<String>,
     /// The AWS WAF logs table (`tables.waf`).
     pub waf: Option<String>,
+    /// The S3 data events table (`tables.s3_data`).
+    pub s3_data: Option<String>,
+    /// The Lambda data events table (`tables.lambda_execution`).
+    pub lambda_execution: Option<String>,
+    /// The EKS audit logs table (`tables.eks_audit`).
+    pub eks_audit: Option<String>,
 }
 
 impl LakeNames {
@@ -68,6 +74,9 @@ impl LakeNames {
             Source::CloudTrailMgmt => self.cloud_trail_mgmt.as_deref(),
             Source::Route53 => self.route53.as_deref(),
             Source::Waf => self.waf.as_deref(),
+            Source::S3Data => self.s3_data.as_deref(),
+            Source::LambdaExecution => self.lambda_execution.as_deref(),
+            Source::EksAudit => self.eks_audit.as_deref(),
         }
     }
 
@@ -79,6 +88,9 @@ impl LakeNames {
             Source::CloudTrailMgmt => self.cloud_trail_mgmt = name,
             Source::Route53 => self.route53 = name,
             Source::Waf => self.waf = name,
+            Source::S3Data => self.s3_data = name,
+            Source::LambdaExecution => self.lambda_execution = name,
+            Source::EksAudit => self.eks_audit = name,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod annotations;
 mod baseline;
+mod data_events;
 mod dns;
 mod timeline;
 mod waf;
@@ -11,6 +12,7 @@ pub use baseline::beacon_keys;
 mod cloudtrail;
 
 pub use cloudtrail::{trail_dimension_expr, AUTH_COLUMNS, IAM_CHANGE_COLUMNS, SIGN_INS};
+pub use data_events::data_dimension_expr;
 pub use dns::{dns_dimension_expr, LONGEST_LABEL, PARENT_DOMAIN, SUBDOMAINS, TUNNEL_KEYS};
 pub use timeline::{
     COMPLIANCE_STATUS, DNS_GROUPS, FINDING_GROUPS, FINDING_ID, FINDING_STATE, FINDING_TITLE,
@@ -587,6 +589,7 @@ pub fn plan(query: &PanelQuery, window: &TimeWindow, options: &PlanOptions) -> P
         PanelQuery::Dns(q) => dns::plan(q, window, options),
         PanelQuery::Findings(q) => findings::plan(q, window, options),
         PanelQuery::Waf(q) => waf::plan(q, window, options),
+        PanelQuery::DataEvents(q) => data_events::plan(q, window, options),
         PanelQuery::Timeline(part) => timeline::plan(part, window, options),
     }
 }
@@ -855,6 +858,16 @@ fn plan_variable(q: &VariableQuery, window: &TimeWindow, options: &PlanOptions) 
             };
             let scope = waf::waf_scope(&filters, window, options);
             let value = waf::waf_dimension_expr(dim, options.version);
+            scope.into_plan(outputs(value), order, limit, shape)
+        }
+        VariableTarget::Data(source, dim) => {
+            let filters = crate::query::DataFilters {
+                accounts: q.filters.accounts.clone(),
+                regions: q.filters.regions.clone(),
+                ..Default::default()
+            };
+            let scope = data_events::data_scope(source, &filters, window, options);
+            let value = data_events::data_dimension_expr(source, dim, options.version);
             scope.into_plan(outputs(value), order, limit, shape)
         }
     }
@@ -1322,6 +1335,20 @@ impl From<ColumnExpr> for Expr {
             ColumnExpr::AfterFirst { column, separator } => Expr::AfterFirst {
                 expr: Box::new(Expr::Column(column)),
                 separator,
+            },
+            ColumnExpr::ArnPart {
+                list,
+                field,
+                after,
+                before,
+            } => Expr::Segment {
+                expr: Box::new(Expr::Segment {
+                    expr: Box::new(Expr::FirstOf { list, field }),
+                    separator: after,
+                    last: true,
+                }),
+                separator: before,
+                last: false,
             },
         }
     }

@@ -160,7 +160,7 @@ impl Outcome {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, String> {
+    pub(super) fn parse(text: &str) -> Result<Self, String> {
         match text.trim().to_ascii_lowercase().as_str() {
             "success" | "succeeded" | "ok" => Ok(Outcome::Success),
             "failure" | "failed" | "fail" => Ok(Outcome::Failure),
@@ -296,7 +296,7 @@ fn parse_service(text: &str) -> Result<String, String> {
 }
 
 /// An operation (`eventName`): a letter, then letters and digits.
-fn parse_operation(text: &str) -> Result<String, String> {
+pub(super) fn parse_operation(text: &str) -> Result<String, String> {
     let ok = (1..=128).contains(&text.len())
         && text.starts_with(|c: char| c.is_ascii_alphabetic())
         && text.chars().all(|c| c.is_ascii_alphanumeric());
@@ -308,7 +308,7 @@ fn parse_operation(text: &str) -> Result<String, String> {
 }
 
 /// A principal: an ARN, or the AWS service that called.
-fn parse_principal(text: &str) -> Result<String, String> {
+pub(super) fn parse_principal(text: &str) -> Result<String, String> {
     let ok = (1..=2048).contains(&text.len())
         && (text.starts_with("arn:") || text.ends_with(".amazonaws.com"))
         && text

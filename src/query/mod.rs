@@ -7,6 +7,7 @@ mod annotations;
 mod baseline;
 mod cloudtrail;
 mod compliance;
+mod data_events;
 mod dns;
 mod findings;
 mod flow;
@@ -35,6 +36,10 @@ pub use cloudtrail::{
 pub use compliance::{
     ComplianceDimension, ComplianceMeasure, ComplianceOverTime, ComplianceScope, ComplianceState,
     ComplianceStatus, ControlId, StatusView, DEFAULT_CONTROL,
+};
+pub use data_events::{
+    table_groups, Access, DataDimension, DataEventsQuery, DataFilters, DataFormat, DataMeasure,
+    DataSource, LAMBDA_FILTERS, S3_FILTERS, TABLE_LIMIT,
 };
 pub use dns::{
     DnsDimension, DnsFilters, DnsMeasure, DnsQueries, DnsQuery, DnsTunneling, DomainRanking,
@@ -364,6 +369,8 @@ pub enum PanelQuery {
     Findings(FindingsQuery),
     /// The AWS WAF kinds (`waf_requests`, `top_blocked`, `rate_limited`).
     Waf(WafQuery),
+    /// The CloudTrail data-event kinds (`s3_data_access`, `lambda_invocations`).
+    DataEvents(DataEventsQuery),
     /// One source's part of a `resource_timeline`.
     Timeline(TimelinePart),
 }
@@ -384,10 +391,12 @@ pub enum VariableTarget {
     Finding(FindingDimension),
     /// A WAF dimension (web ACL, rule, action, country) from the web ACL logs.
     Waf(WafDimension),
+    /// A data-event dimension (bucket, function) from the CloudTrail data events.
+    Data(DataSource, DataDimension),
 }
 
 impl VariableTarget {
-    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries";
+    const NAMES: &'static str = "accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, buckets, functions";
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text.strip_suffix('s').unwrap_or(text) {
@@ -402,6 +411,8 @@ impl VariableTarget {
             "rule" => VariableTarget::Waf(WafDimension::Rule),
             "action" => VariableTarget::Waf(WafDimension::Action),
             "countrie" | "country" => VariableTarget::Waf(WafDimension::Country),
+            "bucket" => VariableTarget::Data(DataSource::S3, DataDimension::Bucket),
+            "function" => VariableTarget::Data(DataSource::Lambda, DataDimension::Function),
             "account" => VariableTarget::Flow(Dimension::Account),
             "region" => VariableTarget::Flow(Dimension::Region),
             "vpc" => VariableTarget::Flow(Dimension::Vpc),
@@ -446,6 +457,7 @@ impl PanelQuery {
             PanelQuery::Dns(q) => q.kind(),
             PanelQuery::Findings(q) => q.kind(),
             PanelQuery::Waf(q) => q.kind(),
+            PanelQuery::DataEvents(q) => q.kind(),
             PanelQuery::Timeline(_) => "resource_timeline",
         }
     }
@@ -495,6 +507,9 @@ pub fn unknown_fields(value: &Value) -> Vec<String> {
                 || findings::FINDING_FILTER_ALIASES.contains(&k)
                 || waf::WAF_FILTERS.contains(&k)
                 || waf::WAF_FILTER_ALIASES.contains(&k)
+                || data_events::S3_FILTERS.contains(&k)
+                || data_events::LAMBDA_FILTERS.contains(&k)
+                || data_events::DATA_FILTER_ALIASES.contains(&k)
         };
         out.extend(
             f.keys()
@@ -929,11 +944,11 @@ mod tests {
         );
         assert_eq!(
             err(json!({"kind": "variable", "values": "colours"})),
-            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries"
+            "query field `values` has the value \"colours\": expected one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, buckets, functions"
         );
         assert_eq!(
             err(json!({"kind": "variable"})),
-            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries"
+            "query field `values` has the value (missing): a variable query names what to list: one of accounts, regions, vpcs, subnets, enis, controls, principals, principal_types, services, operations, domains, query_types, rcodes, products, finding_types, severities, web_acls, rules, actions, countries, buckets, functions"
         );
     }
 

@@ -1008,7 +1008,7 @@ mod tests {
         assert_eq!(err("SELECT $__timeFilter()", json!({})), "macro `$__timeFilter` has a bad argument `()`: it takes 1 argument; write $__timeFilter(time_dt)");
         assert_eq!(err("SELECT $__timeFilter", json!({})), "macro `$__timeFilter` has a bad argument (none): it takes 1 argument; write $__timeFilter(time_dt)");
         assert_eq!(err("SELECT $__timeGroup(time_dt, 5m, sideways)", json!({})), "macro `$__timeGroup` has a bad argument `sideways`: expected a fill of a number such as 0, NULL or previous");
-        assert_eq!(err("SELECT * FROM $__table(cloud_trail)", json!({})), "macro `$__table` has a bad argument `cloud_trail`: expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf");
+        assert_eq!(err("SELECT * FROM $__table(cloud_trail)", json!({})), "macro `$__table` has a bad argument `cloud_trail`: expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit");
         assert_eq!(err("SELECT $__timeFilters(x)", json!({})), "unknown macro `$__timeFilters`; Lakewatch knows $__timeFilter, $__timeFrom, $__timeTo, $__unixEpochFilter, $__unixEpochFrom, $__unixEpochTo, $__timeGroup, $__timeGroupAlias, $__table, $__database, $__partitionFilter, $__in, $__interval_ms");
         assert_eq!(err("SELECT $region", json!({})), "template variable `$region`: no value came with the query; add it to the query's variables (the query editor sends the dashboard's variables there), or remove the reference");
         assert_eq!(err("SELECT $region", json!({"region": "All"})), "template variable `$region`: All selected; a literal cannot stand for every value, so write the condition as $__in(column, region), which becomes TRUE for All");

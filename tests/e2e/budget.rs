@@ -148,14 +148,14 @@ async fn the_local_lake_refuses_queries_over_the_budgets_before_running_them() {
         answer["S"].error
     );
     // A lake table the estimate cannot size is refused, not counted as 0 bytes.
-    let other = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM amazon_security_lake_table_us_east_1_s3_data_2_0 WHERE eventday = '20240610'"});
+    let other = json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM amazon_security_lake_table_us_east_1_appfabric_2_0 WHERE eventday = '20240610'"});
     let answer = p
         .query(&s, &[query("S", other, FROM, TO, 3_600_000)], &[])
         .await
         .unwrap();
     assert_eq!(
         answer["S"].error,
-        "query S reads amazon_security_lake_table_us_east_1_s3_data_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management, Route 53 resolver and WAF tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
+        "query S reads amazon_security_lake_table_us_east_1_appfabric_2_0, which the scan budget cannot size (it sizes this datasource's VPC flow, Security Hub findings, CloudTrail management and data event, Route 53 resolver, WAF and EKS audit tables); with a scan budget set it was not run. Read those tables through $__table, or ask an admin to remove the budget."
     );
     // The CloudTrail table is sized like the others: its partitions of the range.
     let (_, trail_bytes, _) = table_files("aws/CLOUD_TRAIL_MGMT/2.0");

@@ -77,6 +77,14 @@ fn series_kinds() -> Vec<(Value, Empty)> {
         ),
         (json!({"kind": "api_activity"}), Empty::Zeros),
         (
+            json!({"kind": "s3_data_access", "group_by": ["bucket", "access"]}),
+            Empty::NoData,
+        ),
+        (
+            json!({"kind": "lambda_invocations", "measure": "principals", "group_by": ["function"]}),
+            Empty::NoData,
+        ),
+        (
             json!({"kind": "api_activity", "measure": "failures", "group_by": ["service"]}),
             Empty::NoData,
         ),
@@ -616,4 +624,52 @@ async fn the_shipped_waf_rule_reads_as_a_series_per_rate_limited_client() {
     );
     let a = ask_as_alert(&p, "2", &model, EMPTY_FROM, EMPTY_TO).await;
     assert_eq!(read_as_grafana(&a, "the WAF rule, no data"), Shape::NoData);
+}
+
+#[tokio::test]
+async fn the_shipped_data_event_rule_fires_only_for_the_stolen_key_s_reads() {
+    shipped_rule(
+        "lakewatch-data-events.yaml",
+        &[
+            "kind: s3_data_access",
+            "group_by: [principal, src_ip, bucket]",
+            "access: read",
+            "reducer: sum",
+            "params: [50]",
+        ],
+    );
+    let model = json!({"kind": "s3_data_access", "measure": "requests", "group_by": ["principal", "src_ip", "bucket"],
+                       "filters": {"access": "read", "exclude_ip": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]}});
+    let cfg = crate::common::config();
+    let story = lakewatch::demo::trail_story(&cfg);
+    let at =
+        chrono::DateTime::from_timestamp_millis(lakewatch::demo::story_reads_from(&cfg)).unwrap();
+    let (from, to) = (
+        (at - chrono::Duration::minutes(10)).to_rfc3339(),
+        (at + chrono::Duration::minutes(50)).to_rfc3339(),
+    );
+    let p = plugin().await;
+    for version in ["1", "2"] {
+        let a = ask_as_alert(&p, version, &model, &from, &to).await;
+        let Shape::Series(series) = read_as_grafana(&a, "the data-event rule") else {
+            panic!("series expected")
+        };
+        assert!(!series.is_empty(), "v{version}");
+        // What the rule's reduce (sum) and threshold (> 50) make of each series.
+        let firing: Vec<(&str, &str)> = a.frames[0].fields[1..]
+            .iter()
+            .filter(|f| f.values.iter().filter_map(Value::as_i64).sum::<i64>() > 50)
+            .map(|f| (f.labels["principal"].as_str(), f.labels["src_ip"].as_str()))
+            .collect();
+        assert_eq!(
+            firing,
+            [(story.user_arn.as_str(), story.address)],
+            "v{version}"
+        );
+        let a = ask_as_alert(&p, version, &model, EMPTY_FROM, EMPTY_TO).await;
+        assert_eq!(
+            read_as_grafana(&a, "the data-event rule, no data"),
+            Shape::NoData
+        );
+    }
 }

@@ -11,6 +11,7 @@ mod cache;
 mod cloudtrail;
 mod compliance;
 mod cross_engine;
+mod data_events;
 mod data_links;
 mod detections;
 mod dns;

@@ -424,12 +424,16 @@ async fn check_health_says_what_to_do() {
     assert_eq!(
         without_ms(&message),
         format!(
-            "Lakewatch is ready: local lake {}: CLOUD_TRAIL_MGMT 1.0 ({} files), CLOUD_TRAIL_MGMT 2.0 ({} files), ROUTE53 1.0 ({} files), ROUTE53 2.0 ({} files), SH_FINDINGS 1.0 (60 files), SH_FINDINGS 2.0 (60 files), VPC_FLOW 1.0 ({} files), VPC_FLOW 2.0 ({} files), WAF 2.0 ({} files); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1",
+            "Lakewatch is ready: local lake {}: CLOUD_TRAIL_MGMT 1.0 ({} files), CLOUD_TRAIL_MGMT 2.0 ({} files), LAMBDA_EXECUTION 1.0 ({} files), LAMBDA_EXECUTION 2.0 ({} files), ROUTE53 1.0 ({} files), ROUTE53 2.0 ({} files), S3_DATA 1.0 ({} files), S3_DATA 2.0 ({} files), SH_FINDINGS 1.0 (60 files), SH_FINDINGS 2.0 (60 files), VPC_FLOW 1.0 ({} files), VPC_FLOW 2.0 ({} files), WAF 2.0 ({} files); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1",
             lake().display(),
             common::parquet_files("aws/CLOUD_TRAIL_MGMT/1.0"),
             common::parquet_files("aws/CLOUD_TRAIL_MGMT/2.0"),
+            common::parquet_files("aws/LAMBDA_EXECUTION/1.0"),
+            common::parquet_files("aws/LAMBDA_EXECUTION/2.0"),
             common::parquet_files("aws/ROUTE53/1.0"),
             common::parquet_files("aws/ROUTE53/2.0"),
+            common::parquet_files("aws/S3_DATA/1.0"),
+            common::parquet_files("aws/S3_DATA/2.0"),
             common::parquet_files("aws/VPC_FLOW/1.0"),
             common::parquet_files("aws/VPC_FLOW/2.0"),
             common::parquet_files("aws/WAF/2.0"),

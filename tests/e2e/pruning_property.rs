@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use crate::common::{config, lake, t};
 use chrono::{DateTime, Duration, Utc};
 use lakewatch::demo::{
-    all_detections, all_dns_queries, all_findings, all_trail_events, all_waf_requests,
-    partition_keys, Rng,
+    all_detections, all_dns_queries, all_findings, all_lambda_events, all_s3_events,
+    all_trail_events, all_waf_requests, partition_keys, Rng,
 };
 use lakewatch::engine::local::LocalEngine;
 use lakewatch::pipeline::{run_panel, PanelRequest};
@@ -80,6 +80,19 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             partition_of(&r.region, &r.account_id, day)
         })
         .collect();
+    let data_partitions = |events: Vec<lakewatch::demo::DataEvent>| -> BTreeSet<String> {
+        events
+            .iter()
+            .map(|e| {
+                let day = DateTime::from_timestamp_millis(e.event.time_ms)
+                    .unwrap()
+                    .date_naive();
+                partition_of(&e.event.region, &e.event.account_id, day)
+            })
+            .collect()
+    };
+    let existing_s3 = data_partitions(all_s3_events(&cfg));
+    let existing_lambda = data_partitions(all_lambda_events(&cfg));
     // (query, days read before the range start, whether the range start is replaced by the end).
     let kinds = [
         (json!({"kind": "flow_volume"}), 0, false),
@@ -129,6 +142,16 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
         ),
         (json!({"kind": "top_blocked", "by": "rules"}), 0, false),
         (json!({"kind": "rate_limited"}), 0, false),
+        (
+            json!({"kind": "s3_data_access", "group_by": ["bucket"]}),
+            0,
+            false,
+        ),
+        (
+            json!({"kind": "lambda_invocations", "format": "table"}),
+            0,
+            false,
+        ),
     ];
     // A little beyond the lake on both sides, so empty edges are exercised too.
     let span_start = cfg.start() - Duration::hours(30);
@@ -185,6 +208,10 @@ async fn partitions_read_are_exactly_the_ones_the_request_touches() {
             &existing_dns
         } else if waf {
             &existing_waf
+        } else if kind == "s3_data_access" {
+            &existing_s3
+        } else if kind == "lambda_invocations" {
+            &existing_lambda
         } else {
             &existing
         };

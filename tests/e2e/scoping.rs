@@ -180,11 +180,48 @@ async fn allowed_sources_bound_what_a_datasource_reads() {
         a.error,
         "this datasource does not read route53 (setting `allowedSources`: waf); use a datasource that may, or ask an admin"
     );
+    // So are the data-event kinds, variables and tables, and the EKS audit table.
+    for (q, source) in [
+        (json!({"kind": "s3_data_access"}), "s3_data"),
+        (
+            json!({"kind": "lambda_invocations", "format": "table"}),
+            "lambda_execution",
+        ),
+        (json!({"kind": "variable", "values": "buckets"}), "s3_data"),
+        (
+            json!({"kind": "variable", "values": "functions"}),
+            "lambda_execution",
+        ),
+        (
+            json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(s3_data) WHERE $__partitionFilter"}),
+            "s3_data",
+        ),
+        (
+            json!({"kind": "sql", "rawSql": "SELECT count(*) AS n FROM $__table(eks_audit) WHERE $__partitionFilter"}),
+            "eks_audit",
+        ),
+    ] {
+        let a = ask(&p, &trail_only, q.clone()).await;
+        assert_eq!(
+            a.error,
+            format!("this datasource does not read {source} (setting `allowedSources`: cloud_trail_mgmt); use a datasource that may, or ask an admin"),
+            "{q}"
+        );
+    }
+    let mut data_only = settings("1");
+    data_only["allowedSources"] = json!("s3_data, LAMBDA_EXECUTION");
+    for q in [
+        json!({"kind": "s3_data_access", "format": "table"}),
+        json!({"kind": "lambda_invocations"}),
+    ] {
+        let a = ask(&p, &data_only, q.clone()).await;
+        assert_eq!(a.error, "", "{q}");
+    }
     let mut bad = settings("2");
     bad["allowedSources"] = json!(["cloudtrail"]);
     let a = ask(&p, &bad, json!({"kind": "flow_volume"})).await;
     assert_eq!(
         a.error,
-        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+        "datasource setting `allowedSources` has the value \"cloudtrail\": expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
     );
 }

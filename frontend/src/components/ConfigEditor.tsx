@@ -76,9 +76,9 @@ export function settingError(key: keyof LakewatchOptions, value: unknown): strin
         ? undefined
         : 'Expected 12-digit account ids separated by commas, e.g. 111122223333, 444455556666';
     case 'allowedSources':
-      return text.split(',').every((s) => ['vpc_flow', 'sh_findings', 'cloud_trail_mgmt', 'route53', 'waf'].includes(s.trim().toLowerCase()))
+      return text.split(',').every((s) => ['vpc_flow', 'sh_findings', 'cloud_trail_mgmt', 'route53', 'waf', 's3_data', 'lambda_execution', 'eks_audit'].includes(s.trim().toLowerCase()))
         ? undefined
-        : 'Expected vpc_flow, sh_findings, cloud_trail_mgmt, route53 and/or waf, separated by commas';
+        : 'Expected vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution and/or eks_audit, separated by commas';
     case 'maxPointsPerSeries':
       return whole(10, 100_000);
     case 'localQueryMemoryMb':
@@ -352,6 +352,9 @@ export function ConfigEditor(props: Props) {
             {tableField('cloud_trail_mgmt', 'CloudTrail management events table', 'amazon_security_lake_table_us_east_1_cloud_trail_mgmt_2_0')}
             {tableField('route53', 'Route 53 Resolver query logs table', 'amazon_security_lake_table_us_east_1_route53_2_0')}
             {tableField('waf', 'AWS WAF logs table (source version 2 only)', 'amazon_security_lake_table_us_east_1_waf_2_0')}
+            {tableField('s3_data', 'CloudTrail S3 data events table', 'amazon_security_lake_table_us_east_1_s3_data_2_0')}
+            {tableField('lambda_execution', 'CloudTrail Lambda data events table', 'amazon_security_lake_table_us_east_1_lambda_execution_2_0')}
+            {tableField('eks_audit', 'EKS audit logs table (source version 2 only)', 'amazon_security_lake_table_us_east_1_eks_audit_2_0')}
           </FieldSet>
           <FieldSet label="Account names">
             <Field
@@ -432,7 +435,7 @@ export function ConfigEditor(props: Props) {
           />
         </Field>
         {text('allowedAccounts', 'Allowed accounts', "Per-team scoping: the only accounts this datasource reads, comma-separated (empty: all); every panel, variable and SQL is held to them", '111122223333, 444455556666', 40)}
-        {text('allowedSources', 'Allowed sources', 'Per-team scoping: the only Security Lake sources this datasource reads: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf (empty: all)', 'vpc_flow', 40)}
+        {text('allowedSources', 'Allowed sources', 'Per-team scoping: the only Security Lake sources this datasource reads: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution, eks_audit (empty: all)', 'vpc_flow', 40)}
         {text('maxRangeDays', 'Range limit (days)', 'Longest time range a query may ask for, 1–3660 days (default 400); a longer one is refused', '400', 16)}
         {text('maxPointsPerSeries', 'Points per series', "Most points per series, 10–100000 (default 10000): Grafana's max data points is clamped to it", '10000', 16)}
         {!isAthena &&

@@ -12,7 +12,7 @@ use super::super::columns::{
     bools, col, int32, int64, same, same_list, string_map, strs, struct_list, structure, ts,
 };
 use super::super::DemoError;
-use super::{TrailClass, TrailEvent};
+use super::{DataEvent, TrailClass, TrailEvent};
 use crate::lake::SourceVersion;
 
 /// The OCSF class id, name, category id and category name of an event in a version.
@@ -53,6 +53,39 @@ pub fn trail_batch(
     version: SourceVersion,
     events: &[TrailEvent],
 ) -> Result<RecordBatch, DemoError> {
+    api_batch(version, events, None)
+}
+
+/// CloudTrail data events → one batch with the `s3_data` or `lambda_execution` columns of a
+/// version: the management events' columns, the product feature `Data` and the `resources` each
+/// call touched (no partition columns).
+pub fn data_event_batch(
+    version: SourceVersion,
+    events: &[DataEvent],
+) -> Result<RecordBatch, DemoError> {
+    let calls: Vec<TrailEvent> = events.iter().map(|e| e.event.clone()).collect();
+    let resources: Vec<Vec<(String, &'static str)>> =
+        events.iter().map(DataEvent::resources).collect();
+    api_batch(version, &calls, Some(&resources))
+}
+
+/// `resources` (`uid` the ARN, `type`) of each event, a list per row.
+fn resources_column(resources: &[Vec<(String, &'static str)>]) -> arrow::array::ArrayRef {
+    let flat: Vec<&(String, &'static str)> = resources.iter().flatten().collect();
+    let m = flat.len();
+    let values = structure(vec![
+        col("uid", strs(m, |j| Some(flat[j].0.as_str()))),
+        col("type", strs(m, |j| Some(flat[j].1))),
+    ]);
+    struct_list(values, resources.iter().map(Vec::len))
+}
+
+/// The batch of API calls; `resources` makes it a data-event table's.
+fn api_batch(
+    version: SourceVersion,
+    events: &[TrailEvent],
+    resources: Option<&[Vec<(String, &'static str)>]>,
+) -> Result<RecordBatch, DemoError> {
     let n = events.len();
     let v2 = version == SourceVersion::V2;
     let e = |i: usize| &events[i];
@@ -65,7 +98,17 @@ pub fn trail_batch(
                 col("version", same(n, "1.09")),
                 col(
                     "feature",
-                    structure(vec![col("name", same(n, "Management"))]),
+                    structure(vec![col(
+                        "name",
+                        same(
+                            n,
+                            if resources.is_some() {
+                                "Data"
+                            } else {
+                                "Management"
+                            },
+                        ),
+                    )]),
                 ),
             ]),
         ),
@@ -255,6 +298,9 @@ pub fn trail_batch(
         "observables",
         struct_list(values, observed.iter().map(Vec::len)),
     ));
+    if let Some(resources) = resources {
+        cols.push(col("resources", resources_column(resources)));
+    }
     let (fields, arrays): (Vec<_>, Vec<_>) = cols.into_iter().unzip();
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     RecordBatch::try_new(schema, arrays).map_err(|e| DemoError::Encode(e.to_string()))

@@ -13,7 +13,7 @@ use super::super::parts::{mix, topology, Rng};
 use super::super::{DemoConfig, PartitionKey};
 use super::{calls_per_hour, Identity, TrailClass, TrailEvent};
 
-const HOUR_MS: i64 = 3_600_000;
+pub(super) const HOUR_MS: i64 = 3_600_000;
 
 /// The office's addresses: the console users' and the scripts'.
 pub const OFFICE_ADDRESSES: [&str; 3] = ["198.51.100.10", "198.51.100.11", "198.51.100.23"];
@@ -31,9 +31,9 @@ pub(super) const BROWSER: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7
 pub(super) const CLI_AGENT: &str =
     "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off";
 
-const CI_AGENT: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.45.0";
+pub(super) const CI_AGENT: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.45.0";
 
-const SDK_AGENT: &str =
+pub(super) const SDK_AGENT: &str =
     "aws-sdk-java/2.25.16 Linux/6.1.79-99.167.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM/21.0.2+13-LTS";
 
 /// An operation: its service, its name, and whether it only reads.
@@ -52,7 +52,7 @@ pub(super) const S3: &str = "s3.amazonaws.com";
 pub(super) const IAM: &str = "iam.amazonaws.com";
 pub(super) const STS: &str = "sts.amazonaws.com";
 const KMS: &str = "kms.amazonaws.com";
-const LAMBDA: &str = "lambda.amazonaws.com";
+pub(super) const LAMBDA: &str = "lambda.amazonaws.com";
 const SSM: &str = "ssm.amazonaws.com";
 const SECRETS: &str = "secretsmanager.amazonaws.com";
 const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
@@ -230,12 +230,12 @@ pub fn user_access_key(account: &str, name: &str, generation: u64) -> String {
 }
 
 /// A temporary key (`ASIA…`) of a session.
-fn session_key(parts: &[u64]) -> String {
+pub(super) fn session_key(parts: &[u64]) -> String {
     aws_id("ASIA", parts)
 }
 
 /// A session of a role of an account.
-fn assumed_role(account: &str, role: &str, session: &str, key: String) -> Identity {
+pub(super) fn assumed_role(account: &str, role: &str, session: &str, key: String) -> Identity {
     let role_part = mix(&role.bytes().map(u64::from).collect::<Vec<_>>());
     Identity {
         kind: "AssumedRole",
@@ -256,7 +256,7 @@ fn assumed_role(account: &str, role: &str, session: &str, key: String) -> Identi
 }
 
 /// An AWS service acting for the account.
-fn aws_service(service: &'static str) -> Identity {
+pub(super) fn aws_service(service: &'static str) -> Identity {
     Identity {
         kind: "AWSService",
         arn: None,
@@ -381,13 +381,13 @@ pub(super) fn sign_in(
 }
 
 /// The daily curve of API calls: 0.3 at night, 1.0 in the afternoon (UTC).
-fn activity(hour: u32) -> f64 {
+pub(super) fn activity(hour: u32) -> f64 {
     let phase = (f64::from(hour) - 2.0) / 24.0 * std::f64::consts::TAU;
     0.3 + 0.7 * (0.5 - 0.5 * phase.cos())
 }
 
 /// Office hours (UTC), when the console users work.
-fn office(hour: u32) -> bool {
+pub(super) fn office(hour: u32) -> bool {
     (8..18).contains(&hour)
 }
 
@@ -439,7 +439,7 @@ fn pick_op(rng: &mut Rng, ops: &[Op], first_region: bool) -> Op {
 }
 
 /// The index of an account among the lake's, and of a region.
-fn indices(cfg: &DemoConfig, key: &PartitionKey) -> Option<(u32, usize)> {
+pub(super) fn indices(cfg: &DemoConfig, key: &PartitionKey) -> Option<(u32, usize)> {
     let account = cfg
         .account_ids()
         .iter()
@@ -449,7 +449,7 @@ fn indices(cfg: &DemoConfig, key: &PartitionKey) -> Option<(u32, usize)> {
 }
 
 /// The start of the partition's day, epoch ms.
-fn day_start(key: &PartitionKey) -> i64 {
+pub(super) fn day_start(key: &PartitionKey) -> i64 {
     key.day
         .and_hms_opt(0, 0, 0)
         .map_or(0, |t| t.and_utc().timestamp_millis())

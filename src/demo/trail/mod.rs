@@ -12,10 +12,15 @@
 
 mod batch;
 mod calls;
+mod data;
 mod story;
 
-pub use batch::trail_batch;
+pub use batch::{data_event_batch, trail_batch};
 pub use calls::{root_sign_in, CI_ADDRESS, OFFICE_ADDRESSES};
+pub use data::{
+    all_lambda_events, all_s3_events, bucket, partition_lambda_events, partition_s3_events,
+    story_reads_from, DataEvent, DataEventSource, FUNCTIONS, SENSITIVE_BUCKET, STORY_READS,
+};
 pub use story::{trail_story, TrailStory, NEW_ADDRESS};
 
 use super::{DemoConfig, PartitionKey};

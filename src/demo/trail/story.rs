@@ -22,7 +22,7 @@ pub const STORY_USER: &str = "carol";
 /// The policy attached to her.
 pub const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
-const ATTACKER_AGENT: &str = "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.15.0-105-generic md/arch#x86_64 lang/python#3.10.12 cfg/retry-mode#legacy Botocore/1.34.69";
+pub(super) const ATTACKER_AGENT: &str = "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.15.0-105-generic md/arch#x86_64 lang/python#3.10.12 cfg/retry-mode#legacy Botocore/1.34.69";
 
 /// The story's facts, for tests and the demo's tour.
 #[derive(Debug, Clone, PartialEq, Eq)]

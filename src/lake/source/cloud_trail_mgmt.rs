@@ -112,7 +112,7 @@ impl TrailColumns {
 
 /// v1 (OCSF 1.0.0-rc.2): the user's ARN in `uuid` and its principal id in `uid`,
 /// `account_uid`, the MFA flags named `mfa`.
-const V1: TrailColumns = TrailColumns {
+pub(super) const V1: TrailColumns = TrailColumns {
     time_ms: &["time"],
     time_dt: None,
     account_uid: &["actor", "user", "account_uid"],
@@ -142,7 +142,7 @@ const V1: TrailColumns = TrailColumns {
 
 /// v2 (OCSF 1.1.0): what differs from v1 — `time_dt`, the ARN in `uid` and the principal id in
 /// `uid_alt`, the account as an object, the MFA flags named `is_mfa`.
-const V2: TrailColumns = TrailColumns {
+pub(super) const V2: TrailColumns = TrailColumns {
     time_dt: Some(&["time_dt"]),
     account_uid: &["actor", "user", "account", "uid"],
     principal: &["actor", "user", "uid"],
@@ -194,7 +194,7 @@ pub const PRINCIPAL: Versioned<ColumnExpr> = Versioned {
 };
 
 /// `Success` / `Failure`, from a version's status id.
-const OUTCOME: ColumnExpr = ColumnExpr::Labels {
+pub(super) const OUTCOME: ColumnExpr = ColumnExpr::Labels {
     column: &["status_id"],
     cases: &[(1, "Success"), (FAILURE, "Failure")],
     default: "Unknown",

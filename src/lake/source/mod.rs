@@ -8,7 +8,9 @@
 //! imports none of them. It names the demo generator ([`DemoGenerator`]) instead of importing it,
 //! since the generator sits above the lake.
 
+mod cloud_trail_data;
 mod cloud_trail_mgmt;
+mod eks_audit;
 mod route53;
 mod sh_findings;
 mod vpc_flow;
@@ -16,10 +18,12 @@ mod waf;
 
 use std::fmt;
 
+pub use cloud_trail_data::{DataColumns, LAMBDA_EXECUTION, S3_DATA, S3_READ};
 pub use cloud_trail_mgmt::{
     TrailColumns, ACCOUNT_CHANGE, API_ACTIVITY, AUTHENTICATION, AUTHENTICATION_CLASS, CLASSES,
     CLOUD_TRAIL_MGMT, FAILURE, PRINCIPAL,
 };
+pub use eks_audit::EKS_AUDIT;
 pub use route53::{DnsColumns, RCODES, ROUTE53};
 pub use sh_findings::{
     FindingColumns, FINDING_CLASSES, FINDING_DIMENSIONS, SEVERITIES, SH_FINDINGS,
@@ -30,7 +34,16 @@ pub use waf::{
 };
 
 /// Every source Lakewatch reads, in the order lists and messages name them.
-pub static SOURCES: [&SourceSpec; 5] = [&VPC_FLOW, &SH_FINDINGS, &CLOUD_TRAIL_MGMT, &ROUTE53, &WAF];
+pub static SOURCES: [&SourceSpec; 8] = [
+    &VPC_FLOW,
+    &SH_FINDINGS,
+    &CLOUD_TRAIL_MGMT,
+    &ROUTE53,
+    &WAF,
+    &S3_DATA,
+    &LAMBDA_EXECUTION,
+    &EKS_AUDIT,
+];
 
 /// Security Lake source version (the `_1_0` / `_2_0` suffix of a table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,6 +105,12 @@ pub enum Source {
     Route53,
     /// AWS WAF web ACL logs (`WAF`; HTTP Activity 4002; source version 2 only).
     Waf,
+    /// CloudTrail data events of S3 objects (`S3_DATA`; API Activity).
+    S3Data,
+    /// CloudTrail data events of Lambda functions (`LAMBDA_EXECUTION`; API Activity).
+    LambdaExecution,
+    /// Amazon EKS audit logs (`EKS_AUDIT`; source version 2 only; raw SQL only).
+    EksAudit,
 }
 
 impl Source {
@@ -103,6 +122,9 @@ impl Source {
             Source::CloudTrailMgmt => &CLOUD_TRAIL_MGMT,
             Source::Route53 => &ROUTE53,
             Source::Waf => &WAF,
+            Source::S3Data => &S3_DATA,
+            Source::LambdaExecution => &LAMBDA_EXECUTION,
+            Source::EksAudit => &EKS_AUDIT,
         }
     }
 
@@ -301,6 +323,19 @@ pub enum ColumnExpr {
         /// The separator.
         separator: &'static str,
     },
+    /// A piece of the ARN in a field of the first element of a list-of-structs column: what
+    /// follows the last `after` up to the first `before` (a bucket of `arn:aws:s3:::bucket/key`,
+    /// after `:::` and before `/`).
+    ArnPart {
+        /// The list column (`resources`).
+        list: ColumnPath,
+        /// The struct field holding the ARN (`uid`).
+        field: &'static str,
+        /// What precedes the piece.
+        after: &'static str,
+        /// What ends the piece.
+        before: &'static str,
+    },
 }
 
 impl ColumnExpr {
@@ -313,6 +348,7 @@ impl ColumnExpr {
             | ColumnExpr::Segment { column: path, .. }
             | ColumnExpr::AfterFirst { column: path, .. }
             | ColumnExpr::FirstOf { list: path, .. }
+            | ColumnExpr::ArnPart { list: path, .. }
             | ColumnExpr::FirstItem(path)
             | ColumnExpr::MapValue { map: path, .. } => vec![*path],
             ColumnExpr::Partition(_) => Vec::new(),
@@ -401,6 +437,14 @@ pub enum DemoGenerator {
     /// The WAF requests of the demo accounts' web ACLs (`demo::all_waf_requests`, written by
     /// `demo::waf_batch`).
     Waf,
+    /// The CloudTrail data events of the demo buckets (`demo::all_s3_events`, written by
+    /// `demo::data_event_batch`).
+    S3Data,
+    /// The CloudTrail data events of the demo functions (`demo::all_lambda_events`, written by
+    /// `demo::data_event_batch`).
+    Lambda,
+    /// No demo data: the source is described for raw SQL only.
+    Absent,
 }
 
 /// One Security Lake source, described.

@@ -79,17 +79,23 @@ fn source_names_parse_in_table_and_api_spelling() {
     assert_eq!(parse_source("Vpc_Flow"), Ok(Source::VpcFlow));
     assert_eq!(parse_source("Cloud_Trail_Mgmt"), Ok(Source::CloudTrailMgmt));
     assert_eq!(
-        parse_source("s3_data"),
+        parse_source("cloud_trail"),
         Err(
-            "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+            "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
                 .to_string()
         )
     );
     assert_eq!(parse_source("WAF"), Ok(Source::Waf));
+    assert_eq!(parse_source("S3_DATA"), Ok(Source::S3Data));
+    assert_eq!(
+        parse_source("lambda_execution"),
+        Ok(Source::LambdaExecution)
+    );
+    assert_eq!(parse_source("eks_audit"), Ok(Source::EksAudit));
     assert_eq!(parse_source("ROUTE53"), Ok(Source::Route53));
     assert_eq!(
         source_names(" or "),
-        "vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf"
+        "vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit"
     );
 }
 
@@ -101,6 +107,10 @@ fn demo_schema(generator: DemoGenerator, version: SourceVersion) -> std::sync::A
         DemoGenerator::Trail => crate::demo::trail_batch(version, &[]),
         DemoGenerator::Dns => crate::demo::dns_batch(version, &[]),
         DemoGenerator::Waf => crate::demo::waf_batch(&[]),
+        DemoGenerator::S3Data | DemoGenerator::Lambda => {
+            crate::demo::data_event_batch(version, &[])
+        }
+        DemoGenerator::Absent => return std::sync::Arc::new(Schema::empty()),
     }
     .expect("an empty batch encodes")
     .schema()
@@ -137,12 +147,14 @@ fn resolves(schema: &Schema, expr: &ColumnExpr) -> bool {
             Some(DataType::List(item)) => item.data_type() == &DataType::Utf8,
             _ => false,
         },
-        ColumnExpr::FirstOf { list, field } => match column_type(schema, list) {
-            Some(DataType::List(item)) => {
-                matches!(item.data_type(), DataType::Struct(f) if f.find(field).is_some())
+        ColumnExpr::FirstOf { list, field } | ColumnExpr::ArnPart { list, field, .. } => {
+            match column_type(schema, list) {
+                Some(DataType::List(item)) => {
+                    matches!(item.data_type(), DataType::Struct(f) if f.find(field).is_some())
+                }
+                _ => false,
             }
-            _ => false,
-        },
+        }
     }
 }
 
@@ -187,6 +199,11 @@ fn described(spec: &SourceSpec, version: SourceVersion) -> Vec<ColumnExpr> {
         Source::Waf => {
             let c = super::waf::COLUMNS;
             paths.extend([c.user_agent, c.response_code, c.disposition_id]);
+        }
+        Source::EksAudit => return Vec::new(),
+        Source::S3Data | Source::LambdaExecution => {
+            let c = DataColumns::of(version);
+            paths.extend([c.activity_id, c.trail.operation, c.trail.status_id]);
         }
         Source::CloudTrailMgmt => {
             let c = TrailColumns::of(version);
@@ -257,6 +274,10 @@ fn waf_has_a_table_in_source_version_2_only() {
     );
     assert!(SOURCES
         .iter()
-        .filter(|s| s.source != Source::Waf)
+        .filter(|s| s.source != Source::Waf && s.source != Source::EksAudit)
         .all(|s| s.source.check_version(SourceVersion::V1).is_ok()));
+    assert_eq!(
+        Source::EksAudit.check_version(SourceVersion::V1),
+        Err("EKS_AUDIT logs exist only in source version 2: Security Lake has no eks_audit_1_0 table, and this datasource reads source version 1; use a datasource set to source version 2".to_string())
+    );
 }

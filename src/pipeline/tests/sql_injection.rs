@@ -203,7 +203,7 @@ fn variable_names_and_types_are_checked() {
 fn macro_arguments_and_source_names_are_rejected_word_for_word() {
     let column = "expected a column name such as time_dt or src_endpoint.port (letters, digits and _, parts joined by dots)";
     let source =
-        "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53 or waf";
+        "expected a Security Lake source: vpc_flow, sh_findings, cloud_trail_mgmt, route53, waf, s3_data, lambda_execution or eks_audit";
     let cases: Vec<(String, String)> = vec![
         ("SELECT $__timeFilter(time_dt')".into(), "macro `$__timeFilter` has a bad argument (none): the argument list is never closed; end it with )".into()),
         ("SELECT $__timeFilter(time_dt'') OR 1=1".into(), format!("macro `$__timeFilter` has a bad argument `time_dt''`: {column}")),

@@ -601,3 +601,71 @@ fn resource_timeline_findings_of_a_vpc_and_an_eni() {
         DAY_TO,
     );
 }
+
+#[test]
+fn s3_data_access_over_time_and_as_a_table() {
+    all_dialects(
+        "s3_data_access_every_filter",
+        json!({"kind": "s3_data_access", "measure": "principals",
+               "group_by": ["bucket", "operation", "access", "src_ip"],
+               "filters": {"accounts": ["111122223333"], "regions": ["us-east-1"],
+                           "buckets": ["customer-exports-111122223333"], "operations": ["GetObject", "PutObject"],
+                           "principals": ["arn:aws:iam::111122223333:user/carol"], "access": "read",
+                           "outcome": "success", "src_ip": ["5.188.62.0/24"], "exclude_ip": "10.0.0.0/8"},
+               "limit": 5}),
+        "2024-06-30T22:00:00Z",
+        "2024-07-01T02:00:00Z",
+    );
+    all_dialects(
+        "s3_data_access_table",
+        json!({"kind": "s3_data_access", "format": "table", "limit": 50,
+               "filters": {"buckets": "customer-exports-111122223333"}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn lambda_invocations_over_time_and_as_a_table() {
+    all_dialects(
+        "lambda_invocations_by_function",
+        json!({"kind": "lambda_invocations", "group_by": ["function", "principal"],
+               "filters": {"functions": ["orders-api"], "regions": ["us-east-1"], "outcome": "failure"}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "lambda_invocations_table",
+        json!({"kind": "lambda_invocations", "format": "table", "measure": "failures",
+               "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}
+
+#[test]
+fn sql_kind_reads_the_data_event_tables_pruned() {
+    all_dialects(
+        "sql_s3_data",
+        json!({"kind": "sql",
+               "rawSql": "SELECT api.operation, count(*) AS calls FROM $__table(s3_data) WHERE $__partitionFilter GROUP BY 1",
+               "filters": {"accounts": ["111122223333"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    all_dialects(
+        "sql_lambda_execution",
+        json!({"kind": "sql",
+               "rawSql": "SELECT count(*) AS invocations FROM $__table(lambda_execution) WHERE $__partitionFilter"}),
+        DAY_FROM,
+        DAY_TO,
+    );
+    v2_dialects(
+        "sql_eks_audit",
+        json!({"kind": "sql",
+               "rawSql": "SELECT activity_name, count(*) AS requests FROM $__table(eks_audit) WHERE $__partitionFilter GROUP BY 1",
+               "filters": {"regions": ["us-east-1"]}}),
+        DAY_FROM,
+        DAY_TO,
+    );
+}

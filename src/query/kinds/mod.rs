@@ -17,6 +17,7 @@ use super::{quoted, string_list};
 use super::{AnyQuery, Dimension, FlowFilters, FlowVolume, Measure, PanelQuery, QueryError};
 use super::{TopFormat, TopKeys, TopQuery, BASELINE_DAYS, DEFAULT_BASELINE_DAYS};
 
+mod data_kind;
 mod dns_ranked;
 mod ranked;
 mod waf_ranked;
@@ -59,6 +60,8 @@ registry! {
     auth_events::AuthEventsKind,
     access_denied::AccessDeniedKind,
     iam_changes::IamChangesKind,
+    s3_data_access::S3DataAccessKind,
+    lambda_invocations::LambdaInvocationsKind,
     dns_queries::DnsQueriesKind,
     top_domains::TOP_DOMAINS,
     nxdomain::NXDOMAIN,

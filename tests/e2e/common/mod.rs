@@ -119,6 +119,18 @@ pub fn waf_requests() -> &'static [demo::WafRequest] {
     REQUESTS.get_or_init(|| demo::all_waf_requests(&config()))
 }
 
+/// Every generated CloudTrail S3 data event of the fixture lake.
+pub fn s3_events() -> &'static [demo::DataEvent] {
+    static EVENTS: OnceLock<Vec<demo::DataEvent>> = OnceLock::new();
+    EVENTS.get_or_init(|| demo::all_s3_events(&config()))
+}
+
+/// Every generated CloudTrail Lambda data event of the fixture lake.
+pub fn lambda_events() -> &'static [demo::DataEvent] {
+    static EVENTS: OnceLock<Vec<demo::DataEvent>> = OnceLock::new();
+    EVENTS.get_or_init(|| demo::all_lambda_events(&config()))
+}
+
 /// Datasource settings (`jsonData`) for the fixture lake.
 pub fn settings(version: &str) -> Value {
     json!({"engine": "local", "lakePath": lake().display().to_string(), "sourceVersion": version})
