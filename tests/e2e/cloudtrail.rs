@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{config, plugin, query, rows, settings, t, trail_events};
+use crate::common::{
+    config, hourly_series, plugin, query, rows, settings, t, trail_events, BruteSeries,
+};
 use lakewatch::demo::{trail_story, TrailClass, TrailEvent};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::grafana_host::PluginProcess;
@@ -147,58 +149,18 @@ fn brute_series(
     keep: impl Fn(&TrailEvent) -> bool,
     measure: impl Fn(&[&TrailEvent]) -> i64,
     limit: Option<usize>,
-) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
-    let first = t(FROM).timestamp_millis();
-    let buckets = ((t(TO).timestamp_millis() - first) / HOUR + 1) as usize;
-    let mut groups: BTreeMap<Vec<String>, Vec<Vec<&TrailEvent>>> = BTreeMap::new();
-    for e in trail_events()
-        .iter()
-        .filter(|e| in_range(e, FROM, TO) && keep(e))
-    {
-        let key = keys(e, labels)
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect();
-        let slot = ((e.time_ms - first) / HOUR) as usize;
-        groups
-            .entry(key)
-            .or_insert_with(|| vec![Vec::new(); buckets])[slot]
-            .push(e);
-    }
-    let mut all: Vec<(Vec<String>, Vec<i64>)> = groups
-        .into_iter()
-        .map(|(k, slots)| (k, slots.iter().map(|s| measure(s)).collect()))
-        .collect();
-    if labels.is_empty() && all.is_empty() {
-        all.push((Vec::new(), vec![0; buckets]));
-    }
-    let mut other = None;
-    if let Some(limit) = limit.filter(|l| all.len() > *l) {
-        all.sort_by(|a, b| {
-            let total = |s: &[i64]| s.iter().sum::<i64>();
-            total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0))
-        });
-        let folded = all.split_off(limit);
-        let mut sum = vec![0; buckets];
-        for (_, s) in folded {
-            for (i, v) in s.into_iter().enumerate() {
-                sum[i] += v;
-            }
-        }
-        other = Some(sum);
-    }
-    let label_map = |values: Vec<String>| {
-        labels
+) -> BruteSeries {
+    hourly_series(
+        trail_events()
             .iter()
-            .map(|l| l.to_string())
-            .zip(values)
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut out: BTreeMap<_, _> = all.into_iter().map(|(k, s)| (label_map(k), s)).collect();
-    if let Some(sum) = other {
-        out.insert(label_map(vec!["other".to_string(); labels.len()]), sum);
-    }
-    out
+            .filter(|e| in_range(e, FROM, TO) && keep(e)),
+        |e| e.time_ms,
+        |e, l| dim(e, l).unwrap_or_default(),
+        labels,
+        measure,
+        (FROM, TO),
+        limit,
+    )
 }
 
 fn count(events: &[&TrailEvent]) -> i64 {

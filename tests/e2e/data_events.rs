@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
-use crate::common::{config, lambda_events, plugin, query, rows, s3_events, settings, t};
+use crate::common::{
+    config, hourly_series, lambda_events, plugin, query, rows, s3_events, settings, t, BruteSeries,
+};
 use lakewatch::demo::{
     bucket, story_reads_from, trail_story, DataEvent, SENSITIVE_BUCKET, STORY_READS,
 };
@@ -84,47 +86,16 @@ fn brute_series(
     keep: impl Fn(&DataEvent) -> bool,
     measure: impl Fn(&[&DataEvent]) -> i64,
     limit: Option<usize>,
-) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
-    let first = t(FROM).timestamp_millis();
-    let buckets = ((t(TO).timestamp_millis() - first) / HOUR + 1) as usize;
-    let mut groups: BTreeMap<Vec<String>, Vec<Vec<&DataEvent>>> = BTreeMap::new();
-    for e in events.iter().filter(|e| in_range(e) && keep(e)) {
-        let key = labels
-            .iter()
-            .map(|l| dim(e, l).unwrap_or_default())
-            .collect();
-        let slot = ((e.event.time_ms - first) / HOUR) as usize;
-        groups
-            .entry(key)
-            .or_insert_with(|| vec![Vec::new(); buckets])[slot]
-            .push(e);
-    }
-    let mut all: Vec<(Vec<String>, Vec<i64>)> = groups
-        .into_iter()
-        .map(|(k, slots)| (k, slots.iter().map(|s| measure(s)).collect()))
-        .collect();
-    let mut other = None;
-    if let Some(limit) = limit.filter(|l| all.len() > *l) {
-        let total = |s: &[i64]| s.iter().sum::<i64>();
-        all.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0)));
-        let mut sum = vec![0; buckets];
-        for (_, s) in all.split_off(limit) {
-            sum.iter_mut().zip(s).for_each(|(a, v)| *a += v);
-        }
-        other = Some(sum);
-    }
-    let label_map = |values: Vec<String>| {
-        labels
-            .iter()
-            .map(|l| l.to_string())
-            .zip(values)
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut out: BTreeMap<_, _> = all.into_iter().map(|(k, s)| (label_map(k), s)).collect();
-    if let Some(sum) = other {
-        out.insert(label_map(vec!["other".to_string(); labels.len()]), sum);
-    }
-    out
+) -> BruteSeries {
+    hourly_series(
+        events.iter().filter(|e| in_range(e) && keep(e)),
+        |e| e.event.time_ms,
+        |e, l| dim(e, l).unwrap_or_default(),
+        labels,
+        measure,
+        (FROM, TO),
+        limit,
+    )
 }
 
 /// A ranking row: keys, then calls, failures, first and last call.

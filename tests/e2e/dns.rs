@@ -6,7 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
-use crate::common::{assert_refused_word_for_word, config, dns_queries, plugin, query, rows, t};
+use crate::common::{
+    assert_refused_word_for_word, config, dns_queries, hourly_series, plugin, query, rows, t,
+    BruteSeries,
+};
 use lakewatch::demo::{dns_story, DnsQuery, RARE_DOMAIN, TUNNEL_DOMAIN};
 use lakewatch::frame::DecodedFrame;
 use lakewatch::net::Cidr;
@@ -67,50 +70,18 @@ fn brute_series(
     keep: impl Fn(&DnsQuery) -> bool,
     measure: impl Fn(&[&DnsQuery]) -> i64,
     limit: Option<usize>,
-) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
-    let first = t(FROM).timestamp_millis();
-    let buckets = ((t(TO).timestamp_millis() - first) / HOUR + 1) as usize;
-    let mut groups: BTreeMap<Vec<String>, Vec<Vec<&DnsQuery>>> = BTreeMap::new();
-    for q in dns_queries()
-        .iter()
-        .filter(|q| in_range(q, FROM, TO) && keep(q))
-    {
-        let key = keys(q, labels)
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect();
-        let slot = ((q.time_ms - first) / HOUR) as usize;
-        groups
-            .entry(key)
-            .or_insert_with(|| vec![Vec::new(); buckets])[slot]
-            .push(q);
-    }
-    let mut all: Vec<(Vec<String>, Vec<i64>)> = groups
-        .into_iter()
-        .map(|(k, slots)| (k, slots.iter().map(|s| measure(s)).collect()))
-        .collect();
-    let mut other = None;
-    if let Some(limit) = limit.filter(|l| all.len() > *l) {
-        let total = |s: &[i64]| s.iter().sum::<i64>();
-        all.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0)));
-        let mut sum = vec![0; buckets];
-        for (_, s) in all.split_off(limit) {
-            sum.iter_mut().zip(s).for_each(|(a, v)| *a += v);
-        }
-        other = Some(sum);
-    }
-    let label_map = |values: Vec<String>| {
-        labels
+) -> BruteSeries {
+    hourly_series(
+        dns_queries()
             .iter()
-            .map(|l| l.to_string())
-            .zip(values)
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut out: BTreeMap<_, _> = all.into_iter().map(|(k, s)| (label_map(k), s)).collect();
-    if let Some(sum) = other {
-        out.insert(label_map(vec!["other".to_string(); labels.len()]), sum);
-    }
-    out
+            .filter(|q| in_range(q, FROM, TO) && keep(q)),
+        |q| q.time_ms,
+        |q, l| dim(q, l).unwrap_or_default(),
+        labels,
+        measure,
+        (FROM, TO),
+        limit,
+    )
 }
 
 #[tokio::test]

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
 use crate::common::{
-    assert_refused_word_for_word, config, plugin, query, rows, settings, t, waf_requests,
+    assert_refused_word_for_word, config, hourly_series, plugin, query, rows, settings, t,
+    waf_requests, BruteSeries,
 };
 use lakewatch::demo::{trail_story, WafRequest, RATE_LIMITED_CLIENT, RATE_RULE};
 use lakewatch::frame::DecodedFrame;
@@ -73,44 +74,16 @@ fn brute_series(
     keep: impl Fn(&WafRequest) -> bool,
     measure: impl Fn(&[&WafRequest]) -> i64,
     limit: Option<usize>,
-) -> BTreeMap<BTreeMap<String, String>, Vec<i64>> {
-    let first = t(FROM).timestamp_millis();
-    let buckets = ((t(TO).timestamp_millis() - first) / HOUR + 1) as usize;
-    let mut groups: BTreeMap<Vec<String>, Vec<Vec<&WafRequest>>> = BTreeMap::new();
-    for r in waf_requests().iter().filter(|r| in_range(r) && keep(r)) {
-        let key = labels.iter().map(|l| dim(r, l)).collect();
-        let slot = ((r.time_ms - first) / HOUR) as usize;
-        groups
-            .entry(key)
-            .or_insert_with(|| vec![Vec::new(); buckets])[slot]
-            .push(r);
-    }
-    let mut all: Vec<(Vec<String>, Vec<i64>)> = groups
-        .into_iter()
-        .map(|(k, slots)| (k, slots.iter().map(|s| measure(s)).collect()))
-        .collect();
-    let mut other = None;
-    if let Some(limit) = limit.filter(|l| all.len() > *l) {
-        let total = |s: &[i64]| s.iter().sum::<i64>();
-        all.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0)));
-        let mut sum = vec![0; buckets];
-        for (_, s) in all.split_off(limit) {
-            sum.iter_mut().zip(s).for_each(|(a, v)| *a += v);
-        }
-        other = Some(sum);
-    }
-    let label_map = |values: Vec<String>| {
-        labels
-            .iter()
-            .map(|l| l.to_string())
-            .zip(values)
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut out: BTreeMap<_, _> = all.into_iter().map(|(k, s)| (label_map(k), s)).collect();
-    if let Some(sum) = other {
-        out.insert(label_map(vec!["other".to_string(); labels.len()]), sum);
-    }
-    out
+) -> BruteSeries {
+    hourly_series(
+        waf_requests().iter().filter(|r| in_range(r) && keep(r)),
+        |r| r.time_ms,
+        dim,
+        labels,
+        measure,
+        (FROM, TO),
+        limit,
+    )
 }
 
 #[tokio::test]

@@ -155,6 +155,65 @@ pub fn query(ref_id: &str, json: Value, from: &str, to: &str, interval_ms: i64) 
     }
 }
 
+/// Brute-force series: per group's labels, one value per hour.
+pub type BruteSeries = BTreeMap<BTreeMap<String, String>, Vec<i64>>;
+
+/// The brute-force hourly series of `records` (already filtered to what counts) over
+/// `from`..`to`: per group of `labels` (`key` gives a record's value of a label), `measure` of each
+/// hour's records; the top `limit` groups by total (ties by labels) kept, the rest added up as
+/// `other`. Without labels and records, one series of zeros, as the plugin answers.
+pub fn hourly_series<'a, R: 'a>(
+    records: impl IntoIterator<Item = &'a R>,
+    time_ms: impl Fn(&R) -> i64,
+    key: impl Fn(&R, &str) -> String,
+    labels: &[&str],
+    measure: impl Fn(&[&R]) -> i64,
+    (from, to): (&str, &str),
+    limit: Option<usize>,
+) -> BruteSeries {
+    const HOUR: i64 = 3_600_000;
+    let first = t(from).timestamp_millis();
+    let buckets = ((t(to).timestamp_millis() - first) / HOUR + 1) as usize;
+    let mut groups: BTreeMap<Vec<String>, Vec<Vec<&R>>> = BTreeMap::new();
+    for r in records {
+        let group = labels.iter().map(|l| key(r, l)).collect();
+        let slot = ((time_ms(r) - first) / HOUR) as usize;
+        groups
+            .entry(group)
+            .or_insert_with(|| vec![Vec::new(); buckets])[slot]
+            .push(r);
+    }
+    let mut all: Vec<(Vec<String>, Vec<i64>)> = groups
+        .into_iter()
+        .map(|(k, slots)| (k, slots.iter().map(|s| measure(s)).collect()))
+        .collect();
+    if labels.is_empty() && all.is_empty() {
+        all.push((Vec::new(), vec![0; buckets]));
+    }
+    let mut other = None;
+    if let Some(limit) = limit.filter(|l| all.len() > *l) {
+        let total = |s: &[i64]| s.iter().sum::<i64>();
+        all.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then(a.0.cmp(&b.0)));
+        let mut sum = vec![0; buckets];
+        for (_, s) in all.split_off(limit) {
+            sum.iter_mut().zip(s).for_each(|(a, v)| *a += v);
+        }
+        other = Some(sum);
+    }
+    let label_map = |values: Vec<String>| {
+        labels
+            .iter()
+            .map(|l| l.to_string())
+            .zip(values)
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut out: BTreeMap<_, _> = all.into_iter().map(|(k, s)| (label_map(k), s)).collect();
+    if let Some(sum) = other {
+        out.insert(label_map(vec!["other".to_string(); labels.len()]), sum);
+    }
+    out
+}
+
 /// Asserts that each query, asked of the fixture lake (source version 2) over `from`..`to` in
 /// hourly buckets, is refused as the user's fault (400) with exactly the error given.
 pub async fn assert_refused_word_for_word(
