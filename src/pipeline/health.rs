@@ -38,7 +38,7 @@ pub async fn health(engine: &dyn Engine, mut settings: Settings) -> Result<Strin
 }
 
 /// `; no cloud_trail_mgmt 2.0 table (…)`: the optional sources the database lacks in the
-/// version queried, whose kinds fail until an admin enables them.
+/// version queried, whose queries (kinds, variables, raw SQL) fail until an admin enables them.
 fn missing_optional(
     catalog: &crate::lake::catalog::Catalog,
     version: crate::lake::SourceVersion,
@@ -52,8 +52,13 @@ fn missing_optional(
     if missing.is_empty() {
         return String::new();
     }
+    let (table, them) = if missing.len() == 1 {
+        ("table", "that read it fail until the source is")
+    } else {
+        ("tables", "that read them fail until those sources are")
+    };
     format!(
-        "; no {} table (its kinds fail until the source is enabled in Security Lake)",
+        "; no {} {table} (queries {them} enabled in Security Lake)",
         missing.join(", ")
     )
 }

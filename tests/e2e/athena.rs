@@ -271,7 +271,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
     let account = "arn:aws:sts::123456789012:user/moto";
     assert_eq!(
         without_ms(&message),
-        format!("Lakewatch is ready: Athena in us-east-1 as {account}, workgroup lakewatch (results to s3://lakewatch-results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1")
+        format!("Lakewatch is ready: Athena in us-east-1 as {account}, workgroup lakewatch (results to s3://lakewatch-results/), amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1")
     );
     let executed = moto.athena_executions(KEY).await;
     assert_eq!(executed.len(), 1, "{executed:?}");
@@ -290,7 +290,7 @@ async fn check_health_names_the_identity_workgroup_and_what_is_missing() {
     let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        without_ms(&message).contains("amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search"),
+        without_ms(&message).contains("amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search"),
         "{message}"
     );
     // A workgroup that does not exist, and keys without a secret.
@@ -329,7 +329,7 @@ async fn the_source_version_is_discovered_from_glue_when_not_set() {
     let (status, message) = p.check_health(&settings).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        without_ms(&message).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 1.0, vpc_flow 1.0); no cloud_trail_mgmt 1.0, route53 1.0, s3_data 1.0, lambda_execution 1.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 1 (discovered), tables in us-east-1"),
+        without_ms(&message).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 1.0, vpc_flow 1.0); no cloud_trail_mgmt 1.0, route53 1.0, s3_data 1.0, lambda_execution 1.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 1 (discovered), tables in us-east-1"),
         "{message}"
     );
     // A panel runs on the v1 table with v1 partition predicates.
@@ -432,7 +432,7 @@ async fn the_cli_checks_and_queries_athena() {
     let (ok, stdout, stderr) = cli(&["check"]);
     assert!(ok, "{stderr}");
     assert!(
-        without_ms(&stdout).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2 (discovered), tables in us-east-1\n"),
+        without_ms(&stdout).ends_with("amazon_security_lake_glue_db_us_east_1 (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2 (discovered), tables in us-east-1\n"),
         "{stdout}"
     );
     let file = std::env::temp_dir().join(format!("lakewatch-cli-{}.json", std::process::id()));

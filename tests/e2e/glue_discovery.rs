@@ -70,7 +70,7 @@ async fn tables_in_a_database_of_another_name_are_discovered_and_queried_there()
     assert_eq!(status, 1, "{message}");
     assert_eq!(
         without_ms(&message),
-        format!("Lakewatch is ready: Athena in us-east-1 as {IDENTITY}, workgroup primary (results to s3://lakewatch-results/), security_analytics (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2 (discovered), tables in us-east-1; database security_analytics found among the Glue databases (set `database` to skip the search)")
+        format!("Lakewatch is ready: Athena in us-east-1 as {IDENTITY}, workgroup primary (results to s3://lakewatch-results/), security_analytics (sh_findings 2.0, vpc_flow 2.0); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2 (discovered), tables in us-east-1; database security_analytics found among the Glue databases (set `database` to skip the search)")
     );
     assert_eq!(flow_panel(&p, &s).await, "");
     let executed = executed_sql(&moto).await;
@@ -131,7 +131,7 @@ async fn resource_links_are_found_queried_and_sized_through_their_target() {
     assert_eq!(
         without_ms(&message),
         format!(
-            "Lakewatch is ready: Athena in us-east-1 as {IDENTITY}, workgroup primary (results to s3://lakewatch-results/), subscriber_links (sh_findings 2.0 via {}, vpc_flow 2.0 via {}); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1; database subscriber_links found among the Glue databases (set `database` to skip the search)",
+            "Lakewatch is ready: Athena in us-east-1 as {IDENTITY}, workgroup primary (results to s3://lakewatch-results/), subscriber_links (sh_findings 2.0 via {}, vpc_flow 2.0 via {}); no cloud_trail_mgmt 2.0, route53 2.0, waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row flow search over the last hour took N ms; source version 2, tables in us-east-1; database subscriber_links found among the Glue databases (set `database` to skip the search)",
             link("sh_findings", FINDINGS_V2),
             link("vpc_flow", FLOW_V2)
         )

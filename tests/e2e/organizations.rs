@@ -82,7 +82,7 @@ async fn accounts_are_named_from_the_organization_and_account_names_win() {
     let (status, message) = p.check_health(&settings(json!({}))).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        message.contains(", amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); no account names: the datasource's AWS account is not in an organization, so AWS Organizations names no accounts; name them with accountNames or turn organizationAccountNames off; no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row"),
+        message.contains(", amazon_security_lake_glue_db_us_east_1 (cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); no account names: the datasource's AWS account is not in an organization, so AWS Organizations names no accounts; name them with accountNames or turn organizationAccountNames off; no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row"),
         "{message}"
     );
 
@@ -91,7 +91,7 @@ async fn accounts_are_named_from_the_organization_and_account_names_win() {
     let (status, message) = p.check_health(&settings(json!({}))).await.unwrap();
     assert_eq!(status, 1, "{message}");
     assert!(
-        message.contains("(cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); AWS Organizations names 3 accounts in 1 OU; no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row"),
+        message.contains("(cloud_trail_mgmt 2.0, route53 2.0, sh_findings 2.0, vpc_flow 2.0); AWS Organizations names 3 accounts in 1 OU; no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row"),
         "the two accounts and the management account: {message}"
     );
 
@@ -177,7 +177,7 @@ async fn a_walk_stops_at_its_request_bound_and_says_so() {
     assert_eq!(status, 1, "{message}");
     assert!(
         message.contains(
-            "(the walk stopped at its bound of 200 requests: the rest keep their ids); no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 table (its kinds fail until the source is enabled in Security Lake); a one-row"
+            "(the walk stopped at its bound of 200 requests: the rest keep their ids); no waf 2.0, s3_data 2.0, lambda_execution 2.0, eks_audit 2.0 tables (queries that read them fail until those sources are enabled in Security Lake); a one-row"
         ),
         "{message}"
     );
