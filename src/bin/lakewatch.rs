@@ -10,6 +10,11 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lakewatch::dashboards::{self, parse_time};
 use lakewatch::demo::{self, DemoConfig};
+
+/// The generator and `query` allocate per value and per file as the plugin does (see
+/// `gpx_lakewatch`'s allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lakewatch::frame::{decode_frames, encode_frame, DecodedFrame};
 use lakewatch::grafana_host::{HostQuery, PluginProcess};
 use lakewatch::lake::{Source, SourceVersion};
@@ -483,7 +488,7 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
     let summary = demo::write_lake(cfg, out, true)?;
     let secs = summary.elapsed.as_secs_f64();
     eprintln!(
-        "generated {} flow records, {} CloudTrail events, {} CloudTrail data events (S3 and Lambda, drawn in {} ms) and {} resolver queries per version, {} WAF requests (version 2), {} files, {} in {:.1} s ({:.0} records/s)",
+        "generated {} flow records, {} CloudTrail events, {} CloudTrail data events (S3 and Lambda, drawn in {} ms) and {} resolver queries per version, {} WAF requests (version 2), {} files, {} in {:.1} s ({:.0} records/s over every source, {:.0} flow records/s)",
         summary.records_per_version,
         summary.trail_events_per_version,
         summary.data_events_per_version,
@@ -493,6 +498,7 @@ fn generate(cfg: &DemoConfig, out: &Path) -> CliResult {
         summary.files,
         human_bytes(summary.bytes as f64),
         secs,
+        summary.records_written(cfg.versions.len()) as f64 / secs.max(1e-9),
         summary.records_per_version as f64 * cfg.versions.len() as f64 / secs.max(1e-9)
     );
     Ok(())

@@ -296,6 +296,18 @@ pub struct LakeSummary {
     pub elapsed: std::time::Duration,
 }
 
+impl LakeSummary {
+    /// Records of every source written (findings left out: a few thousand), over `versions`
+    /// source versions (WAF's are version 2 only).
+    pub fn records_written(&self, versions: usize) -> u64 {
+        let per_version = self.records_per_version
+            + self.trail_events_per_version
+            + self.data_events_per_version
+            + self.dns_queries_per_version;
+        per_version * versions as u64 + self.waf_requests
+    }
+}
+
 /// Generator failures.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
