@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::{
-    config, hourly_series, plugin, query, rows, settings, t, trail_events, BruteSeries,
+    config, hourly_series, partition_of, plugin, query, rows, settings, t, trail_events,
+    BruteSeries,
 };
 use lakewatch::demo::{trail_story, TrailClass, TrailEvent};
 use lakewatch::frame::DecodedFrame;
@@ -594,17 +595,7 @@ async fn auth_events_match_brute_force() {
 fn trail_partitions() -> BTreeSet<String> {
     trail_events()
         .iter()
-        .map(|e| {
-            let day = chrono::DateTime::from_timestamp_millis(e.time_ms)
-                .unwrap()
-                .date_naive();
-            format!(
-                "region={}/accountId={}/eventDay={}",
-                e.region,
-                e.account_id,
-                event_day(day)
-            )
-        })
+        .map(|e| partition_of(e.time_ms, &e.region, &e.account_id))
         .collect()
 }
 

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
 use crate::common::{
-    config, hourly_series, lambda_events, plugin, query, rows, s3_events, settings, t, BruteSeries,
+    config, hourly_series, lambda_events, partition_of, plugin, query, rows, s3_events, settings,
+    t, BruteSeries,
 };
 use lakewatch::demo::{
     bucket, story_reads_from, trail_story, DataEvent, SENSITIVE_BUCKET, STORY_READS,
@@ -386,17 +387,7 @@ async fn variables_list_buckets_and_functions() {
 fn partitions_of(events: &[DataEvent]) -> BTreeSet<String> {
     events
         .iter()
-        .map(|e| {
-            let day = chrono::DateTime::from_timestamp_millis(e.event.time_ms)
-                .unwrap()
-                .date_naive();
-            format!(
-                "region={}/accountId={}/eventDay={}",
-                e.event.region,
-                e.event.account_id,
-                event_day(day)
-            )
-        })
+        .map(|e| partition_of(e.event.time_ms, &e.event.region, &e.event.account_id))
         .collect()
 }
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
 use crate::common::{
-    assert_refused_word_for_word, config, dns_queries, hourly_series, plugin, query, rows, t,
-    BruteSeries,
+    assert_refused_word_for_word, config, dns_queries, hourly_series, partition_of, plugin, query,
+    rows, t, BruteSeries,
 };
 use lakewatch::demo::{dns_story, DnsQuery, RARE_DOMAIN, TUNNEL_DOMAIN};
 use lakewatch::frame::DecodedFrame;
@@ -460,17 +460,7 @@ async fn dns_tunneling_matches_brute_force() {
 fn dns_partitions() -> BTreeSet<String> {
     dns_queries()
         .iter()
-        .map(|q| {
-            let day = chrono::DateTime::from_timestamp_millis(q.time_ms)
-                .unwrap()
-                .date_naive();
-            format!(
-                "region={}/accountId={}/eventDay={}",
-                q.region,
-                q.account_id,
-                event_day(day)
-            )
-        })
+        .map(|q| partition_of(q.time_ms, &q.region, &q.account_id))
         .collect()
 }
 

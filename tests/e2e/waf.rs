@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloudtrail::{ask, ms, series, sql_order, text, Key, HOUR};
 use crate::common::{
-    assert_refused_word_for_word, config, hourly_series, plugin, query, rows, settings, t,
-    waf_requests, BruteSeries,
+    assert_refused_word_for_word, config, hourly_series, partition_of, plugin, query, rows,
+    settings, t, waf_requests, BruteSeries,
 };
 use lakewatch::demo::{trail_story, WafRequest, RATE_LIMITED_CLIENT, RATE_RULE};
 use lakewatch::frame::DecodedFrame;
@@ -276,17 +276,7 @@ async fn version_1_answers_that_waf_logs_exist_only_in_version_2() {
 fn waf_partitions() -> BTreeSet<String> {
     waf_requests()
         .iter()
-        .map(|r| {
-            let day = chrono::DateTime::from_timestamp_millis(r.time_ms)
-                .unwrap()
-                .date_naive();
-            format!(
-                "region={}/accountId={}/eventDay={}",
-                r.region,
-                r.account_id,
-                event_day(day)
-            )
-        })
+        .map(|r| partition_of(r.time_ms, &r.region, &r.account_id))
         .collect()
 }
 

@@ -155,6 +155,18 @@ pub fn query(ref_id: &str, json: Value, from: &str, to: &str, interval_ms: i64) 
     }
 }
 
+/// The partition folder (`region=…/accountId=…/eventDay=…`) a record of that time, region and
+/// account lies in, as the plugin's `partitions` meta names it.
+pub fn partition_of(time_ms: i64, region: &str, account: &str) -> String {
+    let day = DateTime::from_timestamp_millis(time_ms)
+        .unwrap()
+        .date_naive();
+    format!(
+        "region={region}/accountId={account}/eventDay={}",
+        lakewatch::plan::partitions::event_day(day)
+    )
+}
+
 /// Brute-force series: per group's labels, one value per hour.
 pub type BruteSeries = BTreeMap<BTreeMap<String, String>, Vec<i64>>;
 
